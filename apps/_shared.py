@@ -1,0 +1,74 @@
+"""What both apps answer, byte for byte: the WSGI and ASGI apps only differ in
+how they wait, never in what they return."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+DEFAULT_SLOW_MS = 5000
+DEFAULT_CPU_N = 20_000
+MAX_DELAY_MS = 600_000
+MAX_CPU_N = 10_000_000
+
+JSON_DOC = json.dumps(
+    {"message": "hello", "items": [{"id": i, "name": f"item-{i}", "ok": i % 2 == 0} for i in range(10)]},
+    separators=(",", ":"),
+).encode()
+
+Response = tuple[int, str, bytes]  # status, content type, body
+
+TEXT = "text/plain; charset=utf-8"
+JSON = "application/json"
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def int_param(query: str, name: str, default: int, maximum: int) -> int:
+    values = parse_qs(query).get(name)
+    if not values:
+        return default
+    try:
+        value = int(values[-1])
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer") from None
+    if not 0 <= value <= maximum:
+        raise BadRequest(f"{name} must be between 0 and {maximum}")
+    return value
+
+
+def cpu_work(n: int) -> int:
+    """A fixed amount of pure-Python work: the same n costs the same CPU."""
+    total = 0
+    for i in range(n):
+        total = (total + i * i) % 1_000_003
+    return total
+
+
+def fast() -> Response:
+    return 200, TEXT, b"fast\n"
+
+
+def slow_body(delay_ms: int) -> Response:
+    return 200, TEXT, f"slow {delay_ms} ms\n".encode()
+
+
+def cpu(n: int) -> Response:
+    return 200, JSON, json.dumps({"n": n, "result": cpu_work(n)}, separators=(",", ":")).encode()
+
+
+def json_doc() -> Response:
+    return 200, JSON, JSON_DOC
+
+
+def not_found() -> Response:
+    return 404, TEXT, b"not found\n"
+
+
+def bad_request(error: BadRequest) -> Response:
+    return 400, TEXT, f"bad request: {error}\n".encode()
+
+
+REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 502: "Bad Gateway"}

@@ -1,0 +1,57 @@
+"""Request entries shared by mix.py and burst.py (not a locustfile itself).
+
+A mix arrives as a JSON list in the scenario file's `mix:` shape (name, path,
+method, headers, json, expect_status, weight or count), so the locustfiles
+work alone and in Locust's web UI, where the argument is editable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    path: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    expect_status: int = 200
+    weight: int = 1
+    count: int = 1
+
+
+def parse_mix(text: str) -> list[Entry]:
+    raw = json.loads(text)
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("--mix must be a non-empty JSON list of entries")
+    return [
+        Entry(
+            name=item["name"],
+            path=item["path"],
+            method=str(item.get("method", "GET")).upper(),
+            headers=dict(item.get("headers") or {}),
+            body=item.get("json"),
+            expect_status=int(item.get("expect_status", 200)),
+            weight=int(item["weight"]) if item.get("weight") is not None else 1,
+            count=int(item["count"]) if item.get("count") is not None else 1,
+        )
+        for item in raw
+    ]
+
+
+def send(client: Any, entry: Entry) -> None:
+    """One request; any status other than `expect_status` counts as a failure."""
+    kwargs: dict[str, Any] = {"name": entry.name, "catch_response": True}
+    if entry.headers:
+        kwargs["headers"] = entry.headers
+    if entry.body is not None:
+        kwargs["json"] = entry.body
+    with client.request(entry.method, entry.path, **kwargs) as response:
+        if response.status_code == entry.expect_status:
+            response.success()
+        else:
+            response.failure(f"status {response.status_code}, expected {entry.expect_status}")

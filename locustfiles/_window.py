@@ -1,0 +1,85 @@
+"""The measured window, as a Locust plugin file (defines no users).
+
+Loaded by mix.py and burst.py, and put in front of a user's own locustfile by
+the suite (`-f locustfiles/_window.py,own.py`). It adds:
+  --warmup S       run S seconds, then reset every statistic
+  --duration S     then measure S seconds and quit (0: run until -t or Ctrl-C)
+  --timing-file F  write the wall-clock marks Locust does not record: first
+                   request sent, last response received, the measured window
+Locust's own -t takes whole seconds only; --duration takes fractions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import gevent
+from locust import events
+from locust.env import Environment
+
+
+class Timing:
+    def __init__(self) -> None:
+        self.first_request_start: float | None = None
+        self.last_response_end: float | None = None
+        self.measure_start: float | None = None
+        self.measure_end: float | None = None
+        self.completed = 0
+
+    def on_request(self, start_time: float, response_time: float) -> None:
+        self.completed += 1
+        end = start_time + response_time / 1000
+        if self.first_request_start is None or start_time < self.first_request_start:
+            self.first_request_start = start_time
+        if self.last_response_end is None or end > self.last_response_end:
+            self.last_response_end = end
+
+    def write(self, path: str) -> None:
+        if path:
+            with open(path, "w", encoding="utf-8") as file:
+                json.dump(vars(self), file)
+
+
+TIMING = Timing()
+
+
+@events.init_command_line_parser.add_listener
+def _arguments(parser: Any) -> None:
+    parser.add_argument("--warmup", type=float, default=0.0, help="seconds run before every statistic is reset")
+    parser.add_argument("--duration", type=float, default=0.0, help="measured seconds after warm-up (0: no limit)")
+    parser.add_argument("--timing-file", default="", help="timing marks output (set by the suite)",
+                        include_in_web_ui=False)  # fmt: skip
+
+
+def _window(environment: Environment, warmup: float, duration: float) -> None:
+    if warmup > 0:
+        gevent.sleep(warmup)
+        if environment.runner is not None:
+            environment.runner.stats.reset_all()
+    TIMING.measure_start = time.time()
+    if duration > 0:
+        gevent.sleep(duration)
+        if environment.runner is not None:
+            environment.runner.quit()
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Environment, **_: Any) -> None:
+    options = environment.parsed_options
+    warmup = getattr(options, "warmup", 0.0) or 0.0
+    duration = getattr(options, "duration", 0.0) or 0.0
+    gevent.spawn(_window, environment, warmup, duration)
+
+
+@events.request.add_listener
+def _on_request(start_time: float | None = None, response_time: float | None = None, **_: Any) -> None:
+    if start_time is not None and response_time is not None:
+        TIMING.on_request(start_time, response_time)
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Environment, **_: Any) -> None:
+    TIMING.measure_end = time.time()
+    TIMING.write(getattr(environment.parsed_options, "timing_file", "") or "")

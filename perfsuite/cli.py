@@ -1,0 +1,143 @@
+"""Command line: run a suite, validate a file, print the schema, rebuild a report.
+
+Exit codes: 0 every run succeeded; 1 a run failed (the others still ran);
+2 invalid input (nothing started); 128+signal when interrupted (130 on Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from perfsuite.lifecycle import STOP, Interrupted
+from perfsuite.loader import ScenarioError, Suite, load_suite
+from perfsuite.plan import build_plan
+from perfsuite.process import kill_all
+from perfsuite.progress import PlainProgress
+from perfsuite.report_md import render
+from perfsuite.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results
+from perfsuite.runner import run_suite
+from perfsuite.scenario import json_schema
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+REPORT_MD = "report.md"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenarios" / "schema.json"
+
+
+def _load(path: str) -> Suite | None:
+    try:
+        return load_suite(Path(path))
+    except ScenarioError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return None
+
+
+def write_reports(out_dir: Path, results: SuiteResults) -> None:
+    (out_dir / REPORT_MD).write_text(render(results), encoding="utf-8")
+
+
+def _prepare_out_dir(out_dir: Path, force: bool) -> str | None:
+    """Create the output folder; an error message if it cannot be used."""
+    if (out_dir / RESULTS_FILE).exists() and not force:
+        return f"{out_dir} already holds {RESULTS_FILE}; choose another --out or pass --force"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        return f"cannot write to output folder {out_dir}: {error.strerror or error}"
+    return None
+
+
+def cmd_run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="run_suite.py", description="Run a scenario file.")
+    parser.add_argument("file", help="scenario file (YAML)")
+    parser.add_argument("--out", help="output folder (default: reports/<name>-<timestamp>/)")
+    parser.add_argument("--only", action="append", metavar="GLOB", help="run only 'scenario/server' matching GLOB")
+    parser.add_argument("--quick", action="store_true", help="short warm-ups and durations: a smoke run")
+    parser.add_argument("--force", action="store_true", help="write into an --out folder that holds results")
+    args = parser.parse_args(argv)
+    suite = _load(args.file)
+    if suite is None:
+        return EXIT_INVALID
+    plans = build_plan(suite, only=args.only, quick=args.quick)
+    if not plans:
+        print(f"error: --only {' '.join(args.only or [])} matches no run of {args.file}", file=sys.stderr)
+        return EXIT_INVALID
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out_dir = Path(args.out) if args.out else Path("reports") / f"{suite.name}-{stamp}"
+    problem = _prepare_out_dir(out_dir, args.force)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    results = SuiteResults(
+        suite=suite.name, source=str(suite.source), started_at=time.time(), planned_runs=len(plans),
+        command=[Path(sys.argv[0]).name, *sys.argv[1:]],
+    )  # fmt: skip
+    print(f"{suite.name}: {len(plans)} runs -> {out_dir}/", file=sys.stderr)
+    STOP.install(force=kill_all)
+    try:
+        run_suite(suite, plans, out_dir, results, PlainProgress(), lambda r: write_reports(out_dir, r))
+    except Interrupted as interrupt:
+        print(f"interrupted: {len(results.runs)} finished runs kept in {out_dir}/{RESULTS_FILE}", file=sys.stderr)
+        return 128 + interrupt.signum
+    failed = [run for run in results.runs if run.status != "ok"]
+    print(f"report: {out_dir / REPORT_MD}", file=sys.stderr)
+    if failed:
+        print(f"{len(failed)} of {len(results.runs)} runs failed", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_validate(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="run_suite.py validate", description="Validate a scenario file only.")
+    parser.add_argument("file")
+    args = parser.parse_args(argv)
+    suite = _load(args.file)
+    if suite is None:
+        return EXIT_INVALID
+    plans = build_plan(suite)
+    print(f"{args.file}: valid; {len(plans)} runs")
+    return EXIT_OK
+
+
+def cmd_schema(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="run_suite.py schema", description="Print the scenario JSON Schema.")
+    parser.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_PATH.name} in scenarios/")
+    args = parser.parse_args(argv)
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.write:
+        SCHEMA_PATH.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_report(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="run_suite.py report", description="Rebuild the reports of a results folder.")
+    parser.add_argument("dir")
+    args = parser.parse_args(argv)
+    out_dir = Path(args.dir)
+    try:
+        results = read_results(out_dir)
+    except (OSError, ValueError, SchemaVersionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    write_reports(out_dir, results)
+    print(f"report: {out_dir / REPORT_MD}", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "report": cmd_report}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
+    return cmd_run(argv)

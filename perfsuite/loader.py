@@ -1,0 +1,275 @@
+"""Scenario file -> validated Suite, or every problem at once.
+
+Each problem names the file, the line where it can be known, and the field's
+path (`servers.gunicorn-sync-1.workers: must be an integer >= 1, got 0`).
+YAML is read as YAML 1.2 by ruamel.yaml's round-trip parser: it keeps each
+key's line, refuses duplicate keys, constructs no Python objects, and accepts
+`{path: /slow?delay_ms=5000}` in a flow mapping, which PyYAML (YAML 1.1) rejects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML, CommentedMap, CommentedSeq
+from ruamel.yaml.comments import TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import YAMLError
+
+from perfsuite.scenario import LoadSettings, MixEntry, Scenario, ServerConfig, SuiteFile
+from perfsuite.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """The scenario file is invalid; `problems` lists every error found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    source: Path
+    base_dir: Path  # relative paths in the file resolve from here
+    spec: SuiteFile
+
+
+def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], tags: list[PathKey]) -> Any:
+    """ruamel's round-trip tree -> plain Python values, recording each path's line."""
+    if isinstance(node, CommentedMap):
+        result = {}
+        for key, value in node.items():
+            key_path = (*path, str(key))
+            with contextlib.suppress(KeyError, TypeError):  # merged keys have no position of their own
+                lines[key_path] = node.lc.key(key)[0] + 1
+            lines.setdefault(key_path, lines.get(path, 1))
+            result[_plain(key, key_path, lines, tags) if not isinstance(key, str) else str(key)] = _plain(
+                value, key_path, lines, tags
+            )
+        return result
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, value in enumerate(node):
+            item_path = (*path, index)
+            with contextlib.suppress(KeyError, TypeError, IndexError):
+                lines[item_path] = node.lc.item(index)[0] + 1
+            lines.setdefault(item_path, lines.get(path, 1))
+            items.append(_plain(value, item_path, lines, tags))
+        return items
+    if isinstance(node, TaggedScalar):
+        tags.append(path)
+        return str(node.value)
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _dotted(path: PathKey) -> str:
+    return ".".join(str(part) for part in path)
+
+
+# Allowed keys by where they appear, for "did you mean" hints.
+def _fields(model: type[Any]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _vocabulary(path: PathKey) -> list[str]:
+    parent = path[:-1]
+    if not parent:
+        return _fields(SuiteFile)
+    if parent == ("defaults",):
+        return _fields(LoadSettings)
+    if len(parent) == 2 and parent[0] == "servers":
+        return _fields(ServerConfig)
+    if len(parent) == 2 and parent[0] == "scenarios":
+        return _fields(Scenario)
+    if len(parent) == 4 and parent[0] == "scenarios" and parent[2] == "mix":
+        return _fields(MixEntry)
+    return []
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+_PATTERN_HELP = {
+    "app": "must look like module.path:attribute (e.g. apps.wsgi_app:app)",
+    "path": "must start with /",
+    "name": "must be letters, digits, '.', '_' or '-', starting with a letter or digit",
+}
+
+
+def _describe(error: dict[str, Any], path: PathKey) -> str:
+    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    leaf = next((p for p in reversed(path) if isinstance(p, str)), "")
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "unknown field" + did_you_mean(str(path[-1]), _vocabulary(path))
+    if kind in ("greater_than_equal", "greater_than"):
+        sign = ">=" if kind == "greater_than_equal" else ">"
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"must be {'an integer ' if is_int else ''}{sign} {bound}, got {value!r}"
+    if kind in ("less_than_equal", "less_than"):
+        sign = "<=" if kind == "less_than_equal" else "<"
+        return f"must be {sign} {ctx.get('le', ctx.get('lt'))}, got {value!r}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"must be an integer, got {value!r}"
+    if kind in ("float_type", "float_parsing"):
+        return f"must be a number, got {value!r}"
+    if kind == "string_type":
+        return f"must be a string, got {value!r}"
+    if kind in ("list_type", "tuple_type"):
+        return f"must be a list, got {value!r}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"must be a mapping, got {value!r}"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        options = [o.strip().strip("'") for o in str(expected).replace(" or ", ", ").split(",")]
+        return f"must be one of {expected}, got {value!r}" + did_you_mean(str(value), options)
+    if kind == "string_pattern_mismatch":
+        return f"{_PATTERN_HELP.get(leaf, 'has the wrong form')}, got {value!r}"
+    if kind in ("too_short", "too_long"):
+        return "must not be empty" if kind == "too_short" and ctx.get("min_length") == 1 else error["msg"].lower()
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    return str(error["msg"])
+
+
+def _resolve(path: PathKey, lines: dict[PathKey, int]) -> tuple[PathKey, int | None]:
+    """The longest prefix of a pydantic location that exists in the file."""
+    for end in range(len(path), 0, -1):
+        if path[:end] in lines:
+            return path[:end], lines[path[:end]]
+    return (), lines.get(())
+
+
+def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, str]]:
+    found: list[tuple[PathKey, str]] = []
+    for name, server in spec.servers.items():
+        kind = SERVER_KINDS[server.server]
+        for option in ("worker_class", "threads", "worker_connections", "loop", "http", "interface"):
+            if getattr(server, option) is not None and option not in kind.options:
+                found.append(((("servers", name, option)), f"is not a setting of server {server.server!r}"))
+        for option, worker_class in WORKER_CLASS_OPTIONS.items():
+            if getattr(server, option) is not None and (server.worker_class or "sync") != worker_class:
+                found.append((("servers", name, option), f"needs worker_class: {worker_class}"))
+        if server.loop is not None and server.server in LOOPS and server.loop not in LOOPS[server.server]:
+            found.append((("servers", name, "loop"), f"{server.server} takes one of {', '.join(LOOPS[server.server])}"))
+        if server.app_dir is not None and not (base_dir / server.app_dir).is_dir():
+            found.append((("servers", name, "app_dir"), f"directory {server.app_dir!r} does not exist"))
+    seen: dict[str, int] = {}
+    for index, scenario in enumerate(spec.scenarios):
+        at: PathKey = ("scenarios", index)
+        if scenario.name in seen:
+            found.append(
+                ((*at, "name"), f"duplicate scenario name {scenario.name!r} (also scenarios.{seen[scenario.name]})")
+            )
+        seen.setdefault(scenario.name, index)
+        for position, server_name in enumerate(scenario.servers or []):
+            if server_name not in spec.servers:
+                hint = did_you_mean(server_name, list(spec.servers))
+                found.append(((*at, "servers", position), f"unknown server {server_name!r}{hint}"))
+        if (scenario.mix is None) == (scenario.locustfile is None):
+            found.append((at, "needs exactly one of mix or locustfile"))
+        if scenario.locustfile is not None:
+            if scenario.mode == "burst":
+                found.append(((*at, "locustfile"), "burst mode needs a mix, not a locustfile"))
+            if not (base_dir / scenario.locustfile).is_file():
+                found.append(((*at, "locustfile"), f"file {scenario.locustfile!r} does not exist"))
+        if scenario.mode == "burst":
+            for field in ("users", "spawn_rate", "warmup", "duration", "repeat"):
+                if field != "repeat" and getattr(scenario, field) is not None:
+                    found.append(((*at, field), "does not apply to burst mode (each request is sent once)"))
+            total = sum(entry.count or 1 for entry in scenario.mix or [])
+            if total > 10_000:
+                found.append(((*at, "mix"), f"a burst may send at most 10000 requests, got {total}"))
+        elif scenario.order is not None:
+            found.append(((*at, "order"), "applies to burst mode only"))
+        for position, entry in enumerate(scenario.mix or []):
+            if scenario.mode == "burst" and entry.weight is not None:
+                found.append(((*at, "mix", position, "weight"), "burst mode takes count, not weight"))
+            if scenario.mode == "steady" and entry.count is not None:
+                found.append(((*at, "mix", position, "count"), "steady mode takes weight, not count"))
+        if (
+            scenario.mode == "steady"
+            and scenario.mix
+            and sum(e.weight if e.weight is not None else 1 for e in scenario.mix) == 0
+        ):
+            found.append(((*at, "mix"), "every weight is 0: nothing to send"))
+        names = [entry.name for entry in scenario.mix or []]
+        for position, entry_name in enumerate(names):
+            if entry_name in names[:position]:
+                found.append(((*at, "mix", position, "name"), f"duplicate mix entry name {entry_name!r}"))
+    return found
+
+
+def load_suite(path: Path) -> Suite:
+    """Read and validate a scenario file; raise ScenarioError listing every problem."""
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError([Problem(shown, None, "", f"cannot read file: {error.strerror or error}")]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem(shown, None, "", "is not UTF-8 text")]) from None
+    try:
+        tree = YAML(typ="rt", pure=True).load(text)
+    except YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        if isinstance(error, DuplicateKeyError):
+            problem = problem.split(" with value")[0]
+        raise ScenarioError([Problem(shown, line, "", f"YAML error: {problem}")]) from None
+    if not isinstance(tree, CommentedMap):
+        raise ScenarioError([Problem(shown, 1, "", "must be a mapping with servers: and scenarios:")])
+    lines: dict[PathKey, int] = {(): 1}
+    tags: list[PathKey] = []
+    data = _plain(tree, (), lines, tags)
+    if tags:
+        raise ScenarioError([Problem(shown, lines.get(p), _dotted(p), "YAML tags are not allowed here") for p in tags])
+    try:
+        spec = SuiteFile.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            loc = tuple(item["loc"])
+            where, line = _resolve(loc, lines)
+            shown_path = where if item["type"] != "extra_forbidden" else loc
+            problems.append(Problem(shown, line, _dotted(shown_path), _describe(dict(item), loc)))
+        raise ScenarioError(problems) from None
+    base_dir = path.resolve().parent
+    semantic = _semantic_problems(spec, base_dir)
+    if semantic:
+        raise ScenarioError([Problem(shown, _resolve(p, lines)[1], _dotted(p), m) for p, m in semantic])
+    return Suite(name=spec.name or path.stem, source=path.resolve(), base_dir=base_dir, spec=spec)

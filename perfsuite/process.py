@@ -1,0 +1,195 @@
+"""The one place that owns child processes: start, wait_ready, wait, stop.
+
+Every child runs in its own session (so its process group is its pid), with
+output to a log file. Stopping is one escalating path: SIGTERM to the group, a
+grace period, SIGKILL, reap. LIVE holds every started, unstopped process so a
+forced exit can kill them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import httpx
+import psutil
+
+from perfsuite.lifecycle import STOP
+
+POLL_S = 0.05
+LOG_TAIL_LINES = 25
+_PR_SET_PDEATHSIG = 1
+
+
+class ProcessFailed(Exception):
+    """A child failed; the message carries the tail of its log."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _child_setup(cpus: Sequence[int] | None) -> Callable[[], None]:
+    def setup() -> None:
+        # If the suite dies without its teardown (SIGKILL), take the child with it.
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+
+    return setup
+
+
+def group_members(pgid: int) -> list[psutil.Process]:
+    """Living (non-zombie) processes in a process group."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return []
+    except PermissionError:
+        pass
+    members = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == pgid:
+                members.append(proc)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return members
+
+
+class ManagedProcess:
+    """A child process in its own process group, logging to a file."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_path: Path,
+        env: dict[str, str],
+        cwd: Path,
+        cpus: Sequence[int] | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.env = env
+        self.cwd = cwd
+        self.cpus = list(cpus) if cpus else None
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._stopped = False
+
+    @property
+    def pid(self) -> int:
+        assert self._popen is not None, "not started"
+        return self._popen.pid
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self._popen = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.cwd,
+                env=self.env,
+                start_new_session=True,
+                preexec_fn=_child_setup(self.cpus),
+            )
+        LIVE.add(self)
+
+    def poll(self) -> int | None:
+        return None if self._popen is None else self._popen.poll()
+
+    def tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.rstrip().splitlines()[-lines:])
+
+    def failure(self, message: str) -> ProcessFailed:
+        tail = self.tail()
+        return ProcessFailed(f"{message}\n--- last lines of {self.log_path.name} ---\n{tail}" if tail else message)
+
+    def wait_ready(self, url: str, timeout_s: float) -> float:
+        """Probe `url` until any HTTP answer; return the seconds it took."""
+        started = time.monotonic()
+        deadline = started + timeout_s
+        with httpx.Client(timeout=1.0) as client:
+            while True:
+                STOP.check()
+                code = self.poll()
+                if code is not None:
+                    raise self.failure(f"{self.name} exited with code {code} before it was ready")
+                try:
+                    client.get(url)
+                    return time.monotonic() - started
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise self.failure(f"{self.name} was not ready at {url} after {timeout_s:.0f} s")
+                time.sleep(POLL_S)
+
+    def wait(self, timeout_s: float) -> int:
+        """Wait for the process to exit on its own; raise if it takes longer."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            STOP.check()
+            code = self.poll()
+            if code is not None:
+                return code
+            if time.monotonic() > deadline:
+                raise self.failure(f"{self.name} did not finish within {timeout_s:.0f} s")
+            time.sleep(POLL_S)
+
+    def stop(self, grace_s: float = 5.0) -> float:
+        """SIGTERM the group, wait up to `grace_s`, SIGKILL, reap. Returns seconds taken."""
+        if self._popen is None or self._stopped:
+            return 0.0
+        started = time.monotonic()
+        pgid = self._popen.pid
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
+        deadline = started + grace_s
+        while time.monotonic() < deadline:
+            self._popen.poll()  # reap the leader so it stops counting as a member
+            if self._popen.returncode is not None and not group_members(pgid):
+                break
+            time.sleep(0.02)
+        else:
+            self.kill()
+        self._popen.wait()
+        self._stopped = True
+        LIVE.discard(self)
+        return time.monotonic() - started
+
+    def kill(self) -> None:
+        """SIGKILL the whole group at once (the forced path)."""
+        if self._popen is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._popen.pid, signal.SIGKILL)
+        for proc in group_members(self._popen.pid):
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout=5)
+
+
+LIVE: set[ManagedProcess] = set()
+
+
+def kill_all() -> None:
+    for proc in list(LIVE):
+        proc.kill()

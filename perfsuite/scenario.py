@@ -1,0 +1,149 @@
+"""The scenario file's model: what users declare, validated, never mutated.
+
+Each setting is declared once here with its type, bounds and help; the JSON
+Schema shipped for editors (scenarios/schema.json) is generated from it.
+Resolved runtime state (ports, argv, effective load) lives in perfsuite.plan.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema
+
+from perfsuite.durations import parse_duration
+from perfsuite.servers import SERVER_KINDS
+
+MAX_USERS = 100_000
+MAX_WORKERS = 1_024
+MAX_BURST_REQUESTS = 10_000
+DAY_S = 86_400.0
+
+DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^(\d+(\.\d+)?(ms|s|m|h))+$|^\d+(\.\d+)?$"},
+    ],
+    "description": "seconds, or a duration such as 500ms, 20s, 2m, 1m30s",
+}
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_SCHEMA)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+UserCount = Annotated[int, Field(ge=1, le=MAX_USERS)]
+Users = Annotated[
+    list[UserCount],
+    BeforeValidator(_one_or_many),
+    Field(min_length=1),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_USERS},
+                {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_USERS}, "minItems": 1},
+            ],
+            "description": "concurrent users, or a list of levels (a sweep)",
+        }
+    ),
+]
+ServerKindName = Literal[tuple(SERVER_KINDS)]  # type: ignore[valid-type]
+Method = Annotated[
+    Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class LoadSettings(_Model):
+    """Load fields, settable under `defaults:` and overridable per scenario."""
+
+    users: Users | None = Field(None, description="concurrent users (default 10); a list is a sweep")
+    spawn_rate: Annotated[float, Field(gt=0, le=MAX_USERS)] | None = Field(
+        None, description="users started per second (default: all at once)"
+    )
+    warmup: Annotated[Duration, Field(le=3_600)] | None = Field(
+        None, description="run but left out of every statistic (default 2s)"
+    )
+    duration: Annotated[Duration, Field(gt=0, le=DAY_S)] | None = Field(
+        None, description="the measured window (default 10s)"
+    )
+    repeat: Annotated[int, Field(ge=1, le=1_000)] | None = Field(None, description="repetitions (default 1)")
+
+
+class ServerConfig(_Model):
+    """One server configuration under test."""
+
+    server: ServerKindName = Field(description="server kind: " + ", ".join(SERVER_KINDS))
+    app: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$",
+        description="the app as module.path:attribute",
+    )
+    workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = Field(1, description="worker processes")
+    worker_class: Literal["sync", "gthread", "gevent", "uvicorn"] | None = Field(
+        None, description="gunicorn only (default sync); uvicorn means uvicorn_worker.UvicornWorker"
+    )
+    threads: Annotated[int, Field(ge=1, le=10_000)] | None = Field(None, description="gunicorn gthread only")
+    worker_connections: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        None, description="gunicorn gevent only (gunicorn's default 1000)"
+    )
+    loop: Literal["auto", "asyncio", "uvloop"] | None = Field(None, description="uvicorn, granian, hypercorn")
+    http: Literal["auto", "h11", "httptools"] | None = Field(None, description="uvicorn only")
+    interface: Literal["asgi", "wsgi"] | None = Field(None, description="granian only (default asgi)")
+    args: list[str] = Field(default_factory=list, description="extra command-line arguments, appended")
+    env: dict[str, str] = Field(default_factory=dict, description="extra environment variables (strings)")
+    app_dir: str | None = Field(
+        None, description="where the app is imported from; relative to the scenario file (default: current dir)"
+    )
+
+
+class MixEntry(_Model):
+    """One request of a mix."""
+
+    name: Name
+    path: str = Field(pattern=r"^/", description="path and query, starting with /")
+    method: Method = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: JsonValue = Field(None, alias="json", description="a JSON request body")
+    expect_status: Annotated[int, Field(ge=100, le=599)] = Field(200, description="anything else is a failure")
+    weight: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(None, description="steady mode (default 1)")
+    count: Annotated[int, Field(ge=1, le=MAX_BURST_REQUESTS)] | None = Field(
+        None, description="burst mode: how many of this request (default 1)"
+    )
+
+
+class Scenario(LoadSettings):
+    """One scenario: a request mix (or own locustfile) run against server configs."""
+
+    name: Name
+    mode: Literal["steady", "burst"] = Field("steady", description="steady load, or each request sent once")
+    order: Annotated[list[Literal["sequential", "concurrent"]], Field(min_length=1)] | None = Field(
+        None, description="burst only (default both)"
+    )
+    servers: Annotated[list[str], Field(min_length=1)] | None = Field(None, description="default: every server")
+    mix: Annotated[list[MixEntry], Field(min_length=1)] | None = None
+    locustfile: str | None = Field(None, description="instead of mix: your own locustfile (steady mode)")
+    timeout: Annotated[Duration, Field(gt=0, le=DAY_S)] = Field(
+        300.0, description="burst only: give up on the burst after this long"
+    )
+
+
+class SuiteFile(_Model):
+    """A whole scenario file."""
+
+    name: Name | None = Field(None, description="default: the file's stem")
+    defaults: LoadSettings = Field(default_factory=LoadSettings)
+    servers: Annotated[dict[Name, ServerConfig], Field(min_length=1)]
+    scenarios: Annotated[list[Scenario], Field(min_length=1)]
+
+
+def json_schema() -> dict[str, Any]:
+    schema = SuiteFile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "perfsuite scenario file"
+    return schema

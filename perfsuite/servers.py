@@ -1,0 +1,119 @@
+"""Registry of server kinds: a short name -> how to build its argv (never a shell).
+
+Adding a server is adding one entry to SERVER_KINDS. Each kind also declares
+which optional settings it understands, so a setting meant for another kind
+is an error in the scenario file rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from perfsuite.scenario import ServerConfig
+
+GUNICORN_WORKER_CLASSES = {
+    "sync": "sync",
+    "gthread": "gthread",
+    "gevent": "gevent",
+    "uvicorn": "uvicorn_worker.UvicornWorker",
+}
+
+# Which interface each kind serves; used to catch an app that cannot fit.
+ASGI, WSGI = "asgi", "wsgi"
+
+
+@dataclass(frozen=True)
+class ServerKind:
+    build_argv: Callable[[ServerConfig, str, int], list[str]]
+    options: frozenset[str]  # optional settings this kind accepts
+    interface: Callable[[ServerConfig], str]
+
+
+def _python_module(module: str) -> list[str]:
+    # The suite's own interpreter, so servers come from the same environment.
+    return [sys.executable, "-m", module]
+
+
+def _gunicorn(config: ServerConfig, host: str, port: int) -> list[str]:
+    worker_class = config.worker_class or "sync"
+    argv = [
+        *_python_module("gunicorn"),
+        "--bind", f"{host}:{port}",
+        "--workers", str(config.workers),
+        "--worker-class", GUNICORN_WORKER_CLASSES[worker_class],
+    ]  # fmt: skip
+    if config.threads is not None:
+        argv += ["--threads", str(config.threads)]
+    if config.worker_connections is not None:
+        argv += ["--worker-connections", str(config.worker_connections)]
+    return [*argv, *config.args, config.app]
+
+
+def _uvicorn(config: ServerConfig, host: str, port: int) -> list[str]:
+    argv = [
+        *_python_module("uvicorn"), config.app,
+        "--host", host, "--port", str(port),
+        "--workers", str(config.workers),
+        "--no-access-log",
+    ]  # fmt: skip
+    if config.loop is not None:
+        argv += ["--loop", config.loop]
+    if config.http is not None:
+        argv += ["--http", config.http]
+    return [*argv, *config.args]
+
+
+def _granian(config: ServerConfig, host: str, port: int) -> list[str]:
+    argv = [
+        *_python_module("granian"),
+        "--interface", config.interface or ASGI,
+        "--host", host, "--port", str(port),
+        "--workers", str(config.workers),
+    ]  # fmt: skip
+    if config.loop is not None:
+        argv += ["--loop", config.loop]
+    return [*argv, *config.args, config.app]
+
+
+def _hypercorn(config: ServerConfig, host: str, port: int) -> list[str]:
+    argv = [
+        *_python_module("hypercorn"),
+        "--bind", f"{host}:{port}",
+        "--workers", str(config.workers),
+    ]  # fmt: skip
+    if config.loop is not None:
+        argv += ["--worker-class", config.loop]
+    return [*argv, *config.args, config.app]
+
+
+def _gunicorn_interface(config: ServerConfig) -> str:
+    return ASGI if config.worker_class == "uvicorn" else WSGI
+
+
+SERVER_KINDS: dict[str, ServerKind] = {
+    "gunicorn": ServerKind(
+        _gunicorn, frozenset({"worker_class", "threads", "worker_connections"}), _gunicorn_interface
+    ),
+    "uvicorn": ServerKind(_uvicorn, frozenset({"loop", "http"}), lambda _: ASGI),
+    "granian": ServerKind(_granian, frozenset({"interface", "loop"}), lambda c: c.interface or ASGI),
+    "hypercorn": ServerKind(_hypercorn, frozenset({"loop"}), lambda _: ASGI),
+}
+
+# Settings valid only together with a given gunicorn worker class.
+WORKER_CLASS_OPTIONS = {"threads": "gthread", "worker_connections": "gevent"}
+
+# Event-loop choices per kind (the `loop` setting).
+LOOPS = {"uvicorn": ("auto", "asyncio", "uvloop"), "granian": ("auto", "asyncio", "uvloop"),
+         "hypercorn": ("asyncio", "uvloop")}  # fmt: skip
+
+
+def build_argv(config: ServerConfig, host: str, port: int) -> list[str]:
+    return SERVER_KINDS[config.server].build_argv(config, host, port)
+
+
+def interface_of(config: ServerConfig) -> str:
+    return SERVER_KINDS[config.server].interface(config)
