@@ -56,7 +56,17 @@ class Suite:
 
 
 def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], tags: list[PathKey]) -> Any:
-    """ruamel's round-trip tree -> plain Python values, recording each path's line."""
+    """ruamel's round-trip tree -> plain Python values, recording each path's line.
+
+    Explicit tags (`!!python/...`, `!foo`) are never constructed; they are
+    collected in `tags` and refused, except `!!str` on a scalar."""
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if isinstance(node, TaggedScalar):
+        if tag != "tag:yaml.org,2002:str":
+            tags.append(path)
+        return str(node.value)
+    if tag is not None:
+        tags.append(path)
     if isinstance(node, CommentedMap):
         result = {}
         for key, value in node.items():
@@ -77,9 +87,6 @@ def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], tags: list[PathK
             lines.setdefault(item_path, lines.get(path, 1))
             items.append(_plain(value, item_path, lines, tags))
         return items
-    if isinstance(node, TaggedScalar):
-        tags.append(path)
-        return str(node.value)
     if isinstance(node, bool):
         return bool(node)
     if isinstance(node, int):

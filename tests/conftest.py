@@ -1,0 +1,89 @@
+"""Shared helpers: run the real CLI, find processes a suite left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RUN_SUITE = REPO / "run_suite.py"
+
+
+STARTED_SUITES: list[int] = []  # pids of every suite a test started
+
+
+def start_cli(*args: str, cwd: Path = REPO) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(RUN_SUITE), *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    STARTED_SUITES.append(proc.pid)
+    return proc
+
+
+def run_cli(*args: str, cwd: Path = REPO, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    proc = start_cli(*args, cwd=cwd)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def strays(suite_pid: int) -> list[psutil.Process]:
+    """Processes started by the suite with pid `suite_pid` that are still alive."""
+    prefix = f"{suite_pid}-"
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.environ().get("PERFSUITE_TOKEN", "").startswith(prefix):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def all_suite_strays() -> list[psutil.Process]:
+    return [proc for pid in STARTED_SUITES for proc in strays(pid)]
+
+
+def write_scenario(directory: Path, text: str, name: str = "suite.yaml") -> Path:
+    path = directory / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_strays_at_end() -> Any:
+    yield
+    left = all_suite_strays()
+    for proc in left:
+        proc.kill()
+    assert not left, f"processes left running by the suite: {[p.cmdline() for p in left]}"
+
+
+@pytest.fixture()
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PERFSUITE_TOKEN", raising=False)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    os.environ.pop("GITHUB_STEP_SUMMARY", None)

@@ -1,0 +1,186 @@
+"""Scenario files: every problem reported at once, with file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from perfsuite.loader import ScenarioError, load_suite
+from tests.conftest import write_scenario
+
+GOOD = """\
+name: seed
+defaults:
+  users: 50
+  spawn_rate: 50
+  warmup: 3s
+  duration: 20s
+  repeat: 1
+servers:
+  gunicorn-sync-1: {server: gunicorn, app: apps.wsgi_app:app, worker_class: sync, workers: 1}
+  uvicorn-1:       {server: uvicorn, app: apps.asgi_app:app, workers: 1}
+scenarios:
+  - name: blog-table
+    mode: burst
+    order: [sequential, concurrent]
+    servers: [gunicorn-sync-1, uvicorn-1]
+    mix:
+      - {name: slow, path: /slow?delay_ms=5000, count: 3}
+      - {name: fast, path: /fast, count: 15}
+  - name: mixed
+    users: [10, 50]
+    mix:
+      - {name: slow, path: /slow?delay_ms=1000, weight: 1}
+      - {name: fast, path: /fast, weight: 5, method: post, headers: {X-A: b}, json: {k: [1, 2]}, expect_status: 201}
+"""
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = write_scenario(tmp_path, text)
+    with pytest.raises(ScenarioError) as caught:
+        load_suite(path)
+    return [f"{p.line}: {p.field}: {p.message}" for p in caught.value.problems]
+
+
+def test_the_issue_example_loads(tmp_path: Path) -> None:
+    suite = load_suite(write_scenario(tmp_path, GOOD))
+    assert suite.name == "seed"
+    spec = suite.spec
+    assert spec.defaults.users == [50] and spec.defaults.warmup == 3.0 and spec.defaults.duration == 20.0
+    assert spec.scenarios[0].mix is not None and spec.scenarios[0].mix[0].path == "/slow?delay_ms=5000"
+    entry = spec.scenarios[1].mix[1]  # type: ignore[index]
+    assert entry.method == "POST" and entry.body == {"k": [1, 2]} and entry.expect_status == 201
+
+
+def test_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
+    suite = load_suite(write_scenario(tmp_path, GOOD.replace("name: seed\n", ""), name="nightly.yaml"))
+    assert suite.name == "nightly"
+
+
+def test_every_error_at_once_with_line_and_field(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """\
+        defaults:
+          users: 0
+          duraton: 3s
+        servers:
+          g1: {server: gunicorn, app: apps.wsgi_app:app, workers: 0}
+          g2: {server: gunicorn, app: apps.wsgi_app, workers: "four"}
+          u1: {server: uvicron, app: apps.asgi_app:app}
+        scenarios:
+          - name: a
+            duration: 10x
+            mix:
+              - {name: f, path: /fast, weight: -1}
+          - name: b
+            mix: []
+        """,
+    )
+    assert found == [
+        "2: defaults.users: must be an integer >= 1, got 0",
+        "3: defaults.duraton: unknown field (did you mean 'duration'?)",
+        "5: servers.g1.workers: must be an integer >= 1, got 0",
+        "6: servers.g2.app: must look like module.path:attribute (e.g. apps.wsgi_app:app), got 'apps.wsgi_app'",
+        "6: servers.g2.workers: must be an integer, got 'four'",
+        "7: servers.u1.server: must be one of 'gunicorn', 'uvicorn', 'granian' or 'hypercorn', got 'uvicron'"
+        " (did you mean 'uvicorn'?)",
+        "10: scenarios.0.duration: must be a duration such as 20s, 500ms or 2m, got '10x'",
+        "12: scenarios.0.mix.0.weight: must be an integer >= 0, got -1",
+        "14: scenarios.1.mix: must not be empty",
+    ]
+
+
+SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("servers: {a: [1,\n", "2: : YAML error: expected the node content"),
+        ("servers:\n  a: {server: gunicorn, app: x:y}\n  a: {server: gunicorn, app: x:y}\nscenarios: []\n",
+         '3: : YAML error: found duplicate key "a"'),
+        ("- 1\n", "1: : must be a mapping with servers: and scenarios:"),
+        (SERVERS + "scenarios:\n  - {name: a, servers: [g2], mix: [{name: f, path: /f}]}\n",
+         "4: scenarios.0.servers.0: unknown server 'g2'"),
+        (SERVERS + "scenarios:\n  - {name: a, users: 0, mix: [{name: f, path: /f}]}\n",
+         "4: scenarios.0.users: must be an integer >= 1, got 0"),
+        (SERVERS + "scenarios:\n  - {name: a, users: 10000000, mix: [{name: f, path: /f}]}\n",
+         "4: scenarios.0.users: must be <= 100000, got 10000000"),
+        (SERVERS + "scenarios:\n  - {name: a, users: [10, 0], mix: [{name: f, path: /f}]}\n",
+         "4: scenarios.0.users.1: must be an integer >= 1, got 0"),
+        (SERVERS + "scenarios:\n  - {name: a}\n", "4: scenarios.0: needs exactly one of mix or locustfile"),
+        (SERVERS + "scenarios:\n  - {name: a, mix: [{name: f, path: fast}]}\n",
+         "4: scenarios.0.mix.0.path: must start with /, got 'fast'"),
+        (SERVERS + "scenarios:\n  - {name: a, mix: [{name: f, path: /f, weight: 0}]}\n",
+         "4: scenarios.0.mix: every weight is 0: nothing to send"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: burst, mix: [{name: f, path: /f, weight: 2}]}\n",
+         "4: scenarios.0.mix.0.weight: burst mode takes count, not weight"),
+        (SERVERS + "scenarios:\n  - {name: a, order: [sequential], mix: [{name: f, path: /f}]}\n",
+         "4: scenarios.0.order: applies to burst mode only"),
+        (SERVERS + "scenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "5: scenarios.1.name: duplicate scenario name 'a' (also scenarios.0)"),
+        (SERVERS + "scenarios:\n  - {name: a, locustfile: nope.py}\n",
+         "4: scenarios.0.locustfile: file 'nope.py' does not exist"),
+        ("servers:\n  g1: {server: gunicorn, app: a:b, threads: 4}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.g1.threads: needs worker_class: gthread"),
+        ("servers:\n  g1: {server: gunicorn, app: a:b, worker_class: eventlet}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.g1.worker_class: must be one of 'sync', 'gthread', 'gevent' or 'uvicorn', got 'eventlet'"),
+        ("servers:\n  u: {server: uvicorn, app: a:b, threads: 4}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.u.threads: is not a setting of server 'uvicorn'"),
+        ("servers:\n  u: {server: uvicorn, app: a:b, app_dir: nowhere}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.u.app_dir: directory 'nowhere' does not exist"),
+        ("servers:\n  u: {server: uvicorn, app: a:b, env: {A: 1}}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.u.env.A: must be a string, got 1"),
+        ("servers:\n  u: {server: uvicorn, app: a:b, workers: true}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.u.workers: must be an integer, got True"),
+        ("servers:\n  u: {server: uvicorn, app: !!python/object/apply:os.system [echo]}\nscenarios: []\n",
+         "2: servers.u.app: YAML tags are not allowed here"),
+    ],
+)  # fmt: skip
+def test_bad_input(tmp_path: Path, text: str, expected: str) -> None:
+    found = problems(tmp_path, text)
+    assert any(line.startswith(expected) for line in found), found
+
+
+def test_problem_names_the_file(tmp_path: Path) -> None:
+    path = write_scenario(tmp_path, "servers: {}\nscenarios: []\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_suite(path)
+    assert str(caught.value).startswith(f"{path}:1: servers: must not be empty")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="cannot read file"):
+        load_suite(tmp_path / "absent.yaml")
+
+
+yaml_scalars = st.one_of(
+    st.integers(-5, 10**8), st.booleans(), st.none(), st.text(max_size=12), st.floats(allow_nan=False)
+)
+yaml_keys = st.sampled_from(
+    ["name", "defaults", "servers", "scenarios", "users", "server", "app", "workers", "mix", "path", "weight",
+     "count", "mode", "order", "duration", "warmup", "x", "g1", "gunicorn", "threads", "loop", "env"]
+)  # fmt: skip
+documents = st.recursive(
+    yaml_scalars,
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(yaml_keys, children, max_size=5)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(documents)
+def test_any_document_is_a_suite_or_a_clear_error(tmp_path: Path, document: object) -> None:
+    import json
+
+    path = tmp_path / "random.yaml"
+    path.write_text(json.dumps(document), encoding="utf-8")  # JSON is YAML 1.2
+    try:
+        load_suite(path)
+    except ScenarioError as error:
+        assert error.problems
+        assert all(str(p).startswith(str(path)) for p in error.problems)

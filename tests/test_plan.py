@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from perfsuite.loader import load_suite
+from perfsuite.plan import QUICK_DURATION_S, build_plan
+from tests.conftest import write_scenario
+
+SUITE = """\
+defaults: {users: 5, warmup: 3s, duration: 20s, repeat: 2}
+servers:
+  a: {server: gunicorn, app: apps.wsgi_app:app}
+  b: {server: uvicorn, app: apps.asgi_app:app}
+scenarios:
+  - name: burst
+    mode: burst
+    mix: [{name: slow, path: /slow, count: 3}, {name: fast, path: /fast, count: 15}]
+  - name: sweep
+    users: [10, 50]
+    spawn_rate: 5
+    mix: [{name: fast, path: /fast}]
+"""
+
+
+def test_runs_interleave_servers_and_resolve_defaults(tmp_path: Path) -> None:
+    plans = build_plan(load_suite(write_scenario(tmp_path, SUITE)))
+    labels = [(p.scenario.name, p.order or p.users, p.repeat, p.server_name) for p in plans]
+    assert labels[:4] == [("burst", "sequential", 1, "a"), ("burst", "sequential", 1, "b"),
+                          ("burst", "sequential", 2, "a"), ("burst", "sequential", 2, "b")]  # fmt: skip
+    assert labels[8:12] == [("sweep", 10, 1, "a"), ("sweep", 10, 1, "b"), ("sweep", 10, 2, "a"), ("sweep", 10, 2, "b")]
+    assert [p.index for p in plans] == list(range(1, len(plans) + 1))
+    concurrent = next(p for p in plans if p.order == "concurrent")
+    assert concurrent.users == 18 and concurrent.spawn_rate == 18
+    sequential = plans[0]
+    assert sequential.users == 1 and sequential.warmup_s == 0
+    sweep = plans[8]
+    assert sweep.warmup_s == 3 and sweep.duration_s == 20 and sweep.spawn_rate == 5
+    assert len({p.dirname for p in plans}) == len(plans)
+
+
+def test_only_and_quick(tmp_path: Path) -> None:
+    suite = load_suite(write_scenario(tmp_path, SUITE))
+    plans = build_plan(suite, only=["sweep/b"], quick=True)
+    assert [(p.server_name, p.users, p.repeat) for p in plans] == [("b", 50, 1)]
+    assert plans[0].duration_s == QUICK_DURATION_S and plans[0].warmup_s <= 0.5
+    assert build_plan(suite, only=["nothing/*"]) == []
+
+
+def test_mix_is_passed_to_locust_as_the_scenario_shape(tmp_path: Path) -> None:
+    plans = build_plan(load_suite(write_scenario(tmp_path, SUITE)))
+    assert plans[0].mix_json() == (
+        '[{"name":"slow","path":"/slow","method":"GET","headers":{},"expect_status":200,"count":3},'
+        '{"name":"fast","path":"/fast","method":"GET","headers":{},"expect_status":200,"count":15}]'
+    )
