@@ -1,0 +1,76 @@
+"""The command line's contracts: validate, schema, report, output-folder safety."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from perfsuite.scenario import json_schema
+from tests.conftest import REPO, run_cli, write_scenario
+
+VALID = """\
+servers:
+  u: {server: uvicorn, app: apps.asgi_app:app}
+scenarios:
+  - {name: a, users: [1, 2], repeat: 2, mix: [{name: fast, path: /fast}]}
+"""
+
+
+def test_validate_counts_runs_and_starts_nothing(tmp_path: Path) -> None:
+    done = run_cli("validate", str(write_scenario(tmp_path, VALID)))
+    assert done.returncode == 0 and "valid; 4 runs" in done.stdout
+
+
+def test_validate_reports_errors_with_exit_2(tmp_path: Path) -> None:
+    done = run_cli("validate", str(write_scenario(tmp_path, VALID.replace("uvicorn,", "uvicron,"))))
+    assert done.returncode == 2
+    assert "servers.u.server: must be one of" in done.stderr and "did you mean 'uvicorn'" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["seed.yaml", "all.yaml"])
+def test_shipped_scenarios_are_valid(name: str) -> None:
+    assert run_cli("validate", f"scenarios/{name}").returncode == 0
+
+
+def test_shipped_schema_is_generated_from_the_model() -> None:
+    shipped = json.loads((REPO / "scenarios" / "schema.json").read_text())
+    assert shipped == json.loads(json.dumps(json_schema())), "run: python run_suite.py schema --write"
+    assert set(shipped["properties"]) == {"name", "defaults", "servers", "scenarios"}
+
+
+def test_refuses_a_folder_that_holds_results(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("{}")
+    done = run_cli(str(write_scenario(tmp_path, VALID)), "--out", str(out))
+    assert done.returncode == 2 and "already holds results.json" in done.stderr
+    assert (out / "results.json").read_text() == "{}"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output_folder(tmp_path: Path) -> None:
+    out = tmp_path / "locked"
+    out.mkdir(mode=0o500)
+    done = run_cli(str(write_scenario(tmp_path, VALID)), "--out", str(out / "sub"))
+    assert done.returncode == 2 and "cannot write to output folder" in done.stderr
+
+
+def test_output_folder_that_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = run_cli(str(write_scenario(tmp_path, VALID)), "--out", str(blocker / "sub"))
+    assert done.returncode == 2 and "cannot write to output folder" in done.stderr
+
+
+def test_only_matching_nothing_is_invalid_input(tmp_path: Path) -> None:
+    done = run_cli(str(write_scenario(tmp_path, VALID)), "--only", "nope/*", "--out", str(tmp_path / "o"))
+    assert done.returncode == 2 and "matches no run" in done.stderr
+
+
+def test_report_refuses_another_schema_version(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text(json.dumps({"schema_version": 99, "suite": "x", "runs": []}))
+    done = run_cli("report", str(tmp_path))
+    assert done.returncode == 2 and "schema_version 99 is not supported" in done.stderr

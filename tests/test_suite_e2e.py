@@ -1,0 +1,206 @@
+"""The whole path for real: run_suite.py -> real servers -> real Locust -> results.
+
+Delays are short; assertions compare against the configured sleep, which
+dominates the measured time, so they hold on a noisy 2-core machine.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import read_json, run_cli, start_cli, strays, write_scenario
+
+pytestmark = pytest.mark.integration
+
+DELAY_S = 0.4
+
+
+def runs_by(results: dict, key: str = "server") -> dict:  # type: ignore[type-arg]
+    return {(run[key], run["order"] or run["users"]): run for run in results["runs"]}
+
+
+def test_burst_table_has_the_classic_shape(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        f"""\
+        name: blog
+        servers:
+          gunicorn-sync-1: {{server: gunicorn, app: apps.wsgi_app:app, worker_class: sync, workers: 1}}
+          gunicorn-sync-4: {{server: gunicorn, app: apps.wsgi_app:app, worker_class: sync, workers: 4}}
+          uvicorn-1:       {{server: uvicorn, app: apps.asgi_app:app, workers: 1}}
+        scenarios:
+          - name: blog-table
+            mode: burst
+            order: [sequential, concurrent]
+            mix:
+              - {{name: slow, path: /slow?delay_ms={int(DELAY_S * 1000)}, count: 3}}
+              - {{name: fast, path: /fast, count: 15}}
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    runs = runs_by(read_json(out / "results.json"))
+    expected = {
+        ("gunicorn-sync-1", "sequential"): 3 * DELAY_S,
+        ("gunicorn-sync-4", "sequential"): 3 * DELAY_S,
+        ("uvicorn-1", "sequential"): 3 * DELAY_S,
+        ("gunicorn-sync-1", "concurrent"): 3 * DELAY_S,  # one sync worker: the slow ones queue
+        ("gunicorn-sync-4", "concurrent"): DELAY_S,  # a worker per slow request, one left for the fast
+        ("uvicorn-1", "concurrent"): DELAY_S,  # the event loop waits on all three at once
+    }
+    assert set(runs) == set(expected)
+    for key, seconds in expected.items():
+        run = runs[key]
+        assert run["status"] == "ok" and run["requests"] == 18 and run["failures"] == 0, run
+        assert run["endpoints"]["slow"]["requests"] == 3 and run["endpoints"]["fast"]["requests"] == 15
+        assert seconds <= run["elapsed_s"] <= seconds * 1.15, (key, run["elapsed_s"])
+        assert run["rps"] == pytest.approx(18 / run["elapsed_s"], rel=1e-3)
+    report = (out / "report.md").read_text()
+    assert "| Server | Mode | # Slow | # Fast | Elapsed | Throughput | vs best |" in report
+    assert "overhead" in done.stderr
+
+
+def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          uvicorn-1: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - name: paced
+            users: 1
+            warmup: 1s
+            duration: 2s
+            mix:
+              - {name: slow, path: /slow?delay_ms=200, weight: 1}
+              - {name: missing, path: /nope, weight: 0}
+          - name: failing
+            users: 2
+            warmup: 0
+            duration: 1s
+            mix:
+              - {name: missing, path: /nope, weight: 1}
+              - {name: created, path: /nope, method: POST, json: {a: 1}, expect_status: 404, weight: 1}
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    results = read_json(out / "results.json")
+    assert results["schema_version"] == 1 and results["suite"] == "suite"
+    paced, failing = results["runs"]
+    # One user, 200 ms per request: about 10 requests in the 2 s window; the
+    # 1 s warm-up (5 more) is left out.
+    assert 9 <= paced["requests"] <= 11, paced["requests"]
+    assert paced["elapsed_s"] == pytest.approx(2.0, rel=0.1)
+    assert paced["latency_ms"]["p50"] == 200 and paced["latency_ms"]["min"] >= 200
+    assert set(paced["latency_ms"]) == {"avg", "min", "max", "p50", "p95", "p99"}
+    assert paced["overhead"]["total_s"] is not None and paced["overhead"]["total_s"] > 0
+    run_dir = out / paced["run_dir"]
+    for name in ("locust_stats.csv", "locust_stats_history.csv", "locust.json", "locust.html", "server.log"):
+        assert (run_dir / name).exists(), name
+    # Anything but expect_status is a failure; a matching 404 is not.
+    assert failing["endpoints"]["missing"]["failures"] == failing["endpoints"]["missing"]["requests"] > 0
+    assert failing["endpoints"]["created"]["failures"] == 0 and failing["endpoints"]["created"]["requests"] > 0
+    assert failing["failures"] == failing["endpoints"]["missing"]["requests"]
+
+
+def test_a_broken_app_fails_its_run_and_the_rest_complete(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          broken: {server: gunicorn, app: apps.no_such_module:app}
+          good:   {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - name: quick
+            users: 2
+            warmup: 0
+            duration: 1s
+            mix: [{name: fast, path: /fast}]
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 1
+    broken, good = read_json(out / "results.json")["runs"]
+    assert broken["status"] == "error" and "before it was ready" in broken["error"]
+    assert "No module named 'apps.no_such_module'" in broken["error"]  # the tail of the server's log
+    assert good["status"] == "ok" and good["requests"] > 0
+    assert "Failed runs" in (out / "report.md").read_text()
+
+
+def test_own_locustfile_gets_the_measured_window(tmp_path: Path) -> None:
+    (tmp_path / "own.py").write_text(
+        "from locust import HttpUser, task, constant\n"
+        "class Visitor(HttpUser):\n"
+        "    wait_time = constant(0.1)\n"
+        "    @task\n"
+        "    def fast(self):\n"
+        "        self.client.get('/fast', name='own-fast')\n"
+    )
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          u: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - {name: own, users: 1, warmup: 0.5s, duration: 1.5s, locustfile: own.py}
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    (run,) = read_json(out / "results.json")["runs"]
+    assert set(run["endpoints"]) == {"own-fast"}
+    assert 12 <= run["requests"] <= 16, run["requests"]  # ~10 per second for 1.5 s
+    assert run["elapsed_s"] == pytest.approx(1.5, rel=0.15)
+
+
+def test_ctrl_c_tears_everything_down_and_keeps_finished_runs(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          g: {server: gunicorn, app: apps.wsgi_app:app, workers: 2}
+          u: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - {name: short, users: 2, warmup: 0, duration: 0.5s, servers: [u], mix: [{name: fast, path: /fast}]}
+          - {name: long, users: 2, warmup: 0, duration: 60s, mix: [{name: fast, path: /fast}]}
+        """,
+    )
+    out = tmp_path / "out"
+    suite = start_cli(str(scenario), "--out", str(out))
+    deadline = time.monotonic() + 60
+    while not list(out.glob("runs/002-*/locust.log")) and time.monotonic() < deadline:
+        assert suite.poll() is None, suite.communicate()
+        time.sleep(0.1)
+    time.sleep(0.5)  # let the long run get going
+    assert strays(suite.pid), "the suite should have a server and Locust running now"
+    sent = time.monotonic()
+    suite.send_signal(signal.SIGINT)
+    _, err = suite.communicate(timeout=15)
+    assert time.monotonic() - sent < 10
+    assert suite.returncode == 130, err
+    assert strays(suite.pid) == []
+    results = read_json(out / "results.json")
+    assert results["interrupted"] is True
+    assert [run["scenario"] for run in results["runs"]] == ["short"]
+    assert (out / "report.md").exists()
+
+
+def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path, "servers:\n  g: {server: gunicorn, app: apps.wsgi_app:app, workers: 0}\nscenarios: []\n"
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 2
+    assert f"{scenario}:2: servers.g.workers: must be an integer >= 1, got 0" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
