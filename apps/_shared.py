@@ -4,6 +4,7 @@ how they wait, never in what they return."""
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import parse_qs
 
 DEFAULT_SLOW_MS = 5000
@@ -61,6 +62,40 @@ def cpu(n: int) -> Response:
 
 def json_doc() -> Response:
     return 200, JSON, JSON_DOC
+
+
+UPSTREAM_URL = os.environ.get("UPSTREAM_URL", "")
+# Connections the app's upstream client may open at once; lower it to build an
+# undersized server on purpose.
+UPSTREAM_MAX_CONNECTIONS = int(os.environ.get("UPSTREAM_MAX_CONNECTIONS", "1000"))
+DEFAULT_IO_CALLS = 3
+MAX_IO_CALLS = 100
+IO_MODES = ("sequential", "concurrent")
+
+
+class UpstreamError(RuntimeError):
+    pass
+
+
+def io_params(query: str) -> tuple[int, int]:
+    """(calls, delay_ms); delay_ms 0 means: the upstream's own default."""
+    calls = int_param(query, "calls", DEFAULT_IO_CALLS, MAX_IO_CALLS)
+    delay_ms = int_param(query, "delay_ms", 0, MAX_DELAY_MS)
+    return calls, delay_ms
+
+
+def upstream_url(delay_ms: int) -> str:
+    if not UPSTREAM_URL:
+        raise UpstreamError("UPSTREAM_URL is not set")
+    return f"{UPSTREAM_URL}/?delay_ms={delay_ms}" if delay_ms else f"{UPSTREAM_URL}/"
+
+
+def io_body(mode: str, calls: int) -> Response:
+    return 200, JSON, json.dumps({"mode": mode, "calls": calls}, separators=(",", ":")).encode()
+
+
+def upstream_failed(error: Exception) -> Response:
+    return 502, TEXT, f"upstream failed: {error}\n".encode()
 
 
 def not_found() -> Response:

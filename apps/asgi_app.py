@@ -1,7 +1,8 @@
-"""Plain ASGI app under test: /fast, /slow, /cpu, /json; 404 otherwise.
+"""Plain ASGI app under test: /fast, /slow, /cpu, /json, /io/{sequential,concurrent}.
 
-Same bytes as apps.wsgi_app; waits are `asyncio.sleep`, so one event loop holds
-many waiting requests at once.
+Same bytes as apps.wsgi_app; waits are `asyncio.sleep` and one shared pooled
+async HTTP client (created at lifespan startup, closed at shutdown), so one
+event loop holds many waiting requests at once.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import httpx
+
 from apps import _shared as shared
 
 Scope = MutableMapping[str, Any]
@@ -18,6 +21,29 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+_client: httpx.AsyncClient | None = None
+
+
+async def _call(url: str) -> None:
+    if _client is None:
+        raise shared.UpstreamError("no upstream client: the server did not run the lifespan startup")
+    (await _client.get(url)).raise_for_status()
+
+
+async def io(mode: str, query: str) -> shared.Response:
+    calls, delay_ms = shared.io_params(query)
+    try:
+        url = shared.upstream_url(delay_ms)
+        if mode == "sequential":
+            for _ in range(calls):
+                await _call(url)
+        else:
+            await asyncio.gather(*(_call(url) for _ in range(calls)))
+    except (httpx.HTTPError, shared.UpstreamError) as error:
+        return shared.upstream_failed(error)
+    return shared.io_body(mode, calls)
 
 
 async def route(path: str, query: str) -> shared.Response:
@@ -32,17 +58,26 @@ async def route(path: str, query: str) -> shared.Response:
             return shared.cpu(shared.int_param(query, "n", shared.DEFAULT_CPU_N, shared.MAX_CPU_N))
         if path == "/json":
             return shared.json_doc()
+        if path.startswith("/io/") and path[4:] in shared.IO_MODES:
+            return await io(path[4:], query)
     except shared.BadRequest as error:
         return shared.bad_request(error)
     return shared.not_found()
 
 
 async def lifespan(receive: Receive, send: Send) -> None:
+    global _client
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            limit = shared.UPSTREAM_MAX_CONNECTIONS
+            _client = httpx.AsyncClient(limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
+                                        timeout=httpx.Timeout(600.0, pool=600.0))  # fmt: skip
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if _client is not None:
+                await _client.aclose()
+                _client = None
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -1,19 +1,61 @@
-"""Plain WSGI app under test: /fast, /slow, /cpu, /json; 404 otherwise.
+"""Plain WSGI app under test: /fast, /slow, /cpu, /json, /io/{sequential,concurrent}.
 
-Waits block the worker (`time.sleep`), which is the point: a sync worker is
-held for the whole wait.
+Waits block the worker (`time.sleep`, a blocking HTTP client), which is the
+point: a sync worker is held for the whole wait. Concurrent upstream calls go
+through a thread pool; under gunicorn's gevent worker those threads are
+greenlets.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import httpx
 
 from apps import _shared as shared
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+_lock = threading.Lock()
+_client: httpx.Client | None = None
+_pool: ThreadPoolExecutor | None = None
+
+
+def _upstream() -> tuple[httpx.Client, ThreadPoolExecutor]:
+    # Created on first use, so each worker process gets its own after fork.
+    global _client, _pool
+    with _lock:
+        if _client is None or _pool is None:
+            limit = shared.UPSTREAM_MAX_CONNECTIONS
+            _client = httpx.Client(limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
+                                   timeout=httpx.Timeout(600.0, pool=600.0))  # fmt: skip
+            _pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="upstream")
+        return _client, _pool
+
+
+def _call(client: httpx.Client, url: str) -> None:
+    client.get(url).raise_for_status()
+
+
+def io(mode: str, query: str) -> shared.Response:
+    calls, delay_ms = shared.io_params(query)
+    try:
+        url = shared.upstream_url(delay_ms)
+        client, pool = _upstream()
+        if mode == "sequential":
+            for _ in range(calls):
+                _call(client, url)
+        else:
+            list(pool.map(lambda _: _call(client, url), range(calls)))
+    except (httpx.HTTPError, shared.UpstreamError) as error:
+        return shared.upstream_failed(error)
+    return shared.io_body(mode, calls)
 
 
 def route(path: str, query: str) -> shared.Response:
@@ -28,6 +70,8 @@ def route(path: str, query: str) -> shared.Response:
             return shared.cpu(shared.int_param(query, "n", shared.DEFAULT_CPU_N, shared.MAX_CPU_N))
         if path == "/json":
             return shared.json_doc()
+        if path.startswith("/io/") and path[4:] in shared.IO_MODES:
+            return io(path[4:], query)
     except shared.BadRequest as error:
         return shared.bad_request(error)
     return shared.not_found()

@@ -70,7 +70,8 @@ def cmd_run(argv: list[str]) -> int:
         print(f"error: --only {' '.join(args.only or [])} matches no run of {args.file}", file=sys.stderr)
         return EXIT_INVALID
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out_dir = Path(args.out) if args.out else Path("reports") / f"{suite.name}-{stamp}"
+    # Absolute: Locust and the servers run with other working directories.
+    out_dir = (Path(args.out) if args.out else Path("reports") / f"{suite.name}-{stamp}").resolve()
     problem = _prepare_out_dir(out_dir, args.force)
     if problem:
         print(f"error: {problem}", file=sys.stderr)

@@ -194,6 +194,22 @@ def test_ctrl_c_tears_everything_down_and_keeps_finished_runs(tmp_path: Path) ->
     assert (out / "report.md").exists()
 
 
+def test_relative_output_folder_and_app_dir(tmp_path: Path, repo: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        f"""\
+        servers:
+          u: {{server: uvicorn, app: apps.asgi_app:app, app_dir: {repo}}}
+        scenarios:
+          - {{name: quick, users: 1, warmup: 0, duration: 0.5s, mix: [{{name: fast, path: /fast}}]}}
+        """,
+    )
+    done = run_cli(str(scenario), "--out", "relative/out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (run,) = read_json(tmp_path / "relative" / "out" / "results.json")["runs"]
+    assert run["status"] == "ok" and run["requests"] > 0
+
+
 def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path) -> None:
     scenario = write_scenario(
         tmp_path, "servers:\n  g: {server: gunicorn, app: apps.wsgi_app:app, workers: 0}\nscenarios: []\n"
