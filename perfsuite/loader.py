@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from perfsuite.scenario import LoadSettings, MixEntry, Scenario, ServerConfig, SuiteFile
+from perfsuite.scenario import CpuSettings, LoadSettings, MixEntry, Scenario, ServerConfig, SuiteFile, UpstreamSettings
 from perfsuite.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS
 
 PathKey = tuple[str | int, ...]
@@ -113,6 +114,10 @@ def _vocabulary(path: PathKey) -> list[str]:
         return _fields(SuiteFile)
     if parent == ("defaults",):
         return _fields(LoadSettings)
+    if parent[-1:] == ("upstream",):
+        return _fields(UpstreamSettings)
+    if parent[-1:] == ("cpu",):
+        return _fields(CpuSettings)
     if len(parent) == 2 and parent[0] == "servers":
         return _fields(ServerConfig)
     if len(parent) == 2 and parent[0] == "scenarios":
@@ -180,8 +185,21 @@ def _resolve(path: PathKey, lines: dict[PathKey, int]) -> tuple[PathKey, int | N
     return (), lines.get(())
 
 
+def _cpu_problems(cpu: CpuSettings | None, at: PathKey) -> list[tuple[PathKey, str]]:
+    if cpu is None:
+        return []
+    available = sorted(os.sched_getaffinity(0))
+    found = []
+    for role in ("server", "loadgen", "upstream"):
+        for position, core in enumerate(getattr(cpu, role) or []):
+            if core not in available:
+                shown = ", ".join(map(str, available))
+                found.append(((*at, "cpu", role, position), f"core {core} is not available here (available: {shown})"))
+    return found
+
+
 def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, str]]:
-    found: list[tuple[PathKey, str]] = []
+    found: list[tuple[PathKey, str]] = _cpu_problems(spec.defaults.cpu, ("defaults",))
     for name, server in spec.servers.items():
         kind = SERVER_KINDS[server.server]
         for option in ("worker_class", "threads", "worker_connections", "loop", "http", "interface"):
@@ -197,6 +215,7 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
     seen: dict[str, int] = {}
     for index, scenario in enumerate(spec.scenarios):
         at: PathKey = ("scenarios", index)
+        found += _cpu_problems(scenario.cpu, at)
         if scenario.name in seen:
             found.append(
                 ((*at, "name"), f"duplicate scenario name {scenario.name!r} (also scenarios.{seen[scenario.name]})")

@@ -13,8 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from perfsuite.affinity import Layout, resolve_layout
 from perfsuite.loader import Suite
-from perfsuite.scenario import Scenario, ServerConfig
+from perfsuite.scenario import Scenario, ServerConfig, UpstreamSettings
 
 DEFAULT_USERS = 10
 DEFAULT_WARMUP_S = 2.0
@@ -35,6 +36,8 @@ class RunPlan:
     duration_s: float
     repeat: int  # 1-based repetition
     order: str | None  # burst only
+    upstream: UpstreamSettings | None
+    cpu: Layout
 
     @property
     def mode(self) -> str:
@@ -89,6 +92,8 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
             duration = float(_pick(scenario, suite, "duration", DEFAULT_DURATION_S))
             if quick:
                 warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
+        upstream = scenario.upstream or suite.spec.defaults.upstream
+        cpu = resolve_layout(scenario.cpu, suite.spec.defaults.cpu)
         for order, users in levels:
             spawn_rate = float(_pick(scenario, suite, "spawn_rate", users)) if order is None else float(users)
             for rep in range(1, repeat + 1):
@@ -105,6 +110,8 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
                             duration_s=duration,
                             repeat=rep,
                             order=order,
+                            upstream=upstream,
+                            cpu=cpu,
                         )
                     )
     return plans

@@ -155,24 +155,26 @@ class ManagedProcess:
 
     def stop(self, grace_s: float = 5.0) -> float:
         """SIGTERM the group, wait up to `grace_s`, SIGKILL, reap. Returns seconds taken."""
+        return stop_all([self], grace_s)
+
+    def _terminate(self) -> None:
+        if self._popen is not None and not self._stopped:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._popen.pid, signal.SIGTERM)
+
+    def _gone(self) -> bool:
         if self._popen is None or self._stopped:
-            return 0.0
-        started = time.monotonic()
-        pgid = self._popen.pid
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGTERM)
-        deadline = started + grace_s
-        while time.monotonic() < deadline:
-            self._popen.poll()  # reap the leader so it stops counting as a member
-            if self._popen.returncode is not None and not group_members(pgid):
-                break
-            time.sleep(0.02)
-        else:
-            self.kill()
-        self._popen.wait()
+            return True
+        self._popen.poll()  # reap the leader so it stops counting as a member
+        return self._popen.returncode is not None and not group_members(self._popen.pid)
+
+    def _finish(self) -> None:
+        if self._popen is not None and not self._stopped:
+            if not self._gone():
+                self.kill()
+            self._popen.wait()
         self._stopped = True
         LIVE.discard(self)
-        return time.monotonic() - started
 
     def kill(self) -> None:
         """SIGKILL the whole group at once (the forced path)."""
@@ -188,6 +190,20 @@ class ManagedProcess:
 
 
 LIVE: set[ManagedProcess] = set()
+
+
+def stop_all(processes: list[ManagedProcess], grace_s: float = 5.0) -> float:
+    """The one stop path: SIGTERM every group at once, one shared grace period,
+    then SIGKILL whatever is left, and reap. Returns the seconds it took."""
+    started = time.monotonic()
+    for process in processes:
+        process._terminate()
+    deadline = started + grace_s
+    while time.monotonic() < deadline and not all(process._gone() for process in processes):
+        time.sleep(0.02)
+    for process in processes:
+        process._finish()
+    return time.monotonic() - started
 
 
 def kill_all() -> None:

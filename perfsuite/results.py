@@ -69,6 +69,12 @@ class RunResult(BaseModel):
     server_env: dict[str, str] = Field(default_factory=dict, description="variables the suite set for the server")
     affinity: dict[str, list[int] | None] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict, description="warmup_s, duration_s, spawn_rate")
+    server_resources: dict[str, Any] | None = Field(None, description="CPU and memory of the server's process tree")
+    loadgen_resources: dict[str, Any] | None = None
+    upstream_resources: dict[str, Any] | None = None
+    upstream: dict[str, Any] | None = Field(None, description="configured delay and the upstream's own latency")
+    model: dict[str, Any] | None = Field(None, description="what the config should achieve, beside what it did")
+    flags: list[dict[str, str]] = Field(default_factory=list, description="reasons not to trust the numbers")
 
 
 class SuiteResults(BaseModel):

@@ -1,26 +1,32 @@
-"""Run plans -> run results: one run at a time, each with a fresh server.
+"""Run plans -> run results: one run at a time, each with fresh processes.
 
-A run: pick a free port, start the server (own process group, pinned), probe
-it until it answers, run Locust, read Locust's JSON, stop everything. A run
-that fails is recorded with its reason and the suite goes on; an interrupt
-stops the suite after the same teardown. results.json is rewritten after
-every run.
+A run: free ports, the upstream if the scenario has one, the server (own
+process group, pinned), a readiness probe for each, Locust, then Locust's
+JSON, the resource samples, the upstream's own latency, the model and the
+flags; then everything stops. A run that fails is recorded with its reason
+and the suite goes on; an interrupt stops the suite after the same teardown.
+results.json is rewritten after every run.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from perfsuite.affinity import default_layout
+import httpx
+
+from perfsuite.checks import run_flags
 from perfsuite.lifecycle import STOP, Interrupted
 from perfsuite.loader import Suite
 from perfsuite.loadgen import LoadOutcome, OutcomeError, locust_argv, read_outcome, time_limit_s
+from perfsuite.model import NoModel, expect
 from perfsuite.plan import RunPlan
-from perfsuite.process import ManagedProcess, ProcessFailed, free_port
+from perfsuite.process import ManagedProcess, ProcessFailed, free_port, stop_all
+from perfsuite.resources import ResourceSampler, Sample, summarize
 from perfsuite.results import EndpointResult, Latency, Overhead, RunResult, SuiteResults, write_results
 from perfsuite.servers import build_argv
 from perfsuite.stats import merge
@@ -28,6 +34,7 @@ from perfsuite.stats import merge
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
 TOKEN_VARIABLE = "PERFSUITE_TOKEN"  # set in every child's environment, to find strays
+APPS_ROOT = Path(__file__).resolve().parent.parent  # where apps/upstream.py lives
 
 
 class Progress(Protocol):
@@ -47,7 +54,42 @@ def server_environment(plan: RunPlan, suite: Suite, token: str) -> tuple[dict[st
     return {**os.environ, **added}, added, app_dir
 
 
-def _summarize(plan: RunPlan, outcome: LoadOutcome) -> dict[str, object]:
+def _upstream_process(plan: RunPlan, run_dir: Path, token: str, port: int) -> ManagedProcess:
+    assert plan.upstream is not None
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "apps.upstream:app",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(APPS_ROOT),
+        TOKEN_VARIABLE: token,
+        "UPSTREAM_DELAY_MS": str(plan.upstream.delay_ms),
+        "UPSTREAM_JITTER_MS": str(plan.upstream.jitter_ms),
+    }
+    return ManagedProcess(
+        "upstream", argv, log_path=run_dir / "upstream.log", env=env, cwd=APPS_ROOT, cpus=plan.cpu["upstream"]
+    )
+
+
+def _upstream_stats(url: str, start: float, end: float) -> dict[str, Any] | None:
+    try:
+        response = httpx.get(f"{url}/__stats", params={"since": start, "until": end}, timeout=10)
+        return dict(response.json())
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+def _summarize(plan: RunPlan, outcome: LoadOutcome) -> dict[str, Any]:
     timing = outcome.timing
     total = merge(outcome.endpoints.values())
     if plan.mode == "burst":
@@ -79,34 +121,89 @@ def _summarize(plan: RunPlan, outcome: LoadOutcome) -> dict[str, object]:
     }
 
 
+def _window(plan: RunPlan, timing: dict[str, Any]) -> tuple[float, float]:
+    if plan.mode == "burst":
+        return float(timing["first_request_start"]), float(timing["last_response_end"])
+    return float(timing["measure_start"]), float(timing["measure_end"])
+
+
+def _model(plan: RunPlan, fields: dict[str, Any], server: dict[str, Any] | None) -> dict[str, Any]:
+    if plan.mode == "burst":
+        return {"applies": False, "why_not": "burst runs are compared in the classic table instead"}
+    if plan.scenario.mix is None:
+        return {"applies": False, "why_not": "custom locustfile: its requests are not known"}
+    paths = {entry.name: entry.path for entry in plan.scenario.mix}
+    sent = {name: (paths[name], ep.requests) for name, ep in fields["endpoints"].items() if name in paths}
+    cpu_seconds = (server or {}).get("cpu_seconds")
+    per_request = cpu_seconds / fields["requests"] if cpu_seconds is not None and fields["requests"] else None
+    cores = len(plan.cpu["server"] or []) or (os.cpu_count() or 1)
+    delay = plan.upstream.delay_ms if plan.upstream else None
+    try:
+        expectation = expect(plan.server, sent, plan.users, delay, per_request, cores)
+    except NoModel as why:
+        return {"applies": False, "why_not": str(why)}
+    ratio = fields["rps"] / expectation.expected_rps if expectation.expected_rps else None
+    return {
+        "applies": True,
+        **expectation.as_dict(),
+        "measured_rps": fields["rps"],
+        "measured_latency_ms": fields["latency_ms"].avg,
+        "ratio": None if ratio is None else round(ratio, 4),
+    }
+
+
 def run_one(plan: RunPlan, suite: Suite, out_dir: Path, token: str) -> RunResult:
     run_dir = out_dir / "runs" / plan.dirname
     run_dir.mkdir(parents=True, exist_ok=True)
-    layout = default_layout()
     started = time.time()
     port = free_port(HOST)
     url = f"http://{HOST}:{port}"
     env, added_env, app_dir = server_environment(plan, suite, token)
+    upstream: ManagedProcess | None = None
+    upstream_url = ""
+    if plan.upstream is not None:
+        upstream_port = free_port(HOST)
+        upstream_url = f"http://{HOST}:{upstream_port}"
+        upstream = _upstream_process(plan, run_dir, token, upstream_port)
+        added_env["UPSTREAM_URL"] = env["UPSTREAM_URL"] = upstream_url
     server = ManagedProcess(
-        "server", build_argv(plan.server, HOST, port),
-        log_path=run_dir / "server.log", env=env, cwd=app_dir, cpus=layout["server"],
-    )  # fmt: skip
-    fields: dict[str, object] = {}
+        "server",
+        build_argv(plan.server, HOST, port),
+        log_path=run_dir / "server.log",
+        env=env,
+        cwd=app_dir,
+        cpus=plan.cpu["server"],
+    )
+    sampler = ResourceSampler(run_dir / "resources.csv")
+    fields: dict[str, Any] = {}
     status, error = "ok", None
     processes: list[ManagedProcess] = []
-    teardown_s = 0.0
     try:
+        # Both start at once; the app calls the upstream only when a request comes.
+        if upstream is not None:
+            processes.append(upstream)
+            upstream.start()
         processes.append(server)
         server.start()
+        if upstream is not None:
+            upstream.wait_ready(f"{upstream_url}/__stats", READY_TIMEOUT_S)
         server.wait_ready(f"{url}/", READY_TIMEOUT_S)
         locust = ManagedProcess(
-            "locust", locust_argv(plan, url, run_dir, suite.base_dir),
-            log_path=run_dir / "locust.log", env={**os.environ, TOKEN_VARIABLE: token},
-            cwd=run_dir, cpus=layout["loadgen"],
-        )  # fmt: skip
+            "locust",
+            locust_argv(plan, url, run_dir, suite.base_dir),
+            log_path=run_dir / "locust.log",
+            env={**os.environ, TOKEN_VARIABLE: token},
+            cwd=run_dir,
+            cpus=plan.cpu["loadgen"],
+        )
         processes.append(locust)
         locust.start()
+        for role, process in (("server", server), ("loadgen", locust), ("upstream", upstream)):
+            if process is not None:
+                sampler.watch(role, process.pid)
+        sampler.start()
         code = locust.wait(time_limit_s(plan))
+        samples: list[Sample] = sampler.stop()
         if code != 0:
             raise locust.failure(f"Locust exited with code {code}")
         server_code = server.poll()
@@ -116,13 +213,30 @@ def run_one(plan: RunPlan, suite: Suite, out_dir: Path, token: str) -> RunResult
         fields = _summarize(plan, outcome)
         first = outcome.timing.get("first_request_start")
         fields["_start_s"] = (float(first) - started) if first else None
+        start, end = _window(plan, outcome.timing)
+        for role in ("server", "loadgen", "upstream"):
+            fields[f"{role}_resources"] = summarize(samples, role, start, end, fields["requests"])
+        if upstream is not None and plan.upstream is not None:
+            fields["upstream"] = {
+                "delay_ms": plan.upstream.delay_ms,
+                "jitter_ms": plan.upstream.jitter_ms,
+                "stats": _upstream_stats(upstream_url, start, end),
+            }
+        fields["model"] = _model(plan, fields, fields["server_resources"])
+        fields["flags"] = run_flags(
+            requests=fields["requests"],
+            failures=fields["failures"],
+            loadgen=fields["loadgen_resources"],
+            upstream=(fields.get("upstream") or {}).get("stats"),
+            server=fields["server_resources"],
+            server_cores=len(plan.cpu["server"] or []) or (os.cpu_count() or 1),
+            model=fields["model"],
+        )
     except (ProcessFailed, RunFailed, OutcomeError) as failure:
         status, error = "error", str(failure)
     finally:
-        teardown_started = time.monotonic()
-        for process in reversed(processes):
-            process.stop()
-        teardown_s = time.monotonic() - teardown_started
+        sampler.stop()
+        teardown_s = stop_all(processes)
     start_s = fields.pop("_start_s", None)
     return RunResult(
         index=plan.index,
@@ -137,16 +251,16 @@ def run_one(plan: RunPlan, suite: Suite, out_dir: Path, token: str) -> RunResult
         run_dir=str(run_dir.relative_to(out_dir)),
         started_at=started,
         overhead=Overhead(
-            start_s=None if start_s is None else round(float(start_s), 3),  # type: ignore[arg-type]
+            start_s=None if start_s is None else round(float(start_s), 3),
             teardown_s=round(teardown_s, 3),
-            total_s=None if start_s is None else round(float(start_s) + teardown_s, 3),  # type: ignore[arg-type]
+            total_s=None if start_s is None else round(float(start_s) + teardown_s, 3),
         ),
         server_kind=plan.server.server,
         server_argv=server.argv,
         server_env=added_env,
-        affinity=layout,
+        affinity=plan.cpu,
         settings={"warmup_s": plan.warmup_s, "duration_s": plan.duration_s, "spawn_rate": plan.spawn_rate},
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 

@@ -60,6 +60,24 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+CoreList = Annotated[list[Annotated[int, Field(ge=0, le=4_095)]], Field(min_length=1)]
+
+
+class UpstreamSettings(_Model):
+    """The upstream API the app calls in the I/O-wait endpoints (apps/upstream.py)."""
+
+    delay_ms: Annotated[int, Field(ge=0, le=600_000)] = Field(1000, description="answer after this long")
+    jitter_ms: Annotated[int, Field(ge=0, le=60_000)] = Field(0, description="plus or minus up to this much, uniformly")
+
+
+class CpuSettings(_Model):
+    """Cores per role; a role left out gets the default (server and load generator on disjoint cores)."""
+
+    server: CoreList | None = None
+    loadgen: CoreList | None = None
+    upstream: CoreList | None = None
+
+
 class LoadSettings(_Model):
     """Load fields, settable under `defaults:` and overridable per scenario."""
 
@@ -74,6 +92,10 @@ class LoadSettings(_Model):
         None, description="the measured window (default 10s)"
     )
     repeat: Annotated[int, Field(ge=1, le=1_000)] | None = Field(None, description="repetitions (default 1)")
+    upstream: UpstreamSettings | None = Field(
+        None, description="start apps/upstream.py for each run; the app gets its URL as UPSTREAM_URL"
+    )
+    cpu: CpuSettings | None = Field(None, description="cores for server, loadgen and upstream")
 
 
 class ServerConfig(_Model):

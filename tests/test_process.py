@@ -12,7 +12,7 @@ import pytest
 
 from perfsuite.process import ManagedProcess, ProcessFailed, free_port, group_members
 
-SERVE = "import http.server, sys; http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.BaseHTTPRequestHandler).serve_forever()"  # noqa: E501
+SERVE = "import http.server, sys; http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.BaseHTTPRequestHandler).serve_forever()"
 
 # A parent that ignores SIGTERM and forks a grandchild that ignores it too.
 STUBBORN = """
@@ -82,7 +82,7 @@ def test_stop_is_quick_for_a_cooperative_child(tmp_path: Path) -> None:
     proc = managed(tmp_path, "-c", "import time; time.sleep(60)")
     proc.start()
     assert proc.stop(grace_s=5) < 2
-    assert proc.stop() == 0.0  # idempotent
+    assert proc.stop() < 0.01  # idempotent: already stopped
 
 
 def test_cpu_affinity_is_applied_before_exec(tmp_path: Path) -> None:

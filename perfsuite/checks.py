@@ -1,0 +1,84 @@
+"""Flags on a run whose numbers cannot be taken at face value (pure functions).
+
+errors             some requests failed
+loadgen_saturated  Locust above 90% of a core for half the window or more:
+                   throughput is a lower bound, the server may do better
+upstream_slow      the upstream took > 5% longer than configured: the wait
+                   was not what the scenario declares
+model_mismatch     throughput > 10% from the model, with the likely reason
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perfsuite.model import TOLERANCE
+from perfsuite.resources import is_saturated
+
+UPSTREAM_TOLERANCE = 0.05
+SERVER_BUSY = 0.9  # share of its cores
+
+
+def _flag(kind: str, message: str) -> dict[str, str]:
+    return {"kind": kind, "message": message}
+
+
+def upstream_slow(stats: dict[str, Any] | None) -> bool:
+    ratio = (stats or {}).get("ratio")
+    return ratio is not None and ratio > 1 + UPSTREAM_TOLERANCE
+
+
+def server_busy(resources: dict[str, Any] | None, cores: int) -> float | None:
+    """Mean CPU of the server's tree as a share of its cores."""
+    mean = ((resources or {}).get("cpu_percent") or {}).get("mean")
+    return None if mean is None else mean / (100.0 * max(cores, 1))
+
+
+def run_flags(
+    *,
+    requests: int,
+    failures: int,
+    loadgen: dict[str, Any] | None,
+    upstream: dict[str, Any] | None,
+    server: dict[str, Any] | None,
+    server_cores: int,
+    model: dict[str, Any] | None,
+) -> list[dict[str, str]]:
+    flags = []
+    if failures:
+        flags.append(_flag("errors", f"{failures} of {requests} requests failed ({failures / max(requests, 1):.1%})"))
+    saturated = is_saturated(loadgen)
+    if saturated:
+        share = (loadgen or {}).get("share_above_90_percent") or 0.0
+        flags.append(
+            _flag(
+                "loadgen_saturated",
+                f"Locust was above 90% of its core for {share:.0%} of the window: throughput is a lower bound",
+            )
+        )
+    slow = upstream_slow(upstream)
+    if slow and upstream is not None:
+        flags.append(
+            _flag(
+                "upstream_slow",
+                f"the upstream took {upstream['taken_ms_mean']:.1f} ms for {upstream['requested_ms_mean']:.1f} ms "
+                f"asked ({upstream['ratio'] - 1:+.1%})",
+            )
+        )
+    ratio = (model or {}).get("ratio")
+    if ratio is not None and abs(ratio - 1) > TOLERANCE:
+        busy = server_busy(server, server_cores)
+        if failures:
+            why = "errors"
+        elif saturated:
+            why = "load generator saturated"
+        elif slow:
+            why = "upstream slow"
+        elif busy is not None and busy >= SERVER_BUSY:
+            why = f"server overloaded: its CPU at {busy:.0%} of {server_cores} core(s)"
+        elif ratio < 1:
+            why = "the server holds fewer requests at once than the model assumes (a pool, backlog or worker limit)"
+        else:
+            why = "the server holds more requests at once than its config declares"
+        flags.append(_flag("model_mismatch", f"throughput {ratio:.2f}x the model's; likely: {why}"))
+    return flags
