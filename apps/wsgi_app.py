@@ -8,7 +8,6 @@ greenlets.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,21 +21,16 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-_lock = threading.Lock()
-_client: httpx.Client | None = None
-_pool: ThreadPoolExecutor | None = None
-
-
-def _upstream() -> tuple[httpx.Client, ThreadPoolExecutor]:
-    # Created on first use, so each worker process gets its own after fork.
-    global _client, _pool
-    with _lock:
-        if _client is None or _pool is None:
-            limit = shared.UPSTREAM_MAX_CONNECTIONS
-            _client = httpx.Client(limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-                                   timeout=httpx.Timeout(600.0, pool=600.0))  # fmt: skip
-            _pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="upstream")
-        return _client, _pool
+# Made at import, not on first use: building a client (with its TLS context)
+# costs ~70 ms, which would land on each worker's first request. gunicorn
+# imports the app in every worker after fork; with --preload the pool is
+# still empty at fork time, so no connection is ever shared.
+_LIMIT = shared.UPSTREAM_MAX_CONNECTIONS
+_client = httpx.Client(
+    limits=httpx.Limits(max_connections=_LIMIT, max_keepalive_connections=_LIMIT),
+    timeout=httpx.Timeout(600.0, pool=600.0),
+)
+_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="upstream")  # threads start on first use
 
 
 def _call(client: httpx.Client, url: str) -> None:
@@ -47,12 +41,11 @@ def io(mode: str, query: str) -> shared.Response:
     calls, delay_ms = shared.io_params(query)
     try:
         url = shared.upstream_url(delay_ms)
-        client, pool = _upstream()
         if mode == "sequential":
             for _ in range(calls):
-                _call(client, url)
+                _call(_client, url)
         else:
-            list(pool.map(lambda _: _call(client, url), range(calls)))
+            list(_pool.map(lambda _: _call(_client, url), range(calls)))
     except (httpx.HTTPError, shared.UpstreamError) as error:
         return shared.upstream_failed(error)
     return shared.io_body(mode, calls)

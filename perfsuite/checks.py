@@ -5,7 +5,9 @@ loadgen_saturated  Locust above 90% of a core for half the window or more:
                    throughput is a lower bound, the server may do better
 upstream_slow      the upstream took > 5% longer than configured: the wait
                    was not what the scenario declares
-model_mismatch     throughput > 10% from the model, with the likely reason
+model_mismatch     throughput > 10% from the model (or more than one request
+                   per window, when a window holds fewer than 10), with the
+                   likely reason
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def run_flags(
             )
         )
     ratio = (model or {}).get("ratio")
-    if ratio is not None and abs(ratio - 1) > TOLERANCE:
+    tolerance = (model or {}).get("tolerance") or TOLERANCE
+    if ratio is not None and abs(ratio - 1) > tolerance:
         busy = server_busy(server, server_cores)
         if failures:
             why = "errors"

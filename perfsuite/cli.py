@@ -134,7 +134,43 @@ def cmd_report(argv: list[str]) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "report": cmd_report}
+def cmd_calibrate(argv: list[str]) -> int:
+    from perfsuite.calibrate import calibrate, describe
+    from perfsuite.durations import parse_duration
+
+    parser = argparse.ArgumentParser(
+        prog="run_suite.py calibrate", description="Measure the requests per second one Locust process can drive here."
+    )
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--duration", default="10s", help="measured window (default 10s)")
+    parser.add_argument("--out", help="output folder (default: reports/calibrate-<timestamp>/)")
+    args = parser.parse_args(argv)
+    try:
+        duration = parse_duration(args.duration)
+    except ValueError as error:
+        print(f"error: --duration {error}", file=sys.stderr)
+        return EXIT_INVALID
+    if not 1 <= args.users <= 100_000 or duration <= 0:
+        print("error: --users must be 1..100000 and --duration positive", file=sys.stderr)
+        return EXIT_INVALID
+    out_dir = (
+        Path(args.out) if args.out else Path("reports") / f"calibrate-{time.strftime('%Y%m%d-%H%M%S')}"
+    ).resolve()
+    problem = _prepare_out_dir(out_dir, force=True)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    STOP.install(force=kill_all)
+    try:
+        summary = calibrate(out_dir, users=args.users, duration_s=duration)
+    except Interrupted as interrupt:
+        return 128 + interrupt.signum
+    print(describe(summary))
+    print(f"details: {out_dir / 'calibration.json'}", file=sys.stderr)
+    return EXIT_OK if summary["status"] == "ok" else EXIT_FAILED
+
+
+COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "report": cmd_report, "calibrate": cmd_calibrate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ classic table shape (Server | Mode | # per entry | Elapsed | Throughput).
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from perfsuite.results import RunResult, SuiteResults
 
@@ -34,6 +35,29 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+FLAG_LABELS = {
+    "errors": "errors",
+    "loadgen_saturated": "load generator saturated",
+    "upstream_slow": "upstream slow",
+    "model_mismatch": "model mismatch",
+}
+
+
+def _flags(run: RunResult) -> str:
+    return ", ".join(f"⚠ {FLAG_LABELS.get(f['kind'], f['kind'])}" for f in run.flags)
+
+
+def _model_cells(run: RunResult) -> list[str]:
+    model = run.model or {}
+    if not model.get("applies"):
+        return ["n/a", "n/a", "n/a"]
+    return [
+        _rps(model["expected_rps"]),
+        f"{model['ratio']:.2f}" if model.get("ratio") is not None else "–",
+        _num(model["expected_latency_ms"]),
+    ]
+
+
 def _steady(runs: list[RunResult]) -> list[str]:
     best: dict[int, float] = defaultdict(float)
     for run in runs:
@@ -43,16 +67,105 @@ def _steady(runs: list[RunResult]) -> list[str]:
     for run in runs:
         lat = run.latency_ms
         if run.status != "ok":
-            rows.append([run.server, str(run.users), "**error**", "", "", "", "", "", "", ""])
+            rows.append([run.server, str(run.users), "**error**", *[""] * 11])
             continue
+        expected_rps, ratio, expected_ms = _model_cells(run)
         rows.append(
             [
-                run.server, str(run.users), f"{run.requests:,}", f"{run.failures:,}", _rps(run.rps),
-                _num(lat.avg), _num(lat.p50, 0), _num(lat.p95, 0), _num(lat.p99, 0), _ratio(run.rps, best[run.users]),
+                run.server,
+                str(run.users),
+                f"{run.requests:,}",
+                f"{run.failures:,}",
+                _rps(run.rps),
+                expected_rps,
+                ratio,
+                _num(lat.avg),
+                expected_ms,
+                _num(lat.p50, 0),
+                _num(lat.p95, 0),
+                _num(lat.p99, 0),
+                _ratio(run.rps, best[run.users]),
+                _flags(run),
             ]
-        )  # fmt: skip
-    header = ["Server", "Users", "Requests", "Failures", "RPS", "Avg ms", "p50 ms", "p95 ms", "p99 ms", "RPS vs best"]
-    return _table(header, rows)
+        )
+    header = [
+        "Server",
+        "Users",
+        "Requests",
+        "Failures",
+        "RPS",
+        "Expected RPS",
+        "Measured / expected",
+        "Avg ms",
+        "Expected ms",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "RPS vs best",
+        "Flags",
+    ]
+    lines = _table(header, rows)
+    reasons = sorted(
+        {(run.model or {}).get("why_not", "") for run in runs if run.model and not run.model.get("applies")}
+    )
+    for reason in filter(None, reasons):
+        lines += ["", f"Model n/a: {reason}."]
+    return lines
+
+
+def _mean_peak(resources: dict[str, Any] | None) -> str:
+    return f"{_resource_cells(resources, 'cpu_percent', 'mean')} / {_resource_cells(resources, 'cpu_percent', 'peak')}"
+
+
+def _resource_cells(resources: dict[str, Any] | None, *keys: str) -> str:
+    value: Any = resources or {}
+    for key in keys:
+        value = (value or {}).get(key) if isinstance(value, dict) else None
+    return "–" if value is None else _num(float(value))
+
+
+def _resources(runs: list[RunResult]) -> list[str]:
+    rows = []
+    for run in runs:
+        if run.status != "ok" or run.server_resources is None:
+            continue
+        server, loadgen = run.server_resources, run.loadgen_resources
+        upstream = ((run.upstream or {}).get("stats") or {}).get("taken_ms_mean")
+        level = run.order or str(run.users)
+        rows.append(
+            [
+                run.server,
+                level,
+                _mean_peak(server),
+                _resource_cells(server, "cpu_seconds_per_1k_requests"),
+                str(server.get("workers", "–")),
+                _resource_cells(server, "memory_per_worker_mb", "uss"),
+                _resource_cells(server, "uss_mb", "peak_total"),
+                _resource_cells(server, "rss_mb", "peak_total"),
+                _mean_peak(loadgen),
+                "–" if upstream is None else f"{upstream:.1f}",
+            ]
+        )
+    if not rows:
+        return []
+    header = [
+        "Server",
+        "Users",
+        "Server CPU % mean / peak",
+        "Server CPU s per 1k req",
+        "Workers",
+        "USS MB per worker",
+        "USS MB total",
+        "RSS MB total",
+        "Locust CPU % mean / peak",
+        "Upstream own ms",
+    ]
+    return [
+        "",
+        "Resources (CPU % is of one core; USS excludes pages shared between workers):",
+        "",
+        *_table(header, rows),
+    ]
 
 
 def _burst(runs: list[RunResult]) -> list[str]:
@@ -87,10 +200,19 @@ def _endpoints(runs: list[RunResult]) -> list[str]:
         level = run.order or str(run.users)
         for name, ep in run.endpoints.items():
             rows.append(
-                [run.server, level, name, f"{ep.requests:,}", f"{ep.failures:,}", _rps(ep.rps),
-                 _num(ep.latency_ms.avg), _num(ep.latency_ms.p50, 0), _num(ep.latency_ms.p95, 0),
-                 _num(ep.latency_ms.p99, 0)]
-            )  # fmt: skip
+                [
+                    run.server,
+                    level,
+                    name,
+                    f"{ep.requests:,}",
+                    f"{ep.failures:,}",
+                    _rps(ep.rps),
+                    _num(ep.latency_ms.avg),
+                    _num(ep.latency_ms.p50, 0),
+                    _num(ep.latency_ms.p95, 0),
+                    _num(ep.latency_ms.p99, 0),
+                ]
+            )
     if not rows:
         return []
     header = ["Server", "Users", "Endpoint", "Requests", "Failures", "RPS", "Avg ms", "p50 ms", "p95 ms", "p99 ms"]
@@ -114,7 +236,19 @@ def render(results: SuiteResults) -> str:
         mode = runs[0].mode
         lines += [f"## {scenario} ({mode})", ""]
         lines += _burst(runs) if mode == "burst" else _steady(runs)
+        lines += _resources(runs)
         lines += _endpoints(runs)
+        lines.append("")
+    flagged = [run for run in results.runs if run.flags]
+    if flagged:
+        lines += ["## Flags", "", "Numbers of these runs cannot be taken at face value:", ""]
+        for run in flagged:
+            for flag in run.flags:
+                label = FLAG_LABELS.get(flag["kind"], flag["kind"])
+                lines.append(
+                    f"- **{run.scenario} / {run.server}** ({run.order or f'{run.users} users'}): {label}: "
+                    f"{flag['message']}"
+                )
         lines.append("")
     errors = [run for run in results.runs if run.status != "ok"]
     if errors:

@@ -23,7 +23,7 @@ from perfsuite.checks import run_flags
 from perfsuite.lifecycle import STOP, Interrupted
 from perfsuite.loader import Suite
 from perfsuite.loadgen import LoadOutcome, OutcomeError, locust_argv, read_outcome, time_limit_s
-from perfsuite.model import NoModel, expect
+from perfsuite.model import TOLERANCE, NoModel, expect
 from perfsuite.plan import RunPlan
 from perfsuite.process import ManagedProcess, ProcessFailed, free_port, stop_all
 from perfsuite.resources import ResourceSampler, Sample, summarize
@@ -143,12 +143,15 @@ def _model(plan: RunPlan, fields: dict[str, Any], server: dict[str, Any] | None)
     except NoModel as why:
         return {"applies": False, "why_not": str(why)}
     ratio = fields["rps"] / expectation.expected_rps if expectation.expected_rps else None
+    # A count of requests resolves throughput to one request per window, no finer.
+    tolerance = max(TOLERANCE, 1 / max(expectation.expected_rps * fields["elapsed_s"], 1e-9))
     return {
         "applies": True,
         **expectation.as_dict(),
         "measured_rps": fields["rps"],
         "measured_latency_ms": fields["latency_ms"].avg,
         "ratio": None if ratio is None else round(ratio, 4),
+        "tolerance": round(tolerance, 4),
     }
 
 

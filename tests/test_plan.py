@@ -52,3 +52,12 @@ def test_mix_is_passed_to_locust_as_the_scenario_shape(tmp_path: Path) -> None:
         '[{"name":"slow","path":"/slow","method":"GET","headers":{},"expect_status":200,"count":3},'
         '{"name":"fast","path":"/fast","method":"GET","headers":{},"expect_status":200,"count":15}]'
     )
+
+
+def test_cpu_layout_per_role(tmp_path: Path) -> None:
+    text = SUITE.replace("defaults: {", "defaults: {cpu: {loadgen: [0]}, upstream: {delay_ms: 50}, ")
+    text = text.replace("  - name: sweep\n", "  - name: sweep\n    cpu: {server: [0], upstream: [0]}\n")
+    plans = build_plan(load_suite(write_scenario(tmp_path, text)))
+    burst, sweep = plans[0], plans[-1]
+    assert burst.cpu["loadgen"] == [0] and sweep.cpu == {"server": [0], "loadgen": [0], "upstream": [0]}
+    assert burst.upstream is not None and burst.upstream.delay_ms == 50

@@ -1,0 +1,130 @@
+"""`run_suite.py calibrate`: how many requests per second one Locust process
+can drive on this machine, so users know the ceiling before trusting a number
+near it.
+
+It runs the cheapest config (uvicorn, one worker, `/fast`) through the same
+runner as any suite, with Locust and the server on separate cores, and reads
+Locust's own CPU: at >= 90% of its core Locust was the limit, and the figure
+is the ceiling; below that the server was, and the ceiling is higher. When
+Debian's `wrk` is installed it also measures the same server with wrk, a load
+generator in C, as an independent reference for what the server can do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from perfsuite.affinity import default_layout
+from perfsuite.loader import Suite
+from perfsuite.plan import build_plan
+from perfsuite.process import ManagedProcess, free_port, stop_all
+from perfsuite.resources import is_saturated
+from perfsuite.runner import HOST, READY_TIMEOUT_S, run_one, server_environment
+from perfsuite.scenario import SuiteFile
+from perfsuite.servers import build_argv
+
+WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+
+
+def calibration_suite(users: int, warmup_s: float, duration_s: float) -> Suite:
+    spec = SuiteFile.model_validate(
+        {
+            "servers": {"uvicorn-1": {"server": "uvicorn", "app": "apps.asgi_app:app", "workers": 1}},
+            "scenarios": [
+                {
+                    "name": "calibrate",
+                    "users": users,
+                    "warmup": warmup_s,
+                    "duration": duration_s,
+                    "mix": [{"name": "fast", "path": "/fast"}],
+                }
+            ],
+        }
+    )
+    root = Path(__file__).resolve().parent.parent
+    return Suite(name="calibrate", source=root / "<calibrate>", base_dir=root, spec=spec)
+
+
+def run_wrk(suite: Suite, out_dir: Path, seconds: float, connections: int, token: str) -> float | None:
+    """Requests per second wrk gets from a fresh copy of the same server, or None without wrk."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    plan = build_plan(suite)[0]
+    layout = default_layout()
+    port = free_port(HOST)
+    env, _, app_dir = server_environment(plan, suite, token)
+    wrk_dir = out_dir / "wrk"
+    wrk_dir.mkdir(parents=True, exist_ok=True)
+    server = ManagedProcess(
+        "server",
+        build_argv(plan.server, HOST, port),
+        log_path=wrk_dir / "server.log",
+        env=env,
+        cwd=app_dir,
+        cpus=layout["server"],
+    )
+    argv = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", f"http://{HOST}:{port}/fast"]
+    load = ManagedProcess("wrk", argv, log_path=wrk_dir / "wrk.log", env=env, cwd=wrk_dir, cpus=layout["loadgen"])
+    try:
+        server.start()
+        server.wait_ready(f"http://{HOST}:{port}/", READY_TIMEOUT_S)
+        load.start()
+        load.wait(seconds + 30)
+    finally:
+        stop_all([load, server])
+    found = WRK_RPS.search(load.tail(50))
+    return float(found.group(1)) if found else None
+
+
+def calibrate(out_dir: Path, users: int = 50, warmup_s: float = 2.0, duration_s: float = 10.0) -> dict[str, Any]:
+    suite = calibration_suite(users, warmup_s, duration_s)
+    token = f"{os.getpid()}-{int(time.time() * 1000)}"
+    result = run_one(build_plan(suite)[0], suite, out_dir, token)
+    saturated = is_saturated(result.loadgen_resources)
+    summary: dict[str, Any] = {
+        "status": result.status,
+        "error": result.error,
+        "locust_rps": result.rps,
+        "locust_cpu_percent": (result.loadgen_resources or {}).get("cpu_percent"),
+        "server_cpu_percent": (result.server_resources or {}).get("cpu_percent"),
+        "locust_saturated": saturated,
+        "users": users,
+        "duration_s": duration_s,
+        "affinity": result.affinity,
+        "run_dir": result.run_dir,
+    }
+    if result.status == "ok":
+        summary["wrk_rps"] = run_wrk(suite, out_dir, duration_s, users, token)
+    (out_dir / "calibration.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return summary
+
+
+def describe(summary: dict[str, Any]) -> str:
+    if summary["status"] != "ok":
+        return f"calibration failed: {summary['error']}"
+    rps = summary["locust_rps"]
+    cpu = (summary.get("locust_cpu_percent") or {}).get("mean")
+    lines = [f"one Locust process drove {rps:,.0f} req/s against uvicorn /fast (Locust CPU {cpu}% of its core)."]
+    if summary["locust_saturated"]:
+        lines.append(
+            f"Locust was the limit: treat ~{rps:,.0f} req/s per Locust process as this machine's ceiling;"
+            " a result near it is a lower bound (use loadgen processes, or another machine)."
+        )
+    else:
+        lines.append(
+            f"Locust was not saturated: the server was the limit, so one Locust process drives more than "
+            f"{rps:,.0f} req/s here."
+        )
+    wrk = summary.get("wrk_rps")
+    if wrk:
+        lines.append(f"wrk got {wrk:,.0f} req/s from the same server: Locust reached {rps / wrk:.0%} of that.")
+    elif wrk is None:
+        lines.append("(install Debian's wrk to compare against an independent load generator)")
+    return "\n".join(lines)

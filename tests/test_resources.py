@@ -1,0 +1,63 @@
+"""Resource summaries from samples (pure), and sampling a real process tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from perfsuite.resources import ResourceSampler, Sample, is_saturated, summarize
+
+
+def rows(t: float, cpus: dict[int, float], kind_of: dict[int, str]) -> list[Sample]:
+    return [Sample(t, "server", pid, kind_of[pid], cpu, 100.0, 20.0 + pid, 30.0) for pid, cpu in cpus.items()]
+
+
+def test_summary_of_a_master_and_two_workers() -> None:
+    kinds = {1: "main", 2: "worker", 3: "worker"}
+    samples = [
+        *rows(0.0, {1: 1.0, 2: 5.0, 3: 5.0}, kinds),  # before the window
+        *rows(10.0, {1: 1.0, 2: 5.0, 3: 5.0}, kinds),
+        *rows(11.0, {1: 1.0, 2: 5.5, 3: 5.5}, kinds),  # 1 s of CPU in 1 s: 100%
+        *rows(12.0, {1: 1.0, 2: 5.75, 3: 5.75}, kinds),  # 0.5 s: 50%
+    ]
+    summary = summarize(samples, "server", 10.0, 12.0, requests=500)
+    assert summary is not None
+    assert summary["cpu_seconds"] == pytest.approx(1.5)
+    assert summary["cpu_percent"] == {"mean": 75.0, "peak": 100.0}
+    assert summary["cpu_seconds_per_1k_requests"] == pytest.approx(3.0)
+    assert summary["workers"] == 2 and summary["processes"] == 3
+    assert summary["memory_per_worker_mb"]["uss"] == pytest.approx(22.5)  # workers only: (22 + 23) / 2
+    assert summary["uss_mb"]["peak_total"] == pytest.approx(21 + 22 + 23)
+    assert summary["rss_mb"]["peak_total"] == pytest.approx(300)
+    assert summary["share_above_90_percent"] == 0.5
+    assert summarize(samples, "loadgen", 0, 1, 1) is None
+
+
+def test_saturation_needs_half_the_window() -> None:
+    assert is_saturated({"share_above_90_percent": 0.5})
+    assert not is_saturated({"share_above_90_percent": 0.3})
+    assert not is_saturated(None)
+
+
+def test_samples_a_real_process_tree(tmp_path: Path) -> None:
+    busy = "import os, time\nif os.fork() == 0:\n    end = time.time() + 3\n    while time.time() < end: pass\nelse:\n    time.sleep(3)\n"
+    proc = subprocess.Popen([sys.executable, "-c", busy])
+    sampler = ResourceSampler(tmp_path / "r.csv", interval_s=0.1)
+    sampler.watch("server", proc.pid)
+    time.sleep(0.2)
+    sampler.start()
+    start = time.time()
+    time.sleep(1.5)
+    samples = sampler.stop()
+    end = time.time()
+    proc.wait()
+    summary = summarize(samples, "server", start, end, requests=1)
+    assert summary is not None and summary["processes"] == 2 and summary["workers"] == 1
+    assert 50 <= summary["cpu_percent"]["mean"] <= 110  # the child spins on one core
+    assert (tmp_path / "r.csv").read_text().startswith("t,role,pid,kind,cpu_s,rss_mb,uss_mb,pss_mb")
+    assert os.path.getsize(tmp_path / "r.csv") > 100
