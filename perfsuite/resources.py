@@ -173,8 +173,9 @@ def summarize(samples: list[Sample], role: str, start: float, end: float, reques
     workers = [p for p in per_process.values() if p["kind"] == "worker"] or list(per_process.values())
     worker_count = max(sum(1 for s in by_time[t] if s.kind == "worker") for t in times) or 1
     saturated = [p for p in percents if p >= SATURATED_PERCENT]
+    measured = bool(percents)  # CPU needs two samples in the window; memory needs one
     return {
-        "cpu_seconds": _round(cpu_seconds, 3),
+        "cpu_seconds": _round(cpu_seconds, 3) if measured else None,
         "cpu_percent": {
             "mean": _round(sum(percents) / len(percents), 1) if percents else None,
             "peak": _round(max(percents), 1) if percents else None,
@@ -196,7 +197,7 @@ def summarize(samples: list[Sample], role: str, start: float, end: float, reques
             "uss": _round(sum(p["uss_mb"] for p in workers) / len(workers)),
             "rss": _round(sum(p["rss_mb"] for p in workers) / len(workers)),
         },
-        "cpu_seconds_per_1k_requests": _round(1000 * cpu_seconds / requests, 4) if requests else None,
+        "cpu_seconds_per_1k_requests": _round(1000 * cpu_seconds / requests, 4) if requests and measured else None,
     }
 
 

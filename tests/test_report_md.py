@@ -1,4 +1,9 @@
-"""report.md rendered from a fixed results fixture (a real 5 s seed run, trimmed)."""
+"""report.md rendered from a fixed results fixture.
+
+tests/data/results_fixture.json is a real run of tests/data/fixture_suite.yaml
+(burst table, I/O-wait steady runs with the model, an undersized server, a
+CPU-bound mix, a broken app), with machine-specific paths removed.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 from perfsuite.report_md import render
 from perfsuite.results import SuiteResults
 
-FIXTURE = Path(__file__).parent / "data" / "results_seed.json"
+FIXTURE = Path(__file__).parent / "data" / "results_fixture.json"
 
 
 def results() -> SuiteResults:
@@ -19,16 +24,34 @@ def test_burst_scenario_in_the_classic_table_shape() -> None:
     text = render(results())
     assert "## blog-table (burst)" in text
     assert "| Server | Mode | # Slow | # Fast | Elapsed | Throughput | vs best |" in text
-    assert "| gunicorn-sync-1 | sequential | 3 | 15 | 15.03 s | 1.20 req/s | 0.33 |" in text
-    assert "| uvicorn-1 | concurrent | 3 | 15 | 5.03 s | 3.58 req/s | 1.00 |" in text
+    assert "| gunicorn-sync-1 | concurrent | 3 | 15 | 0.94 s | 19.08 req/s | 0.36 |" in text
+    assert "| uvicorn-1 | concurrent | 3 | 15 | 0.34 s | 53.58 req/s | 1.00 |" in text
 
 
-def test_steady_rows_and_errors() -> None:
+def test_steady_rows_show_expected_beside_measured() -> None:
     text = render(results())
-    assert "| Server | Users | Requests | Failures | RPS | Avg ms | p50 ms | p95 ms | p99 ms | RPS vs best |" in text
-    assert "| broken | 10 | **error** |" in text
-    assert "- **mixed / broken** (10 users): server exited with code 3 before it was ready" in text
-    assert "6 of 8 planned runs succeeded, 1 failed." in text
+    assert ("| Server | Users | Requests | Failures | RPS | Expected RPS | Measured / expected | Avg ms | Expected ms"
+            " | p50 ms | p95 ms | p99 ms | RPS vs best | Flags |") in text
+    assert "| gunicorn-sync-1 | 4 | 20 | 0 | 9.73 | 9.80 | 0.99 | 418.2 | 408.0 | 410 | 470 | 470 | 0.27 |  |" in text
+    assert "| uvicorn-pool-1 | 4 | 7 | 0 | 3.41 | 35.44 | 0.10 |" in text and "⚠ model mismatch |" in text
+    assert "| uvicorn-1 | 4 | 3,348 | 0 | 1,654 | n/a | n/a | 2.3 | n/a |" in text
+    assert "Model n/a: CPU-bound mix: its cost is computation, not waiting." in text
+
+
+def test_resources_and_flags_are_where_the_reader_looks() -> None:
+    text = render(results())
+    assert "| Server | Users | Server CPU % mean / peak | Server CPU s per 1k req | Workers | USS MB per worker |" in text
+    assert "| uvicorn-1 | 4 | 25.7 / 32.0 | 6.1 | 1 | 26.9 | 26.9 | 40.8 | 2.3 / 4.0 | 100.3 |" in text
+    # A sub-second burst has too few samples for CPU: it says so rather than 0.
+    assert "| uvicorn-1 | concurrent | – / – | – | 1 |" in text
+    assert "- **io-concurrent / uvicorn-pool-1** (4 users): model mismatch: throughput 0.10x the model's;" in text
+
+
+def test_errors_are_listed() -> None:
+    text = render(results())
+    assert "| broken | 4 | **error** |" in text
+    assert "- **io-concurrent / broken** (4 users): server exited with code 3 before it was ready" in text
+    assert "8 of 9 planned runs succeeded, 1 failed." in text
 
 
 def test_render_is_pure_and_small() -> None:
