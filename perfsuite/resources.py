@@ -142,7 +142,16 @@ def summarize(samples: list[Sample], role: str, start: float, end: float, reques
     rows = [s for s in samples if s.role == role]
     if not rows:
         return None
-    inside = [s for s in rows if start <= s.t <= end] or rows
+    times_all = sorted({s.t for s in rows})
+    inside_times = [t for t in times_all if start <= t <= end]
+    if len(inside_times) < 2:
+        # A window shorter than two sampling intervals (a burst): bracket it
+        # with the nearest sample on each side; outside it the tree idles.
+        before = [t for t in times_all if t < start][-1:]
+        after = [t for t in times_all if t > end][:1]
+        inside_times = before + inside_times + after
+    keep = set(inside_times) or set(times_all)
+    inside = [s for s in rows if s.t in keep]
     by_time: dict[float, list[Sample]] = defaultdict(list)
     for s in inside:
         by_time[s.t].append(s)

@@ -42,8 +42,8 @@ def test_resources_and_flags_are_where_the_reader_looks() -> None:
     text = render(results())
     assert "| Server | Users | Server CPU % mean / peak | Server CPU s per 1k req | Workers | USS MB per worker |" in text
     assert "| uvicorn-1 | 4 | 25.7 / 32.0 | 6.1 | 1 | 26.9 | 26.9 | 40.8 | 2.3 / 4.0 | 100.3 |" in text
-    # A sub-second burst has too few samples for CPU: it says so rather than 0.
-    assert "| uvicorn-1 | concurrent | – / – | – | 1 |" in text
+    # A sub-second burst's CPU comes from the samples bracketing it.
+    assert "| gunicorn-sync-1 | concurrent | 1.3 / 4.0 | 0.6 | 1 | 15.1 |" in text
     assert "- **io-concurrent / uvicorn-pool-1** (4 users): model mismatch: throughput 0.10x the model's;" in text
 
 

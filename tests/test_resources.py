@@ -38,6 +38,17 @@ def test_summary_of_a_master_and_two_workers() -> None:
     assert summarize(samples, "loadgen", 0, 1, 1) is None
 
 
+def test_a_window_shorter_than_the_interval_is_bracketed() -> None:
+    kinds = {1: "main"}
+    samples = [*rows(0.0, {1: 1.0}, kinds), *rows(1.0, {1: 1.0}, kinds), *rows(1.25, {1: 1.1}, kinds),
+               *rows(1.5, {1: 1.2}, kinds), *rows(5.0, {1: 9.0}, kinds)]  # fmt: skip
+    # A 0.1 s burst between samples: the samples at 1.0 and 1.25 bracket it.
+    summary = summarize(samples, "server", 1.1, 1.2, requests=10)
+    assert summary is not None and summary["cpu_seconds"] == pytest.approx(0.1)
+    assert summary["cpu_percent"]["mean"] == pytest.approx(40.0)
+    assert summary["cpu_seconds_per_1k_requests"] == pytest.approx(10.0)
+
+
 def test_saturation_needs_half_the_window() -> None:
     assert is_saturated({"share_above_90_percent": 0.5})
     assert not is_saturated({"share_above_90_percent": 0.3})
