@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
+from perfsuite.environment import fingerprint
 from perfsuite.lifecycle import STOP, Interrupted
 from perfsuite.loader import ScenarioError, Suite, load_suite
 from perfsuite.plan import build_plan
@@ -24,6 +26,7 @@ from perfsuite.scenario import json_schema
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenarios" / "schema.json"
 
 
@@ -37,7 +40,20 @@ def _load(path: str) -> Suite | None:
 
 
 def write_reports(out_dir: Path, results: SuiteResults) -> None:
+    """report.md and report.html from results and the files in out_dir alone."""
+    from perfsuite import report_html  # matplotlib loads only when a report is drawn
+    from perfsuite.timeseries import load_series
+
     (out_dir / REPORT_MD).write_text(render(results), encoding="utf-8")
+    (out_dir / REPORT_HTML).write_text(report_html.render(results, load_series(out_dir, results)), encoding="utf-8")
+
+
+def append_step_summary(out_dir: Path) -> None:
+    """CI: add report.md to the GitHub job summary when $GITHUB_STEP_SUMMARY is set."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as summary:
+            summary.write((out_dir / REPORT_MD).read_text(encoding="utf-8") + "\n")
 
 
 def _prepare_out_dir(out_dir: Path, force: bool) -> str | None:
@@ -78,7 +94,7 @@ def cmd_run(argv: list[str]) -> int:
         return EXIT_INVALID
     results = SuiteResults(
         suite=suite.name, source=str(suite.source), started_at=time.time(), planned_runs=len(plans),
-        command=[Path(sys.argv[0]).name, *sys.argv[1:]],
+        command=[Path(sys.argv[0]).name, *sys.argv[1:]], environment=fingerprint(),
     )  # fmt: skip
     print(f"{suite.name}: {len(plans)} runs -> {out_dir}/", file=sys.stderr)
     STOP.install(force=kill_all)
@@ -88,7 +104,8 @@ def cmd_run(argv: list[str]) -> int:
         print(f"interrupted: {len(results.runs)} finished runs kept in {out_dir}/{RESULTS_FILE}", file=sys.stderr)
         return 128 + interrupt.signum
     failed = [run for run in results.runs if run.status != "ok"]
-    print(f"report: {out_dir / REPORT_MD}", file=sys.stderr)
+    append_step_summary(out_dir)
+    print(f"report: {out_dir / REPORT_HTML} and {REPORT_MD}", file=sys.stderr)
     if failed:
         print(f"{len(failed)} of {len(results.runs)} runs failed", file=sys.stderr)
         return EXIT_FAILED
@@ -130,7 +147,7 @@ def cmd_report(argv: list[str]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     write_reports(out_dir, results)
-    print(f"report: {out_dir / REPORT_MD}", file=sys.stderr)
+    print(f"report: {out_dir / REPORT_HTML} and {REPORT_MD}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -88,6 +88,7 @@ class SuiteResults(BaseModel):
     interrupted: bool = False
     planned_runs: int = 0
     command: list[str] = Field(default_factory=list)
+    environment: dict[str, Any] = Field(default_factory=dict, description="machine and package fingerprint")
     runs: list[RunResult] = Field(default_factory=list)
 
 

@@ -1,6 +1,6 @@
 """report.md rendered from a fixed results fixture.
 
-tests/data/results_fixture.json is a real run of tests/data/fixture_suite.yaml
+tests/data/fixture_run/ is a real run of tests/data/fixture_suite.yaml
 (burst table, I/O-wait steady runs with the model, an undersized server, a
 CPU-bound mix, a broken app), with machine-specific paths removed.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from perfsuite.report_md import render
 from perfsuite.results import SuiteResults
 
-FIXTURE = Path(__file__).parent / "data" / "results_fixture.json"
+FIXTURE = Path(__file__).parent / "data" / "fixture_run" / "results.json"
 
 
 def results() -> SuiteResults:
@@ -30,8 +30,10 @@ def test_burst_scenario_in_the_classic_table_shape() -> None:
 
 def test_steady_rows_show_expected_beside_measured() -> None:
     text = render(results())
-    assert ("| Server | Users | Requests | Failures | RPS | Expected RPS | Measured / expected | Avg ms | Expected ms"
-            " | p50 ms | p95 ms | p99 ms | RPS vs best | Flags |") in text
+    assert (
+        "| Server | Users | Requests | Failures | RPS | Expected RPS | Measured / expected | Avg ms | Expected ms"
+        " | p50 ms | p95 ms | p99 ms | RPS vs best | Flags |"
+    ) in text
     assert "| gunicorn-sync-1 | 4 | 20 | 0 | 9.73 | 9.80 | 0.99 | 418.2 | 408.0 | 410 | 470 | 470 | 0.27 |  |" in text
     assert "| uvicorn-pool-1 | 4 | 7 | 0 | 3.41 | 35.44 | 0.10 |" in text and "⚠ model mismatch |" in text
     assert "| uvicorn-1 | 4 | 3,348 | 0 | 1,654 | n/a | n/a | 2.3 | n/a |" in text
@@ -40,7 +42,9 @@ def test_steady_rows_show_expected_beside_measured() -> None:
 
 def test_resources_and_flags_are_where_the_reader_looks() -> None:
     text = render(results())
-    assert "| Server | Users | Server CPU % mean / peak | Server CPU s per 1k req | Workers | USS MB per worker |" in text
+    assert (
+        "| Server | Users | Server CPU % mean / peak | Server CPU s per 1k req | Workers | USS MB per worker |" in text
+    )
     assert "| uvicorn-1 | 4 | 25.7 / 32.0 | 6.1 | 1 | 26.9 | 26.9 | 40.8 | 2.3 / 4.0 | 100.3 |" in text
     # A sub-second burst's CPU comes from the samples bracketing it.
     assert "| gunicorn-sync-1 | concurrent | 1.3 / 4.0 | 0.6 | 1 | 15.1 |" in text

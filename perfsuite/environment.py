@@ -1,0 +1,69 @@
+"""The machine and software a suite ran on, recorded with its results.
+
+Numbers from different machines or package versions are not comparable; the
+fingerprint lets a reader (and a later baseline comparison) tell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import socket
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from perfsuite.affinity import default_layout
+
+PACKAGES = ("locust", "gunicorn", "uvicorn", "uvicorn-worker", "gevent", "uvloop", "httptools", "granian",
+            "hypercorn", "httpx", "psutil", "pydantic", "perfsuite")  # fmt: skip
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cpu_model() -> str | None:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or None
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def fingerprint() -> dict[str, Any]:
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "os": platform.platform(),
+        "kernel": platform.release(),
+        "machine": platform.machine(),
+        "hostname": socket.gethostname(),
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_available": sorted(os.sched_getaffinity(0)),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "packages": {name: _version(name) for name in PACKAGES},
+        "project_commit": commit,
+        "project_dirty": bool(status) if commit else None,
+        "default_affinity": default_layout(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }

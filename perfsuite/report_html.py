@@ -1,0 +1,158 @@
+"""results + time series -> report.html: one self-contained page (pure).
+
+Everything is inline (CSS, SVG charts); the page loads nothing from the
+network and needs no JavaScript. Per scenario: flags first, then the
+comparison table, throughput and latency, expected beside measured, the run
+over time, CPU and memory per worker, and links to each run's raw files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from perfsuite import charts
+from perfsuite.report_md import FLAG_LABELS
+from perfsuite.results import RunResult, SuiteResults
+from perfsuite.timeseries import Series
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+RAW_FILES = (
+    "locust.html",
+    "locust.json",
+    "locust_stats.csv",
+    "locust_stats_history.csv",
+    "locust_failures.csv",
+    "resources.csv",
+    "timing.json",
+    "server.log",
+    "locust.log",
+    "upstream.log",
+)
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "j2"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+_env.filters["num"] = _fmt
+
+
+def _label(run: RunResult, several_levels: bool) -> str:
+    if run.order:
+        return f"{run.server} · {run.order}"
+    return f"{run.server} · {run.users} users" if several_levels else run.server
+
+
+def _scenario_view(runs: list[RunResult], series: dict[str, Series], colors: dict[str, str]) -> dict[str, Any]:
+    ok = [run for run in runs if run.status == "ok"]
+    several_levels = len({run.users for run in runs}) > 1 or len({run.repeat for run in runs}) > 1
+    labels = [_label(run, several_levels) + (f" #{run.repeat}" if run.repeat > 1 else "") for run in ok]
+    run_colors = [colors[run.server] for run in ok]
+    figures: list[dict[str, str]] = []
+    if ok and runs[0].mode == "burst":
+        figures.append(
+            {"title": "burst elapsed", "svg": charts.burst_elapsed(labels, run_colors, [run.elapsed_s for run in ok])}
+        )
+    elif ok:
+        expected = [(run.model or {}).get("expected_rps") if (run.model or {}).get("applies") else None for run in ok]
+        percentiles = {p: [getattr(run.latency_ms, p) for run in ok] for p in ("p50", "p95", "p99")}
+        figures.append(
+            {
+                "title": "throughput and latency",
+                "svg": charts.throughput_and_latency(labels, run_colors, [r.rps for r in ok], expected, percentiles),
+            }
+        )
+        timed = [(label, c, series.get(run.run_dir)) for label, c, run in zip(labels, run_colors, ok, strict=True)]
+        timed = [(label, c, s) for label, c, s in timed if s is not None and s.t]
+        if timed:
+            figures.append(
+                {
+                    "title": "over time",
+                    "svg": charts.over_time(
+                        [t[0] for t in timed],
+                        [t[1] for t in timed],
+                        [(s.t, s.rps, s.p95_ms, s.window_start) for _, _, s in timed],
+                    ),
+                }
+            )
+    with_resources = [
+        (label, c, run) for label, c, run in zip(labels, run_colors, ok, strict=True) if run.server_resources
+    ]
+    if with_resources:
+        figures.append(
+            {
+                "title": "resources",
+                "svg": charts.resources(
+                    [x[0] for x in with_resources],
+                    [x[1] for x in with_resources],
+                    [((r.server_resources or {}).get("cpu_percent") or {}).get("mean") for _, _, r in with_resources],
+                    [
+                        ((r.server_resources or {}).get("memory_per_worker_mb") or {}).get("uss")
+                        for _, _, r in with_resources
+                    ],
+                    [int((r.server_resources or {}).get("workers") or 1) for _, _, r in with_resources],
+                ),
+            }
+        )
+    best_by_level: dict[int, float] = defaultdict(float)
+    for run in ok:
+        best_by_level[run.users if run.mode == "steady" else 0] = max(
+            best_by_level[run.users if run.mode == "steady" else 0], run.rps
+        )
+    endpoint_names: list[str] = []
+    for run in runs:
+        endpoint_names += [name for name in run.endpoints if name not in endpoint_names]
+    why_not = sorted({(r.model or {}).get("why_not", "") for r in ok if r.model and not r.model.get("applies")} - {""})
+    return {
+        "name": runs[0].scenario,
+        "mode": runs[0].mode,
+        "runs": runs,
+        "figures": figures,
+        "best": best_by_level,
+        "endpoint_names": endpoint_names,
+        "why_not": why_not,
+        "flags": [(run, flag) for run in runs for flag in run.flags],
+        "errors": [run for run in runs if run.status != "ok"],
+    }
+
+
+def render(results: SuiteResults, series: dict[str, Series]) -> str:
+    by_scenario: dict[str, list[RunResult]] = defaultdict(list)
+    for run in results.runs:
+        by_scenario[run.scenario].append(run)
+    servers: list[str] = []
+    for run in results.runs:
+        servers += [run.server] if run.server not in servers else []
+    colors = {name: charts.color(i) for i, name in enumerate(servers)}
+    scenarios = [_scenario_view(runs, series, colors) for runs in by_scenario.values()]
+    started = dt.datetime.fromtimestamp(results.started_at, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    ok = sum(run.status == "ok" for run in results.runs)
+    return _env.get_template("report.html.j2").render(
+        results=results,
+        scenarios=scenarios,
+        started=started,
+        ok=ok,
+        failed=len(results.runs) - ok,
+        flag_count=sum(len(run.flags) for run in results.runs),
+        flag_labels=FLAG_LABELS,
+        raw_files=RAW_FILES,
+        environment=results.environment,
+    )
