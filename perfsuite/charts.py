@@ -9,12 +9,17 @@ because each figure costs tens of milliseconds to render.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import matplotlib
-
-matplotlib.use("svg")
-import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 matplotlib.rcParams.update(
     {
@@ -25,6 +30,7 @@ matplotlib.rcParams.update(
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.grid": True,
+        "axes.grid.axis": "x",  # bars are horizontal: grid along the values only
         "grid.alpha": 0.3,
         "axes.axisbelow": True,
     }
@@ -38,12 +44,31 @@ def color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def _svg(fig: plt.Figure) -> str:
+def _figure(rows: int, cols: int, width: float, height: float, **shared: bool) -> tuple[Figure, list[Axes]]:
+    # Figure objects directly, not pyplot: no global figure manager to keep.
+    fig = Figure(figsize=(width, height))
+    FigureCanvasSVG(fig)
+    axes = fig.subplots(rows, cols, squeeze=False, **shared).flatten().tolist()
+    return fig, axes
+
+
+def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
-    plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]  # inline: drop the XML prolog and doctype
+
+
+def _title(axis: Axes, text: str) -> None:
+    # Plain text, not set_title: a title makes matplotlib compute the axes'
+    # tight bounding box on every draw, which is most of a chart's cost.
+    axis.text(0.0, 1.02, text, transform=axis.transAxes, fontsize=10, va="bottom")
+
+
+def _few_ticks(*axes: Axes, which: str = "x") -> None:
+    # Each tick is several artists; a handful reads as well and draws faster.
+    for axis in axes:
+        getattr(axis, f"{which}axis").set_major_locator(MaxNLocator(nbins=5))
 
 
 def _height(rows: int) -> float:
@@ -59,7 +84,7 @@ def throughput_and_latency(
 ) -> str:
     """Left: requests/s per config, the model's expectation as a marker. Right: p50/p95/p99."""
     n = len(labels)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, _height(n)), sharey=True)
+    fig, (left, right) = _figure(1, 2, 10, _height(n), sharey=True)
     fig.subplots_adjust(left=0.2, right=0.98, top=1 - 0.45 / _height(n), bottom=0.55 / _height(n), wspace=0.08)
     y = list(range(n))
     left.barh(y, rps, color=colors, height=0.6)
@@ -78,7 +103,7 @@ def throughput_and_latency(
     left.set_yticks(y, labels)
     left.invert_yaxis()
     left.set_xlabel("requests / s")
-    left.set_title("Throughput", loc="left", fontsize=10)
+    _title(left, "Throughput")
     width = 0.26
     for offset, (name, values) in zip((-width, 0.0, width), percentiles.items(), strict=True):
         right.barh(
@@ -89,8 +114,9 @@ def throughput_and_latency(
             color=PERCENTILE_COLORS.get(name),
         )
     right.set_xlabel("latency, ms")
-    right.set_title("Latency percentiles", loc="left", fontsize=10)
+    _title(right, "Latency percentiles")
     right.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, ncols=3, borderaxespad=1.2)
+    _few_ticks(left, right)
     return _svg(fig)
 
 
@@ -100,7 +126,7 @@ def over_time(
     series: Sequence[tuple[Sequence[float], Sequence[float], Sequence[float | None], float | None]],
 ) -> str:
     """Requests/s and p95 over time for each config (t, rps, p95, window start)."""
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 4.6), sharex=True)
+    fig, (top, bottom) = _figure(2, 1, 10, 4.6, sharex=True)
     fig.subplots_adjust(left=0.08, right=0.78, top=0.93, bottom=0.1, hspace=0.12)
     for label, line_color, (t, rps, p95, _) in zip(labels, colors, series, strict=True):
         top.plot(t, rps, color=line_color, linewidth=1.2, label=label)
@@ -119,11 +145,15 @@ def over_time(
             fontsize=8,
             color="#666666",
         )
+    for axis in (top, bottom):
+        axis.grid(True, axis="y")
     top.set_ylabel("requests / s")
     bottom.set_ylabel("p95, ms")
     bottom.set_xlabel("seconds since start")
-    top.set_title("Over time (Locust's 1 s history)", loc="left", fontsize=10)
+    _title(top, "Over time (Locust's 1 s history)")
     top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    _few_ticks(bottom)
+    _few_ticks(top, bottom, which="y")
     return _svg(fig)
 
 
@@ -136,27 +166,28 @@ def resources(
 ) -> str:
     """Left: server CPU % of one core (mean). Right: USS per worker, MB."""
     n = len(labels)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, _height(n)), sharey=True)
+    fig, (left, right) = _figure(1, 2, 10, _height(n), sharey=True)
     fig.subplots_adjust(left=0.2, right=0.98, top=1 - 0.45 / _height(n), bottom=0.55 / _height(n), wspace=0.08)
     y = list(range(n))
     left.barh(y, [v or 0.0 for v in cpu_percent], color=colors, height=0.6)
     left.set_yticks(y, labels)
     left.invert_yaxis()
     left.set_xlabel("server CPU, % of one core (mean)")
-    left.set_title("CPU", loc="left", fontsize=10)
+    _title(left, "CPU")
     right.barh(y, [v or 0.0 for v in uss_per_worker], color=colors, height=0.6)
     for i, (value, count) in enumerate(zip(uss_per_worker, workers, strict=True)):
         if value:
             right.text(value, i, f" {value:.1f} MB x {count}", va="center", fontsize=8)
     right.set_xlabel("memory per worker, MB (USS)")
-    right.set_title("Memory per worker", loc="left", fontsize=10)
+    _title(right, "Memory per worker")
     right.margins(x=0.25)
+    _few_ticks(left, right)
     return _svg(fig)
 
 
 def burst_elapsed(labels: Sequence[str], colors: Sequence[str], elapsed: Sequence[float]) -> str:
     n = len(labels)
-    fig, axis = plt.subplots(figsize=(10, _height(n)))
+    fig, (axis,) = _figure(1, 1, 10, _height(n))
     fig.subplots_adjust(left=0.2, right=0.95, top=1 - 0.45 / _height(n), bottom=0.55 / _height(n))
     y = list(range(n))
     axis.barh(y, elapsed, color=colors, height=0.6)
@@ -165,6 +196,35 @@ def burst_elapsed(labels: Sequence[str], colors: Sequence[str], elapsed: Sequenc
     axis.set_yticks(y, labels)
     axis.invert_yaxis()
     axis.set_xlabel("elapsed, s (first request sent to last response)")
-    axis.set_title("Burst: time to serve every request", loc="left", fontsize=10)
+    _title(axis, "Burst: time to serve every request")
     axis.margins(x=0.12)
+    _few_ticks(axis)
     return _svg(fig)
+
+
+Job = tuple[str, tuple[Any, ...]]  # chart function name, its arguments
+PARALLEL_FROM = 8  # below this many charts a process pool costs more than it saves
+
+
+def _draw(job: Job) -> str:
+    name, args = job
+    function: Callable[..., str] = CHARTS[name]
+    return function(*args)
+
+
+def render_all(jobs: list[Job]) -> list[str]:
+    """Draw every chart, across cores when there are many: each is independent
+    and deterministic, so the result is the same as drawing them in order."""
+    workers = min(len(jobs), os.cpu_count() or 1, 4)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return [_draw(job) for job in jobs]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_draw, jobs, chunksize=max(1, len(jobs) // (workers * 2))))
+
+
+CHARTS: dict[str, Callable[..., str]] = {
+    "throughput_and_latency": throughput_and_latency,
+    "over_time": over_time,
+    "resources": resources,
+    "burst_elapsed": burst_elapsed,
+}

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from perfsuite.environment import fingerprint
@@ -18,7 +19,7 @@ from perfsuite.lifecycle import STOP, Interrupted
 from perfsuite.loader import ScenarioError, Suite, load_suite
 from perfsuite.plan import build_plan
 from perfsuite.process import kill_all
-from perfsuite.progress import PlainProgress
+from perfsuite.progress import make_progress
 from perfsuite.report_md import render
 from perfsuite.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results
 from perfsuite.runner import run_suite
@@ -46,6 +47,25 @@ def write_reports(out_dir: Path, results: SuiteResults) -> None:
 
     (out_dir / REPORT_MD).write_text(render(results), encoding="utf-8")
     (out_dir / REPORT_HTML).write_text(report_html.render(results, load_series(out_dir, results)), encoding="utf-8")
+
+
+class ReportFailed(Exception):
+    pass
+
+
+def write_reports_safely(out_dir: Path, results: SuiteResults) -> None:
+    """At the end of a suite a broken renderer must not lose anything:
+    results.json is already written; say what failed and go on."""
+    try:
+        write_reports(out_dir, results)
+    except Exception as error:
+        detail = "".join(traceback.format_exception_only(error)).strip()
+        print(
+            f"error: writing the reports failed ({detail}); results.json is intact; "
+            f"retry with: python run_suite.py report {out_dir}",
+            file=sys.stderr,
+        )
+        raise ReportFailed(detail) from error
 
 
 def append_step_summary(out_dir: Path) -> None:
@@ -93,16 +113,26 @@ def cmd_run(argv: list[str]) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     results = SuiteResults(
-        suite=suite.name, source=str(suite.source), started_at=time.time(), planned_runs=len(plans),
-        command=[Path(sys.argv[0]).name, *sys.argv[1:]], environment=fingerprint(),
-    )  # fmt: skip
+        suite=suite.name,
+        source=str(suite.source),
+        started_at=time.time(),
+        planned_runs=len(plans),
+        command=[Path(sys.argv[0]).name, *sys.argv[1:]],
+        environment=fingerprint(),
+    )
     print(f"{suite.name}: {len(plans)} runs -> {out_dir}/", file=sys.stderr)
     STOP.install(force=kill_all)
+    progress = make_progress(plans)
     try:
-        run_suite(suite, plans, out_dir, results, PlainProgress(), lambda r: write_reports(out_dir, r))
+        run_suite(suite, plans, out_dir, results, progress, lambda r: write_reports_safely(out_dir, r))
+    except ReportFailed:
+        return EXIT_FAILED
     except Interrupted as interrupt:
+        progress.close()
         print(f"interrupted: {len(results.runs)} finished runs kept in {out_dir}/{RESULTS_FILE}", file=sys.stderr)
         return 128 + interrupt.signum
+    finally:
+        progress.close()
     failed = [run for run in results.runs if run.status != "ok"]
     append_step_summary(out_dir)
     print(f"report: {out_dir / REPORT_HTML} and {REPORT_MD}", file=sys.stderr)

@@ -141,11 +141,13 @@ class ManagedProcess:
                     raise self.failure(f"{self.name} was not ready at {url} after {timeout_s:.0f} s")
                 time.sleep(POLL_S)
 
-    def wait(self, timeout_s: float) -> int:
+    def wait(self, timeout_s: float, on_tick: Callable[[], None] | None = None) -> int:
         """Wait for the process to exit on its own; raise if it takes longer."""
         deadline = time.monotonic() + timeout_s
         while True:
             STOP.check()
+            if on_tick is not None:
+                on_tick()
             code = self.poll()
             if code is not None:
                 return code

@@ -52,13 +52,28 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
+def dig(value: Any, *keys: str) -> Any:
+    """value[k1][k2]..., or None where any level is missing."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
 _env.filters["num"] = _fmt
+_env.globals["dig"] = dig
 
 
 def _label(run: RunResult, several_levels: bool) -> str:
     if run.order:
         return f"{run.server} · {run.order}"
     return f"{run.server} · {run.users} users" if several_levels else run.server
+
+
+def _job(title: str, chart: str, *args: Any) -> dict[str, Any]:
+    """A chart to draw; render() draws them all at once (see charts.render_all)."""
+    return {"title": title, "job": (chart, args)}
 
 
 def _scenario_view(runs: list[RunResult], series: dict[str, Series], colors: dict[str, str]) -> dict[str, Any]:
@@ -68,49 +83,46 @@ def _scenario_view(runs: list[RunResult], series: dict[str, Series], colors: dic
     run_colors = [colors[run.server] for run in ok]
     figures: list[dict[str, str]] = []
     if ok and runs[0].mode == "burst":
-        figures.append(
-            {"title": "burst elapsed", "svg": charts.burst_elapsed(labels, run_colors, [run.elapsed_s for run in ok])}
-        )
+        figures.append(_job("burst elapsed", "burst_elapsed", labels, run_colors, [run.elapsed_s for run in ok]))
     elif ok:
-        expected = [(run.model or {}).get("expected_rps") if (run.model or {}).get("applies") else None for run in ok]
+        expected = [dig(run.model, "expected_rps") if dig(run.model, "applies") else None for run in ok]
         percentiles = {p: [getattr(run.latency_ms, p) for run in ok] for p in ("p50", "p95", "p99")}
         figures.append(
-            {
-                "title": "throughput and latency",
-                "svg": charts.throughput_and_latency(labels, run_colors, [r.rps for r in ok], expected, percentiles),
-            }
+            _job(
+                "throughput and latency",
+                "throughput_and_latency",
+                labels,
+                run_colors,
+                [r.rps for r in ok],
+                expected,
+                percentiles,
+            )
         )
         timed = [(label, c, series.get(run.run_dir)) for label, c, run in zip(labels, run_colors, ok, strict=True)]
         timed = [(label, c, s) for label, c, s in timed if s is not None and s.t]
         if timed:
             figures.append(
-                {
-                    "title": "over time",
-                    "svg": charts.over_time(
-                        [t[0] for t in timed],
-                        [t[1] for t in timed],
-                        [(s.t, s.rps, s.p95_ms, s.window_start) for _, _, s in timed],
-                    ),
-                }
+                _job(
+                    "over time",
+                    "over_time",
+                    [t[0] for t in timed],
+                    [t[1] for t in timed],
+                    [(s.t, s.rps, s.p95_ms, s.window_start) for _, _, s in timed],
+                )
             )
-    with_resources = [
-        (label, c, run) for label, c, run in zip(labels, run_colors, ok, strict=True) if run.server_resources
-    ]
-    if with_resources:
+    measured = [(label, c, run.server_resources) for label, c, run in zip(labels, run_colors, ok, strict=True)]
+    measured = [(label, c, r) for label, c, r in measured if r]
+    if measured:
         figures.append(
-            {
-                "title": "resources",
-                "svg": charts.resources(
-                    [x[0] for x in with_resources],
-                    [x[1] for x in with_resources],
-                    [((r.server_resources or {}).get("cpu_percent") or {}).get("mean") for _, _, r in with_resources],
-                    [
-                        ((r.server_resources or {}).get("memory_per_worker_mb") or {}).get("uss")
-                        for _, _, r in with_resources
-                    ],
-                    [int((r.server_resources or {}).get("workers") or 1) for _, _, r in with_resources],
-                ),
-            }
+            _job(
+                "resources",
+                "resources",
+                [m[0] for m in measured],
+                [m[1] for m in measured],
+                [dig(r, "cpu_percent", "mean") for *_, r in measured],
+                [dig(r, "memory_per_worker_mb", "uss") for *_, r in measured],
+                [int(dig(r, "workers") or 1) for *_, r in measured],
+            )
         )
     best_by_level: dict[int, float] = defaultdict(float)
     for run in ok:
@@ -143,6 +155,9 @@ def render(results: SuiteResults, series: dict[str, Series]) -> str:
         servers += [run.server] if run.server not in servers else []
     colors = {name: charts.color(i) for i, name in enumerate(servers)}
     scenarios = [_scenario_view(runs, series, colors) for runs in by_scenario.values()]
+    figures = [figure for scenario in scenarios for figure in scenario["figures"]]
+    for figure, svg in zip(figures, charts.render_all([f["job"] for f in figures]), strict=True):
+        figure["svg"] = svg
     started = dt.datetime.fromtimestamp(results.started_at, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     ok = sum(run.status == "ok" for run in results.runs)
     return _env.get_template("report.html.j2").render(

@@ -39,6 +39,7 @@ APPS_ROOT = Path(__file__).resolve().parent.parent  # where apps/upstream.py liv
 
 class Progress(Protocol):
     def run_started(self, plan: RunPlan, total: int) -> None: ...
+    def tick(self, plan: RunPlan, run_dir: Path) -> None: ...
     def run_finished(self, plan: RunPlan, result: RunResult, total: int) -> None: ...
 
 
@@ -155,7 +156,9 @@ def _model(plan: RunPlan, fields: dict[str, Any], server: dict[str, Any] | None)
     }
 
 
-def run_one(plan: RunPlan, suite: Suite, out_dir: Path, token: str) -> RunResult:
+def run_one(
+    plan: RunPlan, suite: Suite, out_dir: Path, token: str, on_tick: Callable[[Path], None] | None = None
+) -> RunResult:
     run_dir = out_dir / "runs" / plan.dirname
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -205,7 +208,7 @@ def run_one(plan: RunPlan, suite: Suite, out_dir: Path, token: str) -> RunResult
             if process is not None:
                 sampler.watch(role, process.pid)
         sampler.start()
-        code = locust.wait(time_limit_s(plan))
+        code = locust.wait(time_limit_s(plan), on_tick=(lambda: on_tick(run_dir)) if on_tick else None)
         samples: list[Sample] = sampler.stop()
         if code != 0:
             raise locust.failure(f"Locust exited with code {code}")
@@ -282,7 +285,7 @@ def run_suite(
         for plan in plans:
             STOP.check()
             progress.run_started(plan, len(plans))
-            result = run_one(plan, suite, out_dir, token)
+            result = run_one(plan, suite, out_dir, token, on_tick=lambda run_dir, p=plan: progress.tick(p, run_dir))
             results.runs.append(result)
             write_results(out_dir, results)
             progress.run_finished(plan, result, len(plans))

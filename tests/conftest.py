@@ -20,16 +20,23 @@ RUN_SUITE = REPO / "run_suite.py"
 STARTED_SUITES: list[int] = []  # pids of every suite a test started
 
 
-def start_cli(*args: str, cwd: Path = REPO) -> subprocess.Popen[str]:
+def start_cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, str(RUN_SUITE), *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, str(RUN_SUITE), *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
     STARTED_SUITES.append(proc.pid)
     return proc
 
 
-def run_cli(*args: str, cwd: Path = REPO, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    proc = start_cli(*args, cwd=cwd)
+def run_cli(
+    *args: str, cwd: Path = REPO, timeout: float = 240, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    proc = start_cli(*args, cwd=cwd, env=env)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

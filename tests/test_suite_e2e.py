@@ -204,10 +204,23 @@ def test_relative_output_folder_and_app_dir(tmp_path: Path, repo: Path) -> None:
           - {{name: quick, users: 1, warmup: 0, duration: 0.5s, mix: [{{name: fast, path: /fast}}]}}
         """,
     )
-    done = run_cli(str(scenario), "--out", "relative/out", cwd=tmp_path)
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("# earlier step\n")
+    done = run_cli(str(scenario), "--out", "relative/out", cwd=tmp_path, env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert done.returncode == 0, done.stderr
-    (run,) = read_json(tmp_path / "relative" / "out" / "results.json")["runs"]
+    out = tmp_path / "relative" / "out"
+    (run,) = read_json(out / "results.json")["runs"]
     assert run["status"] == "ok" and run["requests"] > 0
+    # CI: report.md is appended to the job summary.
+    assert summary.read_text() == "# earlier step\n" + (out / "report.md").read_text() + "\n"
+    # `report DIR` rebuilds both reports from DIR alone, byte for byte.
+    written = {name: (out / name).read_bytes() for name in ("report.md", "report.html")}
+    for name in written:
+        (out / name).unlink()
+    rebuilt = run_cli("report", str(out))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    for name, content in written.items():
+        assert (out / name).read_bytes() == content, name
 
 
 def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path) -> None:
