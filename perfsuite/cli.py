@@ -1,7 +1,8 @@
 """Command line: run a suite, validate a file, print the schema, rebuild a report.
 
-Exit codes: 0 every run succeeded; 1 a run failed (the others still ran);
-2 invalid input (nothing started); 128+signal when interrupted (130 on Ctrl-C).
+Exit codes: 0 all good; 1 an SLO failed, a metric regressed or a run failed
+(the others still ran); 2 invalid input (nothing started); 3 inconclusive (a
+measurement that cannot be trusted); 128+signal when interrupted (130 on Ctrl-C).
 """
 
 from __future__ import annotations
@@ -9,21 +10,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
+from perfsuite import junit
+from perfsuite.aggregate import aggregate
+from perfsuite.baseline import BaselineError, compare_all, environment_differences
+from perfsuite.baseline import build as build_baseline
+from perfsuite.baseline import load as load_baseline
+from perfsuite.baseline import save as save_baseline
 from perfsuite.environment import fingerprint
 from perfsuite.lifecycle import STOP, Interrupted
 from perfsuite.loader import ScenarioError, Suite, load_suite
-from perfsuite.plan import build_plan
+from perfsuite.plan import RunPlan, build_plan
 from perfsuite.process import kill_all
 from perfsuite.progress import make_progress
 from perfsuite.report_md import render
-from perfsuite.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results
+from perfsuite.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results, write_results
 from perfsuite.runner import run_suite
 from perfsuite.scenario import json_schema
+from perfsuite.slo import evaluate
+from perfsuite.verdict import Verdict, judge
+from perfsuite.verdict import read as read_verdict
+from perfsuite.verdict import write as write_verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 REPORT_MD = "report.md"
@@ -45,8 +58,10 @@ def write_reports(out_dir: Path, results: SuiteResults) -> None:
     from perfsuite import report_html  # matplotlib loads only when a report is drawn
     from perfsuite.timeseries import load_series
 
-    (out_dir / REPORT_MD).write_text(render(results), encoding="utf-8")
-    (out_dir / REPORT_HTML).write_text(report_html.render(results, load_series(out_dir, results)), encoding="utf-8")
+    verdict = read_verdict(out_dir)
+    (out_dir / REPORT_MD).write_text(render(results, verdict), encoding="utf-8")
+    html = report_html.render(results, load_series(out_dir, results), verdict)
+    (out_dir / REPORT_HTML).write_text(html, encoding="utf-8")
 
 
 class ReportFailed(Exception):
@@ -90,6 +105,48 @@ def _prepare_out_dir(out_dir: Path, force: bool) -> str | None:
     return None
 
 
+def _run_key(scenario: str, server: str, order: str | None, users: int, repeat: int) -> tuple[Any, ...]:
+    return (scenario, server, order, None if order else users, repeat)
+
+
+def _resume(out_dir: Path, suite: Suite, plans: list[RunPlan]) -> tuple[SuiteResults, list[RunPlan]] | str:
+    """The results so far and the plans still missing, or why DIR cannot be resumed."""
+    try:
+        results = read_results(out_dir)
+    except (OSError, ValueError, SchemaVersionError) as error:
+        return f"--resume {out_dir}: cannot read {RESULTS_FILE}: {error}"
+    if results.suite != suite.name:
+        return f"--resume {out_dir}: it holds suite {results.suite!r}, not {suite.name!r}"
+    done = {_run_key(r.scenario, r.server, r.order, r.users, r.repeat) for r in results.runs}
+    missing = [p for p in plans if _run_key(p.scenario.name, p.server_name, p.order, p.users, p.repeat) not in done]
+    for plan in missing:  # a run cut short leaves a partial folder behind
+        shutil.rmtree(out_dir / "runs" / plan.dirname, ignore_errors=True)
+    results.interrupted = False
+    results.planned_runs = len(plans)
+    return results, missing
+
+
+def finish(
+    out_dir: Path,
+    results: SuiteResults,
+    suite: Suite,
+    baseline: dict[str, Any] | None,
+    baseline_file: str | None,
+    environment_warnings: list[str],
+) -> Verdict:
+    """Everything after the runs: aggregates, SLOs, baseline, checks.json, reports, junit.xml."""
+    aggregates = aggregate(results.runs)
+    slos = {s.name: slo for s in suite.spec.scenarios if (slo := s.slo or suite.spec.defaults.slo) is not None}
+    comparisons, notes = compare_all(baseline, aggregates) if baseline is not None else (None, [])
+    verdict = judge(
+        results, aggregates, evaluate(aggregates, slos), comparisons, baseline_file, notes, environment_warnings
+    )
+    write_verdict(out_dir, verdict)
+    junit.write(out_dir, results.suite, verdict)
+    write_reports_safely(out_dir, results)
+    return verdict
+
+
 def cmd_run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="run_suite.py", description="Run a scenario file.")
     parser.add_argument("file", help="scenario file (YAML)")
@@ -97,49 +154,110 @@ def cmd_run(argv: list[str]) -> int:
     parser.add_argument("--only", action="append", metavar="GLOB", help="run only 'scenario/server' matching GLOB")
     parser.add_argument("--quick", action="store_true", help="short warm-ups and durations: a smoke run")
     parser.add_argument("--force", action="store_true", help="write into an --out folder that holds results")
+    parser.add_argument("--resume", metavar="DIR", help="run only the runs missing from DIR, then rebuild its reports")
+    parser.add_argument("--baseline", metavar="FILE", help="compare with a baseline made by --save-baseline")
+    parser.add_argument("--save-baseline", metavar="FILE", help="write this suite's medians and repetitions to FILE")
+    parser.add_argument("--strict", action="store_true", help="refuse a baseline from another machine or versions")
     args = parser.parse_args(argv)
     suite = _load(args.file)
     if suite is None:
         return EXIT_INVALID
+    baseline = None
+    environment = fingerprint()
+    warnings: list[str] = []
+    if args.baseline:
+        try:
+            baseline = load_baseline(Path(args.baseline))
+        except BaselineError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_INVALID
+        warnings = environment_differences(baseline, environment)
+        if warnings and args.strict:
+            print(
+                f"error: --strict: the baseline {args.baseline} comes from another machine or other versions:",
+                file=sys.stderr,
+            )
+            for warning in warnings:
+                print(f"  {warning}", file=sys.stderr)
+            return EXIT_INVALID
+        for warning in warnings:
+            print(f"WARNING: baseline differs: {warning}", file=sys.stderr)
     plans = build_plan(suite, only=args.only, quick=args.quick)
     if not plans:
         print(f"error: --only {' '.join(args.only or [])} matches no run of {args.file}", file=sys.stderr)
         return EXIT_INVALID
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    # Absolute: Locust and the servers run with other working directories.
-    out_dir = (Path(args.out) if args.out else Path("reports") / f"{suite.name}-{stamp}").resolve()
-    problem = _prepare_out_dir(out_dir, args.force)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return EXIT_INVALID
-    results = SuiteResults(
-        suite=suite.name,
-        source=str(suite.source),
-        started_at=time.time(),
-        planned_runs=len(plans),
-        command=[Path(sys.argv[0]).name, *sys.argv[1:]],
-        environment=fingerprint(),
-    )
-    print(f"{suite.name}: {len(plans)} runs -> {out_dir}/", file=sys.stderr)
+    if args.resume:
+        out_dir = Path(args.resume).resolve()
+        resumed = _resume(out_dir, suite, plans)
+        if isinstance(resumed, str):
+            print(f"error: {resumed}", file=sys.stderr)
+            return EXIT_INVALID
+        results, plans = resumed
+        print(f"{suite.name}: resuming {out_dir}/: {len(results.runs)} runs done, {len(plans)} to go", file=sys.stderr)
+    else:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        # Absolute: Locust and the servers run with other working directories.
+        out_dir = (Path(args.out) if args.out else Path("reports") / f"{suite.name}-{stamp}").resolve()
+        problem = _prepare_out_dir(out_dir, args.force)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_INVALID
+        results = SuiteResults(
+            suite=suite.name,
+            source=str(suite.source),
+            started_at=time.time(),
+            planned_runs=len(plans),
+            command=[Path(sys.argv[0]).name, *sys.argv[1:]],
+            environment=environment,
+        )
+        print(f"{suite.name}: {len(plans)} runs -> {out_dir}/", file=sys.stderr)
     STOP.install(force=kill_all)
     progress = make_progress(plans)
+    interrupted: Interrupted | None = None
     try:
-        run_suite(suite, plans, out_dir, results, progress, lambda r: write_reports_safely(out_dir, r))
-    except ReportFailed:
-        return EXIT_FAILED
+        run_suite(suite, plans, out_dir, results, progress)
     except Interrupted as interrupt:
-        progress.close()
-        print(f"interrupted: {len(results.runs)} finished runs kept in {out_dir}/{RESULTS_FILE}", file=sys.stderr)
-        return 128 + interrupt.signum
+        interrupted = interrupt
     finally:
         progress.close()
-    failed = [run for run in results.runs if run.status != "ok"]
+    results.runs.sort(key=lambda run: run.index)
+    write_results(out_dir, results)
+    try:
+        verdict = finish(out_dir, results, suite, baseline, args.baseline, warnings)
+    except ReportFailed:
+        return EXIT_FAILED
+    if interrupted is not None:
+        print(
+            f"interrupted: {len(results.runs)} finished runs kept in {out_dir}/{RESULTS_FILE}; "
+            f"finish with --resume {out_dir}",
+            file=sys.stderr,
+        )
+        return 128 + interrupted.signum
+    if args.save_baseline:
+        save_baseline(Path(args.save_baseline), build_baseline(aggregate(results.runs), environment, suite.name))
+        print(f"baseline: {args.save_baseline}", file=sys.stderr)
     append_step_summary(out_dir)
     print(f"report: {out_dir / REPORT_HTML} and {REPORT_MD}", file=sys.stderr)
-    if failed:
-        print(f"{len(failed)} of {len(results.runs)} runs failed", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+    for line in _verdict_lines(verdict):
+        print(line, file=sys.stderr)
+    return verdict.exit_code
+
+
+def _verdict_lines(verdict: Verdict) -> list[str]:
+    lines = [f"run failed: {run}" for run in verdict.failed_runs]
+    lines += [
+        f"SLO failed: {c['scenario']} / {c['server']} / {c['level']}: "
+        f"{(c['endpoint'] + ' ') if c['endpoint'] else ''}{c['metric']} measured {c['measured']}, "
+        f"allowed {c['allowed']}"
+        for c in verdict.slo_failures
+    ]
+    lines += [
+        f"REGRESSION: {e['scenario']} / {e['server']} / {e['level']}: {c['metric']} {c['ratio'] - 1:+.1%} "
+        f"({c['basis']})"
+        for e, c in verdict.regressions
+    ]
+    lines += [f"inconclusive: {reason}" for reason in verdict.inconclusive]
+    return lines
 
 
 def cmd_validate(argv: list[str]) -> int:

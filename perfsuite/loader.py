@@ -22,7 +22,17 @@ from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from perfsuite.scenario import CpuSettings, LoadSettings, MixEntry, Scenario, ServerConfig, SuiteFile, UpstreamSettings
+from perfsuite.scenario import (
+    CpuSettings,
+    EndpointSlo,
+    LoadSettings,
+    MixEntry,
+    Scenario,
+    ServerConfig,
+    Slo,
+    SuiteFile,
+    UpstreamSettings,
+)
 from perfsuite.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS
 
 PathKey = tuple[str | int, ...]
@@ -118,6 +128,10 @@ def _vocabulary(path: PathKey) -> list[str]:
         return _fields(UpstreamSettings)
     if parent[-1:] == ("cpu",):
         return _fields(CpuSettings)
+    if parent[-1:] == ("slo",):
+        return _fields(Slo)
+    if len(parent) >= 2 and parent[-2] == "endpoints":
+        return _fields(EndpointSlo)
     if len(parent) == 2 and parent[0] == "servers":
         return _fields(ServerConfig)
     if len(parent) == 2 and parent[0] == "scenarios":
@@ -133,6 +147,10 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 
 
 _PATTERN_HELP = {
+    **{
+        metric: "must be a comparison such as '< 200' or '>= 100' (quote it in YAML)"
+        for metric in ("rps", "error_rate", "avg_ms", "p50_ms", "p95_ms", "p99_ms")
+    },
     "app": "must look like module.path:attribute (e.g. apps.wsgi_app:app)",
     "path": "must start with /",
     "name": "must be letters, digits, '.', '_' or '-', starting with a letter or digit",
@@ -253,6 +271,12 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
         ):
             found.append(((*at, "mix"), "every weight is 0: nothing to send"))
         names = [entry.name for entry in scenario.mix or []]
+        slo = scenario.slo or spec.defaults.slo
+        where = (*at, "slo") if scenario.slo else ("defaults", "slo")
+        for endpoint in slo.endpoints if slo else {}:
+            if scenario.mix is not None and endpoint not in names:
+                hint = did_you_mean(endpoint, names)
+                found.append(((*where, "endpoints", endpoint), f"no mix entry named {endpoint!r}{hint}"))
         for position, entry_name in enumerate(names):
             if entry_name in names[:position]:
                 found.append(((*at, "mix", position, "name"), f"duplicate mix entry name {entry_name!r}"))

@@ -7,9 +7,14 @@ For a steady run with U closed-loop users (no think time):
                 (known from delay_ms, calls and order) weighted by how often
                 each request was actually sent, and cpu is the server's
                 measured CPU seconds per request
-  throughput    X = min(U, S) / s, and never more than the server's cores can
-                do: min(processes, cores) / cpu
-  latency       R = U / X   (every user always has one request in flight)
+  client time   Z = Locust's measured CPU seconds per request: each user's
+                cycle is s + Z
+  throughput    X = min(U / (s + Z), S / s), and never more than the
+                server's cores can do: min(processes, cores) / cpu
+  latency       R = U / X - Z   (every user always has one request in flight)
+These are asymptotic bounds: tight where waiting dominates. Where the
+per-request CPU (server plus client) exceeds 10% of the wait, a 10% verdict
+would be noise, and the model says so instead of judging.
 Where the wait of a request cannot be known (custom locustfile, /cpu, an
 unknown path) or the config's slots cannot be (granian's WSGI threads) the
 model does not apply, and says why instead of guessing.
@@ -26,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from perfsuite.scenario import ServerConfig
 
 TOLERANCE = 0.10  # measured vs expected throughput beyond this is a mismatch
+DOMINANCE = 0.10  # per-request CPU must be at most this share of the wait
 GUNICORN_DEFAULT_WORKER_CONNECTIONS = 1000
 SLOW_DEFAULT_MS = 5000  # apps' /slow default
 IO_DEFAULT_CALLS = 3
@@ -82,6 +88,7 @@ class Expectation:
     slots: float
     wait_s: float
     cpu_s: float
+    client_s: float
     service_s: float
     expected_rps: float
     expected_latency_ms: float
@@ -100,6 +107,7 @@ def expect(
     upstream_delay_ms: float | None,
     cpu_s_per_request: float | None,
     cores: int,
+    client_s_per_request: float | None = None,
 ) -> Expectation:
     total = sum(count for _, count in sent.values())
     if not total:
@@ -108,11 +116,16 @@ def expect(
     if wait <= 0:
         raise NoModel("no waiting in this mix: its throughput is CPU-bound")
     cpu = cpu_s_per_request or 0.0
+    client = client_s_per_request or 0.0
+    if cpu + client > DOMINANCE * wait:
+        raise NoModel(
+            f"waiting does not dominate: {1000 * (cpu + client):.2f} ms of CPU per request (server and Locust) "
+            f"against {1000 * wait:.2f} ms of waiting, so the bound is not tight"
+        )
     service = wait + cpu
     capacity = slots(server)
-    concurrent = min(float(users), capacity)
-    rps = concurrent / service
-    bound = "users" if users <= capacity else "slots"
+    by_users, by_slots = users / (service + client), capacity / service
+    rps, bound = (by_users, "users") if by_users <= by_slots else (by_slots, "slots")
     processes = max(1, server.workers)
     if cpu > 0:
         cpu_ceiling = min(processes, max(cores, 1)) / cpu
@@ -122,8 +135,9 @@ def expect(
         slots=capacity,
         wait_s=round(wait, 6),
         cpu_s=round(cpu, 6),
+        client_s=round(client, 6),
         service_s=round(service, 6),
         expected_rps=round(rps, 4),
-        expected_latency_ms=round(1000 * users / rps, 3),
+        expected_latency_ms=round(1000 * (users / rps - client), 3),
         bound=bound,
     )

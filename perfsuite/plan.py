@@ -20,8 +20,8 @@ from perfsuite.scenario import Scenario, ServerConfig, UpstreamSettings
 DEFAULT_USERS = 10
 DEFAULT_WARMUP_S = 2.0
 DEFAULT_DURATION_S = 10.0
-QUICK_WARMUP_S = 0.5
-QUICK_DURATION_S = 1.5
+QUICK_WARMUP_S = 0.25
+QUICK_DURATION_S = 1.0
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from perfsuite import charts
-from perfsuite.report_md import FLAG_LABELS
+from perfsuite.aggregate import aggregate
+from perfsuite.report_md import EXIT_MEANINGS, FLAG_LABELS
 from perfsuite.results import RunResult, SuiteResults
 from perfsuite.timeseries import Series
+from perfsuite.verdict import Verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RAW_FILES = (
@@ -143,10 +145,11 @@ def _scenario_view(runs: list[RunResult], series: dict[str, Series], colors: dic
         "why_not": why_not,
         "flags": [(run, flag) for run in runs for flag in run.flags],
         "errors": [run for run in runs if run.status != "ok"],
+        "aggregates": [],
     }
 
 
-def render(results: SuiteResults, series: dict[str, Series]) -> str:
+def render(results: SuiteResults, series: dict[str, Series], verdict: Verdict | None = None) -> str:
     by_scenario: dict[str, list[RunResult]] = defaultdict(list)
     for run in results.runs:
         by_scenario[run.scenario].append(run)
@@ -155,6 +158,10 @@ def render(results: SuiteResults, series: dict[str, Series]) -> str:
         servers += [run.server] if run.server not in servers else []
     colors = {name: charts.color(i) for i, name in enumerate(servers)}
     scenarios = [_scenario_view(runs, series, colors) for runs in by_scenario.values()]
+    aggregates = aggregate(results.runs)
+    for scenario in scenarios:
+        if any(run.repeat > 1 for run in scenario["runs"]):
+            scenario["aggregates"] = [agg for agg in aggregates if agg.scenario == scenario["name"]]
     figures = [figure for scenario in scenarios for figure in scenario["figures"]]
     for figure, svg in zip(figures, charts.render_all([f["job"] for f in figures]), strict=True):
         figure["svg"] = svg
@@ -168,6 +175,8 @@ def render(results: SuiteResults, series: dict[str, Series]) -> str:
         failed=len(results.runs) - ok,
         flag_count=sum(len(run.flags) for run in results.runs),
         flag_labels=FLAG_LABELS,
+        verdict=verdict,
+        exit_meanings=EXIT_MEANINGS,
         raw_files=RAW_FILES,
         environment=results.environment,
     )

@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from perfsuite.aggregate import Aggregate, Metric, aggregate
 from perfsuite.results import RunResult, SuiteResults
+from perfsuite.verdict import Verdict
+
+EXIT_MEANINGS = {0: "all good", 1: "an SLO failed, a metric regressed or a run failed", 3: "inconclusive"}
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -219,7 +223,97 @@ def _endpoints(runs: list[RunResult]) -> list[str]:
     return ["", "<details><summary>Per endpoint</summary>", "", *_table(header, rows), "", "</details>"]
 
 
-def render(results: SuiteResults) -> str:
+def _ci(metric: Metric | None, digits: int = 1) -> str:
+    if metric is None or metric.value is None:
+        return "–"
+    text = _num(metric.value, digits)
+    return f"{text} [{_num(metric.low, digits)}–{_num(metric.high, digits)}]" if metric.low is not None else text
+
+
+def _aggregates(aggregates: list[Aggregate]) -> list[str]:
+    rows = []
+    for agg in aggregates:
+        m = agg.metrics
+        rows.append(
+            [
+                agg.server,
+                agg.level,
+                f"{agg.runs}" + (f" (+{agg.failed} failed)" if agg.failed else ""),
+                _ci(m.get("rps"), 2),
+                _ci(m.get("p50_ms"), 0),
+                _ci(m.get("p95_ms"), 0),
+                _ci(m.get("p99_ms"), 0),
+                "–" if agg.cv is None else f"{agg.cv:.1%}",
+                "⚠ noisy" if agg.noisy else "",
+            ]
+        )
+    header = ["Server", "Level", "Repetitions", "RPS median [95% CI]", "p50 ms", "p95 ms", "p99 ms", "CV of RPS", ""]
+    return ["", "Across repetitions (latency percentiles from the merged histograms):", "", *_table(header, rows)]
+
+
+def _fmt_value(value: float | None) -> str:
+    return "none" if value is None else f"{value:,.4g}"
+
+
+def _verdict(verdict: Verdict) -> list[str]:
+    lines: list[str] = []
+    if verdict.environment_warnings:
+        lines += [
+            "## ⚠ Baseline from another machine or other versions",
+            "",
+            "Comparisons below may reflect the environment, not the code:",
+            "",
+        ]
+        lines += [f"- {warning}" for warning in verdict.environment_warnings] + [""]
+    if verdict.slo:
+        failures = verdict.slo_failures
+        lines += ["## SLOs", "", f"{len(verdict.slo) - len(failures)} of {len(verdict.slo)} objectives held.", ""]
+        rows = [
+            [
+                c["scenario"],
+                c["server"],
+                c["level"],
+                (c["endpoint"] or "(all)"),
+                c["metric"],
+                c["allowed"],
+                _fmt_value(c["measured"]),
+                "✅ held" if c["passed"] else "❌ **violated**",
+            ]
+            for c in sorted(verdict.slo, key=lambda c: c["passed"])
+        ]
+        lines += [*_table(["Scenario", "Server", "Level", "Endpoint", "Metric", "Allowed", "Measured", ""], rows), ""]
+    if verdict.baseline is not None:
+        lines += ["## Against the baseline", "", f"Baseline: `{verdict.baseline_file}`.", ""]
+        rows = []
+        for entry in verdict.baseline:
+            for c in entry["comparisons"]:
+                mark = {"regression": "❌ **regression**", "improvement": "✅ improvement"}.get(
+                    c["verdict"], c["verdict"]
+                )
+                rows.append(
+                    [
+                        entry["scenario"],
+                        entry["server"],
+                        entry["level"],
+                        c["metric"],
+                        _fmt_value(c["baseline"]),
+                        _fmt_value(c["candidate"]),
+                        f"{c['ratio'] - 1:+.1%}",
+                        f"±{c['threshold']:.0%}",
+                        mark,
+                        c["basis"],
+                    ]
+                )
+        header = ["Scenario", "Server", "Level", "Metric", "Baseline", "Now", "Change", "Threshold", "Verdict", "Basis"]
+        lines += _table(header, rows) if rows else ["Nothing in common with the baseline."]
+        lines += [""] + [f"- {note}" for note in verdict.baseline_notes] + [""]
+    if verdict.inconclusive:
+        lines += ["## Inconclusive", "", "These measurements cannot be trusted as they stand:", ""]
+        lines += [f"- {reason}" for reason in verdict.inconclusive] + [""]
+    return lines
+
+
+def render(results: SuiteResults, verdict: Verdict | None = None) -> str:
     by_scenario: dict[str, list[RunResult]] = defaultdict(list)
     for run in results.runs:
         by_scenario[run.scenario].append(run)
@@ -232,13 +326,20 @@ def render(results: SuiteResults) -> str:
     if results.interrupted:
         summary += "; the suite was interrupted"
     lines += [summary + ".", ""]
+    if verdict is not None:
+        lines += [f"Verdict: exit code {verdict.exit_code} ({EXIT_MEANINGS[verdict.exit_code]}).", ""]
+    aggregates = aggregate(results.runs)
     for scenario, runs in by_scenario.items():
         mode = runs[0].mode
         lines += [f"## {scenario} ({mode})", ""]
         lines += _burst(runs) if mode == "burst" else _steady(runs)
+        if any(run.repeat > 1 for run in runs):
+            lines += _aggregates([agg for agg in aggregates if agg.scenario == scenario])
         lines += _resources(runs)
         lines += _endpoints(runs)
         lines.append("")
+    if verdict is not None:
+        lines += _verdict(verdict)
     flagged = [run for run in results.runs if run.flags]
     if flagged:
         lines += ["## Flags", "", "Numbers of these runs cannot be taken at face value:", ""]

@@ -128,19 +128,33 @@ def _window(plan: RunPlan, timing: dict[str, Any]) -> tuple[float, float]:
     return float(timing["measure_start"]), float(timing["measure_end"])
 
 
-def _model(plan: RunPlan, fields: dict[str, Any], server: dict[str, Any] | None) -> dict[str, Any]:
+def _per_request(resources: dict[str, Any] | None, requests: int) -> float | None:
+    cpu_seconds = (resources or {}).get("cpu_seconds")
+    return cpu_seconds / requests if cpu_seconds is not None and requests else None
+
+
+def _model(
+    plan: RunPlan, fields: dict[str, Any], server: dict[str, Any] | None, loadgen: dict[str, Any] | None
+) -> dict[str, Any]:
     if plan.mode == "burst":
         return {"applies": False, "why_not": "burst runs are compared in the classic table instead"}
     if plan.scenario.mix is None:
         return {"applies": False, "why_not": "custom locustfile: its requests are not known"}
     paths = {entry.name: entry.path for entry in plan.scenario.mix}
     sent = {name: (paths[name], ep.requests) for name, ep in fields["endpoints"].items() if name in paths}
-    cpu_seconds = (server or {}).get("cpu_seconds")
-    per_request = cpu_seconds / fields["requests"] if cpu_seconds is not None and fields["requests"] else None
+    per_request = _per_request(server, fields["requests"])
     cores = len(plan.cpu["server"] or []) or (os.cpu_count() or 1)
     delay = plan.upstream.delay_ms if plan.upstream else None
     try:
-        expectation = expect(plan.server, sent, plan.users, delay, per_request, cores)
+        expectation = expect(
+            plan.server,
+            sent,
+            plan.users,
+            delay,
+            per_request,
+            cores,
+            client_s_per_request=_per_request(loadgen, fields["requests"]),
+        )
     except NoModel as why:
         return {"applies": False, "why_not": str(why)}
     ratio = fields["rps"] / expectation.expected_rps if expectation.expected_rps else None
@@ -228,7 +242,7 @@ def run_one(
                 "jitter_ms": plan.upstream.jitter_ms,
                 "stats": _upstream_stats(upstream_url, start, end),
             }
-        fields["model"] = _model(plan, fields, fields["server_resources"])
+        fields["model"] = _model(plan, fields, fields["server_resources"], fields["loadgen_resources"])
         fields["flags"] = run_flags(
             requests=fields["requests"],
             failures=fields["failures"],
@@ -276,9 +290,8 @@ def run_suite(
     out_dir: Path,
     results: SuiteResults,
     progress: Progress,
-    on_update: Callable[[SuiteResults], None],
 ) -> SuiteResults:
-    """Run every plan in order, recording each; `on_update` writes the reports."""
+    """Run every plan in order, recording each in results.json as it ends."""
     token = f"{os.getpid()}-{int(time.time() * 1000)}"
     write_results(out_dir, results)
     try:
@@ -295,5 +308,4 @@ def run_suite(
     finally:
         results.finished_at = time.time()
         write_results(out_dir, results)
-        on_update(results)
     return results

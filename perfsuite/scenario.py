@@ -78,6 +78,32 @@ class CpuSettings(_Model):
     upstream: CoreList | None = None
 
 
+Threshold = Annotated[
+    str,
+    Field(
+        pattern=r"^\s*(<|<=|>|>=)\s*\d+(\.\d+)?\s*$",
+        description="a comparison such as '< 200' or '>= 100' (quote it in YAML)",
+    ),
+]
+
+
+class EndpointSlo(_Model):
+    """Objectives for one mix entry."""
+
+    rps: Threshold | None = Field(None, description="median requests per second over repetitions")
+    error_rate: Threshold | None = Field(None, description="failed / sent, 0..1 (median)")
+    avg_ms: Threshold | None = None
+    p50_ms: Threshold | None = Field(None, description="from the repetitions' merged histograms")
+    p95_ms: Threshold | None = None
+    p99_ms: Threshold | None = None
+
+
+class Slo(EndpointSlo):
+    """Service-level objectives; every violation is listed and fails the suite (exit 1)."""
+
+    endpoints: dict[str, EndpointSlo] = Field(default_factory=dict, description="per mix entry name")
+
+
 class LoadSettings(_Model):
     """Load fields, settable under `defaults:` and overridable per scenario."""
 
@@ -96,6 +122,7 @@ class LoadSettings(_Model):
         None, description="start apps/upstream.py for each run; the app gets its URL as UPSTREAM_URL"
     )
     cpu: CpuSettings | None = Field(None, description="cores for server, loadgen and upstream")
+    slo: Slo | None = Field(None, description="objectives checked against every server config's results")
 
 
 class ServerConfig(_Model):

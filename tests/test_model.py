@@ -75,3 +75,18 @@ def test_the_realized_mix_weights_the_wait() -> None:
 def test_fast_only_mix_has_no_model() -> None:
     with pytest.raises(NoModel, match="no waiting"):
         expect(server(server="uvicorn"), {"fast": ("/fast", 10)}, 1, None, 0.001, 1)
+
+
+def test_client_time_is_part_of_each_users_cycle() -> None:
+    # 2 users, 5 ms of waiting, 0.5 ms of Locust per request: 2 / 5.5 ms, not 2 / 5 ms.
+    e = expect(
+        server(server="uvicorn"), {"slow": ("/slow?delay_ms=5", 10)}, 2, None, 0.0, 1, client_s_per_request=0.0004
+    )
+    assert e.expected_rps == pytest.approx(2 / 0.0054, rel=1e-3)
+    assert e.expected_latency_ms == pytest.approx(5.0, rel=1e-3)  # what the server holds it for
+
+
+def test_no_verdict_where_waiting_does_not_dominate() -> None:
+    with pytest.raises(NoModel, match="waiting does not dominate: 0.90 ms of CPU per request"):
+        expect(server(server="uvicorn"), {"slow": ("/slow?delay_ms=5", 10)}, 2, None, 0.0005, 1,
+               client_s_per_request=0.0004)  # fmt: skip

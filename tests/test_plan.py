@@ -42,7 +42,7 @@ def test_only_and_quick(tmp_path: Path) -> None:
     suite = load_suite(write_scenario(tmp_path, SUITE))
     plans = build_plan(suite, only=["sweep/b"], quick=True)
     assert [(p.server_name, p.users, p.repeat) for p in plans] == [("b", 50, 1)]
-    assert plans[0].duration_s == QUICK_DURATION_S and plans[0].warmup_s <= 0.5
+    assert plans[0].duration_s == QUICK_DURATION_S and plans[0].warmup_s <= 0.25
     assert build_plan(suite, only=["nothing/*"]) == []
 
 

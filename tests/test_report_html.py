@@ -83,7 +83,8 @@ def test_page_in_headless_chromium(rendered: Path) -> None:
             titles = {charts.nth(i).get_attribute("data-chart") for i in range(charts.count())}
             assert titles == {"burst elapsed", "throughput and latency", "over time", "resources"}
             assert page.locator("section.scenario").count() == 3
-            assert page.locator(".box.errors").count() == 1
+            assert page.locator(".box.errors").count() == 2  # failed runs; violated SLOs and a regression
+            assert page.locator("#slo tr").count() == 13 and page.locator("#baseline").count() == 1
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shot = SCREENSHOTS / "report.png"
             page.screenshot(path=str(shot), full_page=True)

@@ -1,0 +1,64 @@
+"""DIR/junit.xml: one test case per SLO check and per regression check, plus
+one per failed run, so CI systems show them natively."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from perfsuite.verdict import Verdict
+
+JUNIT_FILE = "junit.xml"
+
+
+def _fmt(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}"
+
+
+def build(suite: str, verdict: Verdict) -> ET.ElementTree:
+    root = ET.Element("testsuites", name=f"perfsuite {suite}")
+    cases: list[tuple[str, ET.Element]] = []
+
+    def case(group: str, classname: str, name: str, failure: str | None = None, skipped: str | None = None) -> None:
+        element = ET.Element("testcase", classname=classname, name=name, time="0")
+        if failure is not None:
+            ET.SubElement(element, "failure", message=failure, type="failure").text = failure
+        if skipped is not None:
+            ET.SubElement(element, "skipped", message=skipped)
+        cases.append((group, element))
+
+    for check in verdict.slo:
+        where = f"{check['scenario']}.{check['server']}.{check['level'].replace(' ', '_')}"
+        name = f"{check['endpoint'] + '.' if check['endpoint'] else ''}{check['metric']} {check['allowed']}"
+        failure = None if check["passed"] else f"measured {_fmt(check['measured'])}, allowed {check['allowed']}"
+        case("slo", f"slo.{where}", name, failure)
+    for entry in verdict.baseline or []:
+        where = f"{entry['scenario']}.{entry['server']}.{entry['level'].replace(' ', '_')}"
+        for c in entry["comparisons"]:
+            message = (
+                f"{c['metric']}: baseline {_fmt(c['baseline'])}, now {_fmt(c['candidate'])} "
+                f"({c['ratio'] - 1:+.1%}, threshold {c['threshold']:.0%}); {c['verdict']}; {c['basis']}"
+            )
+            case("baseline", f"baseline.{where}", c["metric"], message if c["verdict"] == "regression" else None)
+    for run in verdict.failed_runs:
+        case("runs", "runs", run, "the run failed; see report.md")
+    for group in ("slo", "baseline", "runs"):
+        members = [element for g, element in cases if g == group]
+        if not members:
+            continue
+        suite_element = ET.SubElement(
+            root,
+            "testsuite",
+            name=f"{suite}.{group}",
+            tests=str(len(members)),
+            failures=str(sum(m.find("failure") is not None for m in members)),
+        )
+        suite_element.extend(members)
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def write(directory: Path, suite: str, verdict: Verdict) -> Path:
+    path = directory / JUNIT_FILE
+    build(suite, verdict).write(path, encoding="utf-8", xml_declaration=True)
+    return path
