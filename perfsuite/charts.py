@@ -202,6 +202,26 @@ def burst_elapsed(labels: Sequence[str], colors: Sequence[str], elapsed: Sequenc
     return _svg(fig)
 
 
+def trend(labels: Sequence[str], colors: Sequence[str], points: Sequence[Sequence[tuple[int, float | None]]]) -> str:
+    """Median requests/s per config over the stored suites (x: the suite's order)."""
+    fig, (axis,) = _figure(1, 1, 10, 2.8)
+    fig.subplots_adjust(left=0.08, right=0.78, top=0.86, bottom=0.18)
+    order = sorted({suite for line in points for suite, _ in line})
+    position = {suite: i + 1 for i, suite in enumerate(order)}
+    for label, line_color, line in zip(labels, colors, points, strict=True):
+        xs = [position[suite] for suite, value in line if value is not None]
+        ys = [value for _, value in line if value is not None]
+        axis.plot(xs, ys, color=line_color, linewidth=1.2, marker="o", markersize=3, label=label)
+    axis.grid(True, axis="y")
+    axis.set_xlabel("suite (oldest first; the last is this one)")
+    axis.set_ylabel("requests / s (median)")
+    _title(axis, "Trend over stored suites")
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    axis.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    _few_ticks(axis, which="y")
+    return _svg(fig)
+
+
 Job = tuple[str, tuple[Any, ...]]  # chart function name, its arguments
 PARALLEL_FROM = 8  # below this many charts a process pool costs more than it saves
 
@@ -227,4 +247,5 @@ CHARTS: dict[str, Callable[..., str]] = {
     "over_time": over_time,
     "resources": resources,
     "burst_elapsed": burst_elapsed,
+    "trend": trend,
 }

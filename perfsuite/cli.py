@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from perfsuite import junit
+from perfsuite import history, junit
 from perfsuite.aggregate import aggregate
 from perfsuite.baseline import BaselineError, compare_all, environment_differences
 from perfsuite.baseline import build as build_baseline
@@ -58,9 +58,9 @@ def write_reports(out_dir: Path, results: SuiteResults) -> None:
     from perfsuite import report_html  # matplotlib loads only when a report is drawn
     from perfsuite.timeseries import load_series
 
-    verdict = read_verdict(out_dir)
-    (out_dir / REPORT_MD).write_text(render(results, verdict), encoding="utf-8")
-    html = report_html.render(results, load_series(out_dir, results), verdict)
+    verdict, trend = read_verdict(out_dir), history.read_snapshot(out_dir)
+    (out_dir / REPORT_MD).write_text(render(results, verdict, trend), encoding="utf-8")
+    html = report_html.render(results, load_series(out_dir, results), verdict, trend)
     (out_dir / REPORT_HTML).write_text(html, encoding="utf-8")
 
 
@@ -133,8 +133,9 @@ def finish(
     baseline: dict[str, Any] | None,
     baseline_file: str | None,
     environment_warnings: list[str],
+    history_db: Path | None = None,
 ) -> Verdict:
-    """Everything after the runs: aggregates, SLOs, baseline, checks.json, reports, junit.xml."""
+    """Everything after the runs: aggregates, SLOs, baseline, checks.json, junit.xml, history, reports."""
     aggregates = aggregate(results.runs)
     slos = {s.name: slo for s in suite.spec.scenarios if (slo := s.slo or suite.spec.defaults.slo) is not None}
     comparisons, notes = compare_all(baseline, aggregates) if baseline is not None else (None, [])
@@ -143,6 +144,11 @@ def finish(
     )
     write_verdict(out_dir, verdict)
     junit.write(out_dir, results.suite, verdict)
+    if history_db is not None:
+        history.append(
+            history_db, results.suite, results.started_at, out_dir, results.environment, verdict.exit_code, aggregates
+        )
+        history.snapshot(history_db, results.suite, out_dir)
     write_reports_safely(out_dir, results)
     return verdict
 
@@ -158,6 +164,13 @@ def cmd_run(argv: list[str]) -> int:
     parser.add_argument("--baseline", metavar="FILE", help="compare with a baseline made by --save-baseline")
     parser.add_argument("--save-baseline", metavar="FILE", help="write this suite's medians and repetitions to FILE")
     parser.add_argument("--strict", action="store_true", help="refuse a baseline from another machine or versions")
+    parser.add_argument(
+        "--history",
+        metavar="DB",
+        default=str(history.DEFAULT_DB),
+        help=f"SQLite file each finished suite is added to (default {history.DEFAULT_DB})",
+    )
+    parser.add_argument("--no-history", action="store_true", help="do not add this suite to the history")
     args = parser.parse_args(argv)
     suite = _load(args.file)
     if suite is None:
@@ -223,7 +236,8 @@ def cmd_run(argv: list[str]) -> int:
     results.runs.sort(key=lambda run: run.index)
     write_results(out_dir, results)
     try:
-        verdict = finish(out_dir, results, suite, baseline, args.baseline, warnings)
+        history_db = None if args.no_history or interrupted is not None else Path(args.history).resolve()
+        verdict = finish(out_dir, results, suite, baseline, args.baseline, warnings, history_db)
     except ReportFailed:
         return EXIT_FAILED
     if interrupted is not None:
@@ -335,7 +349,32 @@ def cmd_calibrate(argv: list[str]) -> int:
     return EXIT_OK if summary["status"] == "ok" else EXIT_FAILED
 
 
-COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "report": cmd_report, "calibrate": cmd_calibrate}
+def cmd_history(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="run_suite.py history", description="Trends over stored suites.")
+    parser.add_argument("--db", default=str(history.DEFAULT_DB), help=f"history file (default {history.DEFAULT_DB})")
+    parser.add_argument("--suite", help="only suites of this name")
+    parser.add_argument("--scenario")
+    parser.add_argument("--server")
+    parser.add_argument("--metric", choices=history.METRICS, action="append", help="default: rps and p95_ms")
+    parser.add_argument("--last", type=int, default=30, help="this many most recent suites (default 30)")
+    args = parser.parse_args(argv)
+    rows = history.trend(Path(args.db), args.suite, args.scenario, args.server, args.last)
+    if not rows:
+        print(f"no history in {args.db} for that selection", file=sys.stderr)
+        return EXIT_FAILED
+    for metric in args.metric or ["rps", "p95_ms"]:
+        print(history.render_text(rows, metric))
+        print()
+    return EXIT_OK
+
+
+COMMANDS = {
+    "history": cmd_history,
+    "validate": cmd_validate,
+    "schema": cmd_schema,
+    "report": cmd_report,
+    "calibrate": cmd_calibrate,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

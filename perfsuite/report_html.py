@@ -149,7 +149,24 @@ def _scenario_view(runs: list[RunResult], series: dict[str, Series], colors: dic
     }
 
 
-def render(results: SuiteResults, series: dict[str, Series], verdict: Verdict | None = None) -> str:
+def _trend_job(name: str, trend: list[dict[str, Any]], colors: dict[str, str]) -> dict[str, Any] | None:
+    rows = [row for row in trend if row["scenario"] == name]
+    if len({row["suite_id"] for row in rows}) < 2:
+        return None
+    lines: dict[tuple[str, str], list[tuple[int, float | None]]] = {}
+    for row in rows:
+        lines.setdefault((row["server"], row["level"]), []).append((row["suite_id"], row["rps"]))
+    labels = [f"{server} · {level}" for server, level in lines]
+    line_colors = [colors.get(server, charts.color(i)) for i, (server, _) in enumerate(lines)]
+    return _job("trend", "trend", labels, line_colors, list(lines.values()))
+
+
+def render(
+    results: SuiteResults,
+    series: dict[str, Series],
+    verdict: Verdict | None = None,
+    trend: list[dict[str, Any]] | None = None,
+) -> str:
     by_scenario: dict[str, list[RunResult]] = defaultdict(list)
     for run in results.runs:
         by_scenario[run.scenario].append(run)
@@ -160,6 +177,9 @@ def render(results: SuiteResults, series: dict[str, Series], verdict: Verdict | 
     scenarios = [_scenario_view(runs, series, colors) for runs in by_scenario.values()]
     aggregates = aggregate(results.runs)
     for scenario in scenarios:
+        trend_job = _trend_job(scenario["name"], trend or [], colors)
+        if trend_job is not None:
+            scenario["figures"].append(trend_job)
         if any(run.repeat > 1 for run in scenario["runs"]):
             scenario["aggregates"] = [agg for agg in aggregates if agg.scenario == scenario["name"]]
     figures = [figure for scenario in scenarios for figure in scenario["figures"]]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from perfsuite.aggregate import Aggregate, Metric, aggregate
+from perfsuite.history import render_text as render_trend
 from perfsuite.results import RunResult, SuiteResults
 from perfsuite.verdict import Verdict
 
@@ -313,7 +314,17 @@ def _verdict(verdict: Verdict) -> list[str]:
     return lines
 
 
-def render(results: SuiteResults, verdict: Verdict | None = None) -> str:
+def _trend(trend: list[dict[str, Any]]) -> list[str]:
+    suites = {row["suite_id"] for row in trend}
+    if len(suites) < 2:
+        return []
+    lines = ["## Trend", "", f"Medians over the last {len(suites)} suites of this name (oldest first):", "", "```"]
+    for metric in ("rps", "p95_ms"):
+        lines += [render_trend(trend, metric), ""]
+    return [*lines[:-1], "```", ""]
+
+
+def render(results: SuiteResults, verdict: Verdict | None = None, trend: list[dict[str, Any]] | None = None) -> str:
     by_scenario: dict[str, list[RunResult]] = defaultdict(list)
     for run in results.runs:
         by_scenario[run.scenario].append(run)
@@ -340,6 +351,7 @@ def render(results: SuiteResults, verdict: Verdict | None = None) -> str:
         lines.append("")
     if verdict is not None:
         lines += _verdict(verdict)
+    lines += _trend(trend or [])
     flagged = [run for run in results.runs if run.flags]
     if flagged:
         lines += ["## Flags", "", "Numbers of these runs cannot be taken at face value:", ""]

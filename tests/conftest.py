@@ -90,7 +90,9 @@ def repo() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Suites run by tests go to a history of their own, not the developer's.
+    monkeypatch.setenv("PERFSUITE_HISTORY", str(tmp_path_factory.getbasetemp() / "history.sqlite"))
     monkeypatch.delenv("PERFSUITE_TOKEN", raising=False)
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     os.environ.pop("GITHUB_STEP_SUMMARY", None)

@@ -113,7 +113,8 @@ def test_an_undersized_server_is_flagged(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     done = run_cli(str(scenario), "--out", str(out))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr  # inconclusive: the numbers are not what the config promises
+    assert "inconclusive: concurrent / uvicorn-pool-1 / 4 users: model mismatch" in done.stderr
     (run,) = read_json(out / "results.json")["runs"]
     assert run["model"]["ratio"] < 0.5
     (mismatch,) = [f for f in run["flags"] if f["kind"] == "model_mismatch"]
@@ -135,7 +136,8 @@ def test_a_saturated_load_generator_is_flagged(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     done = run_cli(str(scenario), "--out", str(out))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr  # inconclusive: throughput is only a lower bound
+    assert "inconclusive: flood / uvicorn-1 / 30 users: load generator saturated" in done.stderr
     flood, cpu = read_json(out / "results.json")["runs"]
     assert flood["loadgen_resources"]["share_above_90_percent"] >= 0.5, flood["loadgen_resources"]
     assert [f["kind"] for f in flood["flags"]] == ["loadgen_saturated"]

@@ -1,0 +1,169 @@
+"""History of finished suites in SQLite: append one, read trends back.
+
+Each finished (not interrupted) suite adds a row per (scenario, server,
+level) with its medians, the fingerprint and the verdict. `run_suite.py
+history` prints the trend of each metric; a suite's own report shows its
+trend charts from a snapshot (trend.json) taken when it finished, so the
+report can be rebuilt from its folder alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+from perfsuite.aggregate import Aggregate
+
+DEFAULT_DB = Path(os.environ.get("PERFSUITE_HISTORY") or Path("reports") / "history.sqlite")
+METRICS = ("rps", "p50_ms", "p95_ms", "p99_ms", "error_rate")
+TREND_FILE = "trend.json"
+SPARKS = "▁▂▃▄▅▆▇█"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS suites (
+    id INTEGER PRIMARY KEY, suite TEXT NOT NULL, started_at REAL NOT NULL, out_dir TEXT,
+    project_commit TEXT, hostname TEXT, exit_code INTEGER, environment TEXT
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    suite_id INTEGER NOT NULL REFERENCES suites(id), scenario TEXT NOT NULL, server TEXT NOT NULL,
+    level TEXT NOT NULL, runs INTEGER, rps REAL, p50_ms REAL, p95_ms REAL, p99_ms REAL, error_rate REAL, cv REAL
+);
+CREATE INDEX IF NOT EXISTS metrics_key ON metrics (scenario, server, level);
+"""
+
+
+@contextmanager
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path)) as db:
+        db.executescript(SCHEMA)
+        yield db
+        db.commit()
+
+
+def append(
+    path: Path,
+    suite: str,
+    started_at: float,
+    out_dir: Path,
+    environment: dict[str, Any],
+    exit_code: int,
+    aggregates: list[Aggregate],
+) -> int:
+    with _connect(path) as db:
+        cursor = db.execute(
+            "INSERT INTO suites (suite, started_at, out_dir, project_commit, hostname, exit_code, environment)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                suite,
+                started_at,
+                str(out_dir),
+                environment.get("project_commit"),
+                environment.get("hostname"),
+                exit_code,
+                json.dumps(environment, sort_keys=True),
+            ),
+        )
+        suite_id = int(cursor.lastrowid or 0)
+        db.executemany(
+            "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    suite_id,
+                    a.scenario,
+                    a.server,
+                    a.level,
+                    a.runs,
+                    *(a.metrics[m].value if m in a.metrics else None for m in METRICS),
+                    a.cv,
+                )
+                for a in aggregates
+            ],
+        )
+        return suite_id
+
+
+def trend(
+    path: Path,
+    suite: str | None = None,
+    scenario: str | None = None,
+    server: str | None = None,
+    last: int = 30,
+) -> list[dict[str, Any]]:
+    """Rows of the last `last` suites (oldest first), filtered, one per (suite, scenario, server, level)."""
+    if not path.exists():
+        return []
+    where, args = ["1 = 1"], []
+    for column, value in (("s.suite", suite), ("m.scenario", scenario), ("m.server", server)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    with _connect(path) as db:
+        db.row_factory = sqlite3.Row
+        ids = [
+            row[0]
+            for row in db.execute(
+                f"SELECT DISTINCT s.id FROM suites s JOIN metrics m ON m.suite_id = s.id WHERE {' AND '.join(where)}"
+                " ORDER BY s.id DESC LIMIT ?",
+                (*args, last),
+            )
+        ]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = db.execute(
+            f"SELECT s.id AS suite_id, s.suite, s.started_at, s.project_commit, s.exit_code, m.* FROM suites s"
+            f" JOIN metrics m ON m.suite_id = s.id WHERE s.id IN ({marks}) AND {' AND '.join(where)}"
+            " ORDER BY s.id, m.rowid",
+            (*ids, *args),
+        ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def series(rows: list[dict[str, Any]], metric: str) -> dict[tuple[str, str, str], list[tuple[int, float | None]]]:
+    """(scenario, server, level) -> [(suite id, value)] in suite order."""
+    result: dict[tuple[str, str, str], list[tuple[int, float | None]]] = {}
+    for row in rows:
+        result.setdefault((row["scenario"], row["server"], row["level"]), []).append((row["suite_id"], row[metric]))
+    return result
+
+
+def sparkline(values: list[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    return "".join(" " if v is None else SPARKS[round((v - low) / span * (len(SPARKS) - 1))] for v in values)
+
+
+def render_text(rows: list[dict[str, Any]], metric: str) -> str:
+    if not rows:
+        return "no history yet"
+    suites = sorted({(row["suite_id"], row["started_at"], row["project_commit"]) for row in rows})
+    lines = [f"{metric} over the last {len(suites)} suites (oldest first):", ""]
+    for (scenario, server, level), points in series(rows, metric).items():
+        values = [v for _, v in points]
+        known = [v for v in values if v is not None]
+        change = f"{known[-1] / known[0] - 1:+.1%}" if len(known) >= 2 and known[0] else "n/a"
+        shown = " ".join("–" if v is None else f"{v:,.4g}" for v in values)
+        lines.append(f"{scenario} / {server} / {level}: {sparkline(values)}  {shown}  (first to last {change})")
+    return "\n".join(lines)
+
+
+def snapshot(path: Path, suite: str, out_dir: Path, last: int = 30) -> None:
+    """The trend of this suite's name, saved beside its results for its report."""
+    rows = trend(path, suite=suite, last=last)
+    (out_dir / TREND_FILE).write_text(json.dumps(rows, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+def read_snapshot(out_dir: Path) -> list[dict[str, Any]]:
+    try:
+        return list(json.loads((out_dir / TREND_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return []
