@@ -25,9 +25,8 @@ from perfsuite.loader import Suite
 from perfsuite.plan import build_plan
 from perfsuite.process import ManagedProcess, free_port, stop_all
 from perfsuite.resources import is_saturated
-from perfsuite.runner import HOST, READY_TIMEOUT_S, run_one, server_environment
+from perfsuite.runner import HOST, READY_TIMEOUT_S, run_one, server_process
 from perfsuite.scenario import SuiteFile
-from perfsuite.servers import build_argv
 
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 
@@ -59,19 +58,13 @@ def run_wrk(suite: Suite, out_dir: Path, seconds: float, connections: int, token
     plan = build_plan(suite)[0]
     layout = default_layout()
     port = free_port(HOST)
-    env, _, app_dir = server_environment(plan, suite, token)
     wrk_dir = out_dir / "wrk"
     wrk_dir.mkdir(parents=True, exist_ok=True)
-    server = ManagedProcess(
-        "server",
-        build_argv(plan.server, HOST, port),
-        log_path=wrk_dir / "server.log",
-        env=env,
-        cwd=app_dir,
-        cpus=layout["server"],
-    )
+    server, env = server_process(plan, suite, wrk_dir, token, port)
     argv = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", f"http://{HOST}:{port}/fast"]
-    load = ManagedProcess("wrk", argv, log_path=wrk_dir / "wrk.log", env=env, cwd=wrk_dir, cpus=layout["loadgen"])
+    load = ManagedProcess(
+        "wrk", argv, log_path=wrk_dir / "wrk.log", env={**os.environ, **env}, cwd=wrk_dir, cpus=layout["loadgen"]
+    )
     try:
         server.start()
         server.wait_ready(f"http://{HOST}:{port}/", READY_TIMEOUT_S)

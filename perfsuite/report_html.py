@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from perfsuite import charts
 from perfsuite.aggregate import aggregate
-from perfsuite.report_md import EXIT_MEANINGS, FLAG_LABELS
+from perfsuite.report_md import EXIT_MEANINGS, FLAG_LABELS, number
 from perfsuite.results import RunResult, SuiteResults
 from perfsuite.timeseries import Series
 from perfsuite.verdict import Verdict
@@ -46,14 +46,6 @@ _env = Environment(
 )
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "–"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.{digits}f}"
-
-
 def dig(value: Any, *keys: str) -> Any:
     """value[k1][k2]..., or None where any level is missing."""
     for key in keys:
@@ -63,7 +55,7 @@ def dig(value: Any, *keys: str) -> Any:
     return value
 
 
-_env.filters["num"] = _fmt
+_env.filters["num"] = number
 _env.globals["dig"] = dig
 
 

@@ -18,7 +18,8 @@ from perfsuite.verdict import Verdict
 EXIT_MEANINGS = {0: "all good", 1: "an SLO failed, a metric regressed or a run failed", 3: "inconclusive"}
 
 
-def _num(value: float | None, digits: int = 1) -> str:
+def number(value: float | None, digits: int = 1) -> str:
+    """A figure for a table: thousands separated above 1000, a dash for none."""
     if value is None:
         return "–"
     if abs(value) >= 1000:
@@ -27,7 +28,7 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def _rps(value: float) -> str:
-    return _num(value, 2 if value < 100 else 1)
+    return number(value, 2 if value < 100 else 1)
 
 
 def _ratio(value: float, best: float) -> str:
@@ -59,7 +60,7 @@ def _model_cells(run: RunResult) -> list[str]:
     return [
         _rps(model["expected_rps"]),
         f"{model['ratio']:.2f}" if model.get("ratio") is not None else "–",
-        _num(model["expected_latency_ms"]),
+        number(model["expected_latency_ms"]),
     ]
 
 
@@ -84,11 +85,11 @@ def _steady(runs: list[RunResult]) -> list[str]:
                 _rps(run.rps),
                 expected_rps,
                 ratio,
-                _num(lat.avg),
+                number(lat.avg),
                 expected_ms,
-                _num(lat.p50, 0),
-                _num(lat.p95, 0),
-                _num(lat.p99, 0),
+                number(lat.p50, 0),
+                number(lat.p95, 0),
+                number(lat.p99, 0),
                 _ratio(run.rps, best[run.users]),
                 _flags(run),
             ]
@@ -126,7 +127,7 @@ def _resource_cells(resources: dict[str, Any] | None, *keys: str) -> str:
     value: Any = resources or {}
     for key in keys:
         value = (value or {}).get(key) if isinstance(value, dict) else None
-    return "–" if value is None else _num(float(value))
+    return "–" if value is None else number(float(value))
 
 
 def _resources(runs: list[RunResult]) -> list[str]:
@@ -212,10 +213,10 @@ def _endpoints(runs: list[RunResult]) -> list[str]:
                     f"{ep.requests:,}",
                     f"{ep.failures:,}",
                     _rps(ep.rps),
-                    _num(ep.latency_ms.avg),
-                    _num(ep.latency_ms.p50, 0),
-                    _num(ep.latency_ms.p95, 0),
-                    _num(ep.latency_ms.p99, 0),
+                    number(ep.latency_ms.avg),
+                    number(ep.latency_ms.p50, 0),
+                    number(ep.latency_ms.p95, 0),
+                    number(ep.latency_ms.p99, 0),
                 ]
             )
     if not rows:
@@ -227,8 +228,8 @@ def _endpoints(runs: list[RunResult]) -> list[str]:
 def _ci(metric: Metric | None, digits: int = 1) -> str:
     if metric is None or metric.value is None:
         return "–"
-    text = _num(metric.value, digits)
-    return f"{text} [{_num(metric.low, digits)}–{_num(metric.high, digits)}]" if metric.low is not None else text
+    text = number(metric.value, digits)
+    return f"{text} [{number(metric.low, digits)}–{number(metric.high, digits)}]" if metric.low is not None else text
 
 
 def _aggregates(aggregates: list[Aggregate]) -> list[str]:

@@ -55,6 +55,23 @@ def server_environment(plan: RunPlan, suite: Suite, token: str) -> tuple[dict[st
     return {**os.environ, **added}, added, app_dir
 
 
+def server_process(
+    plan: RunPlan, suite: Suite, log_dir: Path, token: str, port: int, extra_env: dict[str, str] | None = None
+) -> tuple[ManagedProcess, dict[str, str]]:
+    """The server of a plan, not yet started, and the environment the suite set for it."""
+    env, added, app_dir = server_environment(plan, suite, token)
+    added.update(extra_env or {})
+    process = ManagedProcess(
+        "server",
+        build_argv(plan.server, HOST, port),
+        log_path=log_dir / "server.log",
+        env={**env, **added},
+        cwd=app_dir,
+        cpus=plan.cpu["server"],
+    )
+    return process, added
+
+
 def _upstream_process(plan: RunPlan, run_dir: Path, token: str, port: int) -> ManagedProcess:
     assert plan.upstream is not None
     argv = [
@@ -178,21 +195,14 @@ def run_one(
     started = time.time()
     port = free_port(HOST)
     url = f"http://{HOST}:{port}"
-    env, added_env, app_dir = server_environment(plan, suite, token)
     upstream: ManagedProcess | None = None
     upstream_url = ""
     if plan.upstream is not None:
         upstream_port = free_port(HOST)
         upstream_url = f"http://{HOST}:{upstream_port}"
         upstream = _upstream_process(plan, run_dir, token, upstream_port)
-        added_env["UPSTREAM_URL"] = env["UPSTREAM_URL"] = upstream_url
-    server = ManagedProcess(
-        "server",
-        build_argv(plan.server, HOST, port),
-        log_path=run_dir / "server.log",
-        env=env,
-        cwd=app_dir,
-        cpus=plan.cpu["server"],
+    server, added_env = server_process(
+        plan, suite, run_dir, token, port, {"UPSTREAM_URL": upstream_url} if upstream_url else None
     )
     sampler = ResourceSampler(run_dir / "resources.csv")
     fields: dict[str, Any] = {}
