@@ -220,7 +220,21 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
     found: list[tuple[PathKey, str]] = _cpu_problems(spec.defaults.cpu, ("defaults",))
     for name, server in spec.servers.items():
         kind = SERVER_KINDS[server.server]
-        for option in ("worker_class", "threads", "worker_connections", "loop", "http", "interface"):
+        external = kind.build_argv is None
+        if external and server.url is None:
+            found.append((("servers", name), "server: external needs url: (e.g. http://10.0.0.5:8000)"))
+        if not external and server.app is None:
+            found.append((("servers", name), "needs app: (module.path:attribute)"))
+        if not external and server.url is not None:
+            found.append((("servers", name, "url"), "is only for server: external (the suite starts this one)"))
+        for option in ("worker_class", "threads", "worker_connections", "loop", "http", "interface", "app", "app_dir"):
+            if external and getattr(server, option) not in (None, 1) and option != "url":
+                found.append(
+                    (("servers", name, option), "does not apply to server: external (the suite does not start it)")
+                )
+                continue
+            if option in ("app", "app_dir"):
+                continue
             if getattr(server, option) is not None and option not in kind.options:
                 found.append(((("servers", name, option)), f"is not a setting of server {server.server!r}"))
         for option, worker_class in WORKER_CLASS_OPTIONS.items():

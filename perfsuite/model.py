@@ -52,6 +52,8 @@ def slots(server: ServerConfig) -> float:
         if worker_class == "gevent":
             return float(server.workers * (server.worker_connections or GUNICORN_DEFAULT_WORKER_CONNECTIONS))
         return math.inf  # uvicorn worker: asyncio
+    if server.server == "external":
+        raise NoModel("external server: the suite does not know its config")
     if server.server == "granian" and server.interface == "wsgi":
         raise NoModel("granian's WSGI interface has a thread pool whose size the model does not know")
     return math.inf

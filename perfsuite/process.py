@@ -49,6 +49,26 @@ def _child_setup(cpus: Sequence[int] | None) -> Callable[[], None]:
     return setup
 
 
+def wait_for_http(url: str, timeout_s: float, check: Callable[[], None] | None = None) -> float:
+    """Probe `url` until any HTTP answer (a 404 counts: something serves HTTP)
+    against a deadline; `check` may raise to stop early. Returns seconds taken."""
+    started = time.monotonic()
+    deadline = started + timeout_s
+    with httpx.Client(timeout=1.0) as client:
+        while True:
+            STOP.check()
+            if check is not None:
+                check()
+            try:
+                client.get(url)
+                return time.monotonic() - started
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise ProcessFailed(f"nothing answered HTTP at {url} within {timeout_s:.0f} s")
+            time.sleep(POLL_S)
+
+
 def group_members(pgid: int) -> list[psutil.Process]:
     """Living (non-zombie) processes in a process group."""
     try:
@@ -124,22 +144,16 @@ class ManagedProcess:
 
     def wait_ready(self, url: str, timeout_s: float) -> float:
         """Probe `url` until any HTTP answer; return the seconds it took."""
-        started = time.monotonic()
-        deadline = started + timeout_s
-        with httpx.Client(timeout=1.0) as client:
-            while True:
-                STOP.check()
-                code = self.poll()
-                if code is not None:
-                    raise self.failure(f"{self.name} exited with code {code} before it was ready")
-                try:
-                    client.get(url)
-                    return time.monotonic() - started
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise self.failure(f"{self.name} was not ready at {url} after {timeout_s:.0f} s")
-                time.sleep(POLL_S)
+
+        def exited() -> None:
+            code = self.poll()
+            if code is not None:
+                raise self.failure(f"{self.name} exited with code {code} before it was ready")
+
+        try:
+            return wait_for_http(url, timeout_s, exited)
+        except ProcessFailed as failure:
+            raise self.failure(str(failure)) from None
 
     def wait(self, timeout_s: float, on_tick: Callable[[], None] | None = None) -> int:
         """Wait for the process to exit on its own; raise if it takes longer."""

@@ -152,8 +152,10 @@ def _resources(runs: list[RunResult]) -> list[str]:
                 "–" if upstream is None else f"{upstream:.1f}",
             ]
         )
+    external = sorted({run.server for run in runs if run.status == "ok" and run.server_kind == "external"})
+    notes = [f"Server resources not sampled for {', '.join(external)}: external servers are not started by the suite."]
     if not rows:
-        return []
+        return ["", *notes] if external else []
     header = [
         "Server",
         "Users",
@@ -171,6 +173,7 @@ def _resources(runs: list[RunResult]) -> list[str]:
         "Resources (CPU % is of one core; USS excludes pages shared between workers):",
         "",
         *_table(header, rows),
+        *(["", *notes] if external else []),
     ]
 
 

@@ -25,10 +25,10 @@ from perfsuite.loader import Suite
 from perfsuite.loadgen import LoadOutcome, OutcomeError, locust_argv, read_outcome, time_limit_s
 from perfsuite.model import TOLERANCE, NoModel, expect
 from perfsuite.plan import RunPlan
-from perfsuite.process import ManagedProcess, ProcessFailed, free_port, stop_all
+from perfsuite.process import ManagedProcess, ProcessFailed, free_port, stop_all, wait_for_http
 from perfsuite.resources import ResourceSampler, Sample, summarize
 from perfsuite.results import EndpointResult, Latency, Overhead, RunResult, SuiteResults, write_results
-from perfsuite.servers import build_argv
+from perfsuite.servers import build_argv, is_external
 from perfsuite.stats import merge
 
 HOST = "127.0.0.1"
@@ -193,17 +193,21 @@ def run_one(
     run_dir = out_dir / "runs" / plan.dirname
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
+    external = is_external(plan.server)
     port = free_port(HOST)
-    url = f"http://{HOST}:{port}"
+    url = str(plan.server.url).rstrip("/") if external else f"http://{HOST}:{port}"
     upstream: ManagedProcess | None = None
     upstream_url = ""
     if plan.upstream is not None:
         upstream_port = free_port(HOST)
         upstream_url = f"http://{HOST}:{upstream_port}"
         upstream = _upstream_process(plan, run_dir, token, upstream_port)
-    server, added_env = server_process(
-        plan, suite, run_dir, token, port, {"UPSTREAM_URL": upstream_url} if upstream_url else None
-    )
+    server: ManagedProcess | None = None
+    added_env: dict[str, str] = {}
+    if not external:
+        server, added_env = server_process(
+            plan, suite, run_dir, token, port, {"UPSTREAM_URL": upstream_url} if upstream_url else None
+        )
     sampler = ResourceSampler(run_dir / "resources.csv")
     fields: dict[str, Any] = {}
     status, error = "ok", None
@@ -213,11 +217,15 @@ def run_one(
         if upstream is not None:
             processes.append(upstream)
             upstream.start()
-        processes.append(server)
-        server.start()
+        if server is not None:
+            processes.append(server)
+            server.start()
         if upstream is not None:
             upstream.wait_ready(f"{upstream_url}/__stats", READY_TIMEOUT_S)
-        server.wait_ready(f"{url}/", READY_TIMEOUT_S)
+        if server is not None:
+            server.wait_ready(f"{url}/", READY_TIMEOUT_S)
+        else:
+            wait_for_http(f"{url}/", READY_TIMEOUT_S)  # external: only that it answers
         locust = ManagedProcess(
             "locust",
             locust_argv(plan, url, run_dir, suite.base_dir),
@@ -236,8 +244,8 @@ def run_one(
         samples: list[Sample] = sampler.stop()
         if code != 0:
             raise locust.failure(f"Locust exited with code {code}")
-        server_code = server.poll()
-        if server_code is not None:
+        server_code = server.poll() if server is not None else None
+        if server is not None and server_code is not None:
             raise server.failure(f"server exited with code {server_code} during the run")
         outcome = read_outcome(run_dir)
         fields = _summarize(plan, outcome)
@@ -286,7 +294,7 @@ def run_one(
             total_s=None if start_s is None else round(float(start_s) + teardown_s, 3),
         ),
         server_kind=plan.server.server,
-        server_argv=server.argv,
+        server_argv=server.argv if server is not None else [],
         server_env=added_env,
         affinity=plan.cpu,
         settings={"warmup_s": plan.warmup_s, "duration_s": plan.duration_s, "spawn_rate": plan.spawn_rate},

@@ -129,9 +129,15 @@ class ServerConfig(_Model):
     """One server configuration under test."""
 
     server: ServerKindName = Field(description="server kind: " + ", ".join(SERVER_KINDS))
-    app: str = Field(
+    app: str | None = Field(
+        None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$",
-        description="the app as module.path:attribute",
+        description="the app as module.path:attribute (every kind but external)",
+    )
+    url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(:\d+)?/?$",
+        description="external only: the server's base URL, e.g. http://10.0.0.5:8000",
     )
     workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = Field(1, description="worker processes")
     worker_class: Literal["sync", "gthread", "gevent", "uvicorn"] | None = Field(

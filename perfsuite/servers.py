@@ -28,7 +28,7 @@ ASGI, WSGI = "asgi", "wsgi"
 
 @dataclass(frozen=True)
 class ServerKind:
-    build_argv: Callable[[ServerConfig, str, int], list[str]]
+    build_argv: Callable[[ServerConfig, str, int], list[str]] | None  # None: the suite does not start it
     options: frozenset[str]  # optional settings this kind accepts
     interface: Callable[[ServerConfig], str]
 
@@ -42,24 +42,32 @@ def _gunicorn(config: ServerConfig, host: str, port: int) -> list[str]:
     worker_class = config.worker_class or "sync"
     argv = [
         *_python_module("gunicorn"),
-        "--bind", f"{host}:{port}",
-        "--workers", str(config.workers),
-        "--worker-class", GUNICORN_WORKER_CLASSES[worker_class],
-    ]  # fmt: skip
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(config.workers),
+        "--worker-class",
+        GUNICORN_WORKER_CLASSES[worker_class],
+    ]
     if config.threads is not None:
         argv += ["--threads", str(config.threads)]
     if config.worker_connections is not None:
         argv += ["--worker-connections", str(config.worker_connections)]
-    return [*argv, *config.args, config.app]
+    return [*argv, *config.args, str(config.app)]
 
 
 def _uvicorn(config: ServerConfig, host: str, port: int) -> list[str]:
     argv = [
-        *_python_module("uvicorn"), config.app,
-        "--host", host, "--port", str(port),
-        "--workers", str(config.workers),
+        *_python_module("uvicorn"),
+        str(config.app),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(config.workers),
         "--no-access-log",
-    ]  # fmt: skip
+    ]
     if config.loop is not None:
         argv += ["--loop", config.loop]
     if config.http is not None:
@@ -70,24 +78,31 @@ def _uvicorn(config: ServerConfig, host: str, port: int) -> list[str]:
 def _granian(config: ServerConfig, host: str, port: int) -> list[str]:
     argv = [
         *_python_module("granian"),
-        "--interface", config.interface or ASGI,
-        "--host", host, "--port", str(port),
-        "--workers", str(config.workers),
-    ]  # fmt: skip
+        "--interface",
+        config.interface or ASGI,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(config.workers),
+    ]
     if config.loop is not None:
         argv += ["--loop", config.loop]
-    return [*argv, *config.args, config.app]
+    return [*argv, *config.args, str(config.app)]
 
 
 def _hypercorn(config: ServerConfig, host: str, port: int) -> list[str]:
     argv = [
         *_python_module("hypercorn"),
-        "--bind", f"{host}:{port}",
-        "--workers", str(config.workers),
-    ]  # fmt: skip
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(config.workers),
+    ]
     if config.loop is not None:
         argv += ["--worker-class", config.loop]
-    return [*argv, *config.args, config.app]
+    return [*argv, *config.args, str(config.app)]
 
 
 def _gunicorn_interface(config: ServerConfig) -> str:
@@ -101,18 +116,30 @@ SERVER_KINDS: dict[str, ServerKind] = {
     "uvicorn": ServerKind(_uvicorn, frozenset({"loop", "http"}), lambda _: ASGI),
     "granian": ServerKind(_granian, frozenset({"interface", "loop"}), lambda c: c.interface or ASGI),
     "hypercorn": ServerKind(_hypercorn, frozenset({"loop"}), lambda _: ASGI),
+    # A server the suite does not start (another machine, say): no lifecycle, no resource sampling.
+    "external": ServerKind(None, frozenset({"url"}), lambda _: "unknown"),
 }
 
 # Settings valid only together with a given gunicorn worker class.
 WORKER_CLASS_OPTIONS = {"threads": "gthread", "worker_connections": "gevent"}
 
 # Event-loop choices per kind (the `loop` setting).
-LOOPS = {"uvicorn": ("auto", "asyncio", "uvloop"), "granian": ("auto", "asyncio", "uvloop"),
-         "hypercorn": ("asyncio", "uvloop")}  # fmt: skip
+LOOPS = {
+    "uvicorn": ("auto", "asyncio", "uvloop"),
+    "granian": ("auto", "asyncio", "uvloop"),
+    "hypercorn": ("asyncio", "uvloop"),
+}
+
+
+def is_external(config: ServerConfig) -> bool:
+    return SERVER_KINDS[config.server].build_argv is None
 
 
 def build_argv(config: ServerConfig, host: str, port: int) -> list[str]:
-    return SERVER_KINDS[config.server].build_argv(config, host, port)
+    build = SERVER_KINDS[config.server].build_argv
+    if build is None:
+        raise ValueError(f"server kind {config.server!r} is not started by the suite")
+    return build(config, host, port)
 
 
 def interface_of(config: ServerConfig) -> str:

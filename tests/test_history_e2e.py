@@ -41,7 +41,10 @@ def test_history_shows_a_trend_over_three_suites(tmp_path: Path) -> None:
 
     last = tmp_path / "night-2"
     assert 'data-chart="trend"' in (last / "report.html").read_text()
-    assert "## Trend" in (last / "report.md").read_text() and "Medians over the last 3 suites" in (last / "report.md").read_text()
+    assert (
+        "## Trend" in (last / "report.md").read_text()
+        and "Medians over the last 3 suites" in (last / "report.md").read_text()
+    )
     # The trend snapshot lives in the folder, so `report DIR` rebuilds it without the database.
     before = (last / "report.html").read_bytes()
     db.unlink()

@@ -60,7 +60,8 @@ def test_every_model_waits_as_its_code_says(tmp_path: Path) -> None:
         # Resources for every run: CPU and memory per worker.
         server = run["server_resources"]
         assert server["workers"] == workers.get(run["server"], 1), (label, server["workers"])
-        assert server["memory_per_worker_mb"]["uss"] > 5 and server["cpu_seconds_per_1k_requests"] > 0, label
+        # CPU is measured in 10 ms clock ticks: a light run may honestly read 0.0, never "missing".
+        assert server["memory_per_worker_mb"]["uss"] > 5 and server["cpu_seconds_per_1k_requests"] is not None, label
         assert run["loadgen_resources"]["cpu_percent"]["mean"] is not None
         assert (out / run["run_dir"] / "resources.csv").exists()
         assert run["affinity"]["server"] != run["affinity"]["loadgen"]

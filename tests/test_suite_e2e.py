@@ -7,6 +7,7 @@ dominates the measured time, so they hold on a noisy 2-core machine.
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -233,3 +234,54 @@ def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path) -> None:
     assert f"{scenario}:2: servers.g.workers: must be an integer >= 1, got 0" in done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists()
+
+
+def test_an_external_target(tmp_path: Path, repo: Path) -> None:
+    # A server the suite does not start: the test starts it and points the suite at it.
+    import os
+
+    from perfsuite.process import ManagedProcess, free_port
+
+    port = free_port()
+    server = ManagedProcess(
+        "external",
+        [sys.executable, "-m", "uvicorn", "apps.asgi_app:app", "--port", str(port), "--no-access-log"],
+        log_path=tmp_path / "external.log",
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        cwd=repo,
+    )
+    server.start()
+    try:
+        server.wait_ready(f"http://127.0.0.1:{port}/", 30)
+        scenario = write_scenario(
+            tmp_path,
+            f"""\
+            servers:
+              remote: {{server: external, url: "http://127.0.0.1:{port}"}}
+            scenarios:
+              - {{name: paced, users: 2, warmup: 0.3s, duration: 1s, mix: [{{name: slow, path: /slow?delay_ms=100}}]}}
+            """,
+        )
+        out = tmp_path / "out"
+        done = run_cli(str(scenario), "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        (run,) = read_json(out / "results.json")["runs"]
+        assert run["status"] == "ok" and run["rps"] == pytest.approx(20, rel=0.2)
+        assert run["server_resources"] is None and run["server_argv"] == []
+        assert run["model"] == {"applies": False, "why_not": "external server: the suite does not know its config"}
+        assert server.poll() is None, "the suite must leave an external server alone"
+        assert (
+            "not sampled for remote: external servers are not started by the suite" in (out / "report.md").read_text()
+        )
+    finally:
+        server.stop()
+
+
+def test_external_needs_a_url(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path, "servers:\n  r: {server: external, app: a:b}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n"
+    )
+    done = run_cli("validate", str(scenario))
+    assert done.returncode == 2
+    assert "servers.r: server: external needs url:" in done.stderr
+    assert "servers.r.app: does not apply to server: external" in done.stderr
