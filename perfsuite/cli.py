@@ -134,6 +134,7 @@ def finish(
     baseline_file: str | None,
     environment_warnings: list[str],
     history_db: Path | None = None,
+    save_baseline_to: Path | None = None,
 ) -> Verdict:
     """Everything after the runs: aggregates, SLOs, baseline, checks.json, junit.xml, history, reports."""
     aggregates = aggregate(results.runs)
@@ -144,6 +145,9 @@ def finish(
     )
     write_verdict(out_dir, verdict)
     junit.write(out_dir, results.suite, verdict)
+    if save_baseline_to is not None:  # before the reports: a renderer fault must not cost the baseline
+        save_baseline(save_baseline_to, build_baseline(aggregates, results.environment, suite.name))
+        print(f"baseline: {save_baseline_to}", file=sys.stderr)
     if history_db is not None:
         history.append(
             history_db, results.suite, results.started_at, out_dir, results.environment, verdict.exit_code, aggregates
@@ -237,7 +241,8 @@ def cmd_run(argv: list[str]) -> int:
     write_results(out_dir, results)
     try:
         history_db = None if args.no_history or interrupted is not None else Path(args.history).resolve()
-        verdict = finish(out_dir, results, suite, baseline, args.baseline, warnings, history_db)
+        save_to = Path(args.save_baseline) if args.save_baseline and interrupted is None else None
+        verdict = finish(out_dir, results, suite, baseline, args.baseline, warnings, history_db, save_to)
     except ReportFailed:
         return EXIT_FAILED
     if interrupted is not None:
@@ -247,9 +252,6 @@ def cmd_run(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 128 + interrupted.signum
-    if args.save_baseline:
-        save_baseline(Path(args.save_baseline), build_baseline(aggregate(results.runs), environment, suite.name))
-        print(f"baseline: {args.save_baseline}", file=sys.stderr)
     append_step_summary(out_dir)
     print(f"report: {out_dir / REPORT_HTML} and {REPORT_MD}", file=sys.stderr)
     for line in _verdict_lines(verdict):

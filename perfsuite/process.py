@@ -32,6 +32,10 @@ class ProcessFailed(Exception):
     """A child failed; the message carries the tail of its log."""
 
 
+class NotReady(ProcessFailed):
+    """Nothing answered HTTP before the deadline."""
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -65,7 +69,7 @@ def wait_for_http(url: str, timeout_s: float, check: Callable[[], None] | None =
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise ProcessFailed(f"nothing answered HTTP at {url} within {timeout_s:.0f} s")
+                raise NotReady(f"nothing answered HTTP at {url} within {timeout_s:.0f} s")
             time.sleep(POLL_S)
 
 
@@ -152,8 +156,8 @@ class ManagedProcess:
 
         try:
             return wait_for_http(url, timeout_s, exited)
-        except ProcessFailed as failure:
-            raise self.failure(str(failure)) from None
+        except NotReady:
+            raise self.failure(f"{self.name} was not ready at {url} after {timeout_s:.0f} s") from None
 
     def wait(self, timeout_s: float, on_tick: Callable[[], None] | None = None) -> int:
         """Wait for the process to exit on its own; raise if it takes longer."""

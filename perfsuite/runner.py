@@ -311,15 +311,16 @@ def run_suite(
 ) -> SuiteResults:
     """Run every plan in order, recording each in results.json as it ends."""
     token = f"{os.getpid()}-{int(time.time() * 1000)}"
+    total = max(results.planned_runs, len(plans))  # a resumed suite counts the runs it already has
     write_results(out_dir, results)
     try:
         for plan in plans:
             STOP.check()
-            progress.run_started(plan, len(plans))
+            progress.run_started(plan, total)
             result = run_one(plan, suite, out_dir, token, on_tick=lambda run_dir, p=plan: progress.tick(p, run_dir))
             results.runs.append(result)
             write_results(out_dir, results)
-            progress.run_finished(plan, result, len(plans))
+            progress.run_finished(plan, result, total)
     except Interrupted:
         results.interrupted = True
         raise

@@ -86,7 +86,7 @@ def test_every_error_at_once_with_line_and_field(tmp_path: Path) -> None:
         "5: servers.g1.workers: must be an integer >= 1, got 0",
         "6: servers.g2.app: must look like module.path:attribute (e.g. apps.wsgi_app:app), got 'apps.wsgi_app'",
         "6: servers.g2.workers: must be an integer, got 'four'",
-        "7: servers.u1.server: must be one of 'gunicorn', 'uvicorn', 'granian' or 'hypercorn', got 'uvicron'"
+        "7: servers.u1.server: must be one of 'gunicorn', 'uvicorn', 'granian', 'hypercorn' or 'external', got 'uvicron'"
         " (did you mean 'uvicorn'?)",
         "10: scenarios.0.duration: must be a duration such as 20s, 500ms or 2m, got '10x'",
         "12: scenarios.0.mix.0.weight: must be an integer >= 0, got -1",

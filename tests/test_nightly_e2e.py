@@ -115,8 +115,8 @@ def test_resume_after_an_interruption_finishes_the_same_runs(tmp_path: Path) -> 
           a: {server: uvicorn, app: apps.asgi_app:app}
           b: {server: gunicorn, app: apps.wsgi_app:app}
         scenarios:
-          - {name: one, mix: [{name: fast, path: /fast}]}
-          - {name: two, mix: [{name: fast, path: /fast}]}
+          - {name: one, mix: [{name: slow, path: /slow?delay_ms=20}]}
+          - {name: two, mix: [{name: slow, path: /slow?delay_ms=20}]}
         """,
     )
     out = tmp_path / "out"
@@ -134,6 +134,7 @@ def test_resume_after_an_interruption_finishes_the_same_runs(tmp_path: Path) -> 
     resumed = run_cli(str(suite), "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stderr and "2 runs done, 2 to go" in resumed.stderr
+    assert "[3/4] two / a" in resumed.stderr and "[4/4] two / b" in resumed.stderr
     runs = read_json(out / "results.json")["runs"]
     assert [(r["index"], r["scenario"], r["server"]) for r in runs] == [
         (1, "one", "a"), (2, "one", "b"), (3, "two", "a"), (4, "two", "b")

@@ -43,7 +43,7 @@ def test_uvicorn_granian_hypercorn_argv() -> None:
 
 
 def test_no_shell_anywhere() -> None:
-    for kind in SERVER_KINDS:
+    for kind in (name for name, k in SERVER_KINDS.items() if k.build_argv is not None):
         argv = build_argv(config(server=kind, app="a:b", args=["; rm -rf /"]), "127.0.0.1", 1)
         assert "; rm -rf /" in argv and argv[0] == sys.executable
 

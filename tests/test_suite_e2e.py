@@ -85,7 +85,7 @@ def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
             warmup: 0
             duration: 1s
             mix:
-              - {name: missing, path: /nope, weight: 1}
+              - {name: missing, path: /slow?delay_ms=20, expect_status: 201, weight: 1}
               - {name: created, path: /nope, method: POST, json: {a: 1}, expect_status: 404, weight: 1}
         """,
     )
