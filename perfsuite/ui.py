@@ -1,0 +1,130 @@
+"""`run_suite.py ui FILE --server NAME`: explore a config in Locust's web UI.
+
+Starts the server config(s) exactly as a suite run would (and the scenario's
+upstream, if it has one), then Locust's web UI on 127.0.0.1 with the target
+host and the scenario's mix preselected (the mix stays editable in the start
+form). Several configs each get their own port; the UI's host field switches
+between them. Ctrl-C tears everything down through the one stop path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from perfsuite.lifecycle import STOP, Interrupted
+from perfsuite.loader import Suite
+from perfsuite.loadgen import LOCUSTFILES
+from perfsuite.plan import RunPlan, build_plan
+from perfsuite.process import ManagedProcess, ProcessFailed, free_port, kill_all, stop_all
+from perfsuite.runner import HOST, READY_TIMEOUT_S, TOKEN_VARIABLE, _upstream_process, server_process
+
+DEFAULT_UI_PORT = 8089
+
+
+class UiError(Exception):
+    pass
+
+
+class UiInputError(UiError):
+    """A name that is not in the file: nothing was started."""
+
+
+def _plan_for(suite: Suite, scenario_name: str | None, server: str) -> RunPlan:
+    plans = [p for p in build_plan(suite) if p.server_name == server and p.mode == "steady"]
+    if scenario_name is not None:
+        plans = [p for p in plans if p.scenario.name == scenario_name]
+    plans = [p for p in plans if p.scenario.mix is not None]
+    if not plans:
+        where = f"scenario {scenario_name!r}" if scenario_name else "any steady scenario with a mix"
+        raise UiInputError(f"server {server!r} is not in {where} of {suite.source.name}")
+    return plans[0]
+
+
+def explore(
+    suite: Suite,
+    servers: list[str],
+    scenario: str | None,
+    ui_port: int,
+    log_dir: Path,
+    ready: list[str] | None = None,
+) -> int:
+    """Run until Ctrl-C; returns the exit code. `ready` receives the UI URL once it is up (for tests)."""
+    unknown = [s for s in servers if s not in suite.spec.servers]
+    if unknown:
+        raise UiInputError(f"unknown server(s) {', '.join(unknown)}; the file has {', '.join(suite.spec.servers)}")
+    plans = [_plan_for(suite, scenario, server) for server in servers]
+    token = f"{os.getpid()}-{int(time.time() * 1000)}"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    processes: list[ManagedProcess] = []
+    STOP.install(force=kill_all)
+    try:
+        upstream_url = ""
+        first = plans[0]
+        if first.upstream is not None:
+            port = free_port(HOST)
+            upstream_url = f"http://{HOST}:{port}"
+            upstream = _upstream_process(first, log_dir, token, port)
+            processes.append(upstream)
+            upstream.start()
+            upstream.wait_ready(f"{upstream_url}/__stats", READY_TIMEOUT_S)
+        urls = []
+        for plan in plans:
+            port = free_port(HOST)
+            server_dir = log_dir / plan.server_name
+            server_dir.mkdir(exist_ok=True)
+            server, _ = server_process(
+                plan, suite, server_dir, token, port, {"UPSTREAM_URL": upstream_url} if upstream_url else None
+            )
+            processes.append(server)
+            server.start()
+            server.wait_ready(f"http://{HOST}:{port}/", READY_TIMEOUT_S)
+            urls.append((plan.server_name, f"http://{HOST}:{port}"))
+        argv = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILES / "mix.py"),
+            "-H",
+            urls[0][1],
+            "--web-host",
+            HOST,
+            "--web-port",
+            str(ui_port),
+            "-u",
+            str(first.users),
+            "-r",
+            f"{first.spawn_rate:g}",
+            "--mix",
+            first.mix_json() or "[]",
+        ]
+        locust = ManagedProcess(
+            "locust",
+            argv,
+            log_path=log_dir / "locust.log",
+            env={**os.environ, TOKEN_VARIABLE: token},
+            cwd=log_dir,
+            cpus=first.cpu["loadgen"],
+        )
+        processes.append(locust)
+        locust.start()
+        ui_url = f"http://{HOST}:{ui_port}"
+        locust.wait_ready(ui_url, READY_TIMEOUT_S)
+        print(f"Locust web UI: {ui_url}   (scenario {first.scenario.name}; Ctrl-C stops everything)")
+        for name, url in urls:
+            print(f"  {name}: {url}")
+        print(f"logs: {log_dir}/", flush=True)
+        if ready is not None:
+            ready.append(ui_url)
+        while True:
+            code = locust.wait(timeout_s=365 * 86_400)
+            raise UiError(f"Locust exited with code {code}\n{locust.tail()}")
+    except Interrupted:
+        return 0
+    except ProcessFailed as failure:
+        raise UiError(str(failure)) from None
+    finally:
+        stop_all(processes)
