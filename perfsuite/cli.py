@@ -370,7 +370,37 @@ def cmd_history(argv: list[str]) -> int:
     return EXIT_OK
 
 
+def cmd_ui(argv: list[str]) -> int:
+    from perfsuite.ui import DEFAULT_UI_PORT, UiError, UiInputError, explore
+
+    parser = argparse.ArgumentParser(prog="run_suite.py ui", description="Explore server configs in Locust's web UI.")
+    parser.add_argument("file")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--server", help="the server config to start")
+    which.add_argument("--servers", help="several configs, comma-separated, or 'all'")
+    parser.add_argument("--scenario", help="whose mix to preselect (default: the first steady one with a mix)")
+    parser.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help=f"web UI port (default {DEFAULT_UI_PORT})")
+    parser.add_argument("--logs", help="where server and Locust logs go (default: reports/ui-<timestamp>/)")
+    args = parser.parse_args(argv)
+    suite = _load(args.file)
+    if suite is None:
+        return EXIT_INVALID
+    if args.server:
+        servers = [args.server]
+    elif args.servers == "all":
+        servers = list(suite.spec.servers)
+    else:
+        servers = [name.strip() for name in args.servers.split(",") if name.strip()]
+    logs = Path(args.logs or Path("reports") / f"ui-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
+    try:
+        return explore(suite, servers, args.scenario, args.port, logs)
+    except UiError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID if isinstance(error, UiInputError) else EXIT_FAILED
+
+
 COMMANDS = {
+    "ui": cmd_ui,
     "history": cmd_history,
     "validate": cmd_validate,
     "schema": cmd_schema,

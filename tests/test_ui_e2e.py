@@ -1,0 +1,91 @@
+"""`run_suite.py ui` in a real browser: start a swarm from Locust's web UI, see
+requests counted against the chosen server, stop, and leave nothing behind."""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from perfsuite.process import free_port
+from tests.conftest import start_cli, strays, write_scenario
+
+pytestmark = pytest.mark.integration
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_explore_in_the_web_ui(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          u: {server: uvicorn, app: apps.asgi_app:app}
+          g: {server: gunicorn, app: apps.wsgi_app:app, workers: 2}
+        scenarios:
+          - {name: explore, users: 3, mix: [{name: slow, path: /slow?delay_ms=50}, {name: fast, path: /fast, weight: 2}]}
+        """,
+    )
+    port = free_port()
+    proc = start_cli("ui", str(scenario), "--servers", "all", "--port", str(port), "--logs", str(tmp_path / "logs"))
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    deadline = time.monotonic() + 60
+    while not any(line.startswith("logs:") for line in lines):
+        assert proc.poll() is None and time.monotonic() < deadline, (lines, proc.stderr.read() if proc.stderr else "")
+        time.sleep(0.1)
+    ui = f"http://127.0.0.1:{port}"
+    urls = dict(re.findall(r"^\s+(\w+): (http://127\.0\.0\.1:\d+)$", "".join(lines), re.MULTILINE))
+    assert set(urls) == {"u", "g"} and len(set(urls.values())) == 2
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            )
+            try:
+                page = browser.new_page()
+                page.goto(ui)
+                assert page.locator("input[name=host]").input_value() == urls["u"]  # the first config, preselected
+                assert '"path":"/slow?delay_ms=50"' in page.locator("input[name=mix]").input_value()
+                page.locator("input[name=userCount]").fill("4")
+                page.locator("input[name=spawnRate]").fill("4")
+                page.locator("input[name=host]").fill(urls["g"])  # switch to the other config
+                page.get_by_role("button", name="Start").click()
+                counted = 0
+                deadline = time.monotonic() + 30
+                while counted < 20 and time.monotonic() < deadline:
+                    stats = httpx.get(f"{ui}/stats/requests", timeout=5).json()
+                    counted = next(s["num_requests"] for s in stats["stats"] if s["name"] == "Aggregated")
+                    time.sleep(0.5)
+                assert counted >= 20, counted
+                page.get_by_role("cell", name="fast", exact=True).first.wait_for(timeout=10_000)
+                assert {s["name"] for s in stats["stats"]} >= {"fast", "slow", "Aggregated"}
+                page.get_by_text(urls["g"]).first.wait_for(timeout=10_000)  # the header shows the switched host
+                page.get_by_role("button", name="Stop").click()
+                page.get_by_text("STOPPED").first.wait_for(timeout=15_000)
+            finally:
+                browser.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=20)
+    assert code == 0
+    assert strays(proc.pid) == []
+
+
+def test_ui_rejects_an_unknown_server(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        "servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n  - {name: a, mix: [{name: f, path: /fast}]}\n",
+    )
+    proc = start_cli("ui", str(scenario), "--server", "nope", "--port", str(free_port()), "--logs", str(tmp_path / "l"))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and "unknown server(s) nope; the file has u" in err
+    assert strays(proc.pid) == []
