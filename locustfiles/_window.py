@@ -7,17 +7,29 @@ the suite (`-f locustfiles/_window.py,own.py`). It adds:
   --timing-file F  write the wall-clock marks Locust does not record: first
                    request sent, last response received, the measured window
 Locust's own -t takes whole seconds only; --duration takes fractions.
+
+With workers (--processes, or --master and workers elsewhere) only the
+master drives the window: at the end of warm-up it resets its statistics and
+tells every worker to drop what it has not reported yet. Workers report every
+0.25 s instead of Locust's 3 s, so the window's edges stay sharp. Each worker
+writes its own marks (TIMING_FILE.worker-PID) with the requests it sent.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
 import gevent
+import locust.runners
 from locust import events
 from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+locust.runners.WORKER_REPORT_INTERVAL = 0.25  # read at each report, so this applies to workers
+RESET_MESSAGE = "perfsuite_reset"
 
 
 class Timing:
@@ -37,9 +49,13 @@ class Timing:
             self.last_response_end = end
 
     def write(self, path: str) -> None:
-        if path:
+        if not path:
+            return
+        try:
             with open(path, "w", encoding="utf-8") as file:
                 json.dump(vars(self), file)
+        except OSError:
+            pass  # a worker on another machine has no such folder; the master's file is the one that counts
 
 
 TIMING = Timing()
@@ -58,6 +74,8 @@ def _window(environment: Environment, warmup: float, duration: float) -> None:
         gevent.sleep(warmup)
         if environment.runner is not None:
             environment.runner.stats.reset_all()
+            if isinstance(environment.runner, MasterRunner):
+                environment.runner.send_message(RESET_MESSAGE)
     TIMING.measure_start = time.time()
     if duration > 0:
         gevent.sleep(duration)
@@ -65,8 +83,23 @@ def _window(environment: Environment, warmup: float, duration: float) -> None:
             environment.runner.quit()
 
 
+def _worker_reset(environment: Environment, msg: Any, **_: Any) -> None:
+    if environment.runner is not None:
+        environment.runner.stats.reset_all()  # not yet reported: warm-up
+    TIMING.completed = 0
+    TIMING.measure_start = time.time()
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(RESET_MESSAGE, _worker_reset)
+
+
 @events.test_start.add_listener
 def _on_test_start(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return  # the master drives the window
     options = environment.parsed_options
     warmup = getattr(options, "warmup", 0.0) or 0.0
     duration = getattr(options, "duration", 0.0) or 0.0
@@ -82,4 +115,7 @@ def _on_request(start_time: float | None = None, response_time: float | None = N
 @events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     TIMING.measure_end = time.time()
-    TIMING.write(getattr(environment.parsed_options, "timing_file", "") or "")
+    path = getattr(environment.parsed_options, "timing_file", "") or ""
+    if isinstance(environment.runner, WorkerRunner):
+        path = f"{path}.worker-{os.getpid()}" if path else ""
+    TIMING.write(path)

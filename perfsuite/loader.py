@@ -25,6 +25,7 @@ from ruamel.yaml.error import YAMLError
 from perfsuite.scenario import (
     CpuSettings,
     EndpointSlo,
+    LoadgenSettings,
     LoadSettings,
     MixEntry,
     Scenario,
@@ -130,6 +131,8 @@ def _vocabulary(path: PathKey) -> list[str]:
         return _fields(CpuSettings)
     if parent[-1:] == ("slo",):
         return _fields(Slo)
+    if parent[-1:] == ("loadgen",):
+        return _fields(LoadgenSettings)
     if len(parent) >= 2 and parent[-2] == "endpoints":
         return _fields(EndpointSlo)
     if len(parent) == 2 and parent[0] == "servers":
@@ -285,6 +288,17 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
         ):
             found.append(((*at, "mix"), "every weight is 0: nothing to send"))
         names = [entry.name for entry in scenario.mix or []]
+        loadgen = scenario.loadgen or spec.defaults.loadgen
+        if loadgen is not None:
+            where_lg = (*at, "loadgen") if scenario.loadgen else ("defaults", "loadgen")
+            if loadgen.processes not in (None, 0) and loadgen.workers is not None:
+                found.append((where_lg, "processes (here) and workers (elsewhere) do not combine"))
+            if loadgen.processes == 0:
+                found.append(((*where_lg, "processes"), "must be -1 or at least 1, got 0"))
+            if loadgen.master_bind is not None and loadgen.workers is None:
+                found.append(((*where_lg, "master_bind"), "needs workers: (how many to wait for)"))
+            if scenario.mode == "burst" and (loadgen.processes or loadgen.workers) and scenario.loadgen:
+                found.append(((*at, "loadgen"), "burst mode runs in one Locust process"))
         slo = scenario.slo or spec.defaults.slo
         where = (*at, "slo") if scenario.slo else ("defaults", "slo")
         for endpoint in slo.endpoints if slo else {}:

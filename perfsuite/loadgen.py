@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,27 +33,95 @@ def locustfiles_for(plan: RunPlan, base_dir: Path) -> str:
     return str(LOCUSTFILES / "mix.py")
 
 
+WORKERS_WAIT_S = 300.0
+DEFAULT_MASTER_BIND = "127.0.0.1:5557"
+
+
+def local_processes(plan: RunPlan) -> int:
+    """Locust worker processes on this machine (0: Locust runs in one process)."""
+    wanted = plan.loadgen.processes if plan.loadgen is not None else None
+    if not wanted:
+        return 0
+    if wanted == -1:  # one per core not given to the server
+        if plan.cpu["loadgen"]:
+            return len(plan.cpu["loadgen"])
+        return max(1, (os.cpu_count() or 1) - len(plan.cpu["server"] or []))
+    return wanted
+
+
+def master_bind(plan: RunPlan) -> tuple[str, int] | None:
+    if plan.loadgen is None or plan.loadgen.workers is None:
+        return None
+    host, port = (plan.loadgen.master_bind or DEFAULT_MASTER_BIND).rsplit(":", 1)
+    return host, int(port)
+
+
+def worker_command(plan: RunPlan) -> str | None:
+    """What to run on each worker machine, from a checkout of this repository."""
+    bind = master_bind(plan)
+    if bind is None:
+        return None
+    return f"locust -f locustfiles/mix.py --worker --master-host {bind[0]} --master-port {bind[1]}"
+
+
+def loadgen_arguments(plan: RunPlan) -> list[str]:
+    processes = local_processes(plan)
+    if processes:
+        return ["--processes", str(processes)]
+    bind = master_bind(plan)
+    if bind is not None and plan.loadgen is not None:
+        return [
+            "--master",
+            "--master-bind-host",
+            bind[0],
+            "--master-bind-port",
+            str(bind[1]),
+            "--expect-workers",
+            str(plan.loadgen.workers),
+            "--expect-workers-max-wait",
+            f"{WORKERS_WAIT_S:g}",
+        ]
+    return []
+
+
 def time_limit_s(plan: RunPlan) -> float:
     """How long the suite lets Locust run before calling it hung."""
-    return plan.warmup_s + plan.duration_s + GRACE_S
+    waiting = WORKERS_WAIT_S if master_bind(plan) is not None else 0.0
+    return plan.warmup_s + plan.duration_s + GRACE_S + waiting
 
 
 def locust_argv(plan: RunPlan, url: str, run_dir: Path, base_dir: Path) -> list[str]:
     prefix = str(run_dir / LOCUST_PREFIX)
     argv = [
-        sys.executable, "-m", "locust",
-        "-f", locustfiles_for(plan, base_dir),
-        "--headless", "-H", url,
-        "-u", str(plan.users), "-r", f"{plan.spawn_rate:g}",
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        locustfiles_for(plan, base_dir),
+        "--headless",
+        "-H",
+        url,
+        "-u",
+        str(plan.users),
+        "-r",
+        f"{plan.spawn_rate:g}",
         # Locust's own limit is a backstop only; _window.py ends the run on time.
-        "-t", f"{math.ceil(plan.warmup_s + plan.duration_s) + 10}s",
-        "--csv", prefix, "--csv-full-history",
-        "--json-file", prefix,
-        "--html", str(run_dir / "locust.html"),
+        "-t",
+        f"{math.ceil(plan.warmup_s + plan.duration_s) + 10}s",
+        "--csv",
+        prefix,
+        "--csv-full-history",
+        "--json-file",
+        prefix,
+        "--html",
+        str(run_dir / "locust.html"),
         "--only-summary",
-        "--exit-code-on-error", "0",  # failures are data; a non-zero exit means Locust broke
-        "--timing-file", str(run_dir / TIMING_FILE),
-    ]  # fmt: skip
+        "--exit-code-on-error",
+        "0",  # failures are data; a non-zero exit means Locust broke
+        "--timing-file",
+        str(run_dir / TIMING_FILE),
+    ]
+    argv += loadgen_arguments(plan)
     if plan.mode == "burst":
         argv += ["--order", plan.order or "sequential"]
     else:
@@ -77,8 +146,19 @@ def read_outcome(run_dir: Path) -> LoadOutcome:
     try:
         data = json.loads((run_dir / f"{LOCUST_PREFIX}.json").read_text(encoding="utf-8"))
         timing = json.loads((run_dir / TIMING_FILE).read_text(encoding="utf-8"))
+        workers = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(run_dir.glob(f"{TIMING_FILE}.worker-*"))]
     except FileNotFoundError as error:
         raise OutcomeError(f"Locust wrote no {Path(error.filename).name}") from None
     except (OSError, ValueError) as error:
         raise OutcomeError(f"cannot read Locust's output: {error}") from None
+    if workers:  # requests happen on the workers; the master keeps the window
+        firsts = [w["first_request_start"] for w in workers if w.get("first_request_start")]
+        lasts = [w["last_response_end"] for w in workers if w.get("last_response_end")]
+        timing = {
+            **timing,
+            "first_request_start": min(firsts, default=None),
+            "last_response_end": max(lasts, default=None),
+            "completed": sum(w.get("completed", 0) for w in workers),
+            "worker_requests": [w.get("completed", 0) for w in workers],
+        }
     return LoadOutcome(endpoints=endpoints_from_locust_json(data), timing=timing)

@@ -15,7 +15,7 @@ from typing import Any
 
 from perfsuite.affinity import Layout, resolve_layout
 from perfsuite.loader import Suite
-from perfsuite.scenario import Scenario, ServerConfig, UpstreamSettings
+from perfsuite.scenario import LoadgenSettings, Scenario, ServerConfig, UpstreamSettings
 
 DEFAULT_USERS = 10
 DEFAULT_WARMUP_S = 2.0
@@ -38,6 +38,7 @@ class RunPlan:
     order: str | None  # burst only
     upstream: UpstreamSettings | None
     cpu: Layout
+    loadgen: LoadgenSettings | None = None
 
     @property
     def mode(self) -> str:
@@ -93,6 +94,7 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
             if quick:
                 warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
         upstream = scenario.upstream or suite.spec.defaults.upstream
+        loadgen = scenario.loadgen or suite.spec.defaults.loadgen
         cpu = resolve_layout(scenario.cpu, suite.spec.defaults.cpu)
         for order, users in levels:
             spawn_rate = float(_pick(scenario, suite, "spawn_rate", users)) if order is None else float(users)
@@ -112,6 +114,7 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
                             order=order,
                             upstream=upstream,
                             cpu=cpu,
+                            loadgen=None if scenario.mode == "burst" else loadgen,
                         )
                     )
     return plans

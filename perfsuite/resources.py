@@ -137,8 +137,11 @@ def _round(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def summarize(samples: list[Sample], role: str, start: float, end: float, requests: int) -> dict[str, Any] | None:
-    """One role's use of CPU and memory inside [start, end]; None if never sampled."""
+def summarize(
+    samples: list[Sample], role: str, start: float, end: float, requests: int, cores: int = 1
+) -> dict[str, Any] | None:
+    """One role's use of CPU and memory inside [start, end]; None if never sampled.
+    `cores`: how many cores the role can use at once (saturation is 90% of those)."""
     rows = [s for s in samples if s.role == role]
     if not rows:
         return None
@@ -181,7 +184,7 @@ def summarize(samples: list[Sample], role: str, start: float, end: float, reques
     }
     workers = [p for p in per_process.values() if p["kind"] == "worker"] or list(per_process.values())
     worker_count = max(sum(1 for s in by_time[t] if s.kind == "worker") for t in times) or 1
-    saturated = [p for p in percents if p >= SATURATED_PERCENT]
+    saturated = [p for p in percents if p >= SATURATED_PERCENT * max(cores, 1)]
     measured = bool(percents)  # CPU needs two samples in the window; memory needs one
     return {
         "cpu_seconds": _round(cpu_seconds, 3) if measured else None,
@@ -190,6 +193,7 @@ def summarize(samples: list[Sample], role: str, start: float, end: float, reques
             "peak": _round(max(percents), 1) if percents else None,
         },
         "share_above_90_percent": _round(len(saturated) / len(percents), 3) if percents else None,
+        "cores": max(cores, 1),
         "samples": len(times),
         "processes": len(per_process),
         "workers": worker_count,

@@ -75,6 +75,7 @@ class RunResult(BaseModel):
     upstream: dict[str, Any] | None = Field(None, description="configured delay and the upstream's own latency")
     model: dict[str, Any] | None = Field(None, description="what the config should achieve, beside what it did")
     flags: list[dict[str, str]] = Field(default_factory=list, description="reasons not to trust the numbers")
+    loadgen: dict[str, Any] | None = Field(None, description="processes or workers, and what each worker sent")
 
 
 class SuiteResults(BaseModel):

@@ -11,6 +11,7 @@ results.json is rewritten after every run.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -22,7 +23,16 @@ import httpx
 from perfsuite.checks import run_flags
 from perfsuite.lifecycle import STOP, Interrupted
 from perfsuite.loader import Suite
-from perfsuite.loadgen import LoadOutcome, OutcomeError, locust_argv, read_outcome, time_limit_s
+from perfsuite.loadgen import (
+    WORKERS_WAIT_S,
+    LoadOutcome,
+    OutcomeError,
+    local_processes,
+    locust_argv,
+    read_outcome,
+    time_limit_s,
+    worker_command,
+)
 from perfsuite.model import TOLERANCE, NoModel, expect
 from perfsuite.plan import RunPlan
 from perfsuite.process import ManagedProcess, ProcessFailed, free_port, stop_all, wait_for_http
@@ -191,7 +201,8 @@ def run_one(
     plan: RunPlan, suite: Suite, out_dir: Path, token: str, on_tick: Callable[[Path], None] | None = None
 ) -> RunResult:
     run_dir = out_dir / "runs" / plan.dirname
-    run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(run_dir, ignore_errors=True)  # a run's folder holds that run's files only (--force, --resume)
+    run_dir.mkdir(parents=True)
     started = time.time()
     external = is_external(plan.server)
     port = free_port(HOST)
@@ -236,6 +247,14 @@ def run_one(
         )
         processes.append(locust)
         locust.start()
+        command = worker_command(plan)
+        if command is not None:
+            print(
+                f"waiting for {plan.loadgen.workers} Locust workers (up to {WORKERS_WAIT_S:.0f} s); on each worker "
+                f"machine, from a checkout of this repository, run:\n  {command}",
+                file=sys.stderr,
+                flush=True,
+            )
         for role, process in (("server", server), ("loadgen", locust), ("upstream", upstream)):
             if process is not None:
                 sampler.watch(role, process.pid)
@@ -252,8 +271,19 @@ def run_one(
         first = outcome.timing.get("first_request_start")
         fields["_start_s"] = (float(first) - started) if first else None
         start, end = _window(plan, outcome.timing)
+        locust_workers = local_processes(plan)
+        loadgen_cores = (
+            min(locust_workers, len(plan.cpu["loadgen"] or []) or (os.cpu_count() or 1)) if locust_workers else 1
+        )
         for role in ("server", "loadgen", "upstream"):
-            fields[f"{role}_resources"] = summarize(samples, role, start, end, fields["requests"])
+            cores = loadgen_cores if role == "loadgen" else 1
+            fields[f"{role}_resources"] = summarize(samples, role, start, end, fields["requests"], cores)
+        if plan.loadgen is not None:
+            fields["loadgen"] = {
+                "processes": locust_workers or None,
+                "workers": plan.loadgen.workers,
+                "worker_requests": outcome.timing.get("worker_requests"),
+            }
         if upstream is not None and plan.upstream is not None:
             fields["upstream"] = {
                 "delay_ms": plan.upstream.delay_ms,

@@ -104,6 +104,23 @@ class Slo(EndpointSlo):
     endpoints: dict[str, EndpointSlo] = Field(default_factory=dict, description="per mix entry name")
 
 
+class LoadgenSettings(_Model):
+    """Where the load comes from: one Locust process (default), several on this
+    machine, or a master that waits for workers on other machines."""
+
+    processes: Annotated[int, Field(ge=-1, le=256)] | None = Field(
+        None, description="Locust worker processes here (--processes); -1: one per core not given to the server"
+    )
+    workers: Annotated[int, Field(ge=1, le=1024)] | None = Field(
+        None, description="wait for this many workers started elsewhere (Locust's --master)"
+    )
+    master_bind: str | None = Field(
+        None,
+        pattern=r"^[^\s:]+:\d{1,5}$",
+        description="with workers: HOST:PORT the master listens on (default 127.0.0.1:5557)",
+    )
+
+
 class LoadSettings(_Model):
     """Load fields, settable under `defaults:` and overridable per scenario."""
 
@@ -123,6 +140,7 @@ class LoadSettings(_Model):
     )
     cpu: CpuSettings | None = Field(None, description="cores for server, loadgen and upstream")
     slo: Slo | None = Field(None, description="objectives checked against every server config's results")
+    loadgen: LoadgenSettings | None = Field(None, description="Locust processes here, or workers elsewhere")
 
 
 class ServerConfig(_Model):

@@ -1,0 +1,116 @@
+"""Load from several processes and from workers elsewhere (loopback here):
+the master's totals in results.json equal the sum of what the workers sent."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from perfsuite.process import free_port
+from tests.conftest import REPO, read_json, run_cli, start_cli, strays, write_scenario
+
+pytestmark = pytest.mark.integration
+
+
+def test_two_local_processes(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          u: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - name: spread
+            users: 8
+            warmup: 0.5s
+            duration: 2s
+            loadgen: {processes: 2}
+            mix: [{name: slow, path: /slow?delay_ms=20}]
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    (run,) = read_json(out / "results.json")["runs"]
+    sent = run["loadgen"]["worker_requests"]
+    assert run["loadgen"]["processes"] == 2 and len(sent) == 2 and all(n > 0 for n in sent)
+    assert run["requests"] == sum(sent)
+    assert run["rps"] == pytest.approx(8 / 0.02, rel=0.2)  # 8 users, 20 ms each
+    assert run["loadgen_resources"]["processes"] == 3  # master and two workers, all sampled
+
+
+def test_a_master_and_two_workers_on_loopback(tmp_path: Path) -> None:
+    port = free_port()
+    scenario = write_scenario(
+        tmp_path,
+        f"""\
+        servers:
+          u: {{server: uvicorn, app: apps.asgi_app:app}}
+        scenarios:
+          - name: spread
+            users: 6
+            warmup: 0.5s
+            duration: 2s
+            loadgen: {{workers: 2, master_bind: "127.0.0.1:{port}"}}
+            mix: [{{name: slow, path: /slow?delay_ms=20}}]
+        """,
+    )
+    out = tmp_path / "out"
+    suite = start_cli(str(scenario), "--out", str(out))
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        # Follow the printed instructions, as a user on two other machines would.
+        command = None
+        deadline = time.monotonic() + 60
+        while command is None:
+            assert suite.poll() is None and time.monotonic() < deadline, "the suite printed no worker command"
+            line = suite.stderr.readline()  # type: ignore[union-attr]
+            if line.strip().startswith("locust -f locustfiles/mix.py --worker"):
+                command = shlex.split(line.strip())
+        assert command == [
+            "locust",
+            "-f",
+            "locustfiles/mix.py",
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(port),
+        ]
+        for _ in range(2):
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", *command], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            )
+        _, err = suite.communicate(timeout=120)
+        assert suite.returncode == 0, err
+        for worker in workers:
+            assert worker.wait(timeout=30) == 0  # workers leave when the master quits
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    (run,) = read_json(out / "results.json")["runs"]
+    sent = run["loadgen"]["worker_requests"]
+    assert run["loadgen"]["workers"] == 2 and len(sent) == 2 and all(n > 0 for n in sent)
+    assert run["requests"] == sum(sent)
+    assert strays(suite.pid) == []
+
+
+def test_processes_and_workers_do_not_combine(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        "servers:\n  u: {server: uvicorn, app: a:b}\nscenarios:\n"
+        "  - {name: a, loadgen: {processes: 2, workers: 2}, mix: [{name: f, path: /f}]}\n",
+    )
+    done = run_cli("validate", str(scenario))
+    assert (
+        done.returncode == 2
+        and "scenarios.0.loadgen: processes (here) and workers (elsewhere) do not combine" in done.stderr
+    )
