@@ -82,7 +82,18 @@ def server_process(
     return process, added
 
 
-def _upstream_process(plan: RunPlan, run_dir: Path, token: str, port: int) -> ManagedProcess:
+def locust_process(argv: list[str], run_dir: Path, token: str, cpus: list[int] | None) -> ManagedProcess:
+    return ManagedProcess(
+        "locust",
+        argv,
+        log_path=run_dir / "locust.log",
+        env={**os.environ, TOKEN_VARIABLE: token},
+        cwd=run_dir,
+        cpus=cpus,
+    )
+
+
+def upstream_process(plan: RunPlan, run_dir: Path, token: str, port: int) -> ManagedProcess:
     assert plan.upstream is not None
     argv = [
         sys.executable,
@@ -212,7 +223,7 @@ def run_one(
     if plan.upstream is not None:
         upstream_port = free_port(HOST)
         upstream_url = f"http://{HOST}:{upstream_port}"
-        upstream = _upstream_process(plan, run_dir, token, upstream_port)
+        upstream = upstream_process(plan, run_dir, token, upstream_port)
     server: ManagedProcess | None = None
     added_env: dict[str, str] = {}
     if not external:
@@ -237,14 +248,7 @@ def run_one(
             server.wait_ready(f"{url}/", READY_TIMEOUT_S)
         else:
             wait_for_http(f"{url}/", READY_TIMEOUT_S)  # external: only that it answers
-        locust = ManagedProcess(
-            "locust",
-            locust_argv(plan, url, run_dir, suite.base_dir),
-            log_path=run_dir / "locust.log",
-            env={**os.environ, TOKEN_VARIABLE: token},
-            cwd=run_dir,
-            cpus=plan.cpu["loadgen"],
-        )
+        locust = locust_process(locust_argv(plan, url, run_dir, suite.base_dir), run_dir, token, plan.cpu["loadgen"])
         processes.append(locust)
         locust.start()
         command = worker_command(plan)

@@ -56,18 +56,12 @@ def _gunicorn(config: ServerConfig, host: str, port: int) -> list[str]:
     return [*argv, *config.args, str(config.app)]
 
 
+def _listen(config: ServerConfig, host: str, port: int) -> list[str]:
+    return ["--host", host, "--port", str(port), "--workers", str(config.workers)]
+
+
 def _uvicorn(config: ServerConfig, host: str, port: int) -> list[str]:
-    argv = [
-        *_python_module("uvicorn"),
-        str(config.app),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        str(config.workers),
-        "--no-access-log",
-    ]
+    argv = [*_python_module("uvicorn"), str(config.app), *_listen(config, host, port), "--no-access-log"]
     if config.loop is not None:
         argv += ["--loop", config.loop]
     if config.http is not None:
@@ -76,17 +70,7 @@ def _uvicorn(config: ServerConfig, host: str, port: int) -> list[str]:
 
 
 def _granian(config: ServerConfig, host: str, port: int) -> list[str]:
-    argv = [
-        *_python_module("granian"),
-        "--interface",
-        config.interface or ASGI,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        str(config.workers),
-    ]
+    argv = [*_python_module("granian"), "--interface", config.interface or ASGI, *_listen(config, host, port)]
     if config.loop is not None:
         argv += ["--loop", config.loop]
     return [*argv, *config.args, str(config.app)]

@@ -19,7 +19,7 @@ from perfsuite.loader import Suite
 from perfsuite.loadgen import LOCUSTFILES
 from perfsuite.plan import RunPlan, build_plan
 from perfsuite.process import ManagedProcess, ProcessFailed, free_port, kill_all, stop_all
-from perfsuite.runner import HOST, READY_TIMEOUT_S, TOKEN_VARIABLE, _upstream_process, server_process
+from perfsuite.runner import HOST, READY_TIMEOUT_S, locust_process, server_process, upstream_process
 
 DEFAULT_UI_PORT = 8089
 
@@ -66,7 +66,7 @@ def explore(
         if first.upstream is not None:
             port = free_port(HOST)
             upstream_url = f"http://{HOST}:{port}"
-            upstream = _upstream_process(first, log_dir, token, port)
+            upstream = upstream_process(first, log_dir, token, port)
             processes.append(upstream)
             upstream.start()
             upstream.wait_ready(f"{upstream_url}/__stats", READY_TIMEOUT_S)
@@ -101,14 +101,7 @@ def explore(
             "--mix",
             first.mix_json() or "[]",
         ]
-        locust = ManagedProcess(
-            "locust",
-            argv,
-            log_path=log_dir / "locust.log",
-            env={**os.environ, TOKEN_VARIABLE: token},
-            cwd=log_dir,
-            cpus=first.cpu["loadgen"],
-        )
+        locust = locust_process(argv, log_dir, token, first.cpu["loadgen"])
         processes.append(locust)
         locust.start()
         ui_url = f"http://{HOST}:{ui_port}"
