@@ -5,9 +5,9 @@ loadgen_saturated  Locust above 90% of a core for half the window or more:
                    throughput is a lower bound, the server may do better
 upstream_slow      the upstream took > 5% longer than configured: the wait
                    was not what the scenario declares
-model_mismatch     throughput > 10% from the model (or more than one request
-                   per window, when a window holds fewer than 10), with the
-                   likely reason
+model_mismatch     throughput > 10% from the model (or more than one wave of
+                   min(users, slots) requests per window, where that is
+                   coarser), with the likely reason
 """
 
 from __future__ import annotations

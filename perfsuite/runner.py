@@ -196,8 +196,12 @@ def _model(
     except NoModel as why:
         return {"applies": False, "why_not": str(why)}
     ratio = fields["rps"] / expectation.expected_rps if expectation.expected_rps else None
-    # A count of requests resolves throughput to one request per window, no finer.
-    tolerance = max(TOLERANCE, 1 / max(expectation.expected_rps * fields["elapsed_s"], 1e-9))
+    # A count of requests in a window resolves throughput no finer than one
+    # wave: closed-loop users that start together with deterministic waits
+    # complete in waves of min(users, slots), so a short window can hold one
+    # wave more or less than the steady rate gives.
+    wave = min(plan.users, expectation.slots)
+    tolerance = max(TOLERANCE, wave / max(expectation.expected_rps * fields["elapsed_s"], 1e-9))
     return {
         "applies": True,
         **expectation.as_dict(),
