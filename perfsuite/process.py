@@ -196,8 +196,9 @@ class ManagedProcess:
         self._stopped = True
         LIVE.discard(self)
 
-    def kill(self) -> None:
-        """SIGKILL the whole group at once (the forced path)."""
+    def kill(self, wait_s: float = 5.0) -> None:
+        """SIGKILL the whole group at once (the forced path), and wait until every
+        member is gone: a kill is delivered asynchronously, to non-leaders too."""
         if self._popen is None:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -206,7 +207,10 @@ class ManagedProcess:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self._popen.wait(timeout=5)
+            self._popen.wait(timeout=wait_s)
+        deadline = time.monotonic() + wait_s
+        while group_members(self._popen.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 LIVE: set[ManagedProcess] = set()

@@ -38,10 +38,12 @@ def test_two_local_processes(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     done = run_cli(str(scenario), "--out", str(out))
-    assert done.returncode == 0, done.stderr
+    # Without warm-up Locust's start-up is inside the window, so the model may
+    # rightly call the run inconclusive (3); it must not fail (1).
+    assert done.returncode in (0, 3), done.stderr
     (run,) = read_json(out / "results.json")["runs"]
     sent = run["loadgen"]["worker_requests"]
-    assert run["loadgen"]["processes"] == 2 and len(sent) == 2 and all(n > 0 for n in sent)
+    assert run["status"] == "ok" and run["loadgen"]["processes"] == 2 and len(sent) == 2 and all(n > 0 for n in sent)
     assert run["requests"] == sum(sent)
     assert run["rps"] == pytest.approx(8 / 0.02, rel=0.2)  # 8 users, 20 ms each
     assert run["loadgen_resources"]["processes"] == 3  # master and two workers, all sampled
@@ -92,7 +94,7 @@ def test_a_master_and_two_workers_on_loopback(tmp_path: Path) -> None:
                 )
             )
         _, err = suite.communicate(timeout=120)
-        assert suite.returncode == 0, err
+        assert suite.returncode in (0, 3), err  # no warm-up: the model may rightly say inconclusive
         for worker in workers:
             assert worker.wait(timeout=30) == 0  # workers leave when the master quits
     finally:
@@ -102,7 +104,7 @@ def test_a_master_and_two_workers_on_loopback(tmp_path: Path) -> None:
                 worker.wait()
     (run,) = read_json(out / "results.json")["runs"]
     sent = run["loadgen"]["worker_requests"]
-    assert run["loadgen"]["workers"] == 2 and len(sent) == 2 and all(n > 0 for n in sent)
+    assert run["status"] == "ok" and run["loadgen"]["workers"] == 2 and len(sent) == 2 and all(n > 0 for n in sent)
     assert run["requests"] == sum(sent)
     assert strays(suite.pid) == []
 

@@ -110,7 +110,7 @@ def test_resume_after_an_interruption_finishes_the_same_runs(tmp_path: Path) -> 
         tmp_path,
         """\
         name: resumable
-        defaults: {users: 2, warmup: 0, duration: 1s}
+        defaults: {users: 2, warmup: 0.3s, duration: 1s}
         servers:
           a: {server: uvicorn, app: apps.asgi_app:app}
           b: {server: gunicorn, app: apps.wsgi_app:app}

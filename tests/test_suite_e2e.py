@@ -202,7 +202,7 @@ def test_relative_output_folder_and_app_dir(tmp_path: Path, repo: Path) -> None:
         servers:
           u: {{server: uvicorn, app: apps.asgi_app:app, app_dir: {repo}}}
         scenarios:
-          - {{name: quick, users: 1, warmup: 0, duration: 0.5s, mix: [{{name: fast, path: /fast}}]}}
+          - {{name: quick, users: 1, warmup: 0.3s, duration: 0.6s, mix: [{{name: slow, path: /slow?delay_ms=20}}]}}
         """,
     )
     summary = tmp_path / "step_summary.md"
