@@ -58,10 +58,6 @@ class Aggregate:
         return (self.scenario, self.server, self.level)
 
 
-def level_of(run: RunResult) -> str:
-    return run.order if run.order else f"{run.users} users"
-
-
 def _rng() -> np.random.Generator:
     return np.random.default_rng(SEED)
 
@@ -129,7 +125,7 @@ def aggregate(runs: Sequence[RunResult]) -> list[Aggregate]:
     """One aggregate per (scenario, server, level), in the order first run."""
     groups: dict[tuple[str, str, str], list[RunResult]] = {}
     for run in runs:
-        groups.setdefault((run.scenario, run.server, level_of(run)), []).append(run)
+        groups.setdefault((run.scenario, run.server, run.level), []).append(run)
     result = []
     for (scenario, server, level), group in groups.items():
         ok = [run for run in group if run.status == "ok"]

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from perfsuite.loader import Suite
 from perfsuite.plan import build_plan
 from perfsuite.process import ManagedProcess, free_port, stop_all
 from perfsuite.resources import is_saturated
-from perfsuite.runner import HOST, READY_TIMEOUT_S, run_one, server_process
+from perfsuite.runner import HOST, READY_TIMEOUT_S, new_token, run_one, server_process
 from perfsuite.scenario import SuiteFile
 
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -78,7 +77,7 @@ def run_wrk(suite: Suite, out_dir: Path, seconds: float, connections: int, token
 
 def calibrate(out_dir: Path, users: int = 50, warmup_s: float = 2.0, duration_s: float = 10.0) -> dict[str, Any]:
     suite = calibration_suite(users, warmup_s, duration_s)
-    token = f"{os.getpid()}-{int(time.time() * 1000)}"
+    token = new_token()
     result = run_one(build_plan(suite)[0], suite, out_dir, token)
     saturated = is_saturated(result.loadgen_resources)
     summary: dict[str, Any] = {

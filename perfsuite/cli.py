@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 import traceback
@@ -30,7 +29,7 @@ from perfsuite.plan import RunPlan, build_plan
 from perfsuite.process import kill_all
 from perfsuite.progress import make_progress
 from perfsuite.report_md import render
-from perfsuite.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results, write_results
+from perfsuite.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results
 from perfsuite.runner import run_suite
 from perfsuite.scenario import json_schema
 from perfsuite.slo import evaluate
@@ -118,9 +117,8 @@ def _resume(out_dir: Path, suite: Suite, plans: list[RunPlan]) -> tuple[SuiteRes
     if results.suite != suite.name:
         return f"--resume {out_dir}: it holds suite {results.suite!r}, not {suite.name!r}"
     done = {_run_key(r.scenario, r.server, r.order, r.users, r.repeat) for r in results.runs}
+    # A run cut short left a partial folder; run_one empties a run's folder before it starts.
     missing = [p for p in plans if _run_key(p.scenario.name, p.server_name, p.order, p.users, p.repeat) not in done]
-    for plan in missing:  # a run cut short leaves a partial folder behind
-        shutil.rmtree(out_dir / "runs" / plan.dirname, ignore_errors=True)
     results.interrupted = False
     results.planned_runs = len(plans)
     return results, missing
@@ -138,7 +136,7 @@ def finish(
 ) -> Verdict:
     """Everything after the runs: aggregates, SLOs, baseline, checks.json, junit.xml, history, reports."""
     aggregates = aggregate(results.runs)
-    slos = {s.name: slo for s in suite.spec.scenarios if (slo := s.slo or suite.spec.defaults.slo) is not None}
+    slos = {s.name: slo for s in suite.spec.scenarios if (slo := suite.spec.setting(s, "slo")) is not None}
     comparisons, notes = compare_all(baseline, aggregates) if baseline is not None else (None, [])
     verdict = judge(
         results, aggregates, evaluate(aggregates, slos), comparisons, baseline_file, notes, environment_warnings
@@ -237,8 +235,6 @@ def cmd_run(argv: list[str]) -> int:
         interrupted = interrupt
     finally:
         progress.close()
-    results.runs.sort(key=lambda run: run.index)
-    write_results(out_dir, results)
     try:
         history_db = None if args.no_history or interrupted is not None else Path(args.history).resolve()
         save_to = Path(args.save_baseline) if args.save_baseline and interrupted is None else None

@@ -288,7 +288,7 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
         ):
             found.append(((*at, "mix"), "every weight is 0: nothing to send"))
         names = [entry.name for entry in scenario.mix or []]
-        loadgen = scenario.loadgen or spec.defaults.loadgen
+        loadgen = spec.setting(scenario, "loadgen")
         if loadgen is not None:
             where_lg = (*at, "loadgen") if scenario.loadgen else ("defaults", "loadgen")
             if loadgen.processes not in (None, 0) and loadgen.workers is not None:
@@ -299,7 +299,7 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
                 found.append(((*where_lg, "master_bind"), "needs workers: (how many to wait for)"))
             if scenario.mode == "burst" and (loadgen.processes or loadgen.workers) and scenario.loadgen:
                 found.append(((*at, "loadgen"), "burst mode runs in one Locust process"))
-        slo = scenario.slo or spec.defaults.slo
+        slo = spec.setting(scenario, "slo")
         where = (*at, "slo") if scenario.slo else ("defaults", "slo")
         for endpoint in slo.endpoints if slo else {}:
             if scenario.mix is not None and endpoint not in names:

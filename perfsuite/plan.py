@@ -65,9 +65,7 @@ class RunPlan:
 
 
 def _pick(scenario: Scenario, suite: Suite, field: str, default: Any) -> Any:
-    value = getattr(scenario, field)
-    if value is None:
-        value = getattr(suite.spec.defaults, field)
+    value = suite.spec.setting(scenario, field)
     return default if value is None else value
 
 
@@ -93,8 +91,8 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
             duration = float(_pick(scenario, suite, "duration", DEFAULT_DURATION_S))
             if quick:
                 warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
-        upstream = scenario.upstream or suite.spec.defaults.upstream
-        loadgen = scenario.loadgen or suite.spec.defaults.loadgen
+        upstream = suite.spec.setting(scenario, "upstream")
+        loadgen = suite.spec.setting(scenario, "loadgen")
         cpu = resolve_layout(scenario.cpu, suite.spec.defaults.cpu)
         for order, users in levels:
             spawn_rate = float(_pick(scenario, suite, "spawn_rate", users)) if order is None else float(users)

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from perfsuite import charts
 from perfsuite.aggregate import aggregate
-from perfsuite.report_md import EXIT_MEANINGS, FLAG_LABELS, number
+from perfsuite.report_md import EXIT_MEANINGS, FLAG_LABELS, best_rps, endpoint_names, model_gaps, number
 from perfsuite.results import RunResult, SuiteResults
 from perfsuite.timeseries import Series
 from perfsuite.verdict import Verdict
@@ -118,23 +118,14 @@ def _scenario_view(runs: list[RunResult], series: dict[str, Series], colors: dic
                 [int(dig(r, "workers") or 1) for *_, r in measured],
             )
         )
-    best_by_level: dict[int, float] = defaultdict(float)
-    for run in ok:
-        best_by_level[run.users if run.mode == "steady" else 0] = max(
-            best_by_level[run.users if run.mode == "steady" else 0], run.rps
-        )
-    endpoint_names: list[str] = []
-    for run in runs:
-        endpoint_names += [name for name in run.endpoints if name not in endpoint_names]
-    why_not = sorted({(r.model or {}).get("why_not", "") for r in ok if r.model and not r.model.get("applies")} - {""})
     return {
         "name": runs[0].scenario,
         "mode": runs[0].mode,
         "runs": runs,
         "figures": figures,
-        "best": best_by_level,
-        "endpoint_names": endpoint_names,
-        "why_not": why_not,
+        "best": best_rps(runs),
+        "endpoint_names": endpoint_names(runs),
+        "why_not": model_gaps(runs),
         "flags": [(run, flag) for run in runs for flag in run.flags],
         "errors": [run for run in runs if run.status != "ok"],
         "aggregates": [],

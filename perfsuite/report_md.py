@@ -64,11 +64,32 @@ def _model_cells(run: RunResult) -> list[str]:
     ]
 
 
-def _steady(runs: list[RunResult]) -> list[str]:
+def best_rps(runs: list[RunResult]) -> dict[int, float]:
+    """The best throughput each run is compared with: per users level for
+    steady runs; over the whole scenario (key 0) for bursts."""
     best: dict[int, float] = defaultdict(float)
     for run in runs:
         if run.status == "ok":
-            best[run.users] = max(best[run.users], run.rps)
+            level = run.users if run.mode == "steady" else 0
+            best[level] = max(best[level], run.rps)
+    return best
+
+
+def endpoint_names(runs: list[RunResult]) -> list[str]:
+    """Every endpoint of the runs, in the order first seen."""
+    names: list[str] = []
+    for run in runs:
+        names += [name for name in run.endpoints if name not in names]
+    return names
+
+
+def model_gaps(runs: list[RunResult]) -> list[str]:
+    """Why the model does not apply to some of the runs, each reason once."""
+    return sorted({run.model["why_not"] for run in runs if run.model and not run.model.get("applies")} - {""})
+
+
+def _steady(runs: list[RunResult]) -> list[str]:
+    best = best_rps(runs)
     rows = []
     for run in runs:
         lat = run.latency_ms
@@ -111,10 +132,7 @@ def _steady(runs: list[RunResult]) -> list[str]:
         "Flags",
     ]
     lines = _table(header, rows)
-    reasons = sorted(
-        {(run.model or {}).get("why_not", "") for run in runs if run.model and not run.model.get("applies")}
-    )
-    for reason in filter(None, reasons):
+    for reason in model_gaps(runs):
         lines += ["", f"Model n/a: {reason}."]
     return lines
 
@@ -178,10 +196,8 @@ def _resources(runs: list[RunResult]) -> list[str]:
 
 
 def _burst(runs: list[RunResult]) -> list[str]:
-    names: list[str] = []
-    for run in runs:
-        names += [name for name in run.endpoints if name not in names]
-    best = max((run.rps for run in runs if run.status == "ok"), default=0.0)
+    names = endpoint_names(runs)
+    best = best_rps(runs)[0]
     rows = []
     for run in runs:
         counts = [str(run.endpoints[n].requests) if n in run.endpoints else "–" for n in names]
@@ -362,17 +378,14 @@ def render(results: SuiteResults, verdict: Verdict | None = None, trend: list[di
         for run in flagged:
             for flag in run.flags:
                 label = FLAG_LABELS.get(flag["kind"], flag["kind"])
-                lines.append(
-                    f"- **{run.scenario} / {run.server}** ({run.order or f'{run.users} users'}): {label}: "
-                    f"{flag['message']}"
-                )
+                lines.append(f"- **{run.scenario} / {run.server}** ({run.level}): {label}: {flag['message']}")
         lines.append("")
     errors = [run for run in results.runs if run.status != "ok"]
     if errors:
         lines += ["## Failed runs", ""]
         for run in errors:
             first = (run.error or "unknown error").splitlines()[0]
-            lines.append(f"- **{run.scenario} / {run.server}** ({run.order or f'{run.users} users'}): {first}  ")
+            lines.append(f"- **{run.scenario} / {run.server}** ({run.level}): {first}  ")
             lines.append(f"  logs: `{run.run_dir}/`")
         lines.append("")
     overheads = [run.overhead.total_s for run in results.runs if run.overhead.total_s is not None]

@@ -77,6 +77,11 @@ class RunResult(BaseModel):
     flags: list[dict[str, str]] = Field(default_factory=list, description="reasons not to trust the numbers")
     loadgen: dict[str, Any] | None = Field(None, description="processes or workers, and what each worker sent")
 
+    @property
+    def level(self) -> str:
+        """What distinguishes runs of one scenario and server: "10 users" or the burst order."""
+        return self.order if self.order else f"{self.users} users"
+
 
 class SuiteResults(BaseModel):
     model_config = ConfigDict(extra="allow")

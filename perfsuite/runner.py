@@ -57,6 +57,15 @@ class RunFailed(Exception):
     pass
 
 
+def new_token() -> str:
+    """The value of PERFSUITE_TOKEN for the children of this command."""
+    return f"{os.getpid()}-{int(time.time() * 1000)}"
+
+
+def server_cores(plan: RunPlan) -> int:
+    return len(plan.cpu["server"] or []) or (os.cpu_count() or 1)
+
+
 def server_environment(plan: RunPlan, suite: Suite, token: str) -> tuple[dict[str, str], dict[str, str], Path]:
     """(full environment, the part the suite set, working directory) for a server."""
     app_dir = (suite.base_dir / plan.server.app_dir).resolve() if plan.server.app_dir else Path.cwd()
@@ -131,16 +140,12 @@ def _upstream_stats(url: str, start: float, end: float) -> dict[str, Any] | None
 def _summarize(plan: RunPlan, outcome: LoadOutcome) -> dict[str, Any]:
     timing = outcome.timing
     total = merge(outcome.endpoints.values())
-    if plan.mode == "burst":
-        expected = plan.burst_size()
-        if timing.get("completed", 0) < expected:
-            raise RunFailed(f"burst incomplete: {timing.get('completed', 0)} of {expected} responses")
-        elapsed = float(timing["last_response_end"]) - float(timing["first_request_start"])
-    else:
-        if not total.requests:
-            raise RunFailed("no request completed in the measured window")
-        elapsed = float(timing["measure_end"]) - float(timing["measure_start"])
-    elapsed = max(elapsed, 1e-9)
+    if plan.mode == "burst" and timing.get("completed", 0) < plan.burst_size():
+        raise RunFailed(f"burst incomplete: {timing.get('completed', 0)} of {plan.burst_size()} responses")
+    if plan.mode == "steady" and not total.requests:
+        raise RunFailed("no request completed in the measured window")
+    start, end = _window(plan, timing)
+    elapsed = max(end - start, 1e-9)
     return {
         "requests": total.requests,
         "failures": total.failures,
@@ -181,7 +186,7 @@ def _model(
     paths = {entry.name: entry.path for entry in plan.scenario.mix}
     sent = {name: (paths[name], ep.requests) for name, ep in fields["endpoints"].items() if name in paths}
     per_request = _per_request(server, fields["requests"])
-    cores = len(plan.cpu["server"] or []) or (os.cpu_count() or 1)
+    cores = server_cores(plan)
     delay = plan.upstream.delay_ms if plan.upstream else None
     try:
         expectation = expect(
@@ -271,8 +276,7 @@ def run_one(
         samples: list[Sample] = sampler.stop()
         if code != 0:
             raise locust.failure(f"Locust exited with code {code}")
-        server_code = server.poll() if server is not None else None
-        if server is not None and server_code is not None:
+        if server is not None and (server_code := server.poll()) is not None:
             raise server.failure(f"server exited with code {server_code} during the run")
         outcome = read_outcome(run_dir)
         fields = _summarize(plan, outcome)
@@ -305,7 +309,7 @@ def run_one(
             loadgen=fields["loadgen_resources"],
             upstream=(fields.get("upstream") or {}).get("stats"),
             server=fields["server_resources"],
-            server_cores=len(plan.cpu["server"] or []) or (os.cpu_count() or 1),
+            server_cores=server_cores(plan),
             model=fields["model"],
         )
     except (ProcessFailed, RunFailed, OutcomeError) as failure:
@@ -348,7 +352,7 @@ def run_suite(
     progress: Progress,
 ) -> SuiteResults:
     """Run every plan in order, recording each in results.json as it ends."""
-    token = f"{os.getpid()}-{int(time.time() * 1000)}"
+    token = new_token()
     total = max(results.planned_runs, len(plans))  # a resumed suite counts the runs it already has
     write_results(out_dir, results)
     try:
@@ -363,6 +367,7 @@ def run_suite(
         results.interrupted = True
         raise
     finally:
+        results.runs.sort(key=lambda run: run.index)  # a resumed suite appends runs out of order
         results.finished_at = time.time()
         write_results(out_dir, results)
     return results

@@ -214,6 +214,11 @@ class SuiteFile(_Model):
     servers: Annotated[dict[Name, ServerConfig], Field(min_length=1)]
     scenarios: Annotated[list[Scenario], Field(min_length=1)]
 
+    def setting(self, scenario: Scenario, name: str) -> Any:
+        """A load setting as it applies to `scenario`: its own value, else the one under defaults:."""
+        value = getattr(scenario, name)
+        return getattr(self.defaults, name) if value is None else value
+
 
 def json_schema() -> dict[str, Any]:
     schema = SuiteFile.model_json_schema(by_alias=True)

@@ -9,9 +9,7 @@ between them. Ctrl-C tears everything down through the one stop path.
 
 from __future__ import annotations
 
-import os
 import sys
-import time
 from pathlib import Path
 
 from perfsuite.lifecycle import STOP, Interrupted
@@ -19,7 +17,7 @@ from perfsuite.loader import Suite
 from perfsuite.loadgen import LOCUSTFILES
 from perfsuite.plan import RunPlan, build_plan
 from perfsuite.process import ManagedProcess, ProcessFailed, free_port, kill_all, stop_all
-from perfsuite.runner import HOST, READY_TIMEOUT_S, locust_process, server_process, upstream_process
+from perfsuite.runner import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
 
 DEFAULT_UI_PORT = 8089
 
@@ -56,7 +54,7 @@ def explore(
     if unknown:
         raise UiInputError(f"unknown server(s) {', '.join(unknown)}; the file has {', '.join(suite.spec.servers)}")
     plans = [_plan_for(suite, scenario, server) for server in servers]
-    token = f"{os.getpid()}-{int(time.time() * 1000)}"
+    token = new_token()
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[ManagedProcess] = []
     STOP.install(force=kill_all)

@@ -85,9 +85,7 @@ def judge(
         environment_warnings=environment_warnings or [],
         inconclusive=inconclusive,
         failed_runs=[
-            f"{run.scenario} / {run.server} / {run.order or f'{run.users} users'} #{run.repeat}"
-            for run in results.runs
-            if run.status != "ok"
+            f"{run.scenario} / {run.server} / {run.level} #{run.repeat}" for run in results.runs if run.status != "ok"
         ],
     )
 
