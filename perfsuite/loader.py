@@ -22,6 +22,7 @@ from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
+from perfsuite.appcheck import infer, search_roots
 from perfsuite.scenario import (
     CpuSettings,
     EndpointSlo,
@@ -34,7 +35,7 @@ from perfsuite.scenario import (
     SuiteFile,
     UpstreamSettings,
 )
-from perfsuite.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS
+from perfsuite.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, serves
 
 PathKey = tuple[str | int, ...]
 
@@ -219,6 +220,30 @@ def _cpu_problems(cpu: CpuSettings | None, at: PathKey) -> list[tuple[PathKey, s
     return found
 
 
+def _interface_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tuple[PathKey, str]]:
+    """An app whose interface the config cannot serve, where that can be known."""
+    assert server.app is not None
+    served = serves(server)
+    if server.interface is not None:
+        if server.interface in served:
+            return []
+        app_is = f"interface: {server.interface} says the app is {server.interface.upper()}"
+        field: PathKey = ("servers", name, "interface")
+    else:
+        app_dir = (base_dir / server.app_dir) if server.app_dir else Path.cwd()
+        found = infer(server.app, search_roots(app_dir))
+        if found is None or found.kind in served:
+            return []
+        app_is = f"{server.app} is {found.kind.upper()} ({found.evidence})"
+        field = ("servers", name, "worker_class" if server.worker_class else "server")
+    what = f"gunicorn's {server.worker_class or 'sync'} worker" if server.server == "gunicorn" else server.server
+    if server.server == "granian":
+        what = f"granian with interface: {server.interface or 'asgi'}"
+        field = ("servers", name, "interface" if server.interface else "server")
+    serves_shown = " or ".join(sorted(i.upper() for i in served))
+    return [(field, f"{what} serves {serves_shown}, but {app_is}; {SERVER_KINDS[server.server].fix}")]
+
+
 def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, str]]:
     found: list[tuple[PathKey, str]] = _cpu_problems(spec.defaults.cpu, ("defaults",))
     for name, server in spec.servers.items():
@@ -247,6 +272,8 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
             found.append((("servers", name, "loop"), f"{server.server} takes one of {', '.join(LOOPS[server.server])}"))
         if server.app_dir is not None and not (base_dir / server.app_dir).is_dir():
             found.append((("servers", name, "app_dir"), f"directory {server.app_dir!r} does not exist"))
+        elif not external and server.app is not None:
+            found += _interface_problems(name, server, base_dir)
     seen: dict[str, int] = {}
     for index, scenario in enumerate(spec.scenarios):
         at: PathKey = ("scenarios", index)

@@ -167,7 +167,11 @@ class ServerConfig(_Model):
     )
     loop: Literal["auto", "asyncio", "uvloop"] | None = Field(None, description="uvicorn, granian, hypercorn")
     http: Literal["auto", "h11", "httptools"] | None = Field(None, description="uvicorn only")
-    interface: Literal["asgi", "wsgi"] | None = Field(None, description="granian only (default asgi)")
+    interface: Literal["asgi", "wsgi"] | None = Field(
+        None,
+        description="the app's interface; granian serves this one (default asgi); elsewhere it is checked against"
+        " the config (default: read from the app's source where plain)",
+    )
     args: list[str] = Field(default_factory=list, description="extra command-line arguments, appended")
     env: dict[str, str] = Field(default_factory=dict, description="extra environment variables (strings)")
     app_dir: str | None = Field(

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from perfsuite.appcheck import ASGI, WSGI
+
 if TYPE_CHECKING:
     from perfsuite.scenario import ServerConfig
 
@@ -22,15 +24,16 @@ GUNICORN_WORKER_CLASSES = {
     "uvicorn": "uvicorn_worker.UvicornWorker",
 }
 
-# Which interface each kind serves; used to catch an app that cannot fit.
-ASGI, WSGI = "asgi", "wsgi"
+# Which interfaces each config serves; the loader holds the app's against them.
+BOTH = frozenset({ASGI, WSGI})
 
 
 @dataclass(frozen=True)
 class ServerKind:
     build_argv: Callable[[ServerConfig, str, int], list[str]] | None  # None: the suite does not start it
     options: frozenset[str]  # optional settings this kind accepts
-    interface: Callable[[ServerConfig], str]
+    serves: Callable[[ServerConfig], frozenset[str]]  # the app interfaces a config can serve
+    fix: str  # what to change when the app's interface does not fit
 
 
 def _python_module(module: str) -> list[str]:
@@ -89,19 +92,39 @@ def _hypercorn(config: ServerConfig, host: str, port: int) -> list[str]:
     return [*argv, *config.args, str(config.app)]
 
 
-def _gunicorn_interface(config: ServerConfig) -> str:
-    return ASGI if config.worker_class == "uvicorn" else WSGI
+def _gunicorn_serves(config: ServerConfig) -> frozenset[str]:
+    return frozenset({ASGI if config.worker_class == "uvicorn" else WSGI})
+
+
+def _uvicorn_serves(config: ServerConfig) -> frozenset[str]:
+    # uvicorn serves WSGI only when told (`--interface wsgi`); its auto mode takes any app for ASGI.
+    told = [b for a, b in zip(config.args, config.args[1:], strict=False) if a == "--interface"]
+    told += [a.split("=", 1)[1] for a in config.args if a.startswith("--interface=")]
+    return frozenset({WSGI}) if told and told[-1] == WSGI else frozenset({ASGI})
 
 
 SERVER_KINDS: dict[str, ServerKind] = {
     "gunicorn": ServerKind(
-        _gunicorn, frozenset({"worker_class", "threads", "worker_connections"}), _gunicorn_interface
+        _gunicorn,
+        frozenset({"worker_class", "threads", "worker_connections", "interface"}),
+        _gunicorn_serves,
+        "use worker_class: uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
     ),
-    "uvicorn": ServerKind(_uvicorn, frozenset({"loop", "http"}), lambda _: ASGI),
-    "granian": ServerKind(_granian, frozenset({"interface", "loop"}), lambda c: c.interface or ASGI),
-    "hypercorn": ServerKind(_hypercorn, frozenset({"loop"}), lambda _: ASGI),
+    "uvicorn": ServerKind(
+        _uvicorn,
+        frozenset({"loop", "http", "interface"}),
+        _uvicorn_serves,
+        "for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi",
+    ),
+    "granian": ServerKind(
+        _granian,
+        frozenset({"interface", "loop"}),
+        lambda c: frozenset({c.interface or ASGI}),
+        "set interface: to the app's",
+    ),
+    "hypercorn": ServerKind(_hypercorn, frozenset({"loop", "interface"}), lambda _: BOTH, ""),
     # A server the suite does not start (another machine, say): no lifecycle, no resource sampling.
-    "external": ServerKind(None, frozenset({"url"}), lambda _: "unknown"),
+    "external": ServerKind(None, frozenset({"url"}), lambda _: BOTH, ""),
 }
 
 # Settings valid only together with a given gunicorn worker class.
@@ -126,5 +149,5 @@ def build_argv(config: ServerConfig, host: str, port: int) -> list[str]:
     return build(config, host, port)
 
 
-def interface_of(config: ServerConfig) -> str:
-    return SERVER_KINDS[config.server].interface(config)
+def serves(config: ServerConfig) -> frozenset[str]:
+    return SERVER_KINDS[config.server].serves(config)

@@ -146,6 +146,39 @@ def test_bad_input(tmp_path: Path, text: str, expected: str) -> None:
     assert any(line.startswith(expected) for line in found), found
 
 
+def test_an_app_the_config_cannot_serve(tmp_path: Path, repo: Path) -> None:
+    found = problems(
+        tmp_path,
+        f"""\
+        defaults: {{users: 1}}
+        servers:
+          sync:     {{server: gunicorn, app: apps.asgi_app:app, app_dir: {repo}}}
+          uvw:      {{server: gunicorn, app: apps.wsgi_app:app, worker_class: uvicorn, app_dir: {repo}}}
+          uv:       {{server: uvicorn, app: apps.wsgi_app:app, app_dir: {repo}}}
+          gr:       {{server: granian, app: apps.wsgi_app:app, app_dir: {repo}}}
+          declared: {{server: gunicorn, app: apps.wsgi_app:app, interface: asgi, app_dir: {repo}}}
+          fits-1:   {{server: gunicorn, app: apps.wsgi_app:app, worker_class: gevent, app_dir: {repo}}}
+          fits-2:   {{server: granian, app: apps.wsgi_app:app, interface: wsgi, app_dir: {repo}}}
+          fits-3:   {{server: hypercorn, app: apps.wsgi_app:app, app_dir: {repo}}}
+          unknown:  {{server: uvicorn, app: apps.not_there:app, app_dir: {repo}}}
+        scenarios:
+          - {{name: a, mix: [{{name: f, path: /f}}]}}
+        """,
+    )
+    assert [line.split(" (")[0] for line in found] == [
+        "3: servers.sync.server: gunicorn's sync worker serves WSGI, but apps.asgi_app:app is ASGI",
+        "4: servers.uvw.worker_class: gunicorn's uvicorn worker serves ASGI, but apps.wsgi_app:app is WSGI",
+        "5: servers.uv.server: uvicorn serves ASGI, but apps.wsgi_app:app is WSGI",
+        "6: servers.gr.server: granian with interface: asgi serves ASGI, but apps.wsgi_app:app is WSGI",
+        "7: servers.declared.interface: gunicorn's sync worker serves WSGI, but interface: asgi says the app is ASGI;"
+        " use worker_class: uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
+    ]
+    # Each says why it believes what the app is, and what to change.
+    assert "apps/asgi_app.py:92: async def application(scope, receive, send)); use worker_class: uvicorn" in found[0]
+    assert found[2].endswith("for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi")
+    assert found[3].endswith("set interface: to the app's")
+
+
 def test_problem_names_the_file(tmp_path: Path) -> None:
     path = write_scenario(tmp_path, "servers: {}\nscenarios: []\n")
     with pytest.raises(ScenarioError) as caught:

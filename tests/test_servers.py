@@ -10,7 +10,7 @@ import pytest
 
 from perfsuite.process import ManagedProcess, free_port
 from perfsuite.scenario import ServerConfig
-from perfsuite.servers import SERVER_KINDS, build_argv, interface_of
+from perfsuite.servers import SERVER_KINDS, build_argv, serves
 from tests.conftest import REPO
 
 
@@ -29,7 +29,7 @@ def test_gunicorn_argv() -> None:
 def test_gunicorn_uvicorn_worker_uses_the_uvicorn_worker_package() -> None:
     cfg = config(server="gunicorn", app="apps.asgi_app:app", worker_class="uvicorn", workers=2)
     assert "uvicorn_worker.UvicornWorker" in build_argv(cfg, "127.0.0.1", 1)
-    assert interface_of(cfg) == "asgi"
+    assert serves(cfg) == {"asgi"}
 
 
 def test_uvicorn_granian_hypercorn_argv() -> None:

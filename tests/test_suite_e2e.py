@@ -224,16 +224,74 @@ def test_relative_output_folder_and_app_dir(tmp_path: Path, repo: Path) -> None:
         assert (out / name).read_bytes() == content, name
 
 
-def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path) -> None:
-    scenario = write_scenario(
-        tmp_path, "servers:\n  g: {server: gunicorn, app: apps.wsgi_app:app, workers: 0}\nscenarios: []\n"
-    )
+BAD_FILE = """\
+servers:
+  g0: {server: gunicorn, app: apps.wsgi_app:app, workers: 0}
+  g1: {server: gunicorn, app: apps.wsgi_app:app, workers: -1}
+  g4: {server: gunicorn, app: apps.wsgi_app:app, workers: "four"}
+  ev: {server: gunicorn, app: apps.wsgi_app:app, worker_class: eventlet}
+  uv: {server: uvicron, app: apps.asgi_app:app}
+  pa: {server: uvicorn, app: apps/asgi_app.py}
+  ad: {server: uvicorn, app: apps.asgi_app:app, app_dir: nowhere}
+  fi: {server: gunicorn, app: apps.asgi_app:app, app_dir: REPO}
+scenarios:
+  - {name: a, duration: 10x, users: 0, servers: [g9], mix: []}
+  - name: a
+    users: 10000000
+    mix: [{name: f, path: /f, weight: -1}]
+    warmpu: 1s
+"""
+
+
+def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path, repo: Path) -> None:
+    scenario = write_scenario(tmp_path, BAD_FILE.replace("REPO", str(repo)))
     out = tmp_path / "out"
     done = run_cli(str(scenario), "--out", str(out))
     assert done.returncode == 2
-    assert f"{scenario}:2: servers.g.workers: must be an integer >= 1, got 0" in done.stderr
     assert "Traceback" not in done.stderr
-    assert not out.exists()
+    expected = [
+        "2: servers.g0.workers: must be an integer >= 1, got 0",
+        "3: servers.g1.workers: must be an integer >= 1, got -1",
+        "4: servers.g4.workers: must be an integer, got 'four'",
+        "5: servers.ev.worker_class: must be one of 'sync', 'gthread', 'gevent' or 'uvicorn', got 'eventlet'"
+        " (did you mean 'gevent'?)",
+        "6: servers.uv.server: must be one of 'gunicorn', 'uvicorn', 'granian', 'hypercorn' or 'external', got"
+        " 'uvicron' (did you mean 'uvicorn'?)",
+        "7: servers.pa.app: must look like module.path:attribute (e.g. apps.wsgi_app:app), got 'apps/asgi_app.py'",
+        "11: scenarios.0.users: must be an integer >= 1, got 0",
+        "11: scenarios.0.duration: must be a duration such as 20s, 500ms or 2m, got '10x'",
+        "11: scenarios.0.mix: must not be empty",
+        "13: scenarios.1.users: must be <= 100000, got 10000000",
+        "14: scenarios.1.mix.0.weight: must be an integer >= 0, got -1",
+        "15: scenarios.1.warmpu: unknown field (did you mean 'warmup'?)",
+    ]
+    assert done.stderr.splitlines() == [f"error: {scenario}:{line}" for line in expected]
+    assert not out.exists()  # nothing was started: a run makes its folder first
+    # With the field errors fixed, the checks that need the whole file speak.
+    write_scenario(
+        tmp_path,
+        f"""\
+        servers:
+          ad: {{server: uvicorn, app: apps.asgi_app:app, app_dir: nowhere}}
+          fi: {{server: gunicorn, app: apps.asgi_app:app, app_dir: {repo}}}
+        scenarios:
+          - {{name: a, servers: [g9], mix: [{{name: f, path: /f}}]}}
+          - {{name: a, mix: [{{name: f, path: /f}}]}}
+        """,
+    )
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 2 and not out.exists()
+    assert [line.split(" (")[0] for line in done.stderr.splitlines()] == [
+        f"error: {scenario}:2: servers.ad.app_dir: directory 'nowhere' does not exist",
+        f"error: {scenario}:3: servers.fi.server: gunicorn's sync worker serves WSGI, but apps.asgi_app:app is ASGI",
+        f"error: {scenario}:5: scenarios.0.servers.0: unknown server 'g9'",
+        f"error: {scenario}:6: scenarios.1.name: duplicate scenario name 'a'",
+    ]
+    # YAML that does not parse stops at the first error, with its line.
+    write_scenario(tmp_path, "servers:\n  a: {server: gunicorn\nscenarios: []\n")
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 2 and not out.exists()
+    assert done.stderr.startswith(f"error: {scenario}:3: YAML error:"), done.stderr
 
 
 def test_an_external_target(tmp_path: Path, repo: Path) -> None:

@@ -1,0 +1,149 @@
+"""Which interface (ASGI or WSGI) an app speaks, read from its source without importing it.
+
+Importing a user's module runs its code (connections, threads, side effects);
+the scenario loader must start nothing, so this reads the module's syntax tree
+instead and answers only where the answer is plain:
+
+- `async def app(scope, receive, send)` is ASGI; `def app(environ, start_response)` is WSGI;
+- `app = Flask(...)`, `FastAPI(...)`, `Starlette(...)`, Django's
+  `get_wsgi_application()` and the like name their interface;
+- the adapters (`WsgiToAsgi(...)`, `WSGIMiddleware(...)`, a2wsgi's
+  `ASGIMiddleware(...)`) turn one into the other;
+- `app = wrapper(other)`, where `other` is known, is a middleware: same interface;
+- `app = other` follows the name.
+
+Anything else (imports, decorators, classes, conditionals) is unknown, and
+unknown is never an error. A config that declares `interface:` is believed.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ASGI, WSGI = "asgi", "wsgi"
+
+# The last components of a constructor's dotted name -> the interface it makes.
+CONSTRUCTORS: dict[tuple[str, ...], str] = {
+    ("Flask",): WSGI,
+    ("Bottle",): WSGI,
+    ("get_wsgi_application",): WSGI,
+    ("make_wsgi_app",): WSGI,
+    ("falcon", "App"): WSGI,
+    ("falcon", "API"): WSGI,
+    ("ASGIMiddleware",): WSGI,  # a2wsgi: ASGI app -> WSGI
+    ("AsgiToWsgi",): WSGI,
+    ("FastAPI",): ASGI,
+    ("Starlette",): ASGI,
+    ("Quart",): ASGI,
+    ("Litestar",): ASGI,
+    ("get_asgi_application",): ASGI,
+    ("ASGIHandler",): ASGI,
+    ("asgi", "App"): ASGI,  # falcon.asgi.App
+    ("WsgiToAsgi",): ASGI,  # asgiref
+    ("WSGIMiddleware",): ASGI,  # starlette / a2wsgi: WSGI app -> ASGI
+}
+MAX_HOPS = 8
+
+
+@dataclass(frozen=True)
+class Interface:
+    kind: str  # ASGI or WSGI
+    evidence: str  # where and why, e.g. "apps/asgi_app.py:92: async def application(scope, receive, send)"
+
+
+def find_module(module: str, roots: list[Path]) -> Path | None:
+    """The source file of `module` under the first root that has it (no import)."""
+    parts = module.split(".")
+    for root in roots:
+        base = root.joinpath(*parts)
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def search_roots(app_dir: Path) -> list[Path]:
+    """Where the server will import from: the app dir, then PYTHONPATH."""
+    extra = [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return [app_dir, *extra]
+
+
+def infer(app: str, roots: list[Path]) -> Interface | None:
+    """The interface of `module.path:attribute`, or None where it cannot be told from the source."""
+    module, _, attribute = app.partition(":")
+    path = find_module(module, roots)
+    if path is None:
+        return None
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None  # the server will say so, with its own log
+    shown = _shown(path)
+    bindings: dict[str, ast.stmt] = {}
+    for statement in tree.body:
+        for name in _bound_names(statement):
+            bindings[name] = statement
+    return _infer_name(attribute, bindings, shown, MAX_HOPS)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _bound_names(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    if isinstance(statement, ast.Assign):
+        return [target.id for target in statement.targets if isinstance(target, ast.Name)]
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        return [statement.target.id]
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [(alias.asname or alias.name).split(".")[0] for alias in statement.names]
+    return []
+
+
+def _infer_name(name: str, bindings: dict[str, ast.stmt], shown: str, hops: int) -> Interface | None:
+    statement = bindings.get(name)
+    if statement is None or hops <= 0:
+        return None
+    where = f"{shown}:{statement.lineno}"
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if statement.decorator_list:
+            return None
+        positional = [a.arg for a in (*statement.args.posonlyargs, *statement.args.args)]
+        signature = f"{name}({', '.join(positional)})"
+        if isinstance(statement, ast.AsyncFunctionDef) and len(positional) == 3:
+            return Interface(ASGI, f"{where}: async def {signature}")
+        if isinstance(statement, ast.FunctionDef) and len(positional) == 2:
+            return Interface(WSGI, f"{where}: def {signature}")
+        return None
+    value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+    if isinstance(value, ast.Name):
+        return _infer_name(value.id, bindings, shown, hops - 1)
+    if isinstance(value, ast.Call):
+        callee = _dotted(value.func)
+        for suffix, kind in CONSTRUCTORS.items():
+            if callee[-len(suffix) :] == suffix:
+                return Interface(kind, f"{where}: {name} = {'.'.join(callee)}(...)")
+        if value.args and isinstance(value.args[0], ast.Name):
+            wrapped = _infer_name(value.args[0].id, bindings, shown, hops - 1)
+            if wrapped is not None:
+                call = f"{'.'.join(callee) or '...'}({value.args[0].id})"
+                return Interface(wrapped.kind, f"{where}: {name} = {call}, wrapping {wrapped.evidence}")
+    return None
+
+
+def _dotted(node: ast.expr) -> tuple[str, ...]:
+    if isinstance(node, ast.Name):
+        return (node.id,)
+    if isinstance(node, ast.Attribute):
+        return (*_dotted(node.value), node.attr)
+    if isinstance(node, ast.Call):  # config.make_wsgi_app() and the like
+        return _dotted(node.func)
+    return ()
