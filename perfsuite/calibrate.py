@@ -22,9 +22,9 @@ from typing import Any
 from perfsuite.affinity import default_layout
 from perfsuite.loader import Suite
 from perfsuite.plan import build_plan
-from perfsuite.process import ManagedProcess, free_port, stop_all
+from perfsuite.process import ManagedProcess, stop_all
 from perfsuite.resources import is_saturated
-from perfsuite.runner import HOST, READY_TIMEOUT_S, new_token, run_one, server_process
+from perfsuite.runner import new_token, run_one, server_process
 from perfsuite.scenario import SuiteFile
 
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -56,17 +56,16 @@ def run_wrk(suite: Suite, out_dir: Path, seconds: float, connections: int, token
         return None
     plan = build_plan(suite)[0]
     layout = default_layout()
-    port = free_port(HOST)
     wrk_dir = out_dir / "wrk"
     wrk_dir.mkdir(parents=True, exist_ok=True)
-    server, env = server_process(plan, suite, wrk_dir, token, port)
-    argv = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", f"http://{HOST}:{port}/fast"]
+    server, env, url = server_process(plan, suite, wrk_dir, token)
+    argv = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", f"{url}/fast"]
     load = ManagedProcess(
         "wrk", argv, log_path=wrk_dir / "wrk.log", env={**os.environ, **env}, cwd=wrk_dir, cpus=layout["loadgen"]
     )
     try:
         server.start()
-        server.wait_ready(f"http://{HOST}:{port}/", READY_TIMEOUT_S)
+        server.wait_ready(f"{url}/", plan.server.ready_timeout)
         load.start()
         load.wait(seconds + 30)
     finally:

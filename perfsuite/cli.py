@@ -376,6 +376,9 @@ def cmd_ui(argv: list[str]) -> int:
     which.add_argument("--servers", help="several configs, comma-separated, or 'all'")
     parser.add_argument("--scenario", help="whose mix to preselect (default: the first steady one with a mix)")
     parser.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help=f"web UI port (default {DEFAULT_UI_PORT})")
+    parser.add_argument(
+        "--web-host", default="127.0.0.1", help="address the web UI binds (default 127.0.0.1; 0.0.0.0 opens it)"
+    )
     parser.add_argument("--logs", help="where server and Locust logs go (default: reports/ui-<timestamp>/)")
     args = parser.parse_args(argv)
     suite = _load(args.file)
@@ -389,7 +392,7 @@ def cmd_ui(argv: list[str]) -> int:
         servers = [name.strip() for name in args.servers.split(",") if name.strip()]
     logs = Path(args.logs or Path("reports") / f"ui-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
     try:
-        return explore(suite, servers, args.scenario, args.port, logs)
+        return explore(suite, servers, args.scenario, args.port, logs, web_host=args.web_host)
     except UiError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID if isinstance(error, UiInputError) else EXIT_FAILED

@@ -255,7 +255,8 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
             found.append((("servers", name), "needs app: (module.path:attribute)"))
         if not external and server.url is not None:
             found.append((("servers", name, "url"), "is only for server: external (the suite starts this one)"))
-        for option in ("worker_class", "threads", "worker_connections", "loop", "http", "interface", "app", "app_dir"):
+        options = ("worker_class", "threads", "worker_connections", "loop", "http", "interface", "host", "port")
+        for option in (*options, "app", "app_dir"):
             if external and getattr(server, option) not in (None, 1) and option != "url":
                 found.append(
                     (("servers", name, option), "does not apply to server: external (the suite does not start it)")

@@ -29,17 +29,68 @@ _PR_SET_PDEATHSIG = 1
 
 
 class ProcessFailed(Exception):
-    """A child failed; the message carries the tail of its log."""
+    """A child failed; its text ends with the tail of the child's log, read
+    when the text is taken (after teardown, the log has everything)."""
+
+    def __init__(self, message: str, process: ManagedProcess | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.process = process
+
+    def __str__(self) -> str:
+        tail = self.process.tail() if self.process is not None else ""
+        if not tail:
+            return self.message
+        assert self.process is not None
+        return f"{self.message}\n--- last lines of {self.process.log_path.name} ---\n{tail}"
 
 
 class NotReady(ProcessFailed):
     """Nothing answered HTTP before the deadline."""
 
 
+class PortTaken(ProcessFailed):
+    """The port a config asks for is bound by another process."""
+
+
+WILDCARDS = {"0.0.0.0": "127.0.0.1"}  # a server bound to every address is reached on loopback
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortTaken, naming the holder, if `port` cannot be bound on `host`.
+
+    Checked before the server starts: a server that cannot bind may retry for
+    seconds, and another HTTP server on that port would pass the readiness probe.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is not taken
+        try:
+            sock.bind((host, port))
+            return
+        except OSError as error:
+            reason = error.strerror or str(error)
+    holders = []
+    with contextlib.suppress(psutil.Error):
+        for conn in psutil.net_connections(kind="inet"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+                with contextlib.suppress(psutil.Error):
+                    holders.append(f"pid {conn.pid} ({' '.join(psutil.Process(conn.pid).cmdline())[:120]})")
+    held = f"; held by {', '.join(sorted(set(holders)))}" if holders else ""
+    raise PortTaken(f"port {port} on {host} is taken ({reason}){held}")
+
+
+def describe_exit(code: int) -> str:
+    """'exited with code 1' or 'was killed by SIGKILL'."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
 
 
 def _child_setup(cpus: Sequence[int] | None) -> Callable[[], None]:
@@ -69,7 +120,7 @@ def wait_for_http(url: str, timeout_s: float, check: Callable[[], None] | None =
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise NotReady(f"nothing answered HTTP at {url} within {timeout_s:.0f} s")
+                raise NotReady(f"nothing answered HTTP at {url} within {timeout_s:g} s")
             time.sleep(POLL_S)
 
 
@@ -143,8 +194,7 @@ class ManagedProcess:
         return "\n".join(text.rstrip().splitlines()[-lines:])
 
     def failure(self, message: str) -> ProcessFailed:
-        tail = self.tail()
-        return ProcessFailed(f"{message}\n--- last lines of {self.log_path.name} ---\n{tail}" if tail else message)
+        return ProcessFailed(message, self)
 
     def wait_ready(self, url: str, timeout_s: float) -> float:
         """Probe `url` until any HTTP answer; return the seconds it took."""
@@ -152,25 +202,30 @@ class ManagedProcess:
         def exited() -> None:
             code = self.poll()
             if code is not None:
-                raise self.failure(f"{self.name} exited with code {code} before it was ready")
+                raise self.failure(f"{self.name} {describe_exit(code)} before it was ready")
 
         try:
             return wait_for_http(url, timeout_s, exited)
         except NotReady:
-            raise self.failure(f"{self.name} was not ready at {url} after {timeout_s:.0f} s") from None
+            raise self.failure(f"{self.name} was not ready at {url} after {timeout_s:g} s") from None
 
-    def wait(self, timeout_s: float, on_tick: Callable[[], None] | None = None) -> int:
-        """Wait for the process to exit on its own; raise if it takes longer."""
+    def wait(
+        self, timeout_s: float, on_tick: Callable[[], None] | None = None, check: Callable[[], None] | None = None
+    ) -> int:
+        """Wait for the process to exit on its own; raise if it takes longer.
+        `check` may raise to stop waiting (a fault elsewhere)."""
         deadline = time.monotonic() + timeout_s
         while True:
             STOP.check()
+            if check is not None:
+                check()
             if on_tick is not None:
                 on_tick()
             code = self.poll()
             if code is not None:
                 return code
             if time.monotonic() > deadline:
-                raise self.failure(f"{self.name} did not finish within {timeout_s:.0f} s")
+                raise self.failure(f"{self.name} did not finish within {timeout_s:g} s")
             time.sleep(POLL_S)
 
     def stop(self, grace_s: float = 5.0) -> float:

@@ -46,9 +46,18 @@ def _tree(root: psutil.Process) -> list[tuple[psutil.Process, str]]:
     return [(root, "main"), *((child, "worker") for child in children)]
 
 
-def sample_tree(role: str, root: psutil.Process, now: float) -> list[Sample]:
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+
+
+def sample_tree(role: str, tree: list[tuple[psutil.Process, str]], now: float) -> list[Sample]:
     rows = []
-    for proc, kind in _tree(root):
+    for proc, kind in tree:
         try:
             with proc.oneshot():
                 times = proc.cpu_times()
@@ -71,13 +80,19 @@ def sample_tree(role: str, root: psutil.Process, now: float) -> list[Sample]:
 
 
 class ResourceSampler:
-    """Samples registered process trees on a thread until stopped."""
+    """Samples registered process trees on a thread until stopped.
+
+    It also notices descendants that exit while their root lives on (a
+    server's worker killed or crashed mid-run): `lost(role)` lists them.
+    """
 
     def __init__(self, csv_path: Path, interval_s: float = 0.25) -> None:
         self.csv_path = csv_path
         self.interval_s = interval_s
         self.samples: list[Sample] = []
         self._roots: dict[str, psutil.Process] = {}
+        self._seen: dict[str, set[int]] = defaultdict(set)
+        self._lost: dict[str, list[int]] = defaultdict(list)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="resource-sampler", daemon=True)
@@ -103,9 +118,22 @@ class ResourceSampler:
         now = time.time()
         with self._lock:
             roots = list(self._roots.items())
-        rows = [row for role, root in roots for row in sample_tree(role, root, now)]
+        rows = []
+        for role, root in roots:
+            tree = _tree(root)
+            rows += sample_tree(role, tree, now)
+            descendants = {proc.pid for proc, kind in tree if kind == "worker" and not _gone(proc.pid)}
+            lost = [pid for pid in sorted(self._seen[role] - descendants) if _gone(pid)]
+            with self._lock:
+                self._lost[role] += lost
+                self._seen[role] = (self._seen[role] | descendants) - set(lost)
         with self._lock:
             self.samples.extend(rows)
+
+    def lost(self, role: str) -> list[int]:
+        """Pids of `role`'s descendants that exited while sampled, in order seen."""
+        with self._lock:
+            return list(self._lost[role])
 
     def stop(self) -> list[Sample]:
         """Stop sampling and write the CSV (once; later calls return the samples)."""

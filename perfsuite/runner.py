@@ -35,9 +35,19 @@ from perfsuite.loadgen import (
 )
 from perfsuite.model import TOLERANCE, NoModel, expect
 from perfsuite.plan import RunPlan
-from perfsuite.process import ManagedProcess, ProcessFailed, free_port, stop_all, wait_for_http
+from perfsuite.process import (
+    WILDCARDS,
+    ManagedProcess,
+    ProcessFailed,
+    check_port,
+    describe_exit,
+    free_port,
+    stop_all,
+    wait_for_http,
+)
 from perfsuite.resources import ResourceSampler, Sample, summarize
 from perfsuite.results import EndpointResult, Latency, Overhead, RunResult, SuiteResults, write_results
+from perfsuite.scenario import ServerConfig
 from perfsuite.servers import build_argv, is_external
 from perfsuite.stats import merge
 
@@ -74,21 +84,32 @@ def server_environment(plan: RunPlan, suite: Suite, token: str) -> tuple[dict[st
     return {**os.environ, **added}, added, app_dir
 
 
+def server_address(config: ServerConfig) -> tuple[str, int]:
+    """(host, port) a server binds: its own, else loopback and a free port.
+    A port the config asks for is checked first (PortTaken names the holder)."""
+    host = config.host or HOST
+    if config.port is None:
+        return host, free_port(host)
+    check_port(host, config.port)
+    return host, config.port
+
+
 def server_process(
-    plan: RunPlan, suite: Suite, log_dir: Path, token: str, port: int, extra_env: dict[str, str] | None = None
-) -> tuple[ManagedProcess, dict[str, str]]:
-    """The server of a plan, not yet started, and the environment the suite set for it."""
+    plan: RunPlan, suite: Suite, log_dir: Path, token: str, extra_env: dict[str, str] | None = None
+) -> tuple[ManagedProcess, dict[str, str], str]:
+    """The server of a plan, not yet started; the environment the suite set for it; its URL."""
     env, added, app_dir = server_environment(plan, suite, token)
     added.update(extra_env or {})
+    host, port = server_address(plan.server)
     process = ManagedProcess(
         "server",
-        build_argv(plan.server, HOST, port),
+        build_argv(plan.server, host, port),
         log_path=log_dir / "server.log",
         env={**env, **added},
         cwd=app_dir,
         cpus=plan.cpu["server"],
     )
-    return process, added
+    return process, added, f"http://{WILDCARDS.get(host, host)}:{port}"
 
 
 def locust_process(argv: list[str], run_dir: Path, token: str, cpus: list[int] | None) -> ManagedProcess:
@@ -113,9 +134,7 @@ def upstream_process(plan: RunPlan, run_dir: Path, token: str, port: int) -> Man
         HOST,
         "--port",
         str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
+        "--no-access-log",  # its start-up lines stay: a failed run's tail shows the upstream's pid and port
     ]
     env = {
         **os.environ,
@@ -217,6 +236,27 @@ def _model(
     }
 
 
+def _faults(
+    plan: RunPlan, server: ManagedProcess | None, upstream: ManagedProcess | None, sampler: ResourceSampler
+) -> Callable[[], None]:
+    """A check, run while Locust runs, that raises on a fault that spoils the
+    run: the server or the upstream exited, or a server worker did."""
+    recycles = any(arg.startswith("--max-requests") for arg in plan.server.args)  # workers restart on purpose
+
+    def check() -> None:
+        for process in (server, upstream):
+            if process is not None and (code := process.poll()) is not None:
+                raise process.failure(f"{process.name} {describe_exit(code)} during the run")
+        lost = sampler.lost("server")
+        if server is not None and lost and not recycles:
+            pids = ", ".join(map(str, lost))
+            raise server.failure(
+                f"a server worker (pid {pids}) exited during the run: what was measured is not the configured server"
+            )
+
+    return check
+
+
 def run_one(
     plan: RunPlan, suite: Suite, out_dir: Path, token: str, on_tick: Callable[[Path], None] | None = None
 ) -> RunResult:
@@ -225,38 +265,35 @@ def run_one(
     run_dir.mkdir(parents=True)
     started = time.time()
     external = is_external(plan.server)
-    port = free_port(HOST)
-    url = str(plan.server.url).rstrip("/") if external else f"http://{HOST}:{port}"
+    url = str(plan.server.url).rstrip("/") if external else ""
     upstream: ManagedProcess | None = None
-    upstream_url = ""
-    if plan.upstream is not None:
-        upstream_port = free_port(HOST)
-        upstream_url = f"http://{HOST}:{upstream_port}"
-        upstream = upstream_process(plan, run_dir, token, upstream_port)
     server: ManagedProcess | None = None
     added_env: dict[str, str] = {}
-    if not external:
-        server, added_env = server_process(
-            plan, suite, run_dir, token, port, {"UPSTREAM_URL": upstream_url} if upstream_url else None
-        )
     sampler = ResourceSampler(run_dir / "resources.csv")
     fields: dict[str, Any] = {}
     status, error = "ok", None
+    failure: Exception | None = None
     processes: list[ManagedProcess] = []
     try:
         # Both start at once; the app calls the upstream only when a request comes.
-        if upstream is not None:
+        upstream_url = ""
+        if plan.upstream is not None:
+            upstream_port = free_port(HOST)
+            upstream_url = f"http://{HOST}:{upstream_port}"
+            upstream = upstream_process(plan, run_dir, token, upstream_port)
             processes.append(upstream)
             upstream.start()
-        if server is not None:
+        if not external:
+            extra = {"UPSTREAM_URL": upstream_url} if upstream_url else None
+            server, added_env, url = server_process(plan, suite, run_dir, token, extra)
             processes.append(server)
             server.start()
         if upstream is not None:
             upstream.wait_ready(f"{upstream_url}/__stats", READY_TIMEOUT_S)
         if server is not None:
-            server.wait_ready(f"{url}/", READY_TIMEOUT_S)
+            server.wait_ready(f"{url}/", plan.server.ready_timeout)
         else:
-            wait_for_http(f"{url}/", READY_TIMEOUT_S)  # external: only that it answers
+            wait_for_http(f"{url}/", plan.server.ready_timeout)  # external: only that it answers
         locust = locust_process(locust_argv(plan, url, run_dir, suite.base_dir), run_dir, token, plan.cpu["loadgen"])
         processes.append(locust)
         locust.start()
@@ -272,12 +309,15 @@ def run_one(
             if process is not None:
                 sampler.watch(role, process.pid)
         sampler.start()
-        code = locust.wait(time_limit_s(plan), on_tick=(lambda: on_tick(run_dir)) if on_tick else None)
+        code = locust.wait(
+            time_limit_s(plan),
+            on_tick=(lambda: on_tick(run_dir)) if on_tick else None,
+            check=_faults(plan, server, upstream, sampler),
+        )
         samples: list[Sample] = sampler.stop()
         if code != 0:
-            raise locust.failure(f"Locust exited with code {code}")
-        if server is not None and (server_code := server.poll()) is not None:
-            raise server.failure(f"server exited with code {server_code} during the run")
+            raise locust.failure(f"Locust {describe_exit(code)}")
+        _faults(plan, server, upstream, sampler)()
         outcome = read_outcome(run_dir)
         fields = _summarize(plan, outcome)
         first = outcome.timing.get("first_request_start")
@@ -312,11 +352,13 @@ def run_one(
             server_cores=server_cores(plan),
             model=fields["model"],
         )
-    except (ProcessFailed, RunFailed, OutcomeError) as failure:
-        status, error = "error", str(failure)
+    except (ProcessFailed, RunFailed, OutcomeError) as caught:
+        status, failure = "error", caught
     finally:
         sampler.stop()
         teardown_s = stop_all(processes)
+    if failure is not None:
+        error = str(failure)  # after teardown: the logs it quotes are complete
     start_s = fields.pop("_start_s", None)
     return RunResult(
         index=plan.index,

@@ -177,6 +177,17 @@ class ServerConfig(_Model):
     app_dir: str | None = Field(
         None, description="where the app is imported from; relative to the scenario file (default: current dir)"
     )
+    host: str | None = Field(
+        None,
+        pattern=r"^(\d{1,3}(\.\d{1,3}){3}|localhost)$",
+        description="the address the server binds (default 127.0.0.1; 0.0.0.0 opens it to the network)",
+    )
+    port: Annotated[int, Field(ge=1, le=65_535)] | None = Field(
+        None, description="the port the server binds (default: a free one; a taken port fails the run)"
+    )
+    ready_timeout: Annotated[Duration, Field(gt=0, le=3_600)] = Field(
+        30.0, description="how long the server may take to answer its first HTTP request"
+    )
 
 
 class MixEntry(_Model):

@@ -26,6 +26,7 @@ GUNICORN_WORKER_CLASSES = {
 
 # Which interfaces each config serves; the loader holds the app's against them.
 BOTH = frozenset({ASGI, WSGI})
+LISTEN = frozenset({"host", "port"})  # where a server the suite starts listens
 
 
 @dataclass(frozen=True)
@@ -106,23 +107,23 @@ def _uvicorn_serves(config: ServerConfig) -> frozenset[str]:
 SERVER_KINDS: dict[str, ServerKind] = {
     "gunicorn": ServerKind(
         _gunicorn,
-        frozenset({"worker_class", "threads", "worker_connections", "interface"}),
+        frozenset({"worker_class", "threads", "worker_connections", "interface", *LISTEN}),
         _gunicorn_serves,
         "use worker_class: uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
     ),
     "uvicorn": ServerKind(
         _uvicorn,
-        frozenset({"loop", "http", "interface"}),
+        frozenset({"loop", "http", "interface", *LISTEN}),
         _uvicorn_serves,
         "for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi",
     ),
     "granian": ServerKind(
         _granian,
-        frozenset({"interface", "loop"}),
+        frozenset({"interface", "loop", *LISTEN}),
         lambda c: frozenset({c.interface or ASGI}),
         "set interface: to the app's",
     ),
-    "hypercorn": ServerKind(_hypercorn, frozenset({"loop", "interface"}), lambda _: BOTH, ""),
+    "hypercorn": ServerKind(_hypercorn, frozenset({"loop", "interface", *LISTEN}), lambda _: BOTH, ""),
     # A server the suite does not start (another machine, say): no lifecycle, no resource sampling.
     "external": ServerKind(None, frozenset({"url"}), lambda _: BOTH, ""),
 }

@@ -16,7 +16,7 @@ from perfsuite.lifecycle import STOP, Interrupted
 from perfsuite.loader import Suite
 from perfsuite.loadgen import LOCUSTFILES
 from perfsuite.plan import RunPlan, build_plan
-from perfsuite.process import ManagedProcess, ProcessFailed, free_port, kill_all, stop_all
+from perfsuite.process import WILDCARDS, ManagedProcess, ProcessFailed, free_port, kill_all, stop_all
 from perfsuite.runner import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
 
 DEFAULT_UI_PORT = 8089
@@ -48,6 +48,7 @@ def explore(
     ui_port: int,
     log_dir: Path,
     ready: list[str] | None = None,
+    web_host: str = HOST,
 ) -> int:
     """Run until Ctrl-C; returns the exit code. `ready` receives the UI URL once it is up (for tests)."""
     unknown = [s for s in servers if s not in suite.spec.servers]
@@ -70,16 +71,15 @@ def explore(
             upstream.wait_ready(f"{upstream_url}/__stats", READY_TIMEOUT_S)
         urls = []
         for plan in plans:
-            port = free_port(HOST)
             server_dir = log_dir / plan.server_name
             server_dir.mkdir(exist_ok=True)
-            server, _ = server_process(
-                plan, suite, server_dir, token, port, {"UPSTREAM_URL": upstream_url} if upstream_url else None
+            server, _, url = server_process(
+                plan, suite, server_dir, token, {"UPSTREAM_URL": upstream_url} if upstream_url else None
             )
             processes.append(server)
             server.start()
-            server.wait_ready(f"http://{HOST}:{port}/", READY_TIMEOUT_S)
-            urls.append((plan.server_name, f"http://{HOST}:{port}"))
+            server.wait_ready(f"{url}/", plan.server.ready_timeout)
+            urls.append((plan.server_name, url))
         argv = [
             sys.executable,
             "-m",
@@ -89,7 +89,7 @@ def explore(
             "-H",
             urls[0][1],
             "--web-host",
-            HOST,
+            web_host,
             "--web-port",
             str(ui_port),
             "-u",
@@ -102,7 +102,7 @@ def explore(
         locust = locust_process(argv, log_dir, token, first.cpu["loadgen"])
         processes.append(locust)
         locust.start()
-        ui_url = f"http://{HOST}:{ui_port}"
+        ui_url = f"http://{WILDCARDS.get(web_host, web_host)}:{ui_port}"
         locust.wait_ready(ui_url, READY_TIMEOUT_S)
         print(f"Locust web UI: {ui_url}   (scenario {first.scenario.name}; Ctrl-C stops everything)")
         for name, url in urls:

@@ -111,31 +111,6 @@ def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
     assert failing["failures"] == failing["endpoints"]["missing"]["requests"]
 
 
-def test_a_broken_app_fails_its_run_and_the_rest_complete(tmp_path: Path) -> None:
-    scenario = write_scenario(
-        tmp_path,
-        """\
-        servers:
-          broken: {server: gunicorn, app: apps.no_such_module:app}
-          good:   {server: uvicorn, app: apps.asgi_app:app}
-        scenarios:
-          - name: quick
-            users: 2
-            warmup: 0
-            duration: 1s
-            mix: [{name: fast, path: /fast}]
-        """,
-    )
-    out = tmp_path / "out"
-    done = run_cli(str(scenario), "--out", str(out))
-    assert done.returncode == 1
-    broken, good = read_json(out / "results.json")["runs"]
-    assert broken["status"] == "error" and "before it was ready" in broken["error"]
-    assert "No module named 'apps.no_such_module'" in broken["error"]  # the tail of the server's log
-    assert good["status"] == "ok" and good["requests"] > 0
-    assert "Failed runs" in (out / "report.md").read_text()
-
-
 def test_own_locustfile_gets_the_measured_window(tmp_path: Path) -> None:
     (tmp_path / "own.py").write_text(
         "from locust import HttpUser, task, constant\n"
