@@ -174,6 +174,9 @@ def cmd_run(argv: list[str]) -> int:
     )
     parser.add_argument("--no-history", action="store_true", help="do not add this suite to the history")
     args = parser.parse_args(argv)
+    # From here a signal only asks to stop: the suite stops at its next wait,
+    # tears down, keeps what finished and writes the reports.
+    STOP.install(force=kill_all)
     suite = _load(args.file)
     if suite is None:
         return EXIT_INVALID
@@ -226,7 +229,6 @@ def cmd_run(argv: list[str]) -> int:
             environment=environment,
         )
         print(f"{suite.name}: {len(plans)} runs -> {out_dir}/", file=sys.stderr)
-    STOP.install(force=kill_all)
     progress = make_progress(plans)
     interrupted: Interrupted | None = None
     try:
@@ -248,6 +250,9 @@ def cmd_run(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 128 + interrupted.signum
+    if STOP.signum is not None:  # asked to stop after the last run: everything is written
+        print(f"interrupted after the last run; results and reports are complete in {out_dir}/", file=sys.stderr)
+        return 128 + STOP.signum
     append_step_summary(out_dir)
     print(f"report: {out_dir / REPORT_HTML} and {REPORT_MD}", file=sys.stderr)
     for line in _verdict_lines(verdict):

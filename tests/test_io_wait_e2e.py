@@ -30,7 +30,7 @@ def test_every_model_waits_as_its_code_says(tmp_path: Path) -> None:
     scenario = write_scenario(
         tmp_path,
         f"""\
-        defaults: {{users: 1, warmup: 0.7s, duration: 2s, upstream: {{delay_ms: {DELAY_MS}}}}}
+        defaults: {{users: 1, warmup: 0.5s, duration: 1.5s, upstream: {{delay_ms: {DELAY_MS}}}}}
         {SERVERS.replace(chr(10), chr(10) + "        ")}
         scenarios:
           - {{name: sequential, mix: [{{name: io, path: /io/sequential?calls=3}}]}}
