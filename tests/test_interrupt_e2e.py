@@ -44,6 +44,7 @@ class Watcher:
         self.suite = psutil.Process(suite_pid)
         self.seen: dict[int, float] = {}
         self.ports: set[int] = set()
+        self.addresses: set[str] = set()
 
     def poll(self) -> None:
         try:
@@ -56,6 +57,7 @@ class Watcher:
                 for conn in proc.net_connections(kind="inet"):
                     if conn.status == psutil.CONN_LISTEN:
                         self.ports.add(conn.laddr.port)
+                        self.addresses.add(conn.laddr.ip)
             except psutil.Error:
                 continue
 
@@ -136,6 +138,7 @@ def test_interrupts_at_random_moments(tmp_path: Path, repo: Path) -> None:
         assert "Traceback" not in err, (why, err)
         assert suite.returncode == 128 + signum, (why, suite.returncode, err)
         assert watcher.seen, (why, "the watcher saw nothing started")
+        assert watcher.addresses <= {"127.0.0.1"}, (why, "servers and upstream listen on loopback only")
         assert watcher.alive() == [], (why, "left running", watcher.alive())
         assert strays(suite.pid) == [], why
         assert watcher.listening() == set(), (why, "still listening", watcher.listening())

@@ -3,6 +3,7 @@ requests counted against the chosen server, stop, and leave nothing behind."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import threading
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from perfsuite.process import free_port
@@ -45,6 +47,13 @@ def test_explore_in_the_web_ui(tmp_path: Path) -> None:
     ui = f"http://127.0.0.1:{port}"
     urls = dict(re.findall(r"^\s+(\w+): (http://127\.0\.0\.1:\d+)$", "".join(lines), re.MULTILINE))
     assert set(urls) == {"u", "g"} and len(set(urls.values())) == 2
+    # The web UI and both servers listen on loopback only.
+    listening = set()
+    for child in strays(proc.pid):
+        with contextlib.suppress(psutil.Error):
+            listening |= {(c.laddr.ip, c.laddr.port) for c in child.net_connections("inet") if c.status == "LISTEN"}
+    ports = {port, *(int(url.rsplit(":", 1)[1]) for url in urls.values())}
+    assert {p for _, p in listening} >= ports and {ip for ip, _ in listening} == {"127.0.0.1"}, listening
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
