@@ -80,9 +80,11 @@ def test_each_fault_fails_its_run_and_the_suite_goes_on(tmp_path: Path, repo: Pa
             duration: {LONG_S}s
             upstream: {{delay_ms: 20}}
             mix: [{{name: io, path: /io/sequential?calls=1}}]
+          - {{name: crash, servers: [good], users: 1, duration: 1s, locustfile: crash.py}}
           - {{name: after, servers: [good], users: 2, warmup: 0, duration: 1s, mix: [{{name: slow, path: /slow?delay_ms=50}}]}}
         """,
     )
+    (tmp_path / "crash.py").write_text("raise RuntimeError('this locustfile fails on purpose')\n")
     out = tmp_path / "out"
     started = time.monotonic()
     suite = start_cli(str(scenario), "--out", str(out))
@@ -112,8 +114,14 @@ def test_each_fault_fails_its_run_and_the_suite_goes_on(tmp_path: Path, repo: Pa
     assert "Traceback" not in err
     assert strays(suite.pid) == []
     assert elapsed < LONG_S, "every fault ended its run early, not at the end of its window"
-    runs = {run["server"]: run for run in read_json(out / "results.json")["runs"]}
+    results = read_json(out / "results.json")["runs"]
+    crash = results.pop(-2)
+    runs = {run["server"]: run for run in results}
     assert list(runs) == ["master", "worker", "upstream", "locust", "port", "broken", "hang", "good"]
+    assert crash["status"] == "error" and crash["error"].startswith(
+        "Locust exited with code 1\n--- last lines of locust.log"
+    )
+    assert "RuntimeError: this locustfile fails on purpose" in crash["error"]
     errors = {name: run["error"] or "" for name, run in runs.items()}
     for name in ("master", "worker", "upstream", "locust", "port", "broken", "hang"):
         assert runs[name]["status"] == "error", (name, runs[name])

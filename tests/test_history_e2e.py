@@ -21,7 +21,7 @@ def test_history_shows_a_trend_over_three_suites(tmp_path: Path) -> None:
         servers:
           uvicorn-1: {server: uvicorn, app: apps.asgi_app:app}
         scenarios:
-          - {name: paced, users: 2, warmup: 0.5s, duration: 1.5s, mix: [{name: slow, path: /slow?delay_ms=100}]}
+          - {name: paced, users: 2, warmup: 0.3s, duration: 1s, mix: [{name: slow, path: /slow?delay_ms=100}]}
         """,
     )
     for night in range(3):

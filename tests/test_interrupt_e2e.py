@@ -79,12 +79,13 @@ class Watcher:
 
 
 def interrupt_at(
-    scenario: Path, out: Path, moment: float, signum: int
+    scenario: Path, out: Path, moment: float, signum: int, from_start: bool = False
 ) -> tuple[subprocess.Popen[str], str, float, Watcher]:
+    """Signal a suite `moment` s after its results.json first appeared (or after it started)."""
     suite = start_cli(str(scenario), "--out", str(out), "--no-history")
     watcher = Watcher(suite.pid)
     deadline = time.monotonic() + 30
-    while not (out / "results.json").exists():
+    while not from_start and not (out / "results.json").exists():
         assert suite.poll() is None and time.monotonic() < deadline, suite.communicate()
         time.sleep(0.02)
     at = time.monotonic() + moment
@@ -155,6 +156,27 @@ def test_interrupts_at_random_moments(tmp_path: Path, repo: Path) -> None:
         interrupted_runs.add(len(finished))
     # The moments span the suite: some attempts stopped it before any run finished, some after.
     assert len(interrupted_runs) >= 2, (f"seed {SEED}", moments, interrupted_runs)
+
+
+def test_interrupt_while_starting_up(tmp_path: Path) -> None:
+    # Before any run: while Python imports, the file loads, the folder is made.
+    scenario = write_scenario(
+        tmp_path,
+        "servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+    )
+    rng = random.Random(SEED)
+    for attempt, signum in enumerate((signal.SIGINT, signal.SIGTERM)):
+        moment = rng.uniform(0.0, 0.6)
+        why = f"seed {SEED}: {signal.Signals(signum).name} {moment:.2f} s after start"
+        out = tmp_path / f"out{attempt}"
+        suite, err, took, _ = interrupt_at(scenario, out, moment, signum, from_start=True)
+        if took < 0:
+            continue
+        assert took < EXIT_WITHIN_S and suite.returncode == 128 + signum, (why, suite.returncode, err)
+        assert "Traceback" not in err, (why, err)
+        assert strays(suite.pid) == [], why
+        if out.exists():  # the command had begun: what it wrote is complete
+            assert read_results(out).runs == [] and (out / "report.md").exists(), why
 
 
 def test_a_second_ctrl_c_kills_at_once(tmp_path: Path, repo: Path) -> None:

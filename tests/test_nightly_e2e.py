@@ -50,11 +50,20 @@ def test_an_slo_that_cannot_hold_exits_1_with_the_violation_reported(tmp_path: P
     assert "❌ violated" in (out / "report.html").read_text()
 
 
-def test_baselines_same_config_passes_and_a_faster_baseline_fails(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def first_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One suite's baseline, shared by the tests that compare against it."""
+    where = tmp_path_factory.mktemp("first")
+    baseline = where / "baseline.json"
+    first = run_cli(str(scenario(where)), "--out", str(where / "out"), "--save-baseline", str(baseline))
+    assert first.returncode == 0, first.stderr
+    return baseline
+
+
+def test_baselines_same_config_passes_and_a_faster_baseline_fails(tmp_path: Path, first_baseline: Path) -> None:
     suite = scenario(tmp_path)
     baseline = tmp_path / "baseline.json"
-    first = run_cli(str(suite), "--out", str(tmp_path / "first"), "--save-baseline", str(baseline))
-    assert first.returncode == 0, first.stderr
+    baseline.write_bytes(first_baseline.read_bytes())
     saved = json.loads(baseline.read_text())
     (entry,) = saved["entries"]
     assert entry["runs"] == 2 and len(entry["samples"]["rps"]) == 2 and saved["environment"]["cpu_count"]
@@ -81,11 +90,10 @@ def test_baselines_same_config_passes_and_a_faster_baseline_fails(tmp_path: Path
     assert [(c.get("classname"), c.get("name")) for c in failures] == [("baseline.paced.uvicorn-1.10_users", "rps")]
 
 
-def test_a_baseline_from_elsewhere_warns_and_strict_refuses(tmp_path: Path) -> None:
+def test_a_baseline_from_elsewhere_warns_and_strict_refuses(tmp_path: Path, first_baseline: Path) -> None:
     suite = scenario(tmp_path)
     baseline = tmp_path / "baseline.json"
-    assert run_cli(str(suite), "--out", str(tmp_path / "a"), "--save-baseline", str(baseline)).returncode == 0
-    saved = json.loads(baseline.read_text())
+    saved = json.loads(first_baseline.read_text())
     saved["environment"]["hostname"] = "another-machine"
     saved["environment"]["packages"]["uvicorn"] = "0.1.0"
     baseline.write_text(json.dumps(saved))
@@ -93,7 +101,7 @@ def test_a_baseline_from_elsewhere_warns_and_strict_refuses(tmp_path: Path) -> N
     assert strict.returncode == 2
     assert "--strict: the baseline" in strict.stderr and "uvicorn: baseline 0.1.0" in strict.stderr
     assert not (tmp_path / "b").exists()
-    loose = run_cli(str(suite), "--out", str(tmp_path / "c"), "--baseline", str(baseline))
+    loose = run_cli(str(suite), "--out", str(tmp_path / "c"), "--baseline", str(baseline), "--quick")
     assert "WARNING: baseline differs: hostname: baseline 'another-machine'" in loose.stderr
     assert "Baseline from another machine or other versions" in (tmp_path / "c" / "report.md").read_text()
 
@@ -115,8 +123,8 @@ def test_resume_after_an_interruption_finishes_the_same_runs(tmp_path: Path) -> 
           a: {server: uvicorn, app: apps.asgi_app:app}
           b: {server: gunicorn, app: apps.wsgi_app:app}
         scenarios:
-          - {name: one, mix: [{name: slow, path: /slow?delay_ms=20}]}
-          - {name: two, mix: [{name: slow, path: /slow?delay_ms=20}]}
+          - {name: one, mix: [{name: slow, path: /slow?delay_ms=100}]}
+          - {name: two, mix: [{name: slow, path: /slow?delay_ms=100}]}
         """,
     )
     out = tmp_path / "out"

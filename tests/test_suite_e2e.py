@@ -152,7 +152,7 @@ def test_relative_output_folder_and_app_dir(tmp_path: Path, repo: Path) -> None:
             port: {port}
             env: {{PROBE: "$(touch {tmp_path}/by-shell); `touch {tmp_path}/by-shell`"}}
         scenarios:
-          - {{name: quick, users: 1, warmup: 0.3s, duration: 0.6s, mix: [{{name: slow, path: /slow?delay_ms=20}}]}}
+          - {{name: quick, users: 1, warmup: 0.3s, duration: 1s, mix: [{{name: slow, path: /slow?delay_ms=100}}]}}
         """,
     )
     summary = tmp_path / "step_summary.md"
