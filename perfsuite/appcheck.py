@@ -9,11 +9,13 @@ instead and answers only where the answer is plain:
   `get_wsgi_application()` and the like name their interface;
 - the adapters (`WsgiToAsgi(...)`, `WSGIMiddleware(...)`, a2wsgi's
   `ASGIMiddleware(...)`) turn one into the other;
-- `app = wrapper(other)`, where `other` is known, is a middleware: same interface;
+- `app = middleware(other)`, where `middleware` is a function of the same
+  module that returns a function it defines, is what that function is;
 - `app = other` follows the name.
 
-Anything else (imports, decorators, classes, conditionals) is unknown, and
-unknown is never an error. A config that declares `interface:` is believed.
+Anything else (imports, decorators, classes, other calls, a name bound again
+under an `if`, `try` or `with`) is unknown, and unknown is never an error. A
+config that declares `interface:` is believed.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ CONSTRUCTORS: dict[tuple[str, ...], str] = {
     ("asgi", "App"): ASGI,  # falcon.asgi.App
     ("WsgiToAsgi",): ASGI,  # asgiref
     ("WSGIMiddleware",): ASGI,  # starlette / a2wsgi: WSGI app -> ASGI
+    ("AsyncioWSGIMiddleware",): ASGI,  # hypercorn
+    ("TrioWSGIMiddleware",): ASGI,
 }
 MAX_HOPS = 8
 
@@ -86,7 +90,32 @@ def infer(app: str, roots: list[Path]) -> Interface | None:
     for statement in tree.body:
         for name in _bound_names(statement):
             bindings[name] = statement
+    for name in _bound_in_blocks(tree):
+        bindings.pop(name, None)  # bound again under a condition: which binding wins is not plain
     return _infer_name(attribute, bindings, shown, MAX_HOPS)
+
+
+def _bound_in_blocks(tree: ast.Module) -> set[str]:
+    """Names bound inside the module's own compound statements (if, try, with, for, while, match)."""
+    names: set[str] = set()
+    simple = (
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.Import,
+        ast.ImportFrom,
+    )
+    for statement in tree.body:
+        if isinstance(statement, simple):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.stmt):
+                names.update(_bound_names(node))
+    return names
 
 
 def _shown(path: Path) -> str:
@@ -131,12 +160,22 @@ def _infer_name(name: str, bindings: dict[str, ast.stmt], shown: str, hops: int)
         for suffix, kind in CONSTRUCTORS.items():
             if callee[-len(suffix) :] == suffix:
                 return Interface(kind, f"{where}: {name} = {'.'.join(callee)}(...)")
-        if value.args and isinstance(value.args[0], ast.Name):
-            wrapped = _infer_name(value.args[0].id, bindings, shown, hops - 1)
-            if wrapped is not None:
-                call = f"{'.'.join(callee) or '...'}({value.args[0].id})"
-                return Interface(wrapped.kind, f"{where}: {name} = {call}, wrapping {wrapped.evidence}")
+        made = _returned_def(bindings.get(callee[0]) if len(callee) == 1 else None, shown)
+        if made is not None:
+            line, _, what = made.evidence.removeprefix(f"{shown}:").partition(": ")
+            return Interface(made.kind, f"{where}: {name} = {callee[0]}(...), returning {what} (line {line})")
     return None
+
+
+def _returned_def(function: ast.stmt | None, shown: str) -> Interface | None:
+    """What a module function returns when it returns a function it defines (a middleware factory)."""
+    if not isinstance(function, ast.FunctionDef) or function.decorator_list:
+        return None
+    inner = {s.name: s for s in function.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    returns = [s.value for s in function.body if isinstance(s, ast.Return)]
+    if len(returns) != 1 or not isinstance(returns[0], ast.Name) or returns[0].id not in inner:
+        return None
+    return _infer_name(returns[0].id, dict(inner), shown, 1)
 
 
 def _dotted(node: ast.expr) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
 from perfsuite.appcheck import infer, search_roots
+from perfsuite.process import bind_problem
 from perfsuite.scenario import (
     CpuSettings,
     EndpointSlo,
@@ -157,6 +158,8 @@ _PATTERN_HELP = {
     },
     "app": "must look like module.path:attribute (e.g. apps.wsgi_app:app)",
     "path": "must start with /",
+    "host": "must be an IPv4 address or localhost (e.g. 127.0.0.1, 0.0.0.0)",
+    "url": "must look like http://HOST:PORT",
     "name": "must be letters, digits, '.', '_' or '-', starting with a letter or digit",
 }
 
@@ -241,7 +244,8 @@ def _interface_problems(name: str, server: ServerConfig, base_dir: Path) -> list
         what = f"granian with interface: {server.interface or 'asgi'}"
         field = ("servers", name, "interface" if server.interface else "server")
     serves_shown = " or ".join(sorted(i.upper() for i in served))
-    return [(field, f"{what} serves {serves_shown}, but {app_is}; {SERVER_KINDS[server.server].fix}")]
+    unless = "" if server.interface else " (if that reading of the source is wrong, declare interface:)"
+    return [(field, f"{what} serves {serves_shown}, but {app_is}; {SERVER_KINDS[server.server].fix}{unless}")]
 
 
 def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, str]]:
@@ -271,6 +275,10 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
                 found.append((("servers", name, option), f"needs worker_class: {worker_class}"))
         if server.loop is not None and server.server in LOOPS and server.loop not in LOOPS[server.server]:
             found.append((("servers", name, "loop"), f"{server.server} takes one of {', '.join(LOOPS[server.server])}"))
+        if server.host is not None and (error := bind_problem(server.host)) is not None:
+            found.append(
+                (("servers", name, "host"), f"cannot listen on {server.host} here ({error.strerror or error})")
+            )
         if server.app_dir is not None and not (base_dir / server.app_dir).is_dir():
             found.append((("servers", name, "app_dir"), f"directory {server.app_dir!r} does not exist"))
         elif not external and server.app is not None:

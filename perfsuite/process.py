@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import signal
 import socket
@@ -25,6 +26,7 @@ from perfsuite.lifecycle import STOP
 
 POLL_S = 0.05
 LOG_TAIL_LINES = 25
+STOP_LINES = 8
 _PR_SET_PDEATHSIG = 1
 
 
@@ -38,11 +40,15 @@ class ProcessFailed(Exception):
         self.process = process
 
     def __str__(self) -> str:
-        tail = self.process.tail() if self.process is not None else ""
-        if not tail:
+        if self.process is None:
             return self.message
-        assert self.process is not None
-        return f"{self.message}\n--- last lines of {self.process.log_path.name} ---\n{tail}"
+        before, after = self.process.log_lines()
+        text = self.message
+        if before:
+            text += f"\n--- last lines of {self.process.log_path.name} ---\n" + "\n".join(before[-LOG_TAIL_LINES:])
+        if after:  # what it said while being stopped: a late line may be the cause
+            text += "\n--- while it was stopped ---\n" + "\n".join(after[:STOP_LINES])
+        return text
 
 
 class NotReady(ProcessFailed):
@@ -62,19 +68,30 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def check_port(host: str, port: int) -> None:
-    """Raise PortTaken, naming the holder, if `port` cannot be bound on `host`.
-
-    Checked before the server starts: a server that cannot bind may retry for
-    seconds, and another HTTP server on that port would pass the readiness probe.
-    """
+def bind_problem(host: str, port: int = 0) -> OSError | None:
+    """Why `host:port` cannot be bound here (None: it can)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is not taken
         try:
             sock.bind((host, port))
-            return
         except OSError as error:
-            reason = error.strerror or str(error)
+            return error
+    return None
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortTaken, naming the holder, if another process has `port` on
+    `host` (ProcessFailed for any other reason it cannot be bound).
+
+    Checked before the server starts: a server that cannot bind may retry for
+    seconds, and another HTTP server on that port would pass the readiness probe.
+    """
+    error = bind_problem(host, port)
+    if error is None:
+        return
+    reason = error.strerror or str(error)
+    if error.errno != errno.EADDRINUSE:
+        raise ProcessFailed(f"cannot listen on {host}:{port} ({reason})")
     holders = []
     with contextlib.suppress(psutil.Error):
         for conn in psutil.net_connections(kind="inet"):
@@ -163,6 +180,7 @@ class ManagedProcess:
         self.cpus = list(cpus) if cpus else None
         self._popen: subprocess.Popen[bytes] | None = None
         self._stopped = False
+        self._log_mark: int | None = None  # the log's size when the stop began
 
     @property
     def pid(self) -> int:
@@ -187,11 +205,8 @@ class ManagedProcess:
         return None if self._popen is None else self._popen.poll()
 
     def tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.rstrip().splitlines()[-lines:])
+        before, after = self.log_lines()
+        return "\n".join([*before, *after][-lines:])
 
     def failure(self, message: str) -> ProcessFailed:
         return ProcessFailed(message, self)
@@ -232,8 +247,23 @@ class ManagedProcess:
         """SIGTERM the group, wait up to `grace_s`, SIGKILL, reap. Returns seconds taken."""
         return stop_all([self], grace_s)
 
+    def log_lines(self) -> tuple[list[str], list[str]]:
+        """The log's lines from before the stop began, and from after."""
+        try:
+            data = self.log_path.read_bytes()
+        except OSError:
+            return [], []
+        mark = len(data) if self._log_mark is None else self._log_mark
+
+        def lines(chunk: bytes) -> list[str]:
+            return chunk.decode("utf-8", errors="replace").rstrip().splitlines()
+
+        return lines(data[:mark]), lines(data[mark:])
+
     def _terminate(self) -> None:
         if self._popen is not None and not self._stopped:
+            with contextlib.suppress(OSError):
+                self._log_mark = self.log_path.stat().st_size
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._popen.pid, signal.SIGTERM)
 

@@ -131,7 +131,7 @@ class ResourceSampler:
             self.samples.extend(rows)
 
     def lost(self, role: str) -> list[int]:
-        """Pids of `role`'s descendants that exited while sampled, in order seen."""
+        """Pids of `role`'s descendants that exited while sampled (by sample, then pid)."""
         with self._lock:
             return list(self._lost[role])
 

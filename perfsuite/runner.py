@@ -48,7 +48,7 @@ from perfsuite.process import (
 from perfsuite.resources import ResourceSampler, Sample, summarize
 from perfsuite.results import EndpointResult, Latency, Overhead, RunResult, SuiteResults, write_results
 from perfsuite.scenario import ServerConfig
-from perfsuite.servers import build_argv, is_external
+from perfsuite.servers import build_argv, is_external, recycles_workers
 from perfsuite.stats import merge
 
 HOST = "127.0.0.1"
@@ -89,7 +89,10 @@ def server_address(config: ServerConfig) -> tuple[str, int]:
     A port the config asks for is checked first (PortTaken names the holder)."""
     host = config.host or HOST
     if config.port is None:
-        return host, free_port(host)
+        try:
+            return host, free_port(host)
+        except OSError as error:
+            raise ProcessFailed(f"cannot listen on {host} ({error.strerror or error})") from None
     check_port(host, config.port)
     return host, config.port
 
@@ -241,7 +244,7 @@ def _faults(
 ) -> Callable[[], None]:
     """A check, run while Locust runs, that raises on a fault that spoils the
     run: the server or the upstream exited, or a server worker did."""
-    recycles = any(arg.startswith("--max-requests") for arg in plan.server.args)  # workers restart on purpose
+    recycles = recycles_workers(plan.server)
 
     def check() -> None:
         for process in (server, upstream):
@@ -275,19 +278,20 @@ def run_one(
     failure: Exception | None = None
     processes: list[ManagedProcess] = []
     try:
-        # Both start at once; the app calls the upstream only when a request comes.
+        # Both are made first (a taken port starts nothing), then start at once:
+        # the app calls the upstream only when a request comes.
         upstream_url = ""
         if plan.upstream is not None:
             upstream_port = free_port(HOST)
             upstream_url = f"http://{HOST}:{upstream_port}"
             upstream = upstream_process(plan, run_dir, token, upstream_port)
-            processes.append(upstream)
-            upstream.start()
         if not external:
             extra = {"UPSTREAM_URL": upstream_url} if upstream_url else None
             server, added_env, url = server_process(plan, suite, run_dir, token, extra)
-            processes.append(server)
-            server.start()
+        for process in (upstream, server):
+            if process is not None:
+                processes.append(process)
+                process.start()
         if upstream is not None:
             upstream.wait_ready(f"{upstream_url}/__stats", READY_TIMEOUT_S)
         if server is not None:

@@ -7,6 +7,7 @@ is an error in the scenario file rather than silently ignored.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class ServerKind:
     options: frozenset[str]  # optional settings this kind accepts
     serves: Callable[[ServerConfig], frozenset[str]]  # the app interfaces a config can serve
     fix: str  # what to change when the app's interface does not fit
+    recycling: tuple[str, ...] = ()  # options (or env variables) that restart workers on purpose
 
 
 def _python_module(module: str) -> list[str]:
@@ -99,9 +101,13 @@ def _gunicorn_serves(config: ServerConfig) -> frozenset[str]:
 
 def _uvicorn_serves(config: ServerConfig) -> frozenset[str]:
     # uvicorn serves WSGI only when told (`--interface wsgi`); its auto mode takes any app for ASGI.
-    told = [b for a, b in zip(config.args, config.args[1:], strict=False) if a == "--interface"]
-    told += [a.split("=", 1)[1] for a in config.args if a.startswith("--interface=")]
-    return frozenset({WSGI}) if told and told[-1] == WSGI else frozenset({ASGI})
+    told = None
+    for position, arg in enumerate(config.args):
+        if arg == "--interface" and position + 1 < len(config.args):
+            told = config.args[position + 1]
+        elif arg.startswith("--interface="):
+            told = arg.split("=", 1)[1]
+    return frozenset({WSGI}) if told == WSGI else frozenset({ASGI})
 
 
 SERVER_KINDS: dict[str, ServerKind] = {
@@ -110,20 +116,25 @@ SERVER_KINDS: dict[str, ServerKind] = {
         frozenset({"worker_class", "threads", "worker_connections", "interface", *LISTEN}),
         _gunicorn_serves,
         "use worker_class: uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
+        ("--max-requests",),
     ),
     "uvicorn": ServerKind(
         _uvicorn,
         frozenset({"loop", "http", "interface", *LISTEN}),
         _uvicorn_serves,
         "for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi",
+        ("--limit-max-requests",),
     ),
     "granian": ServerKind(
         _granian,
         frozenset({"interface", "loop", *LISTEN}),
         lambda c: frozenset({c.interface or ASGI}),
         "set interface: to the app's",
+        ("--workers-lifetime", "--workers-max-rss", "GRANIAN_WORKERS_LIFETIME", "GRANIAN_WORKERS_MAX_RSS"),
     ),
-    "hypercorn": ServerKind(_hypercorn, frozenset({"loop", "interface", *LISTEN}), lambda _: BOTH, ""),
+    "hypercorn": ServerKind(
+        _hypercorn, frozenset({"loop", "interface", *LISTEN}), lambda _: BOTH, "", ("--max-requests",)
+    ),
     # A server the suite does not start (another machine, say): no lifecycle, no resource sampling.
     "external": ServerKind(None, frozenset({"url"}), lambda _: BOTH, ""),
 }
@@ -148,6 +159,16 @@ def build_argv(config: ServerConfig, host: str, port: int) -> list[str]:
     if build is None:
         raise ValueError(f"server kind {config.server!r} is not started by the suite")
     return build(config, host, port)
+
+
+def recycles_workers(config: ServerConfig) -> bool:
+    """Whether the config restarts its workers on purpose (then a worker exiting is not a fault).
+    Seen in args: and env: (GUNICORN_CMD_ARGS too); a gunicorn -c config file is not read."""
+    words = [*config.args, *shlex.split(config.env.get("GUNICORN_CMD_ARGS", ""))]
+    recycling = SERVER_KINDS[config.server].recycling
+    return any(w == flag or w.startswith(flag + "=") for w in words for flag in recycling) or any(
+        name in config.env for name in recycling
+    )
 
 
 def serves(config: ServerConfig) -> frozenset[str]:

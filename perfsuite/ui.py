@@ -16,7 +16,7 @@ from perfsuite.lifecycle import STOP, Interrupted
 from perfsuite.loader import Suite
 from perfsuite.loadgen import LOCUSTFILES
 from perfsuite.plan import RunPlan, build_plan
-from perfsuite.process import WILDCARDS, ManagedProcess, ProcessFailed, free_port, kill_all, stop_all
+from perfsuite.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
 from perfsuite.runner import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
 
 DEFAULT_UI_PORT = 8089
@@ -112,7 +112,7 @@ def explore(
             ready.append(ui_url)
         while True:
             code = locust.wait(timeout_s=365 * 86_400)
-            raise UiError(f"Locust exited with code {code}\n{locust.tail()}")
+            raise locust.failure(f"Locust {describe_exit(code)}")
     except Interrupted:
         return 0
     except ProcessFailed as failure:

@@ -30,8 +30,11 @@ def module(tmp_path: Path, source: str, name: str = "pkg/site.py") -> Path:
          WSGI, "get_wsgi_application(...)"),
         ("from asgiref.wsgi import WsgiToAsgi\ndef w(environ, start_response): ...\napp = WsgiToAsgi(w)\n",
          ASGI, "app = WsgiToAsgi(...)"),
-        ("def timing(inner):\n    return inner\nasync def core(scope, receive, send): ...\napp = timing(core)\n",
-         ASGI, "site.py:4: app = timing(core), wrapping"),
+        ("def timing(inner):\n    async def timed(scope, receive, send):\n        await inner(scope, receive, send)\n"
+         "    return timed\napp = timing(object())\n",
+         ASGI, "site.py:5: app = timing(...), returning async def timed(scope, receive, send) (line 2)"),
+        ("from hypercorn.middleware import AsyncioWSGIMiddleware\nfrom flask import Flask\n"
+         "app = AsyncioWSGIMiddleware(Flask(__name__))\n", ASGI, "app = AsyncioWSGIMiddleware(...)"),
         ("from pyramid.config import Configurator\nconfig = Configurator()\napp = config.make_wsgi_app()\n",
          WSGI, "config.make_wsgi_app(...)"),
     ],
@@ -51,6 +54,13 @@ def test_plain_cases_are_known(tmp_path: Path, source: str, kind: str, evidence:
         "class App:\n    async def __call__(self, scope, receive, send): ...\napp = App()\n",
         "def app(a, b, c): ...\n",  # a sync callable with three arguments is neither
         "if True:\n    app = None\n",
+        # bound again under a condition: which one wins is not plain
+        "from flask import Flask\napp = Flask(__name__)\nif WRAP:\n    app = WsgiToAsgi(app)\n",
+        "from flask import Flask\napp = Flask(__name__)\ntry:\n    import x\nexcept ImportError:\n    pass\n"
+        "else:\n    from x import app\n",
+        # a call to something that is not a known constructor or a local middleware factory
+        "def handler(request, response): ...\napp = Router(handler)\n",
+        "def passthrough(inner):\n    return inner\nasync def core(scope, receive, send): ...\napp = passthrough(core)\n",
         "app = make()\n",
         "def a(environ, start_response): ...\napp = a\napp = b\n",  # the last binding wins
         "def app(:\n",  # a syntax error is the server's to report
@@ -77,5 +87,5 @@ def test_module_lookup_follows_the_roots_in_order(tmp_path: Path) -> None:
 def test_the_shipped_apps(repo: Path) -> None:
     asgi = infer("apps.asgi_app:app", [repo])
     wsgi = infer("apps.wsgi_app:app", [repo])
-    assert asgi is not None and asgi.kind == ASGI and "async def application(scope, receive, send)" in asgi.evidence
-    assert wsgi is not None and wsgi.kind == WSGI and "def application(environ, start_response)" in wsgi.evidence
+    assert asgi is not None and asgi.kind == ASGI and "async def middleware(scope, receive, send)" in asgi.evidence
+    assert wsgi is not None and wsgi.kind == WSGI and "def middleware(environ, start_response)" in wsgi.evidence

@@ -5,6 +5,7 @@ process is left."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -86,7 +87,6 @@ def test_each_fault_fails_its_run_and_the_suite_goes_on(tmp_path: Path, repo: Pa
     )
     (tmp_path / "crash.py").write_text("raise RuntimeError('this locustfile fails on purpose')\n")
     out = tmp_path / "out"
-    started = time.monotonic()
     suite = start_cli(str(scenario), "--out", str(out))
     killed: dict[str, int] = {}
     try:
@@ -104,16 +104,14 @@ def test_each_fault_fails_its_run_and_the_suite_goes_on(tmp_path: Path, repo: Pa
                 victim = one(group, "locust")
             killed[role] = victim.pid
             victim.send_signal(signal.SIGKILL)
-        _, err = suite.communicate(timeout=120)
+        _, err = suite.communicate(timeout=300)
     finally:
         if suite.poll() is None:
             suite.kill()
         held.close()
-    elapsed = time.monotonic() - started
     assert suite.returncode == 1, err
     assert "Traceback" not in err
     assert strays(suite.pid) == []
-    assert elapsed < LONG_S, "every fault ended its run early, not at the end of its window"
     results = read_json(out / "results.json")["runs"]
     crash = results.pop(-2)
     runs = {run["server"]: run for run in results}
@@ -123,6 +121,10 @@ def test_each_fault_fails_its_run_and_the_suite_goes_on(tmp_path: Path, repo: Pa
     )
     assert "RuntimeError: this locustfile fails on purpose" in crash["error"]
     errors = {name: run["error"] or "" for name, run in runs.items()}
+    # Each fault ended its run at once, not at the end of its window.
+    starts = [run["started_at"] for run in results]
+    for name, took in zip(runs, (b - a for a, b in itertools.pairwise(starts)), strict=False):
+        assert took < LONG_S / 2, (name, took)
     for name in ("master", "worker", "upstream", "locust", "port", "broken", "hang"):
         assert runs[name]["status"] == "error", (name, runs[name])
 

@@ -15,6 +15,7 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -27,7 +28,6 @@ pytestmark = pytest.mark.integration
 
 SEED = int(os.environ.get("PERFSUITE_INTERRUPT_SEED") or time.time_ns() % 1_000_000)
 EXIT_WITHIN_S = 10.0
-SPAN_S = 5.0  # a little less than from results.json's first write to the end of an uninterrupted suite
 
 
 def command_line(proc: psutil.Process) -> str:
@@ -78,16 +78,44 @@ class Watcher:
         } & self.ports
 
 
+def handlers_installed(pid: int) -> bool:
+    """The entry point catches SIGTERM (Python itself catches only SIGINT at start)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+def runs_finished(out: Path) -> int:
+    try:
+        return len(read_results(out).runs)
+    except (OSError, ValueError):
+        return -1  # not written yet
+
+
+# Where a moment is counted from: the entry point's handlers in place, the
+# suite's results.json written (the first run starting), the first run finished.
+ANCHORS: dict[str, Callable[[subprocess.Popen[str], Path], bool]] = {
+    "start": lambda suite, out: handlers_installed(suite.pid),
+    "first run starts": lambda suite, out: runs_finished(out) >= 0,
+    "first run finished": lambda suite, out: runs_finished(out) >= 1,
+}
+
+
 def interrupt_at(
-    scenario: Path, out: Path, moment: float, signum: int, from_start: bool = False
+    scenario: Path, out: Path, anchor: str, moment: float, signum: int
 ) -> tuple[subprocess.Popen[str], str, float, Watcher]:
-    """Signal a suite `moment` s after its results.json first appeared (or after it started)."""
+    """Signal a suite `moment` s after `anchor`; returns it, its stderr, the
+    seconds from signal to exit (-1: it ended before the moment) and what it started."""
     suite = start_cli(str(scenario), "--out", str(out), "--no-history")
     watcher = Watcher(suite.pid)
-    deadline = time.monotonic() + 30
-    while not from_start and not (out / "results.json").exists():
+    deadline = time.monotonic() + 60
+    while not ANCHORS[anchor](suite, out):
         assert suite.poll() is None and time.monotonic() < deadline, suite.communicate()
-        time.sleep(0.02)
+        watcher.poll()
+        time.sleep(0.005 if anchor == "start" else 0.02)
     at = time.monotonic() + moment
     while time.monotonic() < at and suite.poll() is None:
         watcher.poll()
@@ -97,9 +125,9 @@ def interrupt_at(
     if suite.poll() is None:
         suite.send_signal(signum)
     else:
-        sent = -1.0  # the suite ended before the moment came
+        sent = -1.0
     try:
-        _, err = suite.communicate(timeout=30)
+        _, err = suite.communicate(timeout=60)
     finally:
         if suite.poll() is None:
             suite.kill()
@@ -123,15 +151,23 @@ def test_interrupts_at_random_moments(tmp_path: Path, repo: Path) -> None:
         """,
     )
     rng = random.Random(SEED)
-    attempts = 5
-    # One moment in each fifth of the suite's life: start-up, readiness, load, teardown, reports.
-    moments = [(i + rng.random()) * SPAN_S / attempts for i in range(attempts)]
+    # Counted from events, so the phases are covered on a fast machine and a slow
+    # one: the first run's start-up, readiness, load and teardown; then the
+    # second's, and the reports.
+    plan = [
+        ("first run starts", 0.0, 0.8),
+        ("first run starts", 0.8, 1.6),
+        ("first run finished", 0.0, 0.8),
+        ("first run finished", 0.8, 1.6),
+        ("first run finished", 1.6, 3.2),
+    ]
+    moments = [(anchor, rng.uniform(low, high)) for anchor, low, high in plan]
     interrupted_runs = set()
-    for attempt, moment in enumerate(moments):
+    for attempt, (anchor, moment) in enumerate(moments):
         signum = (signal.SIGINT, signal.SIGTERM)[attempt % 2]
-        why = f"seed {SEED}, attempt {attempt}: {signal.Signals(signum).name} {moment:.2f} s into the suite"
+        why = f"seed {SEED}, attempt {attempt}: {signal.Signals(signum).name} {moment:.2f} s after {anchor}"
         out = tmp_path / f"out{attempt}"
-        suite, err, took, watcher = interrupt_at(scenario, out, moment, signum)
+        suite, err, took, watcher = interrupt_at(scenario, out, anchor, moment, signum)
         if took < 0:  # a fast machine finished first: a complete suite, nothing to check here
             assert suite.returncode in (0, 3) and len(read_results(out).runs) == 2, (why, err)
             continue
@@ -167,9 +203,9 @@ def test_interrupt_while_starting_up(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     for attempt, signum in enumerate((signal.SIGINT, signal.SIGTERM)):
         moment = rng.uniform(0.0, 0.6)
-        why = f"seed {SEED}: {signal.Signals(signum).name} {moment:.2f} s after start"
+        why = f"seed {SEED}: {signal.Signals(signum).name} {moment:.2f} s after the handlers were installed"
         out = tmp_path / f"out{attempt}"
-        suite, err, took, _ = interrupt_at(scenario, out, moment, signum, from_start=True)
+        suite, err, took, _ = interrupt_at(scenario, out, "start", moment, signum)
         if took < 0:
             continue
         assert took < EXIT_WITHIN_S and suite.returncode == 128 + signum, (why, suite.returncode, err)

@@ -131,6 +131,12 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
          "2: servers.g1.worker_class: must be one of 'sync', 'gthread', 'gevent' or 'uvicorn', got 'eventlet'"),
         ("servers:\n  u: {server: uvicorn, app: a:b, threads: 4}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
          "2: servers.u.threads: is not a setting of server 'uvicorn'"),
+        ("servers:\n  u: {server: uvicorn, app: a:b, host: 10.254.254.254}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.u.host: cannot listen on 10.254.254.254 here (Cannot assign requested address)"),
+        ("servers:\n  u: {server: uvicorn, app: a:b, host: example.com}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.u.host: must be an IPv4 address or localhost"),
+        ("servers:\n  u: {server: external, url: 'http://a:1', port: 80}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.u.port: does not apply to server: external"),
         ("servers:\n  u: {server: uvicorn, app: a:b, app_dir: nowhere}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
          "2: servers.u.app_dir: directory 'nowhere' does not exist"),
         ("servers:\n  u: {server: uvicorn, app: a:b, env: {A: 1}}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
@@ -174,9 +180,10 @@ def test_an_app_the_config_cannot_serve(tmp_path: Path, repo: Path) -> None:
         " use worker_class: uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
     ]
     # Each says why it believes what the app is, and what to change.
-    assert "apps/asgi_app.py:92: async def application(scope, receive, send)); use worker_class: uvicorn" in found[0]
-    assert found[2].endswith("for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi")
-    assert found[3].endswith("set interface: to the app's")
+    assert "returning async def middleware(scope, receive, send) (line 116)); use worker_class: uvicorn" in found[0]
+    unless = " (if that reading of the source is wrong, declare interface:)"
+    assert found[2].endswith("for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi" + unless)
+    assert found[3].endswith("set interface: to the app's" + unless)
 
 
 def test_problem_names_the_file(tmp_path: Path) -> None:

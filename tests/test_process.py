@@ -94,3 +94,40 @@ def test_cpu_affinity_is_applied_before_exec(tmp_path: Path) -> None:
     assert proc.wait(timeout_s=20) == 0
     proc.stop()
     assert proc.tail().strip() == str(target)
+
+
+def test_a_taken_port_names_its_holder_and_other_bind_errors_say_why() -> None:
+    import socket
+
+    from perfsuite.process import PortTaken, check_port
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(PortTaken, match=rf"port {port} on 127.0.0.1 is taken \(Address already in use\); "
+                                            rf"held by pid {os.getpid()} \("):  # fmt: skip
+            check_port("127.0.0.1", port)
+    check_port("127.0.0.1", port)  # released: free again
+    with pytest.raises(ProcessFailed, match=r"cannot listen on 10\.254\.254\.254:8000 \(Cannot assign") as caught:
+        check_port("10.254.254.254", 8000)
+    assert not isinstance(caught.value, PortTaken)
+
+
+def test_a_failure_quotes_the_log_from_before_the_stop_and_then_what_the_stop_added(tmp_path: Path) -> None:
+    script = "import signal, sys, time\n" \
+             "signal.signal(signal.SIGTERM, lambda *_: (print('stopping', flush=True), sys.exit(0)))\n" \
+             "print('\\n'.join(f'line {i}' for i in range(40)), flush=True)\n" \
+             "time.sleep(60)\n"  # fmt: skip
+    child = managed(tmp_path, "-c", script)
+    child.start()
+    deadline = time.monotonic() + 10
+    while "line 39" not in child.tail() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    failure = child.failure("child went wrong")
+    child.stop()
+    text = str(failure)
+    assert text.startswith(
+        "child went wrong\n--- last lines of child.log ---\nline 15\n"
+    )  # the last 25 before the stop
+    assert text.endswith("line 39\n--- while it was stopped ---\nstopping")

@@ -10,7 +10,7 @@ import pytest
 
 from perfsuite.process import ManagedProcess, free_port
 from perfsuite.scenario import ServerConfig
-from perfsuite.servers import SERVER_KINDS, build_argv, serves
+from perfsuite.servers import SERVER_KINDS, build_argv, recycles_workers, serves
 from tests.conftest import REPO
 
 
@@ -88,3 +88,29 @@ def test_every_kind_serves_the_same_bytes(tmp_path, name: str, fields: dict[str,
             assert json_doc.json()["items"][3] == {"id": 3, "name": "item-3", "ok": False}
     finally:
         proc.stop()
+
+
+@pytest.mark.parametrize(
+    ("settings", "recycles"),
+    [
+        ({"server": "gunicorn", "args": ["--max-requests", "1000"]}, True),
+        ({"server": "gunicorn", "args": ["--max-requests=1000"]}, True),
+        ({"server": "gunicorn", "args": ["--max-requests-jitter", "50"]}, False),  # jitter alone recycles nothing
+        ({"server": "gunicorn", "env": {"GUNICORN_CMD_ARGS": "--timeout 60 --max-requests 500"}}, True),
+        ({"server": "uvicorn", "args": ["--limit-max-requests", "1000"]}, True),
+        ({"server": "uvicorn", "args": ["--max-requests", "1000"]}, False),  # not uvicorn's option
+        ({"server": "granian", "args": ["--workers-lifetime", "60"]}, True),
+        ({"server": "granian", "env": {"GRANIAN_WORKERS_MAX_RSS": "512"}}, True),
+        ({"server": "hypercorn", "args": ["--max-requests", "10"]}, True),
+        ({"server": "gunicorn"}, False),
+    ],
+)
+def test_recycling_workers_on_purpose_is_known(settings: dict, recycles: bool) -> None:  # type: ignore[type-arg]
+    assert recycles_workers(config(app="a:b", **settings)) is recycles
+
+
+def test_uvicorn_serves_wsgi_only_when_told() -> None:
+    assert serves(config(server="uvicorn", app="a:b")) == {"asgi"}
+    assert serves(config(server="uvicorn", app="a:b", args=["--interface", "wsgi"])) == {"wsgi"}
+    assert serves(config(server="uvicorn", app="a:b", args=["--interface", "wsgi", "--interface=asgi3"])) == {"asgi"}
+    assert serves(config(server="hypercorn", app="a:b")) == {"asgi", "wsgi"}

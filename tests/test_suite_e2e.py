@@ -150,7 +150,8 @@ def test_relative_output_folder_and_app_dir(tmp_path: Path, repo: Path) -> None:
             app_dir: {repo}
             host: 0.0.0.0
             port: {port}
-            env: {{PROBE: "$(touch {tmp_path}/by-shell); `touch {tmp_path}/by-shell`"}}
+            args: [--header, "x-probe:$(touch {tmp_path}/by-shell)"]
+            env: {{PROBE: "`touch {tmp_path}/by-shell`"}}
         scenarios:
           - {{name: quick, users: 1, warmup: 0.3s, duration: 1s, mix: [{{name: slow, path: /slow?delay_ms=100}}]}}
         """,
@@ -164,8 +165,9 @@ def test_relative_output_folder_and_app_dir(tmp_path: Path, repo: Path) -> None:
     assert run["status"] == "ok" and run["requests"] > 0
     # host: and port: as asked; a wildcard bind is reached on loopback.
     assert " --host 0.0.0.0 --port " + str(port) in " ".join(run["server_argv"])
-    # No shell anywhere: the value reached the server as a string, and is recorded as one.
-    assert run["server_env"]["PROBE"] == f"$(touch {tmp_path}/by-shell); `touch {tmp_path}/by-shell`"
+    # No shell anywhere: argv and environment reached the server as written, and are recorded so.
+    assert f"x-probe:$(touch {tmp_path}/by-shell)" in run["server_argv"]
+    assert run["server_env"]["PROBE"] == f"`touch {tmp_path}/by-shell`"
     assert not (tmp_path / "by-shell").exists()
     # CI: report.md is appended to the job summary.
     assert summary.read_text() == "# earlier step\n" + (out / "report.md").read_text() + "\n"
