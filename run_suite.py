@@ -5,23 +5,25 @@ Thin on purpose: set up or enter .venv (perfsuite.bootstrap), then hand over
 to perfsuite.cli.
 """
 
+import os
 import signal
 import sys
 from pathlib import Path
 
+from perfsuite.bootstrap import ensure_venv, stop_running
+
 
 def _quit_early(signum: int, _frame: object) -> None:
-    # Nothing but .venv's pip may be running yet (subprocess.run kills it as this
-    # unwinds): leave at once, without a traceback from half-done imports.
-    raise SystemExit(128 + signum)
+    # Only .venv's set-up may be running yet: stop it and leave at once. An
+    # exception raised here could surface from inside any half-done import.
+    stop_running()
+    os._exit(128 + signum)
 
 
 if __name__ == "__main__":
     # Until the command installs its own handlers (perfsuite.lifecycle).
     signal.signal(signal.SIGINT, _quit_early)
     signal.signal(signal.SIGTERM, _quit_early)
-    from perfsuite.bootstrap import ensure_venv
-
     ensure_venv([str(Path(__file__).resolve()), *sys.argv[1:]])
     from perfsuite.cli import main
 

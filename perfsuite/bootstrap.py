@@ -9,8 +9,10 @@ for people who install the project into an environment of their own.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,12 +30,33 @@ def _venv_python() -> Path:
     return VENV / "bin" / "python"
 
 
+RUNNING: list[subprocess.Popen[bytes]] = []  # the set-up's children, each in its own process group
+
+
+def _run(argv: list[str]) -> None:
+    child = subprocess.Popen(argv, cwd=ROOT, start_new_session=True)
+    RUNNING.append(child)
+    try:
+        code = child.wait()
+    finally:
+        RUNNING.remove(child)
+    if code:
+        raise subprocess.CalledProcessError(code, argv)
+
+
+def stop_running() -> None:
+    """Kill the set-up's children (venv, pip and pip's build helpers), for an exit on a signal."""
+    for child in list(RUNNING):
+        with contextlib.suppress(OSError):
+            os.killpg(child.pid, signal.SIGKILL)
+
+
 def _install() -> None:
     print("perfsuite: setting up .venv (first run, or pyproject.toml changed) ...", file=sys.stderr, flush=True)
     if not _venv_python().exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        _run([sys.executable, "-m", "venv", str(VENV)])
     pip = [str(_venv_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True, cwd=ROOT)
+    _run([*pip, "-e", f"{ROOT}[test]"])
     STAMP.write_text(_wanted_stamp())
 
 
