@@ -55,7 +55,13 @@ MAX_HOPS = 8
 @dataclass(frozen=True)
 class Interface:
     kind: str  # ASGI or WSGI
-    evidence: str  # where and why, e.g. "apps/asgi_app.py:92: async def application(scope, receive, send)"
+    file: str
+    line: int
+    what: str  # the source that says so, e.g. "async def application(scope, receive, send)"
+
+    @property
+    def evidence(self) -> str:
+        return f"{self.file}:{self.line}: {self.what}"
 
 
 def find_module(module: str, roots: list[Path]) -> Path | None:
@@ -141,16 +147,16 @@ def _infer_name(name: str, bindings: dict[str, ast.stmt], shown: str, hops: int)
     statement = bindings.get(name)
     if statement is None or hops <= 0:
         return None
-    where = f"{shown}:{statement.lineno}"
+    line = statement.lineno
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
         if statement.decorator_list:
             return None
         positional = [a.arg for a in (*statement.args.posonlyargs, *statement.args.args)]
         signature = f"{name}({', '.join(positional)})"
         if isinstance(statement, ast.AsyncFunctionDef) and len(positional) == 3:
-            return Interface(ASGI, f"{where}: async def {signature}")
+            return Interface(ASGI, shown, line, f"async def {signature}")
         if isinstance(statement, ast.FunctionDef) and len(positional) == 2:
-            return Interface(WSGI, f"{where}: def {signature}")
+            return Interface(WSGI, shown, line, f"def {signature}")
         return None
     value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
     if isinstance(value, ast.Name):
@@ -159,11 +165,11 @@ def _infer_name(name: str, bindings: dict[str, ast.stmt], shown: str, hops: int)
         callee = _dotted(value.func)
         for suffix, kind in CONSTRUCTORS.items():
             if callee[-len(suffix) :] == suffix:
-                return Interface(kind, f"{where}: {name} = {'.'.join(callee)}(...)")
+                return Interface(kind, shown, line, f"{name} = {'.'.join(callee)}(...)")
         made = _returned_def(bindings.get(callee[0]) if len(callee) == 1 else None, shown)
         if made is not None:
-            line, _, what = made.evidence.removeprefix(f"{shown}:").partition(": ")
-            return Interface(made.kind, f"{where}: {name} = {callee[0]}(...), returning {what} (line {line})")
+            what = f"{name} = {callee[0]}(...), returning {made.what} (line {made.line})"
+            return Interface(made.kind, shown, line, what)
     return None
 
 

@@ -224,28 +224,34 @@ def _cpu_problems(cpu: CpuSettings | None, at: PathKey) -> list[tuple[PathKey, s
 
 
 def _interface_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tuple[PathKey, str]]:
-    """An app whose interface the config cannot serve, where that can be known."""
+    """An app whose interface the config cannot serve, where that can be known:
+    a declared `interface:` is believed; otherwise the app's source is read."""
     assert server.app is not None
     served = serves(server)
     if server.interface is not None:
-        if server.interface in served:
-            return []
-        app_is = f"interface: {server.interface} says the app is {server.interface.upper()}"
-        field: PathKey = ("servers", name, "interface")
+        app_is, unless = f"interface: {server.interface} says the app is {server.interface.upper()}", ""
+        wrong = server.interface not in served
     else:
         app_dir = (base_dir / server.app_dir) if server.app_dir else Path.cwd()
         found = infer(server.app, search_roots(app_dir))
-        if found is None or found.kind in served:
+        if found is None:
             return []
         app_is = f"{server.app} is {found.kind.upper()} ({found.evidence})"
-        field = ("servers", name, "worker_class" if server.worker_class else "server")
-    what = f"gunicorn's {server.worker_class or 'sync'} worker" if server.server == "gunicorn" else server.server
-    if server.server == "granian":
+        unless = " (if that reading of the source is wrong, declare interface:)"
+        wrong = found.kind not in served
+    if not wrong:
+        return []
+    field = "interface" if server.interface else "worker_class" if server.worker_class else "server"
+    if server.server == "gunicorn":
+        what = f"gunicorn's {server.worker_class or 'sync'} worker"
+    elif server.server == "granian":
         what = f"granian with interface: {server.interface or 'asgi'}"
-        field = ("servers", name, "interface" if server.interface else "server")
-    serves_shown = " or ".join(sorted(i.upper() for i in served))
-    unless = "" if server.interface else " (if that reading of the source is wrong, declare interface:)"
-    return [(field, f"{what} serves {serves_shown}, but {app_is}; {SERVER_KINDS[server.server].fix}{unless}")]
+    else:
+        what = server.server
+    shown = " or ".join(sorted(i.upper() for i in served))
+    return [
+        (("servers", name, field), f"{what} serves {shown}, but {app_is}; {SERVER_KINDS[server.server].fix}{unless}")
+    ]
 
 
 def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, str]]:

@@ -313,15 +313,12 @@ def run_one(
             if process is not None:
                 sampler.watch(role, process.pid)
         sampler.start()
-        code = locust.wait(
-            time_limit_s(plan),
-            on_tick=(lambda: on_tick(run_dir)) if on_tick else None,
-            check=_faults(plan, server, upstream, sampler),
-        )
+        faults = _faults(plan, server, upstream, sampler)
+        code = locust.wait(time_limit_s(plan), on_tick=(lambda: on_tick(run_dir)) if on_tick else None, check=faults)
         samples: list[Sample] = sampler.stop()
         if code != 0:
             raise locust.failure(f"Locust {describe_exit(code)}")
-        _faults(plan, server, upstream, sampler)()
+        faults()
         outcome = read_outcome(run_dir)
         fields = _summarize(plan, outcome)
         first = outcome.timing.get("first_request_start")
