@@ -17,7 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from perfsuite import ROOT
+
 VENV = ROOT / ".venv"
 STAMP = VENV / ".perfsuite-installed"
 

@@ -16,31 +16,33 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from perfsuite import history, junit
-from perfsuite.aggregate import aggregate
-from perfsuite.baseline import BaselineError, compare_all, environment_differences
-from perfsuite.baseline import build as build_baseline
-from perfsuite.baseline import load as load_baseline
-from perfsuite.baseline import save as save_baseline
-from perfsuite.environment import fingerprint
-from perfsuite.lifecycle import STOP, Interrupted
-from perfsuite.loader import ScenarioError, Suite, load_suite
-from perfsuite.plan import RunPlan, build_plan
-from perfsuite.process import kill_all
-from perfsuite.progress import make_progress
-from perfsuite.report_md import render
-from perfsuite.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results
-from perfsuite.runner import run_suite
-from perfsuite.scenario import json_schema
-from perfsuite.slo import evaluate
-from perfsuite.verdict import Verdict, judge
-from perfsuite.verdict import read as read_verdict
-from perfsuite.verdict import write as write_verdict
+from perfsuite import ROOT
+from perfsuite.judge.aggregate import aggregate
+from perfsuite.judge.baseline import BaselineError, compare_all, environment_differences
+from perfsuite.judge.baseline import build as build_baseline
+from perfsuite.judge.baseline import load as load_baseline
+from perfsuite.judge.baseline import save as save_baseline
+from perfsuite.judge.slo import evaluate
+from perfsuite.judge.verdict import Verdict, judge
+from perfsuite.judge.verdict import read as read_verdict
+from perfsuite.judge.verdict import write as write_verdict
+from perfsuite.record import history
+from perfsuite.record.fingerprint import fingerprint
+from perfsuite.record.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results
+from perfsuite.report import junit
+from perfsuite.report.markdown import render
+from perfsuite.run.lifecycle import STOP, Interrupted
+from perfsuite.run.process import kill_all
+from perfsuite.run.progress import make_progress
+from perfsuite.run.runner import run_suite
+from perfsuite.spec.format import json_schema
+from perfsuite.spec.loader import ScenarioError, Suite, load_suite
+from perfsuite.spec.plan import RunPlan, build_plan
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenarios" / "schema.json"
+SCHEMA_PATH = ROOT / "scenarios" / "schema.json"
 
 
 def _load(path: str) -> Suite | None:
@@ -54,8 +56,8 @@ def _load(path: str) -> Suite | None:
 
 def write_reports(out_dir: Path, results: SuiteResults) -> None:
     """report.md and report.html from results and the files in out_dir alone."""
-    from perfsuite import report_html  # matplotlib loads only when a report is drawn
-    from perfsuite.timeseries import load_series
+    from perfsuite.record.timeseries import load_series
+    from perfsuite.report import html as report_html  # matplotlib loads only when a report is drawn
 
     verdict, trend = read_verdict(out_dir), history.read_snapshot(out_dir)
     (out_dir / REPORT_MD).write_text(render(results, verdict, trend), encoding="utf-8")
@@ -317,8 +319,8 @@ def cmd_report(argv: list[str]) -> int:
 
 
 def cmd_calibrate(argv: list[str]) -> int:
-    from perfsuite.calibrate import calibrate, describe
-    from perfsuite.durations import parse_duration
+    from perfsuite.commands.calibrate import calibrate, describe
+    from perfsuite.spec.durations import parse_duration
 
     parser = argparse.ArgumentParser(
         prog="run_suite.py calibrate", description="Measure the requests per second one Locust process can drive here."
@@ -372,7 +374,7 @@ def cmd_history(argv: list[str]) -> int:
 
 
 def cmd_ui(argv: list[str]) -> int:
-    from perfsuite.ui import DEFAULT_UI_PORT, UiError, UiInputError, explore
+    from perfsuite.commands.ui import DEFAULT_UI_PORT, UiError, UiInputError, explore
 
     parser = argparse.ArgumentParser(prog="run_suite.py ui", description="Explore server configs in Locust's web UI.")
     parser.add_argument("file")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from perfsuite.aggregate import aggregate, median_metric, percentile_metric
-from perfsuite.results import EndpointResult, Latency, RunResult
+from perfsuite.judge.aggregate import aggregate, median_metric, percentile_metric
+from perfsuite.record.results import EndpointResult, Latency, RunResult
 
 
 def run(repeat: int, rps: float, histogram: dict[str, int], status: str = "ok") -> RunResult:

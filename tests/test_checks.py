@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perfsuite.checks import run_flags
+from perfsuite.judge.flags import run_flags
 
 SATURATED = {"share_above_90_percent": 0.8, "cpu_percent": {"mean": 97.0}}
 IDLE = {"share_above_90_percent": 0.0, "cpu_percent": {"mean": 10.0}}

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from perfsuite.compare import IMPROVEMENT, REGRESSION, UNCHANGED, WITHIN_NOISE, compare
+from perfsuite.judge.compare import IMPROVEMENT, REGRESSION, UNCHANGED, WITHIN_NOISE, compare
 
 
 def samples(center: float, spread: float, n: int, seed: int) -> list[float]:

@@ -1,6 +1,6 @@
 import pytest
 
-from perfsuite.durations import format_duration, parse_duration
+from perfsuite.spec.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

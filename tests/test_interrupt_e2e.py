@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from perfsuite.results import read_results
+from perfsuite.record.results import read_results
 from tests.conftest import start_cli, strays, write_scenario
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfsuite.loader import ScenarioError, load_suite
+from perfsuite.spec.loader import ScenarioError, load_suite
 from tests.conftest import write_scenario
 
 GOOD = """\

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from perfsuite.process import free_port
+from perfsuite.run.process import free_port
 from tests.conftest import REPO, read_json, run_cli, start_cli, strays, write_scenario
 
 pytestmark = pytest.mark.integration

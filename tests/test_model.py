@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from perfsuite.model import NoModel, expect, slots, wait_s
-from perfsuite.scenario import ServerConfig
+from perfsuite.judge.expectation import NoModel, expect, slots, wait_s
+from perfsuite.spec.format import ServerConfig
 
 
 def server(**fields: object) -> ServerConfig:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from perfsuite.loader import load_suite
-from perfsuite.plan import QUICK_DURATION_S, build_plan
+from perfsuite.spec.loader import load_suite
+from perfsuite.spec.plan import QUICK_DURATION_S, build_plan
 from tests.conftest import write_scenario
 
 SUITE = """\

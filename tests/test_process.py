@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from perfsuite.process import ManagedProcess, ProcessFailed, free_port, group_members
+from perfsuite.run.process import ManagedProcess, ProcessFailed, free_port, group_members
 
 SERVE = "import http.server, sys; http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.BaseHTTPRequestHandler).serve_forever()"
 
@@ -99,7 +99,7 @@ def test_cpu_affinity_is_applied_before_exec(tmp_path: Path) -> None:
 def test_a_taken_port_names_its_holder_and_other_bind_errors_say_why() -> None:
     import socket
 
-    from perfsuite.process import PortTaken, check_port
+    from perfsuite.run.process import PortTaken, check_port
 
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from perfsuite.cli import write_reports
-from perfsuite.results import read_results
+from perfsuite.record.results import read_results
 
 DATA = Path(__file__).parent / "data" / "fixture_run"
 GOLDEN = Path(__file__).parent / "golden"

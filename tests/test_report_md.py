@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from perfsuite.report_md import render
-from perfsuite.results import SuiteResults
+from perfsuite.record.results import SuiteResults
+from perfsuite.report.markdown import render
 
 FIXTURE = Path(__file__).parent / "data" / "fixture_run" / "results.json"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from perfsuite.resources import ResourceSampler, Sample, is_saturated, summarize
+from perfsuite.run.resources import ResourceSampler, Sample, is_saturated, summarize
 
 
 def rows(t: float, cpus: dict[int, float], kind_of: dict[int, str]) -> list[Sample]:

@@ -8,9 +8,9 @@ import sys
 import httpx
 import pytest
 
-from perfsuite.process import ManagedProcess, free_port
-from perfsuite.scenario import ServerConfig
-from perfsuite.servers import SERVER_KINDS, build_argv, recycles_workers, serves
+from perfsuite.run.process import ManagedProcess, free_port
+from perfsuite.spec.format import ServerConfig
+from perfsuite.spec.servers import SERVER_KINDS, build_argv, recycles_workers, serves
 from tests.conftest import REPO
 
 

@@ -1,4 +1,4 @@
-from perfsuite.stats import EndpointStats, endpoints_from_locust_json, merge, percentile
+from perfsuite.record.histogram import EndpointStats, endpoints_from_locust_json, merge, percentile
 
 
 def test_percentile_follows_locusts_rule() -> None:

@@ -137,7 +137,7 @@ def test_own_locustfile_gets_the_measured_window(tmp_path: Path) -> None:
 
 
 def test_relative_output_folder_and_app_dir(tmp_path: Path, repo: Path) -> None:
-    from perfsuite.process import free_port
+    from perfsuite.run.process import free_port
 
     port = free_port()
     scenario = write_scenario(
@@ -255,7 +255,7 @@ def test_an_external_target(tmp_path: Path, repo: Path) -> None:
     # A server the suite does not start: the test starts it and points the suite at it.
     import os
 
-    from perfsuite.process import ManagedProcess, free_port
+    from perfsuite.run.process import ManagedProcess, free_port
 
     port = free_port()
     server = ManagedProcess(

@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from perfsuite.process import free_port
+from perfsuite.run.process import free_port
 from tests.conftest import start_cli, strays, write_scenario
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from perfsuite.aggregate import Aggregate
+from perfsuite.judge.aggregate import Aggregate
 
 DEFAULT_DB = Path(os.environ.get("PERFSUITE_HISTORY") or Path("reports") / "history.sqlite")
 METRICS = ("rps", "p50_ms", "p95_ms", "p99_ms", "error_rate")

@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from perfsuite.affinity import Layout, resolve_layout
-from perfsuite.loader import Suite
-from perfsuite.scenario import LoadgenSettings, Scenario, ServerConfig, UpstreamSettings
+from perfsuite.spec.affinity import Layout, resolve_layout
+from perfsuite.spec.format import LoadgenSettings, Scenario, ServerConfig, UpstreamSettings
+from perfsuite.spec.loader import Suite
 
 DEFAULT_USERS = 10
 DEFAULT_WARMUP_S = 2.0

@@ -17,11 +17,11 @@ from typing import Any
 
 import psutil
 
-from perfsuite.affinity import default_layout
+from perfsuite import ROOT
+from perfsuite.spec.affinity import default_layout
 
 PACKAGES = ("locust", "gunicorn", "uvicorn", "uvicorn-worker", "gevent", "uvloop", "httptools", "granian",
             "hypercorn", "httpx", "psutil", "pydantic", "perfsuite")  # fmt: skip
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cpu_model() -> str | None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfsuite.plan import RunPlan
-from perfsuite.stats import EndpointStats, endpoints_from_locust_json
+from perfsuite import ROOT
+from perfsuite.record.histogram import EndpointStats, endpoints_from_locust_json
+from perfsuite.spec.plan import RunPlan
 
-LOCUSTFILES = Path(__file__).resolve().parent.parent / "locustfiles"
+LOCUSTFILES = ROOT / "locustfiles"
 LOCUST_PREFIX = "locust"  # locust_stats.csv, locust_stats_history.csv, locust.json, ...
 TIMING_FILE = "timing.json"
 GRACE_S = 30.0  # Locust start-up and shutdown beyond the planned time

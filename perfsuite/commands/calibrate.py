@@ -19,13 +19,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from perfsuite.affinity import default_layout
-from perfsuite.loader import Suite
-from perfsuite.plan import build_plan
-from perfsuite.process import ManagedProcess, stop_all
-from perfsuite.resources import is_saturated
-from perfsuite.runner import new_token, run_one, server_process
-from perfsuite.scenario import SuiteFile
+from perfsuite import ROOT
+from perfsuite.run.process import ManagedProcess, stop_all
+from perfsuite.run.resources import is_saturated
+from perfsuite.run.runner import new_token, run_one, server_process
+from perfsuite.spec.affinity import default_layout
+from perfsuite.spec.format import SuiteFile
+from perfsuite.spec.loader import Suite
+from perfsuite.spec.plan import build_plan
 
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 
@@ -45,7 +46,7 @@ def calibration_suite(users: int, warmup_s: float, duration_s: float) -> Suite:
             ],
         }
     )
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     return Suite(name="calibrate", source=root / "<calibrate>", base_dir=root, spec=spec)
 
 

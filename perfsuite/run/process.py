@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from perfsuite.lifecycle import STOP
+from perfsuite.run.lifecycle import STOP
 
 POLL_S = 0.05
 LOG_TAIL_LINES = 25

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from perfsuite.aggregate import Aggregate, Metric
-from perfsuite.scenario import EndpointSlo, Slo
+from perfsuite.judge.aggregate import Aggregate, Metric
+from perfsuite.spec.format import EndpointSlo, Slo
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,

@@ -20,10 +20,13 @@ from typing import Any, Protocol
 
 import httpx
 
-from perfsuite.checks import run_flags
-from perfsuite.lifecycle import STOP, Interrupted
-from perfsuite.loader import Suite
-from perfsuite.loadgen import (
+from perfsuite import ROOT
+from perfsuite.judge.expectation import TOLERANCE, NoModel, expect
+from perfsuite.judge.flags import run_flags
+from perfsuite.record.histogram import merge
+from perfsuite.record.results import EndpointResult, Latency, Overhead, RunResult, SuiteResults, write_results
+from perfsuite.run.lifecycle import STOP, Interrupted
+from perfsuite.run.loadgen import (
     WORKERS_WAIT_S,
     LoadOutcome,
     OutcomeError,
@@ -33,9 +36,7 @@ from perfsuite.loadgen import (
     time_limit_s,
     worker_command,
 )
-from perfsuite.model import TOLERANCE, NoModel, expect
-from perfsuite.plan import RunPlan
-from perfsuite.process import (
+from perfsuite.run.process import (
     WILDCARDS,
     ManagedProcess,
     ProcessFailed,
@@ -45,16 +46,16 @@ from perfsuite.process import (
     stop_all,
     wait_for_http,
 )
-from perfsuite.resources import ResourceSampler, Sample, summarize
-from perfsuite.results import EndpointResult, Latency, Overhead, RunResult, SuiteResults, write_results
-from perfsuite.scenario import ServerConfig
-from perfsuite.servers import build_argv, is_external, recycles_workers
-from perfsuite.stats import merge
+from perfsuite.run.resources import ResourceSampler, Sample, summarize
+from perfsuite.spec.format import ServerConfig
+from perfsuite.spec.loader import Suite
+from perfsuite.spec.plan import RunPlan
+from perfsuite.spec.servers import build_argv, is_external, recycles_workers
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
 TOKEN_VARIABLE = "PERFSUITE_TOKEN"  # set in every child's environment, to find strays
-APPS_ROOT = Path(__file__).resolve().parent.parent  # where apps/upstream.py lives
+APPS_ROOT = ROOT  # where apps/upstream.py lives
 
 
 class Progress(Protocol):

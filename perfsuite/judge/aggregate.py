@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from perfsuite.results import RunResult
-from perfsuite.stats import percentile
+from perfsuite.record.histogram import percentile
+from perfsuite.record.results import RunResult
 
 NOISY_CV = 0.10
 BOOTSTRAP_RESAMPLES = 2000

@@ -2,7 +2,7 @@
 
 Each setting is declared once here with its type, bounds and help; the JSON
 Schema shipped for editors (scenarios/schema.json) is generated from it.
-Resolved runtime state (ports, argv, effective load) lives in perfsuite.plan.
+Resolved runtime state (ports, argv, effective load) lives in perfsuite.spec.plan.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema
 
-from perfsuite.durations import parse_duration
-from perfsuite.servers import SERVER_KINDS
+from perfsuite.spec.durations import parse_duration
+from perfsuite.spec.servers import SERVER_KINDS
 
 MAX_USERS = 100_000
 MAX_WORKERS = 1_024

@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from perfsuite.verdict import Verdict
+from perfsuite.judge.verdict import Verdict
 
 JUNIT_FILE = "junit.xml"
 

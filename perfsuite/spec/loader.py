@@ -22,9 +22,9 @@ from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from perfsuite.appcheck import infer, search_roots
-from perfsuite.process import bind_problem
-from perfsuite.scenario import (
+from perfsuite.run.process import bind_problem
+from perfsuite.spec.appcheck import infer, search_roots
+from perfsuite.spec.format import (
     CpuSettings,
     EndpointSlo,
     LoadgenSettings,
@@ -36,7 +36,7 @@ from perfsuite.scenario import (
     SuiteFile,
     UpstreamSettings,
 )
-from perfsuite.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, serves
+from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, serves
 
 PathKey = tuple[str | int, ...]
 

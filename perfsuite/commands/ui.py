@@ -12,12 +12,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from perfsuite.lifecycle import STOP, Interrupted
-from perfsuite.loader import Suite
-from perfsuite.loadgen import LOCUSTFILES
-from perfsuite.plan import RunPlan, build_plan
-from perfsuite.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
-from perfsuite.runner import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
+from perfsuite.run.lifecycle import STOP, Interrupted
+from perfsuite.run.loadgen import LOCUSTFILES
+from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
+from perfsuite.run.runner import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
+from perfsuite.spec.loader import Suite
+from perfsuite.spec.plan import RunPlan, build_plan
 
 DEFAULT_UI_PORT = 8089
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from perfsuite import charts
-from perfsuite.aggregate import aggregate
-from perfsuite.report_md import EXIT_MEANINGS, FLAG_LABELS, best_rps, endpoint_names, model_gaps, number
-from perfsuite.results import RunResult, SuiteResults
-from perfsuite.timeseries import Series
-from perfsuite.verdict import Verdict
+from perfsuite.judge.aggregate import aggregate
+from perfsuite.judge.verdict import Verdict
+from perfsuite.record.results import RunResult, SuiteResults
+from perfsuite.record.timeseries import Series
+from perfsuite.report import charts
+from perfsuite.report.markdown import EXIT_MEANINGS, FLAG_LABELS, best_rps, endpoint_names, model_gaps, number
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RAW_FILES = (

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfsuite.aggregate import Aggregate
-from perfsuite.compare import DEFAULT_THRESHOLDS, Comparison, compare
+from perfsuite.judge.aggregate import Aggregate
+from perfsuite.judge.compare import DEFAULT_THRESHOLDS, Comparison, compare
 
 KIND = "perfsuite-baseline"
 SCHEMA_VERSION = 1

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from perfsuite.scenario import ServerConfig
+from perfsuite.spec.format import ServerConfig
 
 TOLERANCE = 0.10  # measured vs expected throughput beyond this is a mismatch
 DOMINANCE = 0.10  # per-request CPU must be at most this share of the wait

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from perfsuite.aggregate import Aggregate, Metric, aggregate
-from perfsuite.history import render_text as render_trend
-from perfsuite.results import RunResult, SuiteResults
-from perfsuite.verdict import Verdict
+from perfsuite.judge.aggregate import Aggregate, Metric, aggregate
+from perfsuite.judge.verdict import Verdict
+from perfsuite.record.history import render_text as render_trend
+from perfsuite.record.results import RunResult, SuiteResults
 
 EXIT_MEANINGS = {0: "all good", 1: "an SLO failed, a metric regressed or a run failed", 3: "inconclusive"}
 

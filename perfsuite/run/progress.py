@@ -19,8 +19,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from perfsuite.plan import RunPlan
-from perfsuite.results import RunResult
+from perfsuite.record.results import RunResult
+from perfsuite.spec.plan import RunPlan
 
 
 def _result_line(result: RunResult) -> str:

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from perfsuite.aggregate import Aggregate
-from perfsuite.baseline import EntryComparison
-from perfsuite.compare import REGRESSION
-from perfsuite.results import SuiteResults
-from perfsuite.slo import SloCheck
+from perfsuite.judge.aggregate import Aggregate
+from perfsuite.judge.baseline import EntryComparison
+from perfsuite.judge.compare import REGRESSION
+from perfsuite.judge.slo import SloCheck
+from perfsuite.record.results import SuiteResults
 
 EXIT_OK, EXIT_FAILED, EXIT_INCONCLUSIVE = 0, 1, 3
 CHECKS_FILE = "checks.json"

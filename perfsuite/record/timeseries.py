@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perfsuite.results import SuiteResults
+from perfsuite.record.results import SuiteResults
 
 
 @dataclass(frozen=True)

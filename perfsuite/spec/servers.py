@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from perfsuite.appcheck import ASGI, WSGI
+from perfsuite.spec.appcheck import ASGI, WSGI
 
 if TYPE_CHECKING:
-    from perfsuite.scenario import ServerConfig
+    from perfsuite.spec.format import ServerConfig
 
 GUNICORN_WORKER_CLASSES = {
     "sync": "sync",

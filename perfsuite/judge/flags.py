@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from perfsuite.model import TOLERANCE
-from perfsuite.resources import is_saturated
+from perfsuite.judge.expectation import TOLERANCE
+from perfsuite.run.resources import is_saturated
 
 UPSTREAM_TOLERANCE = 0.05
 SERVER_BUSY = 0.9  # share of its cores

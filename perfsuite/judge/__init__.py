@@ -1,0 +1,1 @@
+"""What the numbers mean: expectations, flags, aggregates, SLOs, baselines, the verdict."""

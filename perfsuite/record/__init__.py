@@ -1,0 +1,1 @@
+"""What a suite leaves behind: results.json, time series, the fingerprint, history."""

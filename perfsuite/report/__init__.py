@@ -1,0 +1,1 @@
+"""One view model per report, rendered to Markdown, HTML and JUnit."""

@@ -1,0 +1,1 @@
+"""Runs: the child processes, a run's phases, the load generator, resource sampling."""
