@@ -6,6 +6,8 @@ the suite (`-f locustfiles/_window.py,own.py`). It adds:
   --duration S     then measure S seconds and quit (0: run until -t or Ctrl-C)
   --timing-file F  write the wall-clock marks Locust does not record: first
                    request sent, last response received, the measured window
+  --start-gate F   hold the start until file F exists (the suite starts Locust
+                   while the server warms up, and makes F once it answers)
 Locust's own -t takes whole seconds only; --duration takes fractions.
 
 With workers (--processes, or --master and workers elsewhere) only the
@@ -67,6 +69,28 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--duration", type=float, default=0.0, help="measured seconds after warm-up (0: no limit)")
     parser.add_argument("--timing-file", default="", help="timing marks output (set by the suite)",
                         include_in_web_ui=False)  # fmt: skip
+    parser.add_argument("--start-gate", default="", help="start once this file exists (set by the suite)",
+                        include_in_web_ui=False)  # fmt: skip
+    parser.add_argument("--start-gate-timeout", type=float, default=600.0, include_in_web_ui=False,
+                        help="give up (exit 1) if the gate stays closed this long")  # fmt: skip
+
+
+class GateTimeout(Exception):
+    pass
+
+
+def _wait_for_gate(environment: Environment) -> None:
+    """Block the start (the init event precedes it) until the suite opens the
+    gate; gevent.sleep keeps the master's other greenlets (workers joining) going."""
+    options = environment.parsed_options
+    gate = getattr(options, "start_gate", "") or ""
+    if not gate:
+        return
+    deadline = time.monotonic() + float(getattr(options, "start_gate_timeout", 600.0))
+    while not os.path.exists(gate):
+        if time.monotonic() > deadline:
+            raise GateTimeout(f"the start gate {gate} did not open in time")
+        gevent.sleep(0.005)
 
 
 def _window(environment: Environment, warmup: float, duration: float) -> None:
@@ -94,6 +118,8 @@ def _worker_reset(environment: Environment, msg: Any, **_: Any) -> None:
 def _on_init(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.register_message(RESET_MESSAGE, _worker_reset)
+    else:
+        _wait_for_gate(environment)
 
 
 @events.test_start.add_listener

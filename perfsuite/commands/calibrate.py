@@ -12,20 +12,23 @@ generator in C, as an independent reference for what the server can do.
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 from perfsuite import ROOT
-from perfsuite.run.process import ManagedProcess, stop_all
-from perfsuite.run.resources import is_saturated
-from perfsuite.run.runner import new_token, run_one, server_process
+from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, error, prepare_out_dir, stamped
+from perfsuite.run.children import child_environment, new_token, server_process
+from perfsuite.run.lifecycle import STOP, Interrupted
+from perfsuite.run.process import ManagedProcess, kill_all, stop_all
+from perfsuite.run.runner import run_one
 from perfsuite.spec.affinity import default_layout
-from perfsuite.spec.format import SuiteFile
-from perfsuite.spec.loader import Suite
+from perfsuite.spec.durations import parse_duration
+from perfsuite.spec.format import Suite, SuiteFile
 from perfsuite.spec.plan import build_plan
 
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -59,10 +62,16 @@ def run_wrk(suite: Suite, out_dir: Path, seconds: float, connections: int, token
     layout = default_layout()
     wrk_dir = out_dir / "wrk"
     wrk_dir.mkdir(parents=True, exist_ok=True)
-    server, env, url = server_process(plan, suite, wrk_dir, token)
+    child = server_process(plan, suite, wrk_dir, token)
+    server, url = child.process, child.url
     argv = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", f"{url}/fast"]
     load = ManagedProcess(
-        "wrk", argv, log_path=wrk_dir / "wrk.log", env={**os.environ, **env}, cwd=wrk_dir, cpus=layout["loadgen"]
+        "wrk",
+        argv,
+        log_path=wrk_dir / "wrk.log",
+        env=child_environment(token).full,
+        cwd=wrk_dir,
+        cpus=layout["loadgen"],
     )
     try:
         server.start()
@@ -79,17 +88,18 @@ def calibrate(out_dir: Path, users: int = 50, warmup_s: float = 2.0, duration_s:
     suite = calibration_suite(users, warmup_s, duration_s)
     token = new_token()
     result = run_one(build_plan(suite)[0], suite, out_dir, token)
-    saturated = is_saturated(result.loadgen_resources)
+    loadgen, server = result.loadgen_resources, result.server_resources
+    saturated = loadgen is not None and loadgen.saturated
     summary: dict[str, Any] = {
         "status": result.status,
         "error": result.error,
         "locust_rps": result.rps,
-        "locust_cpu_percent": (result.loadgen_resources or {}).get("cpu_percent"),
-        "server_cpu_percent": (result.server_resources or {}).get("cpu_percent"),
+        "locust_cpu_percent": loadgen.cpu_percent.model_dump() if loadgen else None,
+        "server_cpu_percent": server.cpu_percent.model_dump() if server else None,
         "locust_saturated": saturated,
         "users": users,
         "duration_s": duration_s,
-        "affinity": result.affinity,
+        "affinity": result.affinity.model_dump(),
         "run_dir": result.run_dir,
     }
     if result.status == "ok":
@@ -120,3 +130,34 @@ def describe(summary: dict[str, Any]) -> str:
     elif wrk is None:
         lines.append("(install Debian's wrk to compare against an independent load generator)")
     return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="run_suite.py calibrate", description="Measure the requests per second one Locust process can drive here."
+    )
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--duration", default="10s", help="measured window (default 10s)")
+    parser.add_argument("--out", help="output folder (default: reports/calibrate-<timestamp>/)")
+    args = parser.parse_args(argv)
+    try:
+        duration = parse_duration(args.duration)
+    except ValueError as failure:
+        error(f"--duration {failure}")
+        return EXIT_INVALID
+    if not 1 <= args.users <= 100_000 or duration <= 0:
+        error("--users must be 1..100000 and --duration positive")
+        return EXIT_INVALID
+    out_dir = Path(args.out).resolve() if args.out else stamped("calibrate")
+    problem = prepare_out_dir(out_dir, force=True)
+    if problem:
+        error(problem)
+        return EXIT_INVALID
+    STOP.install(force=kill_all)
+    try:
+        summary = calibrate(out_dir, users=args.users, duration_s=duration)
+    except Interrupted as interrupt:
+        return 128 + interrupt.signum
+    print(describe(summary))
+    print(f"details: {out_dir / 'calibration.json'}", file=sys.stderr)
+    return EXIT_OK if summary["status"] == "ok" else EXIT_FAILED

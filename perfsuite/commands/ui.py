@@ -9,14 +9,16 @@ between them. Ctrl-C tears everything down through the one stop path.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
+from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, stamped
+from perfsuite.run.children import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.loadgen import LOCUSTFILES
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
-from perfsuite.run.runner import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
-from perfsuite.spec.loader import Suite
+from perfsuite.spec.format import Suite
 from perfsuite.spec.plan import RunPlan, build_plan
 
 DEFAULT_UI_PORT = 8089
@@ -65,7 +67,7 @@ def explore(
         if first.upstream is not None:
             port = free_port(HOST)
             upstream_url = f"http://{HOST}:{port}"
-            upstream = upstream_process(first, log_dir, token, port)
+            upstream, _ = upstream_process(first, log_dir, token, port)
             processes.append(upstream)
             upstream.start()
             upstream.wait_ready(f"{upstream_url}/__stats", READY_TIMEOUT_S)
@@ -73,13 +75,11 @@ def explore(
         for plan in plans:
             server_dir = log_dir / plan.server_name
             server_dir.mkdir(exist_ok=True)
-            server, _, url = server_process(
-                plan, suite, server_dir, token, {"UPSTREAM_URL": upstream_url} if upstream_url else None
-            )
-            processes.append(server)
-            server.start()
-            server.wait_ready(f"{url}/", plan.server.ready_timeout)
-            urls.append((plan.server_name, url))
+            child = server_process(plan, suite, server_dir, token, upstream_url)
+            processes.append(child.process)
+            child.process.start()
+            child.process.wait_ready(f"{child.url}/", plan.server.ready_timeout)
+            urls.append((plan.server_name, child.url))
         argv = [
             sys.executable,
             "-m",
@@ -99,7 +99,7 @@ def explore(
             "--mix",
             first.mix_json() or "[]",
         ]
-        locust = locust_process(argv, log_dir, token, first.cpu["loadgen"])
+        locust, _ = locust_process(argv, log_dir, token, first.cpu["loadgen"])
         processes.append(locust)
         locust.start()
         ui_url = f"http://{WILDCARDS.get(web_host, web_host)}:{ui_port}"
@@ -119,3 +119,33 @@ def explore(
         raise UiError(str(failure)) from None
     finally:
         stop_all(processes)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="run_suite.py ui", description="Explore server configs in Locust's web UI.")
+    parser.add_argument("file")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--server", help="the server config to start")
+    which.add_argument("--servers", help="several configs, comma-separated, or 'all'")
+    parser.add_argument("--scenario", help="whose mix to preselect (default: the first steady one with a mix)")
+    parser.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help=f"web UI port (default {DEFAULT_UI_PORT})")
+    parser.add_argument(
+        "--web-host", default="127.0.0.1", help="address the web UI binds (default 127.0.0.1; 0.0.0.0 opens it)"
+    )
+    parser.add_argument("--logs", help="where server and Locust logs go (default: reports/ui-<timestamp>/)")
+    args = parser.parse_args(argv)
+    suite = load(args.file)
+    if suite is None:
+        return EXIT_INVALID
+    if args.server:
+        servers = [args.server]
+    elif args.servers == "all":
+        servers = list(suite.spec.servers)
+    else:
+        servers = [name.strip() for name in args.servers.split(",") if name.strip()]
+    logs = Path(args.logs).resolve() if args.logs else stamped("ui")
+    try:
+        return explore(suite, servers, args.scenario, args.port, logs, web_host=args.web_host)
+    except UiError as failure:
+        error(str(failure))
+        return EXIT_INVALID if isinstance(failure, UiInputError) else EXIT_FAILED

@@ -19,6 +19,7 @@ import numpy as np
 
 from perfsuite.record.histogram import percentile
 from perfsuite.record.results import RunResult
+from perfsuite.spec.key import GroupKey, Level
 
 NOISY_CV = 0.10
 BOOTSTRAP_RESAMPLES = 2000
@@ -36,12 +37,8 @@ class Metric:
 
 @dataclass(frozen=True)
 class Aggregate:
-    scenario: str
-    server: str
+    key: GroupKey
     mode: str
-    level: str  # "10 users" or "concurrent"
-    users: int
-    order: str | None
     runs: int  # repetitions that succeeded
     failed: int  # repetitions that errored
     metrics: dict[str, Metric] = field(default_factory=dict)  # rps, p50_ms, p95_ms, p99_ms, avg_ms, error_rate
@@ -54,8 +51,20 @@ class Aggregate:
         return self.cv is not None and self.cv > NOISY_CV
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.scenario, self.server, self.level)
+    def scenario(self) -> str:
+        return self.key.scenario
+
+    @property
+    def server(self) -> str:
+        return self.key.server
+
+    @property
+    def level(self) -> Level:
+        return self.key.level
+
+    def value(self, metric: str) -> float | None:
+        found = self.metrics.get(metric)
+        return None if found is None else found.value
 
 
 def _rng() -> np.random.Generator:
@@ -123,11 +132,11 @@ def _metrics(runs: Sequence[RunResult], endpoint: str | None = None) -> dict[str
 
 def aggregate(runs: Sequence[RunResult]) -> list[Aggregate]:
     """One aggregate per (scenario, server, level), in the order first run."""
-    groups: dict[tuple[str, str, str], list[RunResult]] = {}
+    groups: dict[GroupKey, list[RunResult]] = {}
     for run in runs:
-        groups.setdefault((run.scenario, run.server, run.level), []).append(run)
+        groups.setdefault(run.key.group, []).append(run)
     result = []
-    for (scenario, server, level), group in groups.items():
+    for key, group in groups.items():
         ok = [run for run in group if run.status == "ok"]
         metrics = _metrics(ok) if ok else {}
         rps = [run.rps for run in ok]
@@ -135,12 +144,8 @@ def aggregate(runs: Sequence[RunResult]) -> list[Aggregate]:
         names = [name for name in (ok[0].endpoints if ok else {}) if all(name in run.endpoints for run in ok)]
         result.append(
             Aggregate(
-                scenario=scenario,
-                server=server,
+                key=key,
                 mode=group[0].mode,
-                level=level,
-                users=group[0].users,
-                order=group[0].order,
                 runs=len(ok),
                 failed=len(group) - len(ok),
                 metrics=metrics,
@@ -149,7 +154,7 @@ def aggregate(runs: Sequence[RunResult]) -> list[Aggregate]:
                 if len(names) > 1
                 else dict.fromkeys(names, metrics),
                 cv=None if cv is None else round(cv, 4),
-                flags=tuple(sorted({flag["kind"] for run in ok for flag in run.flags})),
+                flags=tuple(sorted({flag.kind for run in ok for flag in run.flags})),
             )
         )
     return result

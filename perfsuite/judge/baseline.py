@@ -3,20 +3,26 @@
 A baseline carries the environment fingerprint; comparing against one made on
 another machine or with other package versions warns loudly (and `--strict`
 refuses). Thresholds live in the file, so a team can tune them there.
+Schema 2 stores each entry's level as a token (users=10); schema-1 files
+(level "10 users") are read alike.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from perfsuite.judge.aggregate import Aggregate
 from perfsuite.judge.compare import DEFAULT_THRESHOLDS, Comparison, compare
+from perfsuite.record.results import Environment
+from perfsuite.spec.key import GroupKey
 
 KIND = "perfsuite-baseline"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # Fingerprint fields that must match for numbers to be comparable.
 MACHINE_KEYS = ("hostname", "cpu_model", "cpu_count", "memory_gb", "python", "kernel")
 PACKAGES = ("locust", "gunicorn", "uvicorn", "uvicorn-worker", "gevent", "uvloop", "httptools", "granian", "hypercorn")
@@ -26,37 +32,75 @@ class BaselineError(ValueError):
     pass
 
 
-def build(aggregates: list[Aggregate], environment: dict[str, Any], suite: str) -> dict[str, Any]:
-    entries = []
-    for agg in aggregates:
-        if not agg.runs:
-            continue
-        entries.append(
-            {
-                "scenario": agg.scenario,
-                "server": agg.server,
-                "level": agg.level,
-                "runs": agg.runs,
-                "medians": {name: metric.value for name, metric in agg.metrics.items()},
-                "samples": {name: list(agg.metrics[name].samples) for name in DEFAULT_THRESHOLDS},
-            }
+@dataclass(frozen=True)
+class BaselineEntry:
+    key: GroupKey
+    runs: int
+    medians: dict[str, float | None]
+    samples: dict[str, list[float]]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    suite: str
+    thresholds: dict[str, float]
+    environment: Environment
+    entries: list[BaselineEntry]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": KIND,
+            "schema_version": SCHEMA_VERSION,
+            "suite": self.suite,
+            "thresholds": self.thresholds,
+            "environment": self.environment.model_dump(mode="json"),
+            "entries": [
+                {**e.key.as_dict(), "runs": e.runs, "medians": e.medians, "samples": e.samples} for e in self.entries
+            ],
+        }
+
+
+def build(aggregates: list[Aggregate], environment: Environment, suite: str) -> Baseline:
+    entries = [
+        BaselineEntry(
+            key=agg.key,
+            runs=agg.runs,
+            medians={name: metric.value for name, metric in agg.metrics.items()},
+            samples={name: list(agg.metrics[name].samples) for name in DEFAULT_THRESHOLDS},
         )
-    return {
-        "kind": KIND,
-        "schema_version": SCHEMA_VERSION,
-        "suite": suite,
-        "thresholds": dict(DEFAULT_THRESHOLDS),
-        "environment": environment,
-        "entries": entries,
-    }
+        for agg in aggregates
+        if agg.runs
+    ]
+    return Baseline(suite, dict(DEFAULT_THRESHOLDS), environment, entries)
 
 
-def save(path: Path, baseline: dict[str, Any]) -> None:
+def save(path: Path, baseline: Baseline) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(baseline, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(baseline.as_dict(), indent=1) + "\n", encoding="utf-8")
 
 
-def load(path: Path) -> dict[str, Any]:
+def _numbers(value: Any) -> list[float]:
+    if not isinstance(value, list) or not all(isinstance(v, int | float) and math.isfinite(v) for v in value):
+        raise ValueError("samples must be lists of numbers")
+    return [float(v) for v in value]
+
+
+def _entry(data: Any) -> BaselineEntry:
+    if not isinstance(data, dict):
+        raise ValueError("an entry must be an object")
+    samples = data.get("samples") or {}
+    medians = data.get("medians") or {}
+    if not isinstance(samples, dict) or not isinstance(medians, dict):
+        raise ValueError("samples and medians must be objects")
+    return BaselineEntry(
+        key=GroupKey.from_dict(data),
+        runs=int(data.get("runs") or 0),
+        medians={str(k): (None if v is None else float(v)) for k, v in medians.items()},
+        samples={str(k): _numbers(v) for k, v in samples.items()},
+    )
+
+
+def load(path: Path) -> Baseline:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -65,24 +109,32 @@ def load(path: Path) -> dict[str, Any]:
         raise BaselineError(f"{path}: not JSON: {error}") from None
     if not isinstance(data, dict) or data.get("kind") != KIND:
         raise BaselineError(f"{path}: not a perfsuite baseline (made with --save-baseline)")
-    if data.get("schema_version") != SCHEMA_VERSION:
+    if data.get("schema_version") not in READABLE_VERSIONS:
         raise BaselineError(f"{path}: baseline schema_version {data.get('schema_version')!r} is not supported")
     thresholds = data.get("thresholds", {})
     if not isinstance(thresholds, dict) or not all(
         isinstance(v, int | float) and 0 <= v < 10 for v in thresholds.values()
     ):
         raise BaselineError(f"{path}: thresholds must map metric names to fractions such as 0.1")
-    return data
+    entries = data.get("entries", [])
+    if not isinstance(entries, list):
+        raise BaselineError(f"{path}: entries must be a list")
+    try:
+        parsed = [_entry(entry) for entry in entries]
+        environment = Environment.model_validate(data.get("environment") or {})
+    except (KeyError, TypeError, ValueError) as error:
+        raise BaselineError(f"{path}: a malformed entry or environment ({error})") from None
+    return Baseline(str(data.get("suite", "")), {**DEFAULT_THRESHOLDS, **thresholds}, environment, parsed)
 
 
-def environment_differences(baseline: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    before = baseline.get("environment") or {}
+def environment_differences(baseline: Baseline, now: Environment) -> list[str]:
+    before = baseline.environment
     found = []
     for key in MACHINE_KEYS:
-        if before.get(key) != now.get(key):
-            found.append(f"{key}: baseline {before.get(key)!r}, now {now.get(key)!r}")
+        if getattr(before, key) != getattr(now, key):
+            found.append(f"{key}: baseline {getattr(before, key)!r}, now {getattr(now, key)!r}")
     for package in PACKAGES:
-        old, new = (before.get("packages") or {}).get(package), (now.get("packages") or {}).get(package)
+        old, new = before.packages.get(package), now.packages.get(package)
         if old != new:
             found.append(f"{package}: baseline {old}, now {new}")
     return found
@@ -90,39 +142,35 @@ def environment_differences(baseline: dict[str, Any], now: dict[str, Any]) -> li
 
 @dataclass(frozen=True)
 class EntryComparison:
-    scenario: str
-    server: str
-    level: str
+    key: GroupKey
     comparisons: list[Comparison]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "scenario": self.scenario,
-            "server": self.server,
-            "level": self.level,
-            "comparisons": [c.as_dict() for c in self.comparisons],
-        }
+        return {**self.key.as_dict(), "comparisons": [c.as_dict() for c in self.comparisons]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EntryComparison:
+        return cls(GroupKey.from_dict(data), [Comparison.from_dict(c) for c in data.get("comparisons", [])])
 
 
-def compare_all(baseline: dict[str, Any], aggregates: list[Aggregate]) -> tuple[list[EntryComparison], list[str]]:
+def compare_all(baseline: Baseline, aggregates: list[Aggregate]) -> tuple[list[EntryComparison], list[str]]:
     """Comparisons for every (scenario, server, level) on both sides; and what is only on one."""
-    thresholds = {**DEFAULT_THRESHOLDS, **baseline.get("thresholds", {})}
-    entries = {(e["scenario"], e["server"], e["level"]): e for e in baseline.get("entries", [])}
+    entries = {entry.key: entry for entry in baseline.entries}
     compared, unmatched = [], []
     for agg in aggregates:
         entry = entries.pop(agg.key, None)
         if entry is None:
-            unmatched.append(f"{'/'.join(agg.key)}: not in the baseline")
+            unmatched.append(f"{agg.key.label}: not in the baseline")
             continue
         if not agg.runs:
-            unmatched.append(f"{'/'.join(agg.key)}: no successful run to compare")
+            unmatched.append(f"{agg.key.label}: no successful run to compare")
             continue
         comparisons = []
-        for metric, threshold in thresholds.items():
-            before = [float(v) for v in entry.get("samples", {}).get(metric, [])]
+        for metric, threshold in baseline.thresholds.items():
+            before = entry.samples.get(metric, [])
             after = list(agg.metrics[metric].samples) if metric in agg.metrics else []
             if before and after:
                 comparisons.append(compare(metric, before, after, float(threshold)))
-        compared.append(EntryComparison(agg.scenario, agg.server, agg.level, comparisons))
-    unmatched += [f"{'/'.join(key)}: in the baseline, not run now" for key in entries]
+        compared.append(EntryComparison(agg.key, comparisons))
+    unmatched += [f"{key.label}: in the baseline, not run now" for key in entries]
     return compared, unmatched

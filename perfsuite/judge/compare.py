@@ -37,6 +37,10 @@ class Comparison:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Comparison:
+        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__})
+
 
 def compare(metric: str, baseline: Sequence[float], candidate: Sequence[float], threshold: float) -> Comparison:
     before, after = statistics.median(baseline), statistics.median(candidate)

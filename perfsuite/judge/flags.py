@@ -12,27 +12,24 @@ model_mismatch     throughput > 10% from the model (or more than one wave of
 
 from __future__ import annotations
 
-from typing import Any
-
 from perfsuite.judge.expectation import TOLERANCE
-from perfsuite.run.resources import is_saturated
+from perfsuite.record.results import Flag, ModelResult, Resources, UpstreamStats
 
 UPSTREAM_TOLERANCE = 0.05
 SERVER_BUSY = 0.9  # share of its cores
 
 
-def _flag(kind: str, message: str) -> dict[str, str]:
-    return {"kind": kind, "message": message}
+def _flag(kind: str, message: str) -> Flag:
+    return Flag(kind=kind, message=message)
 
 
-def upstream_slow(stats: dict[str, Any] | None) -> bool:
-    ratio = (stats or {}).get("ratio")
-    return ratio is not None and ratio > 1 + UPSTREAM_TOLERANCE
+def upstream_slow(stats: UpstreamStats | None) -> bool:
+    return stats is not None and stats.ratio is not None and stats.ratio > 1 + UPSTREAM_TOLERANCE
 
 
-def server_busy(resources: dict[str, Any] | None, cores: int) -> float | None:
+def server_busy(resources: Resources | None, cores: int) -> float | None:
     """Mean CPU of the server's tree as a share of its cores."""
-    mean = ((resources or {}).get("cpu_percent") or {}).get("mean")
+    mean = resources.cpu_percent.mean if resources is not None else None
     return None if mean is None else mean / (100.0 * max(cores, 1))
 
 
@@ -40,18 +37,18 @@ def run_flags(
     *,
     requests: int,
     failures: int,
-    loadgen: dict[str, Any] | None,
-    upstream: dict[str, Any] | None,
-    server: dict[str, Any] | None,
+    loadgen: Resources | None,
+    upstream: UpstreamStats | None,
+    server: Resources | None,
     server_cores: int,
-    model: dict[str, Any] | None,
-) -> list[dict[str, str]]:
+    model: ModelResult | None,
+) -> list[Flag]:
     flags = []
     if failures:
         flags.append(_flag("errors", f"{failures} of {requests} requests failed ({failures / max(requests, 1):.1%})"))
-    saturated = is_saturated(loadgen)
-    if saturated:
-        share = (loadgen or {}).get("share_above_90_percent") or 0.0
+    saturated = loadgen is not None and loadgen.saturated
+    if saturated and loadgen is not None:
+        share = loadgen.share_above_90_percent or 0.0
         flags.append(
             _flag(
                 "loadgen_saturated",
@@ -63,12 +60,12 @@ def run_flags(
         flags.append(
             _flag(
                 "upstream_slow",
-                f"the upstream took {upstream['taken_ms_mean']:.1f} ms for {upstream['requested_ms_mean']:.1f} ms "
-                f"asked ({upstream['ratio'] - 1:+.1%})",
+                f"the upstream took {upstream.taken_ms_mean or 0:.1f} ms for {upstream.requested_ms_mean or 0:.1f} ms "
+                f"asked ({(upstream.ratio or 1) - 1:+.1%})",
             )
         )
-    ratio = (model or {}).get("ratio")
-    tolerance = (model or {}).get("tolerance") or TOLERANCE
+    ratio = model.ratio if model is not None else None
+    tolerance = (model.tolerance if model is not None else None) or TOLERANCE
     if ratio is not None and abs(ratio - 1) > tolerance:
         busy = server_busy(server, server_cores)
         if failures:

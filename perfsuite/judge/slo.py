@@ -5,11 +5,12 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from perfsuite.judge.aggregate import Aggregate, Metric
 from perfsuite.spec.format import EndpointSlo, Slo
+from perfsuite.spec.key import GroupKey
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -30,9 +31,7 @@ def parse(threshold: str) -> tuple[str, float]:
 
 @dataclass(frozen=True)
 class SloCheck:
-    scenario: str
-    server: str
-    level: str
+    key: GroupKey
     endpoint: str | None
     metric: str
     allowed: str  # as written, e.g. "< 200"
@@ -44,7 +43,25 @@ class SloCheck:
         return f"{self.endpoint}.{self.metric}" if self.endpoint else self.metric
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            **self.key.as_dict(),
+            "endpoint": self.endpoint,
+            "metric": self.metric,
+            "allowed": self.allowed,
+            "measured": self.measured,
+            "passed": self.passed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SloCheck:
+        return cls(
+            GroupKey.from_dict(data),
+            data.get("endpoint"),
+            str(data["metric"]),
+            str(data["allowed"]),
+            None if data.get("measured") is None else float(data["measured"]),
+            bool(data["passed"]),
+        )
 
 
 def _check(agg: Aggregate, endpoint: str | None, metrics: dict[str, Metric], spec: EndpointSlo) -> list[SloCheck]:
@@ -58,9 +75,7 @@ def _check(agg: Aggregate, endpoint: str | None, metrics: dict[str, Metric], spe
         passed = measured is not None and _OPS[op](measured, bound)
         checks.append(
             SloCheck(
-                agg.scenario,
-                agg.server,
-                agg.level,
+                agg.key,
                 endpoint,
                 metric,
                 f"{op} {bound:g}",

@@ -10,38 +10,46 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from perfsuite.judge.aggregate import Aggregate
 from perfsuite.judge.baseline import EntryComparison
-from perfsuite.judge.compare import REGRESSION
+from perfsuite.judge.compare import REGRESSION, Comparison
 from perfsuite.judge.slo import SloCheck
 from perfsuite.record.results import SuiteResults
+from perfsuite.spec.key import Level, RunKey
 
 EXIT_OK, EXIT_FAILED, EXIT_INCONCLUSIVE = 0, 1, 3
+EXIT_MEANINGS = {
+    EXIT_OK: "all good",
+    EXIT_FAILED: "an SLO failed, a metric regressed or a run failed",
+    EXIT_INCONCLUSIVE: "inconclusive",
+}
 CHECKS_FILE = "checks.json"
 UNTRUSTED_FLAGS = {"loadgen_saturated": "load generator saturated", "model_mismatch": "model mismatch"}
+_LEGACY_RUN = re.compile(r"^(.+) / (.+) / (.+) #(\d+)$")  # schema-1 checks.json named failed runs so
 
 
 @dataclass
 class Verdict:
-    slo: list[dict[str, Any]] = field(default_factory=list)
-    baseline: list[dict[str, Any]] | None = None  # None: no baseline given
+    slo: list[SloCheck] = field(default_factory=list)
+    baseline: list[EntryComparison] | None = None  # None: no baseline given
     baseline_file: str | None = None
     baseline_notes: list[str] = field(default_factory=list)
     environment_warnings: list[str] = field(default_factory=list)
     inconclusive: list[str] = field(default_factory=list)
-    failed_runs: list[str] = field(default_factory=list)
+    failed_runs: list[RunKey] = field(default_factory=list)
 
     @property
-    def slo_failures(self) -> list[dict[str, Any]]:
-        return [check for check in self.slo if not check["passed"]]
+    def slo_failures(self) -> list[SloCheck]:
+        return [check for check in self.slo if not check.passed]
 
     @property
-    def regressions(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        return [(entry, c) for entry in self.baseline or [] for c in entry["comparisons"] if c["verdict"] == REGRESSION]
+    def regressions(self) -> list[tuple[EntryComparison, Comparison]]:
+        return [(entry, c) for entry in self.baseline or [] for c in entry.comparisons if c.verdict == REGRESSION]
 
     @property
     def exit_code(self) -> int:
@@ -52,14 +60,37 @@ class Verdict:
     def as_dict(self) -> dict[str, Any]:
         return {
             "exit_code": self.exit_code,
-            "slo": self.slo,
-            "baseline": self.baseline,
+            "slo": [check.as_dict() for check in self.slo],
+            "baseline": None if self.baseline is None else [entry.as_dict() for entry in self.baseline],
             "baseline_file": self.baseline_file,
             "baseline_notes": self.baseline_notes,
             "environment_warnings": self.environment_warnings,
             "inconclusive": self.inconclusive,
-            "failed_runs": self.failed_runs,
+            "failed_runs": [key.as_dict() for key in self.failed_runs],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        baseline = data.get("baseline")
+        return cls(
+            slo=[SloCheck.from_dict(c) for c in data.get("slo", [])],
+            baseline=None if baseline is None else [EntryComparison.from_dict(e) for e in baseline],
+            baseline_file=data.get("baseline_file"),
+            baseline_notes=list(data.get("baseline_notes", [])),
+            environment_warnings=list(data.get("environment_warnings", [])),
+            inconclusive=list(data.get("inconclusive", [])),
+            failed_runs=[_run_key(item) for item in data.get("failed_runs", [])],
+        )
+
+
+def _run_key(item: Any) -> RunKey:
+    if isinstance(item, dict):
+        return RunKey.from_dict(item)
+    found = _LEGACY_RUN.match(str(item))
+    if found is None:
+        raise ValueError(f"not a run: {item!r}")
+    scenario, server, level, repeat = found.groups()
+    return RunKey(scenario, server, Level.parse(level), int(repeat))
 
 
 def judge(
@@ -73,20 +104,18 @@ def judge(
 ) -> Verdict:
     inconclusive = []
     for agg in aggregates:
-        where = f"{agg.scenario} / {agg.server} / {agg.level}"
+        where = agg.key.label
         inconclusive += [f"{where}: {UNTRUSTED_FLAGS[kind]}" for kind in agg.flags if kind in UNTRUSTED_FLAGS]
         if agg.noisy:
             inconclusive.append(f"{where}: too noisy (throughput varies {agg.cv:.0%} over {agg.runs} repetitions)")
     return Verdict(
-        slo=[check.as_dict() for check in slo_checks],
-        baseline=None if comparisons is None else [entry.as_dict() for entry in comparisons],
+        slo=slo_checks,
+        baseline=comparisons,
         baseline_file=baseline_file,
         baseline_notes=baseline_notes or [],
         environment_warnings=environment_warnings or [],
         inconclusive=inconclusive,
-        failed_runs=[
-            f"{run.scenario} / {run.server} / {run.level} #{run.repeat}" for run in results.runs if run.status != "ok"
-        ],
+        failed_runs=[run.key for run in results.runs if not run.ok],
     )
 
 
@@ -97,7 +126,6 @@ def write(directory: Path, verdict: Verdict) -> None:
 def read(directory: Path) -> Verdict | None:
     try:
         data = json.loads((directory / CHECKS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return Verdict.from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    data.pop("exit_code", None)
-    return Verdict(**data)

@@ -13,11 +13,11 @@ import socket
 import subprocess
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import psutil
 
 from perfsuite import ROOT
+from perfsuite.record.results import Environment
 from perfsuite.spec.affinity import default_layout
 
 PACKAGES = ("locust", "gunicorn", "uvicorn", "uvicorn-worker", "gevent", "uvloop", "httptools", "granian",
@@ -47,23 +47,25 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def fingerprint() -> dict[str, Any]:
+def fingerprint() -> Environment:
     commit = _git("rev-parse", "HEAD")
     status = _git("status", "--porcelain", "--untracked-files=no") if commit else None
-    return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "os": platform.platform(),
-        "kernel": platform.release(),
-        "machine": platform.machine(),
-        "hostname": socket.gethostname(),
-        "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "cpus_available": sorted(os.sched_getaffinity(0)),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "packages": {name: _version(name) for name in PACKAGES},
-        "project_commit": commit,
-        "project_dirty": bool(status) if commit else None,
-        "default_affinity": default_layout(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
+    return Environment.model_validate(
+        {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "os": platform.platform(),
+            "kernel": platform.release(),
+            "machine": platform.machine(),
+            "hostname": socket.gethostname(),
+            "cpu_model": _cpu_model(),
+            "cpu_count": os.cpu_count(),
+            "cpus_available": sorted(os.sched_getaffinity(0)),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "packages": {name: _version(name) for name in PACKAGES},
+            "project_commit": commit,
+            "project_dirty": bool(status) if commit else None,
+            "default_affinity": default_layout(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
+    )

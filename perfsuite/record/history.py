@@ -1,10 +1,12 @@
 """History of finished suites in SQLite: append one, read trends back.
 
 Each finished (not interrupted) suite adds a row per (scenario, server,
-level) with its medians, the fingerprint and the verdict. `run_suite.py
-history` prints the trend of each metric; a suite's own report shows its
-trend charts from a snapshot (trend.json) taken when it finished, so the
-report can be rebuilt from its folder alone.
+level) with its medians, the fingerprint and the verdict. A level is stored
+as its token (users=10); rows written before schema 2 hold the display text
+("10 users"), which perfsuite.spec.key.Level.parse reads alike. A suite's own
+report shows its trend from a snapshot (trend.json) taken when it finished,
+so the report can be rebuilt from its folder alone. Rendering trends is
+perfsuite.report.trend's.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfsuite.judge.aggregate import Aggregate
+from perfsuite.record.results import Environment
+from perfsuite.spec.key import GroupKey
 
 DEFAULT_DB = Path(os.environ.get("PERFSUITE_HISTORY") or Path("reports") / "history.sqlite")
 METRICS = ("rps", "p50_ms", "p95_ms", "p99_ms", "error_rate")
 TREND_FILE = "trend.json"
-SPARKS = "▁▂▃▄▅▆▇█"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS suites (
@@ -46,14 +49,24 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         db.commit()
 
 
+@dataclass(frozen=True)
+class HistoryRow:
+    """One (scenario, server, level) of a finished suite: its medians."""
+
+    key: GroupKey
+    runs: int
+    values: dict[str, float | None]  # METRICS -> median
+    cv: float | None
+
+
 def append(
     path: Path,
     suite: str,
     started_at: float,
     out_dir: Path,
-    environment: dict[str, Any],
+    environment: Environment,
     exit_code: int,
-    aggregates: list[Aggregate],
+    rows: list[HistoryRow],
 ) -> int:
     with _connect(path) as db:
         cursor = db.execute(
@@ -63,10 +76,10 @@ def append(
                 suite,
                 started_at,
                 str(out_dir),
-                environment.get("project_commit"),
-                environment.get("hostname"),
+                environment.project_commit,
+                environment.hostname,
                 exit_code,
-                json.dumps(environment, sort_keys=True),
+                json.dumps(environment.model_dump(mode="json"), sort_keys=True),
             ),
         )
         suite_id = int(cursor.lastrowid or 0)
@@ -75,14 +88,14 @@ def append(
             [
                 (
                     suite_id,
-                    a.scenario,
-                    a.server,
-                    a.level,
-                    a.runs,
-                    *(a.metrics[m].value if m in a.metrics else None for m in METRICS),
-                    a.cv,
+                    row.key.scenario,
+                    row.key.server,
+                    row.key.level.token,
+                    row.runs,
+                    *(row.values.get(m) for m in METRICS),
+                    row.cv,
                 )
-                for a in aggregates
+                for row in rows
             ],
         )
         return suite_id
@@ -123,37 +136,6 @@ def trend(
             (*ids, *args),
         ).fetchall()
     return [dict(row) for row in rows]
-
-
-def series(rows: list[dict[str, Any]], metric: str) -> dict[tuple[str, str, str], list[tuple[int, float | None]]]:
-    """(scenario, server, level) -> [(suite id, value)] in suite order."""
-    result: dict[tuple[str, str, str], list[tuple[int, float | None]]] = {}
-    for row in rows:
-        result.setdefault((row["scenario"], row["server"], row["level"]), []).append((row["suite_id"], row[metric]))
-    return result
-
-
-def sparkline(values: list[float | None]) -> str:
-    known = [v for v in values if v is not None]
-    if not known:
-        return ""
-    low, high = min(known), max(known)
-    span = (high - low) or 1.0
-    return "".join(" " if v is None else SPARKS[round((v - low) / span * (len(SPARKS) - 1))] for v in values)
-
-
-def render_text(rows: list[dict[str, Any]], metric: str) -> str:
-    if not rows:
-        return "no history yet"
-    suites = sorted({(row["suite_id"], row["started_at"], row["project_commit"]) for row in rows})
-    lines = [f"{metric} over the last {len(suites)} suites (oldest first):", ""]
-    for (scenario, server, level), points in series(rows, metric).items():
-        values = [v for _, v in points]
-        known = [v for v in values if v is not None]
-        change = f"{known[-1] / known[0] - 1:+.1%}" if len(known) >= 2 and known[0] else "n/a"
-        shown = " ".join("–" if v is None else f"{v:,.4g}" for v in values)
-        lines.append(f"{scenario} / {server} / {level}: {sparkline(values)}  {shown}  (first to last {change})")
-    return "\n".join(lines)
 
 
 def snapshot(path: Path, suite: str, out_dir: Path, last: int = 30) -> None:

@@ -1,7 +1,13 @@
 """results.json: the versioned record of a suite, rewritten atomically after
 every run so an interrupted suite keeps each finished run.
 
-A reader refuses a file of another schema_version rather than guess.
+Every section is typed; nothing in a run is a free-form dict. Schema 2 adds
+and types what schema 1 held without renaming what scripts read (runs[].
+scenario, server, status, error, requests, failures, rps, elapsed_s,
+latency_ms, model.applies, model.expected_rps, flags[].kind,
+server_resources). It adds `level` (the run's level as a token, see
+perfsuite.spec.key) and `child_env` (what the suite set in each child's
+environment). A reader takes schema 1 and 2 and refuses any other.
 """
 
 from __future__ import annotations
@@ -12,13 +18,22 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-SCHEMA_VERSION = 1
+from perfsuite.spec.key import Level, RunKey
+
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 RESULTS_FILE = "results.json"
+SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
 
 
-class Latency(BaseModel):
+class _Record(BaseModel):
+    # Unknown keys are dropped on read, so a newer minor addition never breaks an older reader.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Latency(_Record):
     avg: float | None = None
     min: float | None = None
     max: float | None = None
@@ -27,7 +42,7 @@ class Latency(BaseModel):
     p99: float | None = None
 
 
-class EndpointResult(BaseModel):
+class EndpointResult(_Record):
     requests: int
     failures: int
     rps: float
@@ -35,7 +50,7 @@ class EndpointResult(BaseModel):
     histogram: dict[str, int] = Field(default_factory=dict, description="Locust's bucketed ms -> count")
 
 
-class Overhead(BaseModel):
+class Overhead(_Record):
     """Seconds the suite spends around a run: start to first request, and teardown."""
 
     start_s: float | None = None
@@ -43,9 +58,113 @@ class Overhead(BaseModel):
     total_s: float | None = None
 
 
-class RunResult(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class MeanPeak(_Record):
+    mean: float | None = None
+    peak: float | None = None
 
+
+class MemoryTotals(_Record):
+    peak_total: float | None = None
+    per_process: dict[str, float | None] = Field(default_factory=dict, description="pid -> MB")
+
+
+class PerWorker(_Record):
+    uss: float | None = None
+    rss: float | None = None
+
+
+class Resources(_Record):
+    """CPU and memory of one role's process tree inside the measured window."""
+
+    cpu_seconds: float | None = None
+    cpu_percent: MeanPeak = Field(default_factory=MeanPeak, description="of one core")
+    share_above_90_percent: float | None = Field(None, description="share of samples above 90% of `cores`")
+    cores: int = 1
+    samples: int = 0
+    processes: int = 0
+    workers: int = 0
+    rss_mb: MemoryTotals = Field(default_factory=MemoryTotals)
+    uss_mb: MemoryTotals = Field(default_factory=MemoryTotals)
+    pss_mb: MemoryTotals = Field(default_factory=MemoryTotals)
+    memory_per_worker_mb: PerWorker = Field(default_factory=PerWorker)
+    cpu_seconds_per_1k_requests: float | None = None
+
+    @property
+    def saturated(self) -> bool:
+        """At or above 90% of its cores for at least half of the measured window."""
+        share = self.share_above_90_percent
+        return share is not None and share >= SATURATED_SHARE
+
+    def per_request_s(self, requests: int) -> float | None:
+        return self.cpu_seconds / requests if self.cpu_seconds is not None and requests else None
+
+
+class UpstreamStats(_Record):
+    """The upstream's own account of the calls in the window."""
+
+    requests: int = 0
+    requested_ms_mean: float | None = None
+    taken_ms_mean: float | None = None
+    taken_ms_max: float | None = None
+    ratio: float | None = Field(None, description="taken / requested")
+
+
+class UpstreamResult(_Record):
+    delay_ms: int
+    jitter_ms: int = 0
+    stats: UpstreamStats | None = None
+
+
+class LoadgenResult(_Record):
+    processes: int | None = Field(None, description="Locust worker processes on this machine")
+    workers: int | None = Field(None, description="Locust workers that joined from elsewhere")
+    worker_requests: list[int] | None = Field(None, description="what each worker sent")
+
+
+class ModelResult(_Record):
+    """What the config should achieve, beside what it did (perfsuite.judge.expectation)."""
+
+    applies: bool
+    why_not: str | None = None
+    slots: int | None = Field(None, description="requests held at once; null: unbounded")
+    wait_s: float | None = None
+    cpu_s: float | None = None
+    client_s: float | None = None
+    service_s: float | None = None
+    expected_rps: float | None = None
+    expected_latency_ms: float | None = None
+    bound: Literal["users", "slots", "cpu"] | None = None
+    measured_rps: float | None = None
+    measured_latency_ms: float | None = None
+    ratio: float | None = None
+    tolerance: float | None = None
+
+
+class Flag(_Record):
+    kind: str  # errors, loadgen_saturated, upstream_slow, model_mismatch
+    message: str
+
+
+class ChildEnv(_Record):
+    """A child's environment: what the suite set, and the names passed on from the caller's (an allow-list)."""
+
+    set_by_suite: dict[str, str] = Field(default_factory=dict)
+    inherited: list[str] = Field(default_factory=list, description="names only; values stay private")
+
+
+class Affinity(_Record):
+    server: list[int] | None = None
+    loadgen: list[int] | None = None
+    upstream: list[int] | None = None
+
+
+class RunSettings(_Record):
+    warmup_s: float | None = None
+    duration_s: float | None = None
+    spawn_rate: float | None = None
+
+
+class RunResult(_Record):
     index: int
     scenario: str
     server: str
@@ -67,25 +186,56 @@ class RunResult(BaseModel):
     server_kind: str = ""
     server_argv: list[str] = Field(default_factory=list)
     server_env: dict[str, str] = Field(default_factory=dict, description="variables the suite set for the server")
-    affinity: dict[str, list[int] | None] = Field(default_factory=dict)
-    settings: dict[str, Any] = Field(default_factory=dict, description="warmup_s, duration_s, spawn_rate")
-    server_resources: dict[str, Any] | None = Field(None, description="CPU and memory of the server's process tree")
-    loadgen_resources: dict[str, Any] | None = None
-    upstream_resources: dict[str, Any] | None = None
-    upstream: dict[str, Any] | None = Field(None, description="configured delay and the upstream's own latency")
-    model: dict[str, Any] | None = Field(None, description="what the config should achieve, beside what it did")
-    flags: list[dict[str, str]] = Field(default_factory=list, description="reasons not to trust the numbers")
-    loadgen: dict[str, Any] | None = Field(None, description="processes or workers, and what each worker sent")
+    child_env: dict[str, ChildEnv] = Field(
+        default_factory=dict, description="per child (server, upstream, loadgen): the environment it was given"
+    )
+    affinity: Affinity = Field(default_factory=Affinity)
+    settings: RunSettings = Field(default_factory=RunSettings)
+    server_resources: Resources | None = Field(None, description="CPU and memory of the server's process tree")
+    loadgen_resources: Resources | None = None
+    upstream_resources: Resources | None = None
+    upstream: UpstreamResult | None = Field(None, description="configured delay and the upstream's own latency")
+    model: ModelResult | None = Field(None, description="what the config should achieve, beside what it did")
+    flags: list[Flag] = Field(default_factory=list, description="reasons not to trust the numbers")
+    loadgen: LoadgenResult | None = Field(None, description="processes or workers, and what each worker sent")
 
     @property
+    def key(self) -> RunKey:
+        level = Level(order=self.order) if self.order else Level(users=self.users)
+        return RunKey(self.scenario, self.server, level, self.repeat)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def level(self) -> str:
-        """What distinguishes runs of one scenario and server: "10 users" or the burst order."""
-        return self.order if self.order else f"{self.users} users"
+        """The level as a token: users=10 or order=sequential (schema 2)."""
+        return self.key.level.token
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
 
 
-class SuiteResults(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class Environment(_Record):
+    """The machine and package fingerprint (perfsuite.record.fingerprint)."""
 
+    python: str | None = None
+    implementation: str | None = None
+    os: str | None = None
+    kernel: str | None = None
+    machine: str | None = None
+    hostname: str | None = None
+    cpu_model: str | None = None
+    cpu_count: int | None = None
+    cpus_available: list[int] = Field(default_factory=list)
+    memory_gb: float | None = None
+    packages: dict[str, str | None] = Field(default_factory=dict)
+    project_commit: str | None = None
+    project_dirty: bool | None = None
+    default_affinity: Affinity = Field(default_factory=Affinity)
+    load_average: list[float] = Field(default_factory=list)
+
+
+class SuiteResults(_Record):
     schema_version: int = SCHEMA_VERSION
     suite: str
     source: str = ""
@@ -94,7 +244,7 @@ class SuiteResults(BaseModel):
     interrupted: bool = False
     planned_runs: int = 0
     command: list[str] = Field(default_factory=list)
-    environment: dict[str, Any] = Field(default_factory=dict, description="machine and package fingerprint")
+    environment: Environment = Field(default_factory=Environment, description="machine and package fingerprint")
     runs: list[RunResult] = Field(default_factory=list)
 
 
@@ -117,12 +267,22 @@ def write_results(directory: Path, results: SuiteResults) -> Path:
     return target
 
 
-def read_results(directory: Path) -> SuiteResults:
-    data = json.loads((directory / RESULTS_FILE).read_text(encoding="utf-8"))
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 held the same fields untyped; the typed models read them as they are."""
+    return {**data, "schema_version": SCHEMA_VERSION}
+
+
+def parse_results(data: Any, where: str) -> SuiteResults:
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version not in READABLE_VERSIONS:
         raise SchemaVersionError(
-            f"{directory / RESULTS_FILE}: schema_version {version!r} is not supported "
-            f"(this suite reads {SCHEMA_VERSION})"
+            f"{where}: schema_version {version!r} is not supported "
+            f"(this suite reads {', '.join(map(str, READABLE_VERSIONS))})"
         )
-    return SuiteResults.model_validate(data)
+    assert isinstance(data, dict)
+    return SuiteResults.model_validate(_upgrade_v1(data) if version == 1 else data)
+
+
+def read_results(directory: Path) -> SuiteResults:
+    path = directory / RESULTS_FILE
+    return parse_results(json.loads(path.read_text(encoding="utf-8")), str(path))

@@ -8,19 +8,17 @@ over time, CPU and memory per worker, and links to each run's raw files.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from perfsuite.judge.aggregate import aggregate
 from perfsuite.judge.verdict import Verdict
 from perfsuite.record.results import RunResult, SuiteResults
 from perfsuite.record.timeseries import Series
 from perfsuite.report import charts
-from perfsuite.report.markdown import EXIT_MEANINGS, FLAG_LABELS, best_rps, endpoint_names, model_gaps, number
+from perfsuite.report.view import FLAG_LABELS, build_view, number
+from perfsuite.spec.key import Level
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RAW_FILES = (
@@ -46,17 +44,7 @@ _env = Environment(
 )
 
 
-def dig(value: Any, *keys: str) -> Any:
-    """value[k1][k2]..., or None where any level is missing."""
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
 _env.filters["num"] = number
-_env.globals["dig"] = dig
 
 
 def _label(run: RunResult, several_levels: bool) -> str:
@@ -70,16 +58,16 @@ def _job(title: str, chart: str, *args: Any) -> dict[str, Any]:
     return {"title": title, "job": (chart, args)}
 
 
-def _scenario_view(runs: list[RunResult], series: dict[str, Series], colors: dict[str, str]) -> dict[str, Any]:
-    ok = [run for run in runs if run.status == "ok"]
+def _figures(runs: list[RunResult], series: dict[str, Series], colors: dict[str, str]) -> list[dict[str, Any]]:
+    ok = [run for run in runs if run.ok]
     several_levels = len({run.users for run in runs}) > 1 or len({run.repeat for run in runs}) > 1
     labels = [_label(run, several_levels) + (f" #{run.repeat}" if run.repeat > 1 else "") for run in ok]
     run_colors = [colors[run.server] for run in ok]
-    figures: list[dict[str, str]] = []
+    figures: list[dict[str, Any]] = []
     if ok and runs[0].mode == "burst":
         figures.append(_job("burst elapsed", "burst_elapsed", labels, run_colors, [run.elapsed_s for run in ok]))
     elif ok:
-        expected = [dig(run.model, "expected_rps") if dig(run.model, "applies") else None for run in ok]
+        expected = [run.model.expected_rps if run.model and run.model.applies else None for run in ok]
         percentiles = {p: [getattr(run.latency_ms, p) for run in ok] for p in ("p50", "p95", "p99")}
         figures.append(
             _job(
@@ -105,31 +93,20 @@ def _scenario_view(runs: list[RunResult], series: dict[str, Series], colors: dic
                 )
             )
     measured = [(label, c, run.server_resources) for label, c, run in zip(labels, run_colors, ok, strict=True)]
-    measured = [(label, c, r) for label, c, r in measured if r]
-    if measured:
+    sampled = [(label, c, r) for label, c, r in measured if r is not None]
+    if sampled:
         figures.append(
             _job(
                 "resources",
                 "resources",
-                [m[0] for m in measured],
-                [m[1] for m in measured],
-                [dig(r, "cpu_percent", "mean") for *_, r in measured],
-                [dig(r, "memory_per_worker_mb", "uss") for *_, r in measured],
-                [int(dig(r, "workers") or 1) for *_, r in measured],
+                [m[0] for m in sampled],
+                [m[1] for m in sampled],
+                [r.cpu_percent.mean for *_, r in sampled],
+                [r.memory_per_worker_mb.uss for *_, r in sampled],
+                [r.workers or 1 for *_, r in sampled],
             )
         )
-    return {
-        "name": runs[0].scenario,
-        "mode": runs[0].mode,
-        "runs": runs,
-        "figures": figures,
-        "best": best_rps(runs),
-        "endpoint_names": endpoint_names(runs),
-        "why_not": model_gaps(runs),
-        "flags": [(run, flag) for run in runs for flag in run.flags],
-        "errors": [run for run in runs if run.status != "ok"],
-        "aggregates": [],
-    }
+    return figures
 
 
 def _trend_job(name: str, trend: list[dict[str, Any]], colors: dict[str, str]) -> dict[str, Any] | None:
@@ -138,7 +115,7 @@ def _trend_job(name: str, trend: list[dict[str, Any]], colors: dict[str, str]) -
         return None
     lines: dict[tuple[str, str], list[tuple[int, float | None]]] = {}
     for row in rows:
-        lines.setdefault((row["server"], row["level"]), []).append((row["suite_id"], row["rps"]))
+        lines.setdefault((row["server"], str(Level.parse(row["level"]))), []).append((row["suite_id"], row["rps"]))
     labels = [f"{server} · {level}" for server, level in lines]
     line_colors = [colors.get(server, charts.color(i)) for i, (server, _) in enumerate(lines)]
     return _job("trend", "trend", labels, line_colors, list(lines.values()))
@@ -150,36 +127,24 @@ def render(
     verdict: Verdict | None = None,
     trend: list[dict[str, Any]] | None = None,
 ) -> str:
-    by_scenario: dict[str, list[RunResult]] = defaultdict(list)
-    for run in results.runs:
-        by_scenario[run.scenario].append(run)
+    view = build_view(results, verdict, trend)
     servers: list[str] = []
     for run in results.runs:
         servers += [run.server] if run.server not in servers else []
     colors = {name: charts.color(i) for i, name in enumerate(servers)}
-    scenarios = [_scenario_view(runs, series, colors) for runs in by_scenario.values()]
-    aggregates = aggregate(results.runs)
-    for scenario in scenarios:
-        trend_job = _trend_job(scenario["name"], trend or [], colors)
+    for scenario in view.scenarios:
+        scenario.figures = _figures(scenario.runs, series, colors)
+        trend_job = _trend_job(scenario.name, view.trend, colors)
         if trend_job is not None:
-            scenario["figures"].append(trend_job)
-        if any(run.repeat > 1 for run in scenario["runs"]):
-            scenario["aggregates"] = [agg for agg in aggregates if agg.scenario == scenario["name"]]
-    figures = [figure for scenario in scenarios for figure in scenario["figures"]]
+            scenario.figures.append(trend_job)
+    figures = [figure for scenario in view.scenarios for figure in scenario.figures]
     for figure, svg in zip(figures, charts.render_all([f["job"] for f in figures]), strict=True):
         figure["svg"] = svg
-    started = dt.datetime.fromtimestamp(results.started_at, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    ok = sum(run.status == "ok" for run in results.runs)
     return _env.get_template("report.html.j2").render(
+        view=view,
         results=results,
-        scenarios=scenarios,
-        started=started,
-        ok=ok,
-        failed=len(results.runs) - ok,
-        flag_count=sum(len(run.flags) for run in results.runs),
-        flag_labels=FLAG_LABELS,
         verdict=verdict,
-        exit_meanings=EXIT_MEANINGS,
+        flag_labels=FLAG_LABELS,
         raw_files=RAW_FILES,
-        environment=results.environment,
+        environment=results.environment.model_dump(mode="json"),
     )

@@ -6,13 +6,20 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from perfsuite.judge.compare import REGRESSION
 from perfsuite.judge.verdict import Verdict
+from perfsuite.spec.key import GroupKey
 
 JUNIT_FILE = "junit.xml"
 
 
 def _fmt(value: float | None) -> str:
     return "none" if value is None else f"{value:g}"
+
+
+def _where(key: GroupKey) -> str:
+    """A JUnit class name: scenario.server.level (users_10 or order_sequential)."""
+    return f"{key.scenario}.{key.server}.{key.level.token.replace('=', '_')}"
 
 
 def build(suite: str, verdict: Verdict) -> ET.ElementTree:
@@ -28,20 +35,18 @@ def build(suite: str, verdict: Verdict) -> ET.ElementTree:
         cases.append((group, element))
 
     for check in verdict.slo:
-        where = f"{check['scenario']}.{check['server']}.{check['level'].replace(' ', '_')}"
-        name = f"{check['endpoint'] + '.' if check['endpoint'] else ''}{check['metric']} {check['allowed']}"
-        failure = None if check["passed"] else f"measured {_fmt(check['measured'])}, allowed {check['allowed']}"
-        case("slo", f"slo.{where}", name, failure)
+        name = f"{check.endpoint + '.' if check.endpoint else ''}{check.metric} {check.allowed}"
+        failure = None if check.passed else f"measured {_fmt(check.measured)}, allowed {check.allowed}"
+        case("slo", f"slo.{_where(check.key)}", name, failure)
     for entry in verdict.baseline or []:
-        where = f"{entry['scenario']}.{entry['server']}.{entry['level'].replace(' ', '_')}"
-        for c in entry["comparisons"]:
+        for c in entry.comparisons:
             message = (
-                f"{c['metric']}: baseline {_fmt(c['baseline'])}, now {_fmt(c['candidate'])} "
-                f"({c['ratio'] - 1:+.1%}, threshold {c['threshold']:.0%}); {c['verdict']}; {c['basis']}"
+                f"{c.metric}: baseline {_fmt(c.baseline)}, now {_fmt(c.candidate)} "
+                f"({c.ratio - 1:+.1%}, threshold {c.threshold:.0%}); {c.verdict}; {c.basis}"
             )
-            case("baseline", f"baseline.{where}", c["metric"], message if c["verdict"] == "regression" else None)
-    for run in verdict.failed_runs:
-        case("runs", "runs", run, "the run failed; see report.md")
+            case("baseline", f"baseline.{_where(entry.key)}", c.metric, message if c.verdict == REGRESSION else None)
+    for key in verdict.failed_runs:
+        case("runs", "runs", key.label, "the run failed; see report.md")
     for group in ("slo", "baseline", "runs"):
         members = [element for g, element in cases if g == group]
         if not members:

@@ -91,7 +91,11 @@ def time_limit_s(plan: RunPlan) -> float:
     return plan.warmup_s + plan.duration_s + GRACE_S + waiting
 
 
-def locust_argv(plan: RunPlan, url: str, run_dir: Path, base_dir: Path) -> list[str]:
+GATE_FILE = ".start"
+
+
+def locust_argv(plan: RunPlan, url: str, run_dir: Path, base_dir: Path, gate_timeout_s: float = 600.0) -> list[str]:
+    """Locust's argv for a run; it waits for run_dir/GATE_FILE before it starts."""
     prefix = str(run_dir / LOCUST_PREFIX)
     argv = [
         sys.executable,
@@ -121,6 +125,10 @@ def locust_argv(plan: RunPlan, url: str, run_dir: Path, base_dir: Path) -> list[
         "0",  # failures are data; a non-zero exit means Locust broke
         "--timing-file",
         str(run_dir / TIMING_FILE),
+        "--start-gate",
+        str(run_dir / GATE_FILE),
+        "--start-gate-timeout",
+        f"{gate_timeout_s:g}",
     ]
     argv += loadgen_arguments(plan)
     if plan.mode == "burst":

@@ -23,6 +23,7 @@ import httpx
 import psutil
 
 from perfsuite.run.lifecycle import STOP
+from perfsuite.spec.hosts import bind_problem
 
 POLL_S = 0.05
 LOG_TAIL_LINES = 25
@@ -66,17 +67,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-def bind_problem(host: str, port: int = 0) -> OSError | None:
-    """Why `host:port` cannot be bound here (None: it can)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is not taken
-        try:
-            sock.bind((host, port))
-        except OSError as error:
-            return error
-    return None
 
 
 def check_port(host: str, port: int) -> None:
@@ -211,13 +201,16 @@ class ManagedProcess:
     def failure(self, message: str) -> ProcessFailed:
         return ProcessFailed(message, self)
 
-    def wait_ready(self, url: str, timeout_s: float) -> float:
-        """Probe `url` until any HTTP answer; return the seconds it took."""
+    def wait_ready(self, url: str, timeout_s: float, also: Callable[[], None] | None = None) -> float:
+        """Probe `url` until any HTTP answer; return the seconds it took.
+        `also` may raise to stop early (another child died meanwhile)."""
 
         def exited() -> None:
             code = self.poll()
             if code is not None:
                 raise self.failure(f"{self.name} {describe_exit(code)} before it was ready")
+            if also is not None:
+                also()
 
         try:
             return wait_for_http(url, timeout_s, exited)

@@ -30,7 +30,7 @@ def _result_line(result: RunResult) -> str:
         if overhead.total_s is not None and overhead.start_s is not None and overhead.teardown_s is not None
         else "overhead n/a"
     )
-    flags = "".join(f"; ⚠ {flag['kind']}" for flag in result.flags)
+    flags = "".join(f"; ⚠ {flag.kind}" for flag in result.flags)
     return (
         f"ok {result.requests} requests, {result.failures} failures, {result.rps:.2f} req/s, "
         f"p95 {result.latency_ms.p95} ms, elapsed {result.elapsed_s:.2f} s; {cost}{flags}"

@@ -20,9 +20,10 @@ from typing import Any
 
 import psutil
 
+from perfsuite.record.results import Resources
+
 MB = 1024 * 1024
 SATURATED_PERCENT = 90.0  # of one core
-SATURATED_SHARE = 0.5  # of the window's samples
 CSV_HEADER = ["t", "role", "pid", "kind", "cpu_s", "rss_mb", "uss_mb", "pss_mb"]
 
 
@@ -167,7 +168,7 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 
 def summarize(
     samples: list[Sample], role: str, start: float, end: float, requests: int, cores: int = 1
-) -> dict[str, Any] | None:
+) -> Resources | None:
     """One role's use of CPU and memory inside [start, end]; None if never sampled.
     `cores`: how many cores the role can use at once (saturation is 90% of those)."""
     rows = [s for s in samples if s.role == role]
@@ -214,35 +215,31 @@ def summarize(
     worker_count = max(sum(1 for s in by_time[t] if s.kind == "worker") for t in times) or 1
     saturated = [p for p in percents if p >= SATURATED_PERCENT * max(cores, 1)]
     measured = bool(percents)  # CPU needs two samples in the window; memory needs one
-    return {
-        "cpu_seconds": _round(cpu_seconds, 3) if measured else None,
-        "cpu_percent": {
-            "mean": _round(sum(percents) / len(percents), 1) if percents else None,
-            "peak": _round(max(percents), 1) if percents else None,
-        },
-        "share_above_90_percent": _round(len(saturated) / len(percents), 3) if percents else None,
-        "cores": max(cores, 1),
-        "samples": len(times),
-        "processes": len(per_process),
-        "workers": worker_count,
-        "rss_mb": {
-            "peak_total": _round(totals["rss_mb"]),
-            "per_process": {str(p["pid"]): _round(p["rss_mb"]) for p in per_process.values()},
-        },
-        "uss_mb": {
-            "peak_total": _round(totals["uss_mb"]),
-            "per_process": {str(p["pid"]): _round(p["uss_mb"]) for p in per_process.values()},
-        },
-        "pss_mb": {"peak_total": _round(totals["pss_mb"])},
-        "memory_per_worker_mb": {
-            "uss": _round(sum(p["uss_mb"] for p in workers) / len(workers)),
-            "rss": _round(sum(p["rss_mb"] for p in workers) / len(workers)),
-        },
-        "cpu_seconds_per_1k_requests": _round(1000 * cpu_seconds / requests, 4) if requests and measured else None,
-    }
-
-
-def is_saturated(summary: dict[str, Any] | None) -> bool:
-    """Locust above 90% of one core for at least half of the measured window."""
-    share = (summary or {}).get("share_above_90_percent")
-    return share is not None and share >= SATURATED_SHARE
+    return Resources.model_validate(
+        {
+            "cpu_seconds": _round(cpu_seconds, 3) if measured else None,
+            "cpu_percent": {
+                "mean": _round(sum(percents) / len(percents), 1) if percents else None,
+                "peak": _round(max(percents), 1) if percents else None,
+            },
+            "share_above_90_percent": _round(len(saturated) / len(percents), 3) if percents else None,
+            "cores": max(cores, 1),
+            "samples": len(times),
+            "processes": len(per_process),
+            "workers": worker_count,
+            "rss_mb": {
+                "peak_total": _round(totals["rss_mb"]),
+                "per_process": {str(p["pid"]): _round(p["rss_mb"]) for p in per_process.values()},
+            },
+            "uss_mb": {
+                "peak_total": _round(totals["uss_mb"]),
+                "per_process": {str(p["pid"]): _round(p["uss_mb"]) for p in per_process.values()},
+            },
+            "pss_mb": {"peak_total": _round(totals["pss_mb"])},
+            "memory_per_worker_mb": {
+                "uss": _round(sum(p["uss_mb"] for p in workers) / len(workers)),
+                "rss": _round(sum(p["rss_mb"] for p in workers) / len(workers)),
+            },
+            "cpu_seconds_per_1k_requests": _round(1000 * cpu_seconds / requests, 4) if requests and measured else None,
+        }
+    )

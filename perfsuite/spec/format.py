@@ -7,12 +7,13 @@ Resolved runtime state (ports, argv, effective load) lives in perfsuite.spec.pla
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema
 
 from perfsuite.spec.durations import parse_duration
-from perfsuite.spec.servers import SERVER_KINDS
 
 MAX_USERS = 100_000
 MAX_WORKERS = 1_024
@@ -49,7 +50,9 @@ Users = Annotated[
         }
     ),
 ]
-ServerKindName = Literal[tuple(SERVER_KINDS)]  # type: ignore[valid-type]
+# The registry (perfsuite.spec.servers) has one entry per name; a test holds them equal.
+SERVER_KIND_NAMES = ("gunicorn", "uvicorn", "granian", "hypercorn", "external")
+ServerKindName = Literal["gunicorn", "uvicorn", "granian", "hypercorn", "external"]
 Method = Annotated[
     Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
     BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
@@ -121,20 +124,22 @@ class LoadgenSettings(_Model):
     )
 
 
+def effective(value: Any, description: str) -> Any:
+    """A load field that may be left out: None in the model (so a scenario
+    can inherit from `defaults:`), `value` when neither sets it."""
+    return Field(None, description=description, json_schema_extra={"default": value})
+
+
 class LoadSettings(_Model):
     """Load fields, settable under `defaults:` and overridable per scenario."""
 
-    users: Users | None = Field(None, description="concurrent users (default 10); a list is a sweep")
+    users: Users | None = effective([10], "concurrent users; a list is a sweep")
     spawn_rate: Annotated[float, Field(gt=0, le=MAX_USERS)] | None = Field(
         None, description="users started per second (default: all at once)"
     )
-    warmup: Annotated[Duration, Field(le=3_600)] | None = Field(
-        None, description="run but left out of every statistic (default 2s)"
-    )
-    duration: Annotated[Duration, Field(gt=0, le=DAY_S)] | None = Field(
-        None, description="the measured window (default 10s)"
-    )
-    repeat: Annotated[int, Field(ge=1, le=1_000)] | None = Field(None, description="repetitions (default 1)")
+    warmup: Annotated[Duration, Field(le=3_600)] | None = effective(2.0, "run but left out of every statistic")
+    duration: Annotated[Duration, Field(gt=0, le=DAY_S)] | None = effective(10.0, "the measured window")
+    repeat: Annotated[int, Field(ge=1, le=1_000)] | None = effective(1, "repetitions")
     upstream: UpstreamSettings | None = Field(
         None, description="start apps/upstream.py for each run; the app gets its URL as UPSTREAM_URL"
     )
@@ -146,7 +151,7 @@ class LoadSettings(_Model):
 class ServerConfig(_Model):
     """One server configuration under test."""
 
-    server: ServerKindName = Field(description="server kind: " + ", ".join(SERVER_KINDS))
+    server: ServerKindName = Field(description="server kind: " + ", ".join(SERVER_KIND_NAMES))
     app: str | None = Field(
         None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$",
@@ -230,9 +235,24 @@ class SuiteFile(_Model):
     scenarios: Annotated[list[Scenario], Field(min_length=1)]
 
     def setting(self, scenario: Scenario, name: str) -> Any:
-        """A load setting as it applies to `scenario`: its own value, else the one under defaults:."""
-        value = getattr(scenario, name)
-        return getattr(self.defaults, name) if value is None else value
+        """A load setting as it applies to `scenario`: its own value, else the
+        one under defaults:, else its declared effective default (or None)."""
+        for source in (scenario, self.defaults):
+            value = getattr(source, name)
+            if value is not None:
+                return value
+        extra = LoadSettings.model_fields[name].json_schema_extra
+        return extra.get("default") if isinstance(extra, dict) else None
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A loaded scenario file: its model and where it came from."""
+
+    name: str
+    source: Path
+    base_dir: Path  # relative paths in the file resolve from here
+    spec: SuiteFile
 
 
 def json_schema() -> dict[str, Any]:

@@ -22,7 +22,6 @@ from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from perfsuite.run.process import bind_problem
 from perfsuite.spec.appcheck import infer, search_roots
 from perfsuite.spec.format import (
     CpuSettings,
@@ -33,9 +32,11 @@ from perfsuite.spec.format import (
     Scenario,
     ServerConfig,
     Slo,
+    Suite,
     SuiteFile,
     UpstreamSettings,
 )
+from perfsuite.spec.hosts import bind_problem
 from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, serves
 
 PathKey = tuple[str | int, ...]
@@ -59,14 +60,6 @@ class ScenarioError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass(frozen=True)
-class Suite:
-    name: str
-    source: Path
-    base_dir: Path  # relative paths in the file resolve from here
-    spec: SuiteFile
 
 
 def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], tags: list[PathKey]) -> Any:

@@ -1,7 +1,7 @@
 """Suite -> the ordered list of runs to make (resolved, frozen).
 
 Declared settings stay in the Suite; a RunPlan holds what one run resolves to:
-effective load after defaults, burst user counts, and where its files go.
+its key, effective load after defaults, burst user counts, and its cores.
 Runs are interleaved across server configs (A B C A B C ...) so drift in the
 machine's speed spreads over every config instead of landing on one.
 """
@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfsuite.spec.affinity import Layout, resolve_layout
-from perfsuite.spec.format import LoadgenSettings, Scenario, ServerConfig, UpstreamSettings
-from perfsuite.spec.loader import Suite
+from perfsuite.spec.format import LoadgenSettings, Scenario, ServerConfig, Suite, UpstreamSettings
+from perfsuite.spec.key import Level, RunKey
 
-DEFAULT_USERS = 10
-DEFAULT_WARMUP_S = 2.0
-DEFAULT_DURATION_S = 10.0
 QUICK_WARMUP_S = 0.25
 QUICK_DURATION_S = 1.0
 
@@ -27,18 +24,29 @@ QUICK_DURATION_S = 1.0
 @dataclass(frozen=True)
 class RunPlan:
     index: int  # 1-based position in the suite
+    key: RunKey
     scenario: Scenario
-    server_name: str
     server: ServerConfig
     users: int
     spawn_rate: float
     warmup_s: float
     duration_s: float
-    repeat: int  # 1-based repetition
-    order: str | None  # burst only
     upstream: UpstreamSettings | None
     cpu: Layout
     loadgen: LoadgenSettings | None = None
+
+    @property
+    def server_name(self) -> str:
+        return self.key.server
+
+    @property
+    def repeat(self) -> int:
+        return self.key.repeat
+
+    @property
+    def order(self) -> str | None:
+        """Burst only: sequential or concurrent."""
+        return self.key.level.order
 
     @property
     def mode(self) -> str:
@@ -46,13 +54,11 @@ class RunPlan:
 
     @property
     def label(self) -> str:
-        level = self.order if self.order else f"{self.users} users"
-        return f"{self.scenario.name} / {self.server_name} / {level} / #{self.repeat}"
+        return self.key.label
 
     @property
     def dirname(self) -> str:
-        level = self.order if self.order else f"u{self.users}"
-        return f"{self.index:03d}-{self.scenario.name}-{self.server_name}-{level}-r{self.repeat}"
+        return self.key.dirname(self.index)
 
     def mix_json(self) -> str | None:
         if self.scenario.mix is None:
@@ -64,52 +70,53 @@ class RunPlan:
         return sum(entry.count or 1 for entry in self.scenario.mix or [])
 
 
-def _pick(scenario: Scenario, suite: Suite, field: str, default: Any) -> Any:
-    value = suite.spec.setting(scenario, field)
-    return default if value is None else value
+def selected(key: RunKey, only: list[str] | None) -> bool:
+    """Whether `--only` globs (matching 'scenario/server') keep a run."""
+    return not only or any(fnmatch.fnmatchcase(key.selector, glob) for glob in only)
 
 
 def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False) -> list[RunPlan]:
     """Every run of the suite in execution order; `only` globs match 'scenario/server'."""
     plans: list[RunPlan] = []
-    for scenario in suite.spec.scenarios:
-        servers = scenario.servers or list(suite.spec.servers)
-        if only:
-            servers = [s for s in servers if any(fnmatch.fnmatchcase(f"{scenario.name}/{s}", g) for g in only)]
-        repeat = 1 if quick else int(_pick(scenario, suite, "repeat", 1))
+    spec = suite.spec
+    for scenario in spec.scenarios:
+        servers = scenario.servers or list(spec.servers)
+        repeat = 1 if quick else int(spec.setting(scenario, "repeat"))
         if scenario.mode == "burst":
             total = sum(entry.count or 1 for entry in scenario.mix or [])
             levels = [
-                (order, 1 if order == "sequential" else total)
+                (Level(order=order), 1 if order == "sequential" else total)
                 for order in scenario.order or ["sequential", "concurrent"]
             ]
             warmup, duration = 0.0, scenario.timeout
         else:
-            users = list(_pick(scenario, suite, "users", [DEFAULT_USERS]))
-            levels = [(None, u) for u in ([max(users)] if quick else users)]
-            warmup = float(_pick(scenario, suite, "warmup", DEFAULT_WARMUP_S))
-            duration = float(_pick(scenario, suite, "duration", DEFAULT_DURATION_S))
+            users = list(spec.setting(scenario, "users"))
+            levels = [(Level(users=u), u) for u in ([max(users)] if quick else users)]
+            warmup = float(spec.setting(scenario, "warmup"))
+            duration = float(spec.setting(scenario, "duration"))
             if quick:
                 warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
-        upstream = suite.spec.setting(scenario, "upstream")
-        loadgen = suite.spec.setting(scenario, "loadgen")
-        cpu = resolve_layout(scenario.cpu, suite.spec.defaults.cpu)
-        for order, users in levels:
-            spawn_rate = float(_pick(scenario, suite, "spawn_rate", users)) if order is None else float(users)
+        upstream = spec.setting(scenario, "upstream")
+        loadgen = spec.setting(scenario, "loadgen")
+        cpu = resolve_layout(scenario.cpu, spec.defaults.cpu)
+        for level, users in levels:
+            rate = spec.setting(scenario, "spawn_rate") if level.users is not None else None
+            spawn_rate = float(rate if rate is not None else users)
             for rep in range(1, repeat + 1):
                 for server_name in servers:
+                    key = RunKey(scenario.name, server_name, level, rep)
+                    if not selected(key, only):
+                        continue
                     plans.append(
                         RunPlan(
                             index=len(plans) + 1,
+                            key=key,
                             scenario=scenario,
-                            server_name=server_name,
-                            server=suite.spec.servers[server_name],
+                            server=spec.servers[server_name],
                             users=users,
                             spawn_rate=spawn_rate,
                             warmup_s=warmup,
                             duration_s=duration,
-                            repeat=rep,
-                            order=order,
                             upstream=upstream,
                             cpu=cpu,
                             loadgen=None if scenario.mode == "burst" else loadgen,

@@ -11,12 +11,9 @@ import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from perfsuite.spec.appcheck import ASGI, WSGI
-
-if TYPE_CHECKING:
-    from perfsuite.spec.format import ServerConfig
+from perfsuite.spec.format import ServerConfig
 
 GUNICORN_WORKER_CLASSES = {
     "sync": "sync",

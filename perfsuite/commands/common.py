@@ -1,0 +1,47 @@
+"""What the commands share: exit codes, loading a scenario file with its
+problems printed, and preparing an output folder."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from perfsuite.record.results import RESULTS_FILE
+from perfsuite.spec.format import Suite
+from perfsuite.spec.loader import ScenarioError, load_suite
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def load(path: str) -> Suite | None:
+    """The suite, or None after printing every problem (file:line: field: message)."""
+    try:
+        return load_suite(Path(path))
+    except ScenarioError as failure:
+        for problem in failure.problems:
+            error(str(problem))
+        return None
+
+
+def stamped(prefix: str) -> Path:
+    """reports/<prefix>-<timestamp>/, absolute (children run in other folders)."""
+    return (Path("reports") / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
+
+
+def prepare_out_dir(out_dir: Path, force: bool) -> str | None:
+    """Create the output folder; an error message if it cannot be used."""
+    if (out_dir / RESULTS_FILE).exists() and not force:
+        return f"{out_dir} already holds {RESULTS_FILE}; choose another --out or pass --force"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as failure:
+        return f"cannot write to output folder {out_dir}: {failure.strerror or failure}"
+    return None

@@ -1,0 +1,105 @@
+"""The run command's pipeline around its runs: each plan measured (run/),
+judged (judge.assess) and recorded (results.json after every run); after the
+last, the suite judged (aggregates, SLOs, baseline, verdict) and its files
+written (checks.json, junit.xml, baseline, history, reports)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from perfsuite.judge.aggregate import aggregate
+from perfsuite.judge.assess import assess
+from perfsuite.judge.baseline import Baseline, compare_all
+from perfsuite.judge.baseline import build as build_baseline
+from perfsuite.judge.baseline import save as save_baseline
+from perfsuite.judge.slo import evaluate
+from perfsuite.judge.verdict import Verdict, judge
+from perfsuite.judge.verdict import write as write_verdict
+from perfsuite.record import history
+from perfsuite.record.results import RunResult, SuiteResults, write_results
+from perfsuite.report import junit
+from perfsuite.report.files import write_reports_safely
+from perfsuite.run.children import new_token
+from perfsuite.run.lifecycle import STOP, Interrupted
+from perfsuite.run.runner import run_one
+from perfsuite.spec.format import Suite
+from perfsuite.spec.plan import RunPlan
+
+
+class Progress(Protocol):
+    def run_started(self, plan: RunPlan, total: int) -> None: ...
+    def tick(self, plan: RunPlan, run_dir: Path) -> None: ...
+    def run_finished(self, plan: RunPlan, result: RunResult, total: int) -> None: ...
+
+
+def run_plans(
+    suite: Suite, plans: list[RunPlan], out_dir: Path, results: SuiteResults, progress: Progress
+) -> SuiteResults:
+    """Run every plan in order, recording each in results.json as it ends."""
+    token = new_token()
+    total = max(results.planned_runs, len(plans))  # a resumed suite counts the runs it already has
+    write_results(out_dir, results)
+    try:
+        for plan in plans:
+            STOP.check()
+            progress.run_started(plan, total)
+            measured = run_one(plan, suite, out_dir, token, on_tick=lambda run_dir, p=plan: progress.tick(p, run_dir))
+            result = assess(plan, measured)
+            results.runs.append(result)
+            write_results(out_dir, results)
+            progress.run_finished(plan, result, total)
+    except Interrupted:
+        results.interrupted = True
+        raise
+    finally:
+        results.runs.sort(key=lambda run: run.index)  # a resumed suite appends runs out of order
+        results.finished_at = time.time()
+        write_results(out_dir, results)
+    return results
+
+
+@dataclass(frozen=True)
+class Afterwards:
+    """What to do once the runs are over."""
+
+    baseline: Baseline | None = None
+    baseline_file: str | None = None
+    environment_warnings: tuple[str, ...] = ()
+    history_db: Path | None = None
+    save_baseline_to: Path | None = None
+
+
+def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards) -> Verdict:
+    """Aggregates, SLOs, baseline, checks.json, junit.xml, history, reports."""
+    aggregates = aggregate(results.runs)
+    slos = {s.name: slo for s in suite.spec.scenarios if (slo := suite.spec.setting(s, "slo")) is not None}
+    comparisons, notes = compare_all(after.baseline, aggregates) if after.baseline is not None else (None, [])
+    verdict = judge(
+        results,
+        aggregates,
+        evaluate(aggregates, slos),
+        comparisons,
+        after.baseline_file,
+        notes,
+        list(after.environment_warnings),
+    )
+    write_verdict(out_dir, verdict)
+    junit.write(out_dir, results.suite, verdict)
+    if after.save_baseline_to is not None:  # before the reports: a renderer fault must not cost the baseline
+        save_baseline(after.save_baseline_to, build_baseline(aggregates, results.environment, suite.name))
+        print(f"baseline: {after.save_baseline_to}", file=sys.stderr)
+    if after.history_db is not None:
+        rows = [
+            history.HistoryRow(agg.key, agg.runs, {m: agg.value(m) for m in history.METRICS}, agg.cv)
+            for agg in aggregates
+        ]
+        history.append(
+            after.history_db, results.suite, results.started_at, out_dir, results.environment, verdict.exit_code, rows
+        )
+        history.snapshot(after.history_db, results.suite, out_dir)
+    write_reports_safely(out_dir, results)
+    return verdict

@@ -1,0 +1,48 @@
+"""Writing a folder's reports: report.md and report.html from results.json,
+checks.json, trend.json and the runs' files alone (so `report DIR` rebuilds
+them byte for byte)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+from perfsuite.judge.verdict import read as read_verdict
+from perfsuite.record import history
+from perfsuite.record.results import SuiteResults
+from perfsuite.record.timeseries import load_series
+from perfsuite.report.markdown import render_view
+from perfsuite.report.view import build_view
+
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+
+
+class ReportFailed(Exception):
+    pass
+
+
+def write_reports(out_dir: Path, results: SuiteResults) -> None:
+    from perfsuite.report import html  # matplotlib loads only when a report is drawn
+
+    verdict, trend = read_verdict(out_dir), history.read_snapshot(out_dir)
+    (out_dir / REPORT_MD).write_text(render_view(build_view(results, verdict, trend)), encoding="utf-8")
+    (out_dir / REPORT_HTML).write_text(
+        html.render(results, load_series(out_dir, results), verdict, trend), encoding="utf-8"
+    )
+
+
+def write_reports_safely(out_dir: Path, results: SuiteResults) -> None:
+    """At the end of a suite a broken renderer must not lose anything:
+    results.json is already written; say what failed and go on."""
+    try:
+        write_reports(out_dir, results)
+    except Exception as error:
+        detail = "".join(traceback.format_exception_only(error)).strip()
+        print(
+            f"error: writing the reports failed ({detail}); results.json is intact; "
+            f"retry with: python run_suite.py report {out_dir}",
+            file=sys.stderr,
+        )
+        raise ReportFailed(detail) from error

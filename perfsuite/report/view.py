@@ -1,0 +1,373 @@
+"""results + verdict + trend -> one view model, computed once per report (pure).
+
+Every table of a report is composed here, once, as header and cells; the
+Markdown and HTML renderers only lay the same tables out. Aggregates are
+computed once per report, here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from perfsuite.judge.aggregate import Aggregate, Metric, aggregate
+from perfsuite.judge.verdict import EXIT_MEANINGS, Verdict
+from perfsuite.record.results import Flag, Resources, RunResult, SuiteResults
+
+FLAG_LABELS = {
+    "errors": "errors",
+    "loadgen_saturated": "load generator saturated",
+    "upstream_slow": "upstream slow",
+    "model_mismatch": "model mismatch",
+}
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A figure for a table: thousands separated above 1000, a dash for none."""
+    if value is None:
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def rps_text(value: float | None) -> str:
+    return number(value, 2 if value is not None and value < 100 else 1)
+
+
+def _ratio(value: float, best: float) -> str:
+    return f"{value / best:.2f}" if best > 0 else "–"
+
+
+def value_text(value: float | None) -> str:
+    return "none" if value is None else f"{value:,.4g}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell. kind: "" (a number), "text", "error" (spans `span`
+    columns), "flags" (labels), "held"/"violated", "regression"/"improvement"."""
+
+    text: str
+    kind: str = ""
+    span: int = 1
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    rows: list[list[Cell]]
+
+
+def _text(value: str) -> Cell:
+    return Cell(value, "text")
+
+
+def _flags_cell(flags: list[Flag]) -> Cell:
+    labels = tuple(FLAG_LABELS.get(f.kind, f.kind) for f in flags)
+    return Cell(", ".join(f"⚠ {label}" for label in labels), "flags", labels=labels)
+
+
+def best_rps(runs: list[RunResult]) -> dict[int, float]:
+    """The best throughput each run is compared with: per users level for
+    steady runs; over the whole scenario (key 0) for bursts."""
+    best: dict[int, float] = defaultdict(float)
+    for run in runs:
+        if run.ok:
+            level = run.users if run.mode == "steady" else 0
+            best[level] = max(best[level], run.rps)
+    return best
+
+
+def endpoint_names(runs: list[RunResult]) -> list[str]:
+    """Every endpoint of the runs, in the order first seen."""
+    names: list[str] = []
+    for run in runs:
+        names += [name for name in run.endpoints if name not in names]
+    return names
+
+
+def model_gaps(runs: list[RunResult]) -> list[str]:
+    """Why the model does not apply to some of the runs, each reason once."""
+    return sorted({run.model.why_not or "" for run in runs if run.model and not run.model.applies} - {""})
+
+
+def run_name(run: RunResult) -> str:
+    return f"{run.server} #{run.repeat}" if run.repeat > 1 else run.server
+
+
+STEADY_HEADER = [
+    "Server", "Users", "Requests", "Failures", "RPS", "Expected RPS", "Measured / expected", "Avg ms",
+    "Expected ms", "p50 ms", "p95 ms", "p99 ms", "RPS vs best", "Flags",
+]  # fmt: skip
+
+
+def steady_table(runs: list[RunResult]) -> Table:
+    best = best_rps(runs)
+    rows = []
+    for run in runs:
+        head = [_text(run_name(run)), Cell(str(run.users))]
+        if not run.ok:
+            rows.append([*head, Cell("error", "error", span=len(STEADY_HEADER) - 2)])
+            continue
+        lat, model = run.latency_ms, run.model
+        applies = model is not None and model.applies
+        rows.append(
+            [
+                *head,
+                Cell(f"{run.requests:,}"),
+                Cell(f"{run.failures:,}"),
+                Cell(rps_text(run.rps)),
+                Cell(rps_text(model.expected_rps) if applies and model else "n/a"),
+                Cell(f"{model.ratio:.2f}" if applies and model and model.ratio is not None else "n/a"),
+                Cell(number(lat.avg)),
+                Cell(number(model.expected_latency_ms) if applies and model else "n/a"),
+                Cell(number(lat.p50, 0)),
+                Cell(number(lat.p95, 0)),
+                Cell(number(lat.p99, 0)),
+                Cell(_ratio(run.rps, best[run.users])),
+                _flags_cell(run.flags),
+            ]
+        )
+    return Table(STEADY_HEADER, rows)
+
+
+def burst_table(runs: list[RunResult]) -> Table:
+    names = endpoint_names(runs)
+    best = best_rps(runs)[0]
+    header = ["Server", "Mode", *(f"# {n.capitalize()}" for n in names), "Elapsed", "Throughput", "vs best"]
+    rows = []
+    for run in runs:
+        head = [_text(run_name(run)), _text(run.order or "")]
+        if not run.ok:
+            rows.append([*head, Cell("error", "error", span=len(names) + 3)])
+            continue
+        counts = [Cell(str(run.endpoints[n].requests) if n in run.endpoints else "–") for n in names]
+        rows.append(
+            [*head, *counts, Cell(f"{run.elapsed_s:.2f} s"), Cell(f"{run.rps:.2f} req/s"), Cell(_ratio(run.rps, best))]
+        )
+    return Table(header, rows)
+
+
+def _mean_peak(resources: Resources | None) -> str:
+    if resources is None:
+        return "– / –"
+    return f"{number(resources.cpu_percent.mean)} / {number(resources.cpu_percent.peak)}"
+
+
+def resources_table(runs: list[RunResult]) -> Table | None:
+    rows = []
+    for run in runs:
+        server = run.server_resources
+        if not run.ok or server is None:
+            continue
+        upstream = run.upstream.stats.taken_ms_mean if run.upstream and run.upstream.stats else None
+        rows.append(
+            [
+                _text(run_name(run)),
+                Cell(run.key.level.short),
+                Cell(_mean_peak(server)),
+                Cell(number(server.cpu_seconds_per_1k_requests)),
+                Cell(str(server.workers or "–")),
+                Cell(number(server.memory_per_worker_mb.uss)),
+                Cell(number(server.uss_mb.peak_total)),
+                Cell(number(server.rss_mb.peak_total)),
+                Cell(_mean_peak(run.loadgen_resources)),
+                Cell(number(upstream)),
+            ]
+        )
+    if not rows:
+        return None
+    header = [
+        "Server", "Users", "Server CPU % mean / peak", "Server CPU s per 1k req", "Workers", "USS MB per worker",
+        "USS MB total", "RSS MB total", "Locust CPU % mean / peak", "Upstream own ms",
+    ]  # fmt: skip
+    return Table(header, rows)
+
+
+def endpoints_table(runs: list[RunResult]) -> Table | None:
+    rows = []
+    for run in runs:
+        if not run.ok or len(run.endpoints) < 2:
+            continue
+        for name, ep in run.endpoints.items():
+            rows.append(
+                [
+                    _text(run_name(run)),
+                    Cell(run.key.level.short),
+                    _text(name),
+                    Cell(f"{ep.requests:,}"),
+                    Cell(f"{ep.failures:,}"),
+                    Cell(rps_text(ep.rps)),
+                    Cell(number(ep.latency_ms.avg)),
+                    Cell(number(ep.latency_ms.p50, 0)),
+                    Cell(number(ep.latency_ms.p95, 0)),
+                    Cell(number(ep.latency_ms.p99, 0)),
+                ]
+            )
+    header = ["Server", "Users", "Endpoint", "Requests", "Failures", "RPS", "Avg ms", "p50 ms", "p95 ms", "p99 ms"]
+    return Table(header, rows) if rows else None
+
+
+def _ci(metric: Metric | None, digits: int = 1) -> str:
+    if metric is None or metric.value is None:
+        return "–"
+    text = number(metric.value, digits)
+    return f"{text} [{number(metric.low, digits)}–{number(metric.high, digits)}]" if metric.low is not None else text
+
+
+def aggregates_table(aggregates: list[Aggregate]) -> Table:
+    rows = []
+    for agg in aggregates:
+        m = agg.metrics
+        rows.append(
+            [
+                _text(agg.server),
+                _text(str(agg.level)),
+                Cell(f"{agg.runs}" + (f" (+{agg.failed} failed)" if agg.failed else "")),
+                Cell(_ci(m.get("rps"), 2)),
+                Cell(_ci(m.get("p50_ms"), 0)),
+                Cell(_ci(m.get("p95_ms"), 0)),
+                Cell(_ci(m.get("p99_ms"), 0)),
+                Cell("–" if agg.cv is None else f"{agg.cv:.1%}"),
+                Cell("⚠ noisy", "flags", labels=("noisy",)) if agg.noisy else _text(""),
+            ]
+        )
+    header = ["Server", "Level", "Repetitions", "RPS median [95% CI]", "p50 ms", "p95 ms", "p99 ms", "CV of RPS", ""]
+    return Table(header, rows)
+
+
+def slo_table(verdict: Verdict) -> Table:
+    rows = [
+        [
+            _text(c.key.scenario),
+            _text(c.key.server),
+            _text(str(c.key.level)),
+            _text(c.endpoint or "(all)"),
+            _text(c.metric),
+            Cell(c.allowed),
+            Cell(value_text(c.measured)),
+            Cell("✅ held", "held") if c.passed else Cell("❌ violated", "violated"),
+        ]
+        for c in sorted(verdict.slo, key=lambda c: c.passed)
+    ]
+    return Table(["Scenario", "Server", "Level", "Endpoint", "Metric", "Allowed", "Measured", ""], rows)
+
+
+def baseline_table(verdict: Verdict) -> Table:
+    rows = []
+    for entry in verdict.baseline or []:
+        for c in entry.comparisons:
+            kind = c.verdict if c.verdict in ("regression", "improvement") else "text"
+            mark = {"regression": "❌ regression", "improvement": "✅ improvement"}.get(c.verdict, c.verdict)
+            rows.append(
+                [
+                    _text(entry.key.scenario),
+                    _text(entry.key.server),
+                    _text(str(entry.key.level)),
+                    _text(c.metric),
+                    Cell(value_text(c.baseline)),
+                    Cell(value_text(c.candidate)),
+                    Cell(f"{c.ratio - 1:+.1%}"),
+                    Cell(f"±{c.threshold:.0%}"),
+                    Cell(mark, kind),
+                    _text(c.basis),
+                ]
+            )
+    header = ["Scenario", "Server", "Level", "Metric", "Baseline", "Now", "Change", "Threshold", "Verdict", "Basis"]
+    return Table(header, rows)
+
+
+@dataclass
+class ScenarioView:
+    name: str
+    mode: str
+    runs: list[RunResult]
+    table: Table
+    why_not: list[str]
+    aggregates: Table | None
+    resources: Table | None
+    endpoints: Table | None
+    external: list[str]  # servers whose resources the suite cannot sample
+    flags: list[tuple[RunResult, Flag]]
+    errors: list[RunResult]
+    figures: list[dict[str, Any]] = field(default_factory=list)  # filled by the HTML renderer
+
+
+@dataclass
+class ReportView:
+    results: SuiteResults
+    verdict: Verdict | None
+    scenarios: list[ScenarioView]
+    trend: list[dict[str, Any]]
+    aggregates: list[Aggregate]
+    ok: int
+    failed: int
+    flag_count: int
+    started: str
+    summary: str
+    verdict_line: str | None
+    slo: Table | None
+    baseline: Table | None
+    overhead: str | None
+
+
+def build_view(results: SuiteResults, verdict: Verdict | None, trend: list[dict[str, Any]] | None) -> ReportView:
+    by_scenario: dict[str, list[RunResult]] = defaultdict(list)
+    for run in results.runs:
+        by_scenario[run.scenario].append(run)
+    aggregates = aggregate(results.runs)
+    scenarios = []
+    for name, runs in by_scenario.items():
+        mode = runs[0].mode
+        repeated = any(run.repeat > 1 for run in runs)
+        scenarios.append(
+            ScenarioView(
+                name=name,
+                mode=mode,
+                runs=runs,
+                table=burst_table(runs) if mode == "burst" else steady_table(runs),
+                why_not=[] if mode == "burst" else model_gaps(runs),
+                aggregates=aggregates_table([a for a in aggregates if a.scenario == name]) if repeated else None,
+                resources=resources_table(runs),
+                endpoints=endpoints_table(runs),
+                external=sorted({run.server for run in runs if run.ok and run.server_kind == "external"}),
+                flags=[(run, flag) for run in runs for flag in run.flags],
+                errors=[run for run in runs if not run.ok],
+            )
+        )
+    ok = sum(run.ok for run in results.runs)
+    failed = len(results.runs) - ok
+    summary = f"{ok} of {results.planned_runs} planned runs succeeded"
+    if failed:
+        summary += f", {failed} failed"
+    if results.interrupted:
+        summary += "; the suite was interrupted"
+    overheads = sorted(run.overhead.total_s for run in results.runs if run.overhead.total_s is not None)
+    overhead = (
+        f"Suite overhead per run (start to first request, plus teardown): "
+        f"median {overheads[len(overheads) // 2]:.2f} s, max {max(overheads):.2f} s."
+        if overheads
+        else None
+    )
+    return ReportView(
+        results=results,
+        verdict=verdict,
+        scenarios=scenarios,
+        trend=trend or [],
+        aggregates=aggregates,
+        ok=ok,
+        failed=failed,
+        flag_count=sum(len(run.flags) for run in results.runs),
+        started=dt.datetime.fromtimestamp(results.started_at, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        summary=summary + ".",
+        verdict_line=None
+        if verdict is None
+        else f"Verdict: exit code {verdict.exit_code} ({EXIT_MEANINGS[verdict.exit_code]}).",
+        slo=slo_table(verdict) if verdict is not None and verdict.slo else None,
+        baseline=baseline_table(verdict) if verdict is not None and verdict.baseline is not None else None,
+        overhead=overhead,
+    )

@@ -1,0 +1,111 @@
+"""A run's identity, defined once: (scenario, server, level, repeat).
+
+Every place that names a run or joins runs uses these keys: the plan, results,
+aggregates, SLO checks, baselines, history, junit.xml, checks.json, reports,
+--resume and --only. A level is stored as a token (`users=10`,
+`order=sequential`), never as the display text ("10 users"); files written
+before schema 2 held the display text, which `Level.parse` still reads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ORDERS = ("sequential", "concurrent")
+_LEGACY_USERS = re.compile(r"^(\d+) users?$")
+
+
+@dataclass(frozen=True, order=True)
+class Level:
+    """What separates runs of one scenario and server: the users of a steady
+    run, or the order of a burst."""
+
+    users: int | None = None
+    order: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.users is None) == (self.order is None):
+            raise ValueError("a level is either users or a burst order")
+
+    @property
+    def token(self) -> str:
+        return f"order={self.order}" if self.order else f"users={self.users}"
+
+    @property
+    def short(self) -> str:
+        """For a table's Users/Mode column: "10" or "sequential"."""
+        return self.order if self.order else str(self.users)
+
+    def __str__(self) -> str:
+        return self.order if self.order else f"{self.users} users"
+
+    @classmethod
+    def parse(cls, text: str) -> Level:
+        """A token, or the display text of schema-1 files ("10 users", "sequential")."""
+        kind, _, value = text.partition("=")
+        if kind == "users" and value.isdigit():
+            return cls(users=int(value))
+        if kind == "order" and value in ORDERS:
+            return cls(order=value)
+        if text in ORDERS:
+            return cls(order=text)
+        legacy = _LEGACY_USERS.match(text)
+        if legacy:
+            return cls(users=int(legacy.group(1)))
+        raise ValueError(f"not a level: {text!r}")
+
+
+@dataclass(frozen=True, order=True)
+class GroupKey:
+    """The repetitions of one (scenario, server, level): what aggregates,
+    SLO checks, baselines and history are keyed by."""
+
+    scenario: str
+    server: str
+    level: Level
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario} / {self.server} / {self.level}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "server": self.server, "level": self.level.token}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GroupKey:
+        return cls(str(data["scenario"]), str(data["server"]), Level.parse(str(data["level"])))
+
+
+@dataclass(frozen=True, order=True)
+class RunKey:
+    scenario: str
+    server: str
+    level: Level
+    repeat: int  # 1-based
+
+    @property
+    def group(self) -> GroupKey:
+        return GroupKey(self.scenario, self.server, self.level)
+
+    @property
+    def label(self) -> str:
+        return f"{self.group.label} #{self.repeat}"
+
+    @property
+    def selector(self) -> str:
+        """What --only globs match: 'scenario/server'."""
+        return f"{self.scenario}/{self.server}"
+
+    def dirname(self, index: int) -> str:
+        level = self.level.order or f"u{self.level.users}"
+        return f"{index:03d}-{self.scenario}-{self.server}-{level}-r{self.repeat}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.group.as_dict(), "repeat": self.repeat}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunKey:
+        group = GroupKey.from_dict(data)
+        return cls(group.scenario, group.server, group.level, int(data["repeat"]))
