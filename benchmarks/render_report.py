@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from perfsuite.cli import write_reports  # noqa: E402
 from perfsuite.record.results import read_results  # noqa: E402
+from perfsuite.report.files import write_reports  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "data" / "fixture_run"
 HISTORY_HEADER = (

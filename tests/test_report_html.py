@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from perfsuite.cli import write_reports
 from perfsuite.record.results import read_results
+from perfsuite.report.files import write_reports
 
 DATA = Path(__file__).parent / "data" / "fixture_run"
 GOLDEN = Path(__file__).parent / "golden"

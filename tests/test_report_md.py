@@ -59,6 +59,12 @@ def test_errors_are_listed() -> None:
 
 
 def test_render_is_pure_and_small() -> None:
-    first, second = render(results()), render(results())
-    assert first == second
-    assert len(first.encode()) < 1024 * 1024
+    data = results()
+    before = data.model_dump()
+    first, second = render(data), render(data)
+    assert first == second and data.model_dump() == before  # same text, input untouched
+    # GitHub's step summary takes 1 MiB: 100 runs stay well under it.
+    many = data.model_copy(
+        update={"runs": [run.model_copy(update={"index": i}) for i in range(12) for run in data.runs]}
+    )
+    assert len(many.runs) >= 100 and len(render(many).encode()) < 256 * 1024

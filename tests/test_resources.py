@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from perfsuite.run.resources import ResourceSampler, Sample, is_saturated, summarize
+from perfsuite.record.results import Resources
+from perfsuite.run.resources import ResourceSampler, Sample, summarize
 
 
 def rows(t: float, cpus: dict[int, float], kind_of: dict[int, str]) -> list[Sample]:
@@ -27,14 +28,14 @@ def test_summary_of_a_master_and_two_workers() -> None:
     ]
     summary = summarize(samples, "server", 10.0, 12.0, requests=500)
     assert summary is not None
-    assert summary["cpu_seconds"] == pytest.approx(1.5)
-    assert summary["cpu_percent"] == {"mean": 75.0, "peak": 100.0}
-    assert summary["cpu_seconds_per_1k_requests"] == pytest.approx(3.0)
-    assert summary["workers"] == 2 and summary["processes"] == 3
-    assert summary["memory_per_worker_mb"]["uss"] == pytest.approx(22.5)  # workers only: (22 + 23) / 2
-    assert summary["uss_mb"]["peak_total"] == pytest.approx(21 + 22 + 23)
-    assert summary["rss_mb"]["peak_total"] == pytest.approx(300)
-    assert summary["share_above_90_percent"] == 0.5
+    assert summary.cpu_seconds == pytest.approx(1.5)
+    assert summary.cpu_percent.model_dump() == {"mean": 75.0, "peak": 100.0}
+    assert summary.cpu_seconds_per_1k_requests == pytest.approx(3.0)
+    assert summary.workers == 2 and summary.processes == 3
+    assert summary.memory_per_worker_mb.uss == pytest.approx(22.5)  # workers only: (22 + 23) / 2
+    assert summary.uss_mb.peak_total == pytest.approx(21 + 22 + 23)
+    assert summary.rss_mb.peak_total == pytest.approx(300)
+    assert summary.share_above_90_percent == 0.5
     assert summarize(samples, "loadgen", 0, 1, 1) is None
 
 
@@ -44,15 +45,15 @@ def test_a_window_shorter_than_the_interval_is_bracketed() -> None:
                *rows(1.5, {1: 1.2}, kinds), *rows(5.0, {1: 9.0}, kinds)]  # fmt: skip
     # A 0.1 s burst between samples: the samples at 1.0 and 1.25 bracket it.
     summary = summarize(samples, "server", 1.1, 1.2, requests=10)
-    assert summary is not None and summary["cpu_seconds"] == pytest.approx(0.1)
-    assert summary["cpu_percent"]["mean"] == pytest.approx(40.0)
-    assert summary["cpu_seconds_per_1k_requests"] == pytest.approx(10.0)
+    assert summary is not None and summary.cpu_seconds == pytest.approx(0.1)
+    assert summary.cpu_percent.mean == pytest.approx(40.0)
+    assert summary.cpu_seconds_per_1k_requests == pytest.approx(10.0)
 
 
 def test_saturation_needs_half_the_window() -> None:
-    assert is_saturated({"share_above_90_percent": 0.5})
-    assert not is_saturated({"share_above_90_percent": 0.3})
-    assert not is_saturated(None)
+    assert Resources(share_above_90_percent=0.5).saturated
+    assert not Resources(share_above_90_percent=0.3).saturated
+    assert not Resources().saturated
 
 
 def test_samples_a_real_process_tree(tmp_path: Path) -> None:
@@ -68,8 +69,8 @@ def test_samples_a_real_process_tree(tmp_path: Path) -> None:
     end = time.time()
     proc.wait()
     summary = summarize(samples, "server", start, end, requests=1)
-    assert summary is not None and summary["processes"] == 2 and summary["workers"] == 1
-    assert 50 <= summary["cpu_percent"]["mean"] <= 110  # the child spins on one core
+    assert summary is not None and summary.processes == 2 and summary.workers == 1
+    assert 50 <= summary.cpu_percent.mean <= 110  # the child spins on one core
     assert (tmp_path / "r.csv").read_text().startswith("t,role,pid,kind,cpu_s,rss_mb,uss_mb,pss_mb")
     assert os.path.getsize(tmp_path / "r.csv") > 100
 

@@ -97,6 +97,7 @@ def calibrate(out_dir: Path, users: int = 50, warmup_s: float = 2.0, duration_s:
         "locust_cpu_percent": loadgen.cpu_percent.model_dump() if loadgen else None,
         "server_cpu_percent": server.cpu_percent.model_dump() if server else None,
         "locust_saturated": saturated,
+        "locust_share_above_90_percent": loadgen.share_above_90_percent if loadgen else None,
         "users": users,
         "duration_s": duration_s,
         "affinity": result.affinity.model_dump(),
