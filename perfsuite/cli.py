@@ -8,9 +8,13 @@ module parses its own arguments and returns the exit code.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
+from perfsuite.run.lifecycle import STOP
+
 COMMANDS = ("ui", "history", "validate", "schema", "report", "calibrate")
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,4 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = (argv[0], argv[1:]) if argv and argv[0] in COMMANDS else ("run", argv)
     # Imported on demand: `validate` need not load matplotlib, Locust's helpers or scipy.
     command = importlib.import_module(f"perfsuite.commands.{name}")
-    return int(command.main(rest))
+    code = int(command.main(rest))
+    return code if code >= 128 else _asked_to_stop(code)
+
+
+def _asked_to_stop(code: int) -> int:
+    """A signal that came after the command's last check still exits 128+signal.
+    From here on stop signals are blocked: the interpreter's finalization puts
+    the default handlers back, and a late signal would kill the process instead."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    pending = signal.sigpending() & STOP_SIGNALS
+    signum = STOP.signum or (min(pending) if pending else None)
+    return 128 + int(signum) if signum is not None else code

@@ -1,0 +1,55 @@
+"""The verdict (pure) and checks.json: exit codes, keys, schema-1 checks read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from perfsuite.judge.aggregate import aggregate
+from perfsuite.judge.baseline import EntryComparison
+from perfsuite.judge.compare import compare
+from perfsuite.judge.slo import evaluate
+from perfsuite.judge.verdict import EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, Verdict, judge, read, write
+from perfsuite.record.results import read_results
+from perfsuite.spec.format import Slo
+from perfsuite.spec.key import GroupKey, Level, RunKey
+
+FIXTURE = Path(__file__).parent / "data" / "fixture_run"
+
+
+def test_exit_codes_in_order_of_gravity() -> None:
+    key = GroupKey("s", "x", Level(users=1))
+    assert Verdict().exit_code == EXIT_OK
+    assert Verdict(inconclusive=["noisy"]).exit_code == EXIT_INCONCLUSIVE
+    worse = compare("rps", [100.0], [50.0], 0.1)
+    assert Verdict(inconclusive=["noisy"], baseline=[EntryComparison(key, [worse])]).exit_code == EXIT_FAILED
+    better = compare("rps", [100.0], [150.0], 0.1)
+    assert Verdict(baseline=[EntryComparison(key, [better])]).exit_code == EXIT_OK
+    assert Verdict(failed_runs=[RunKey("s", "x", Level(users=1), 1)]).exit_code == EXIT_FAILED
+
+
+def test_judging_the_fixture(tmp_path: Path) -> None:
+    results = read_results(FIXTURE)
+    aggregates = aggregate(results.runs)
+    slo = Slo.model_validate({"p95_ms": "< 500"})
+    verdict = judge(results, aggregates, evaluate(aggregates, {"io-concurrent": slo}))
+    assert verdict.failed_runs == [RunKey("io-concurrent", "broken", Level(users=4), 1)]
+    assert [c.key.server for c in verdict.slo_failures] == ["uvicorn-pool-1", "broken"]
+    assert verdict.inconclusive == ["io-concurrent / uvicorn-pool-1 / 4 users: model mismatch"]
+    write(tmp_path, verdict)
+    again = read(tmp_path)
+    assert again == verdict and again is not None and again.exit_code == EXIT_FAILED
+
+
+def test_a_schema_1_checks_file_reads() -> None:
+    verdict = read(FIXTURE)  # written by schema 1: levels as display text, failed runs as strings
+    assert verdict is not None
+    assert verdict.failed_runs == [RunKey("io-concurrent", "broken", Level(users=4), 1)]
+    assert verdict.slo[0].key == GroupKey("io-concurrent", "gunicorn-sync-1", Level(users=4))
+    assert verdict.regressions and verdict.regressions[0][0].key.server == "uvicorn-1"
+    assert verdict.exit_code == EXIT_FAILED
+
+
+def test_an_unreadable_checks_file_is_no_verdict(tmp_path: Path) -> None:
+    assert read(tmp_path) is None
+    (tmp_path / "checks.json").write_text('{"slo": [{"scenario": "s"}]}')
+    assert read(tmp_path) is None
