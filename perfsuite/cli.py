@@ -23,14 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     # Imported on demand: `validate` need not load matplotlib, Locust's helpers or scipy.
     command = importlib.import_module(f"perfsuite.commands.{name}")
     code = int(command.main(rest))
-    return code if code >= 128 else _asked_to_stop(code)
-
-
-def _asked_to_stop(code: int) -> int:
-    """A signal that came after the command's last check still exits 128+signal.
-    From here on stop signals are blocked: the interpreter's finalization puts
-    the default handlers back, and a late signal would kill the process instead."""
+    # From here on stop signals are blocked: the interpreter's finalization
+    # puts the default handlers back, and a late signal would kill the process.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    if name != "run" or code >= 128:  # `ui` ends on Ctrl-C by design, with 0
+        return code
+    # A suite asked to stop after its last check still exits 128+signal.
     pending = signal.sigpending() & STOP_SIGNALS
     signum = STOP.signum or (min(pending) if pending else None)
     return 128 + int(signum) if signum is not None else code

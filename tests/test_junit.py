@@ -20,7 +20,7 @@ def test_cases_and_failures_per_group() -> None:
     assert slo.get("tests") == str(len(verdict.slo))
     assert slo.get("failures") == str(len(verdict.slo_failures)) == "5"
     classes = {case.get("classname") for case in slo.findall("testcase")}
-    assert "slo.io-concurrent.broken.users_4" in classes
+    assert "slo.io-concurrent.broken.4_users" in classes
     failed = [c for c in slo.findall("testcase") if c.find("failure") is not None]
     assert any("measured 1300, allowed < 500" in (c.find("failure").get("message") or "") for c in failed)  # type: ignore[union-attr]
     (run,) = suites["fixture.runs"].findall("testcase")

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, computed_field, model_serializer
 
 from perfsuite.spec.key import Level, RunKey
 
@@ -138,6 +138,12 @@ class ModelResult(_Record):
     measured_latency_ms: float | None = None
     ratio: float | None = None
     tolerance: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _known_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # As in schema 1: an expectation that does not apply is {applies, why_not}; slots stays (null: unbounded).
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None or (k == "slots" and self.applies)}
 
 
 class Flag(_Record):

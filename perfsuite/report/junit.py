@@ -18,8 +18,8 @@ def _fmt(value: float | None) -> str:
 
 
 def _where(key: GroupKey) -> str:
-    """A JUnit class name: scenario.server.level (users_10 or order_sequential)."""
-    return f"{key.scenario}.{key.server}.{key.level.token.replace('=', '_')}"
+    """A JUnit class name: scenario.server.level, as since schema 1 (10_users, sequential)."""
+    return f"{key.scenario}.{key.server}.{str(key.level).replace(' ', '_')}"
 
 
 def build(suite: str, verdict: Verdict) -> ET.ElementTree:
