@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_json, run_cli, write_scenario
+from tests.conftest import REPO, read_json, run_cli, write_scenario
 
 pytestmark = pytest.mark.integration
 
@@ -300,3 +300,31 @@ def test_external_needs_a_url(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "servers.r: server: external needs url:" in done.stderr
     assert "servers.r.app: does not apply to server: external" in done.stderr
+
+
+def test_the_callers_environment_does_not_change_the_server(tmp_path: Path) -> None:
+    # Exported, --max-requests 20 would recycle the one sync worker mid-run (a
+    # lost worker: the run fails); WEB_CONCURRENCY would make it 3 workers.
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          g: {server: gunicorn, app: apps.wsgi_app:app, worker_class: sync, workers: 1, env: {APP_FLAVOUR: plain}}
+        scenarios:
+          - {name: s, users: 2, warmup: 0.3s, duration: 1.5s, mix: [{name: slow, path: /slow?delay_ms=20}]}
+        """,
+    )
+    out = tmp_path / "out"
+    leaks = {"GUNICORN_CMD_ARGS": "--max-requests 20", "WEB_CONCURRENCY": "3", "PYTHONPATH": "/nowhere"}
+    done = run_cli(str(scenario), "--out", str(out), "--no-history", env=leaks)
+    assert done.returncode == 0, done.stderr
+    (run,) = read_json(out / "results.json")["runs"]
+    assert run["status"] == "ok" and run["requests"] > 40 and run["failures"] == 0
+    assert run["server_resources"]["workers"] == 1
+    server = run["child_env"]["server"]
+    assert server["set_by_suite"]["APP_FLAVOUR"] == "plain" and "PERFSUITE_TOKEN" in server["set_by_suite"]
+    assert server["set_by_suite"]["PYTHONPATH"] == str(REPO)  # the app's folder, not the caller's
+    given = {*server["inherited"], *server["set_by_suite"]}
+    assert "PATH" in server["inherited"] and not {"GUNICORN_CMD_ARGS", "WEB_CONCURRENCY"} & given
+    assert set(run["child_env"]) == {"server", "loadgen"}
+    assert run["server_env"] == server["set_by_suite"]

@@ -25,7 +25,7 @@ from perfsuite.report import junit
 from perfsuite.report.files import write_reports_safely
 from perfsuite.run.children import new_token
 from perfsuite.run.lifecycle import STOP, Interrupted
-from perfsuite.run.runner import run_one
+from perfsuite.run.runner import RunSequence
 from perfsuite.spec.format import Suite
 from perfsuite.spec.plan import RunPlan
 
@@ -40,14 +40,15 @@ def run_plans(
     suite: Suite, plans: list[RunPlan], out_dir: Path, results: SuiteResults, progress: Progress
 ) -> SuiteResults:
     """Run every plan in order, recording each in results.json as it ends."""
-    token = new_token()
+    sequence = RunSequence(suite, out_dir, new_token())
     total = max(results.planned_runs, len(plans))  # a resumed suite counts the runs it already has
     write_results(out_dir, results)
     try:
-        for plan in plans:
+        for index, plan in enumerate(plans):
             STOP.check()
             progress.run_started(plan, total)
-            measured = run_one(plan, suite, out_dir, token, on_tick=lambda run_dir, p=plan: progress.tick(p, run_dir))
+            following = plans[index + 1] if index + 1 < len(plans) else None
+            measured = sequence.run(plan, following, on_tick=lambda run_dir, p=plan: progress.tick(p, run_dir))
             result = assess(plan, measured)
             results.runs.append(result)
             write_results(out_dir, results)
@@ -56,6 +57,7 @@ def run_plans(
         results.interrupted = True
         raise
     finally:
+        sequence.close()
         results.runs.sort(key=lambda run: run.index)  # a resumed suite appends runs out of order
         results.finished_at = time.time()
         write_results(out_dir, results)

@@ -25,7 +25,8 @@ import psutil
 from perfsuite.run.lifecycle import STOP
 from perfsuite.spec.hosts import bind_problem
 
-POLL_S = 0.05
+POLL_S = 0.02  # waits for a child; readiness probes poll faster (PROBE_S): every run waits on one
+PROBE_S = 0.01
 LOG_TAIL_LINES = 25
 STOP_LINES = 8
 _PR_SET_PDEATHSIG = 1
@@ -128,7 +129,7 @@ def wait_for_http(url: str, timeout_s: float, check: Callable[[], None] | None =
                 pass
             if time.monotonic() > deadline:
                 raise NotReady(f"nothing answered HTTP at {url} within {timeout_s:g} s")
-            time.sleep(POLL_S)
+            time.sleep(PROBE_S)
 
 
 def group_members(pgid: int) -> list[psutil.Process]:
@@ -171,6 +172,7 @@ class ManagedProcess:
         self._popen: subprocess.Popen[bytes] | None = None
         self._stopped = False
         self._log_mark: int | None = None  # the log's size when the stop began
+        self._terminated = False  # SIGTERM sent (once)
 
     @property
     def pid(self) -> int:
@@ -253,8 +255,13 @@ class ManagedProcess:
 
         return lines(data[:mark]), lines(data[mark:])
 
+    def begin_stop(self) -> None:
+        """SIGTERM the group and return at once; stop_all finishes the stop."""
+        self._terminate()
+
     def _terminate(self) -> None:
-        if self._popen is not None and not self._stopped:
+        if self._popen is not None and not self._stopped and not self._terminated:
+            self._terminated = True
             with contextlib.suppress(OSError):
                 self._log_mark = self.log_path.stat().st_size
             with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -4,7 +4,8 @@
            imports while the server warms up, and holds its start at a gate
   ready    probe the upstream and the server; then open Locust's gate
   measure  sample resources while Locust runs its warm-up and window;
-           a server, upstream or worker lost mid-run ends the run at once
+           a server, upstream or worker lost mid-run ends the run at once;
+           once the window is over the server stops while Locust writes reports
   collect  Locust's JSON and timing, resource summaries, the upstream's account
   teardown one stop path for every child, on every exit (ok, failed, interrupted)
 
@@ -47,11 +48,13 @@ from perfsuite.run.children import (
 )
 from perfsuite.run.loadgen import (
     GATE_FILE,
+    TIMING_FILE,
     WORKERS_WAIT_S,
     LoadOutcome,
     OutcomeError,
     local_processes,
     locust_argv,
+    master_bind,
     read_outcome,
     time_limit_s,
     worker_command,
@@ -133,9 +136,13 @@ class Run:
         self.environments: dict[str, ChildEnvironment] = {}
         self.sampler = ResourceSampler(self.run_dir / "resources.csv")
         self.samples: list[Sample] = []
-        self.started = time.time()
+        self.started = time.time()  # children made (maybe ahead of its turn)
+        self.turn_started = self.started  # the previous run torn down: this run's turn
         self.fields: dict[str, Any] = {}
         self.first_request: float | None = None
+        self.window_over = False  # Locust's window ended: the server may stop
+        self.on_window_over: Callable[[], None] | None = None  # e.g. start the next run's children
+        self.start_failure: Exception | None = None  # a failure while starting ahead of its turn
 
     # -- phases ---------------------------------------------------------------
 
@@ -189,7 +196,7 @@ class Run:
                 self.sampler.watch(role, process.pid)
         self.sampler.start()
         tick = (lambda: self.on_tick(self.run_dir)) if self.on_tick else None  # type: ignore[misc]
-        code = self.locust.wait(time_limit_s(plan), on_tick=tick, check=self._faults)
+        code = self.locust.wait(time_limit_s(plan), on_tick=tick, check=self._while_measuring)
         self.samples = self.sampler.stop()
         if code != 0:
             raise self.locust.failure(f"Locust {describe_exit(code)}")
@@ -234,9 +241,34 @@ class Run:
 
         return check
 
+    def _while_measuring(self) -> None:
+        """Checked while Locust runs. Once the window is over (Locust wrote its
+        timing marks at its test_stop: no request is in flight any more) the
+        server is stopped at once, while Locust still writes its reports."""
+        if self.window_over:
+            return
+        self._faults()
+        if self._all_users_stopped():
+            self.window_over = True
+            if self.server is not None:
+                self.server.begin_stop()
+            if self.on_window_over is not None:
+                self.on_window_over()
+
+    def _all_users_stopped(self) -> bool:
+        """Each Locust process writes its timing marks once its users are
+        stopped; workers on other machines write none here, so with them the
+        server waits for Locust's exit."""
+        if master_bind(self.plan) is not None or not (self.run_dir / TIMING_FILE).exists():
+            return False
+        workers = local_processes(self.plan)
+        return not workers or len(list(self.run_dir.glob(f"{TIMING_FILE}.worker-*"))) >= workers
+
     def _faults(self) -> None:
         """Raise on a fault that spoils the run: the server or the upstream
         exited, or a server worker did (unless the config recycles workers)."""
+        if self.window_over:
+            return  # what was measured is complete; the server is being stopped
         for process in (self.server, self.upstream):
             if process is not None and (code := process.poll()) is not None:
                 raise process.failure(f"{process.name} {describe_exit(code)} during the run")
@@ -251,7 +283,7 @@ class Run:
 
     def result(self, teardown_s: float, failure: Exception | None, out_dir: Path) -> RunResult:
         plan = self.plan
-        start_s = None if self.first_request is None else self.first_request - self.started
+        start_s = None if self.first_request is None else self.first_request - self.turn_started
         return RunResult(
             index=plan.index,
             scenario=plan.key.scenario,
@@ -263,7 +295,7 @@ class Run:
             status="ok" if failure is None else "error",
             error=None if failure is None else str(failure),  # after teardown: the logs it quotes are complete
             run_dir=str(self.run_dir.relative_to(out_dir)),
-            started_at=self.started,
+            started_at=self.turn_started,
             overhead=Overhead(
                 start_s=None if start_s is None else round(start_s, 3),
                 teardown_s=round(teardown_s, 3),
@@ -282,20 +314,64 @@ class Run:
         )
 
 
+class RunSequence:
+    """Plans measured one after another, overlapped where nothing measured
+    can suffer: once a run's window is over, the next run's children start
+    (a server takes about as long to start as Locust to write its reports
+    and the previous server to stop); the next run's gate opens only after
+    the previous run's teardown, so no two runs ever send load at once."""
+
+    def __init__(self, suite: Suite, out_dir: Path, token: str) -> None:
+        self.suite = suite
+        self.out_dir = out_dir
+        self.token = token
+        self.prepared: Run | None = None
+
+    def _prepare(self, plan: RunPlan) -> None:
+        run = Run(plan, self.suite, self.out_dir, self.token)
+        self.prepared = run
+        try:
+            run.start()
+        except Exception as failure:  # whatever it is, it belongs to that run's turn, not this one's
+            run.start_failure = failure
+
+    def run(
+        self, plan: RunPlan, next_plan: RunPlan | None = None, on_tick: Callable[[Path], None] | None = None
+    ) -> RunResult:
+        """Measure `plan`; a failure is recorded in the result, never raised
+        (an interrupt is: the suite stops, after the same teardown)."""
+        run = self.prepared if self.prepared is not None and self.prepared.plan is plan else None
+        if run is None:
+            self.close()
+            run = Run(plan, self.suite, self.out_dir, self.token)
+        self.prepared = None
+        run.on_tick = on_tick
+        run.turn_started = time.time()
+        if next_plan is not None:
+            run.on_window_over = lambda: self._prepare(next_plan)
+        failure: Exception | None = run.start_failure
+        try:
+            if failure is None:
+                if not run.children:
+                    run.start()
+                run.ready()
+                run.measure()
+                run.collect()
+        except (ProcessFailed, RunFailed, OutcomeError, OSError) as caught:
+            failure = caught
+        finally:
+            teardown_s = run.teardown()
+        return run.result(teardown_s, failure, self.out_dir)
+
+    def close(self) -> None:
+        """Stop a run started ahead of a turn that will not come (interrupted, or the last)."""
+        if self.prepared is not None:
+            self.prepared.teardown()
+            self.prepared = None
+
+
 def run_one(
     plan: RunPlan, suite: Suite, out_dir: Path, token: str, on_tick: Callable[[Path], None] | None = None
 ) -> RunResult:
-    """Measure one plan; a failure is recorded in the result, never raised
-    (an interrupt is: the suite stops, after the same teardown)."""
-    run = Run(plan, suite, out_dir, token, on_tick)
-    failure: Exception | None = None
-    try:
-        run.start()
-        run.ready()
-        run.measure()
-        run.collect()
-    except (ProcessFailed, RunFailed, OutcomeError) as caught:
-        failure = caught
-    finally:
-        teardown_s = run.teardown()
-    return run.result(teardown_s, failure, out_dir)
+    """Measure one plan alone (calibrate)."""
+    return RunSequence(suite, out_dir, token).run(plan, on_tick=on_tick)

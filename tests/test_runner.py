@@ -1,0 +1,101 @@
+"""A run's phases: what is measured from Locust's output (pure), when a window
+counts as over, and a sequence that overlaps runs without overlapping load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from perfsuite.record.histogram import EndpointStats
+from perfsuite.run.loadgen import TIMING_FILE, LoadOutcome
+from perfsuite.run.process import LIVE
+from perfsuite.run.runner import Run, RunFailed, RunSequence, measured_fields
+from perfsuite.spec.format import Suite, SuiteFile
+from perfsuite.spec.plan import RunPlan, build_plan
+from tests.conftest import REPO
+
+
+def suite(tmp_path: Path, scenario: dict[str, object]) -> Suite:
+    spec = SuiteFile.model_validate(
+        {
+            "servers": {"u": {"server": "uvicorn", "app": "apps.asgi_app:app", "app_dir": str(REPO)}},
+            "scenarios": [scenario],
+        }
+    )
+    return Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, spec=spec)
+
+
+def plans(tmp_path: Path, **scenario: object) -> list[RunPlan]:
+    return build_plan(suite(tmp_path, {"name": "s", "mix": [{"name": "fast", "path": "/fast"}], **scenario}))
+
+
+def stats(requests: int, histogram: dict[int, int]) -> EndpointStats:
+    return EndpointStats(requests, 0, float(sum(k * v for k, v in histogram.items())), 1.0, 9.0, histogram)
+
+
+def test_fields_from_a_window(tmp_path: Path) -> None:
+    (plan,) = plans(tmp_path)
+    outcome = LoadOutcome({"fast": stats(50, {1: 40, 9: 10})}, {"measure_start": 100.0, "measure_end": 102.0})
+    fields = measured_fields(plan, outcome)
+    assert (fields["requests"], fields["rps"], fields["elapsed_s"]) == (50, 25.0, 2.0)
+    assert fields["latency_ms"].p50 == 1.0 and fields["latency_ms"].p95 == 9.0
+    assert fields["endpoints"]["fast"].histogram == {"1": 40, "9": 10}
+    with pytest.raises(RunFailed, match="no request completed"):
+        measured_fields(plan, LoadOutcome({}, {"measure_start": 1.0, "measure_end": 2.0}))
+
+
+def test_an_incomplete_burst_fails(tmp_path: Path) -> None:
+    burst = plans(tmp_path, mode="burst", mix=[{"name": "fast", "path": "/fast", "count": 3}])[0]
+    timing = {"first_request_start": 1.0, "last_response_end": 1.5, "completed": 2}
+    with pytest.raises(RunFailed, match="burst incomplete: 2 of 3 responses"):
+        measured_fields(burst, LoadOutcome({"fast": stats(2, {1: 2})}, timing))
+
+
+def test_the_window_is_over_once_every_local_locust_process_stopped(tmp_path: Path) -> None:
+    (plan,) = plans(tmp_path, loadgen={"processes": 2})
+    run = Run(plan, suite(tmp_path, {"name": "s", "mix": [{"name": "f", "path": "/"}]}), tmp_path, "tok")
+    run.run_dir.mkdir(parents=True)
+    assert not run._all_users_stopped()
+    (run.run_dir / TIMING_FILE).write_text("{}")
+    (run.run_dir / f"{TIMING_FILE}.worker-1").write_text("{}")
+    assert not run._all_users_stopped()  # one worker may still have requests in flight
+    (run.run_dir / f"{TIMING_FILE}.worker-2").write_text("{}")
+    assert run._all_users_stopped()
+    (remote,) = plans(tmp_path, loadgen={"workers": 1, "master_bind": "127.0.0.1:5557"})
+    far = Run(remote, suite(tmp_path, {"name": "s", "mix": [{"name": "f", "path": "/"}]}), tmp_path / "b", "tok")
+    far.run_dir.mkdir(parents=True)
+    (far.run_dir / TIMING_FILE).write_text("{}")
+    assert not far._all_users_stopped()  # workers elsewhere: wait for Locust's exit
+
+
+@pytest.mark.integration
+def test_a_sequence_starts_the_next_run_early_but_never_overlaps_load(tmp_path: Path) -> None:
+    first, second = plans(tmp_path, users=2, warmup=0.2, duration=1.0, repeat=2)
+    sequence = RunSequence(suite(tmp_path, {"name": "s", "mix": [{"name": "f", "path": "/"}]}), tmp_path, "tok")
+    try:
+        one = sequence.run(first, second)
+        prepared = sequence.prepared
+        assert one.status == "ok", one.error
+        assert prepared is not None and prepared.plan is second and prepared.children  # started in one's tail
+        two = sequence.run(second)
+        assert two.status == "ok", two.error
+        assert prepared.started < two.started_at  # its children were made before its turn came
+    finally:
+        sequence.close()
+    timing = [json.loads((tmp_path / r.run_dir / TIMING_FILE).read_text()) for r in (one, two)]
+    # The second run's first request comes after the first run's last response and its teardown.
+    assert timing[0]["last_response_end"] < two.started_at <= timing[1]["first_request_start"]
+    assert two.overhead.start_s is not None and two.overhead.start_s < one.overhead.start_s + 0.5
+    assert not LIVE
+
+
+@pytest.mark.integration
+def test_closing_a_sequence_stops_a_run_started_ahead(tmp_path: Path) -> None:
+    first, second = plans(tmp_path, users=1, warmup=0, duration=0.5, repeat=2)
+    sequence = RunSequence(suite(tmp_path, {"name": "s", "mix": [{"name": "f", "path": "/"}]}), tmp_path, "tok")
+    sequence.run(first, second)
+    assert sequence.prepared is not None and LIVE  # its server and Locust are up, waiting at the gate
+    sequence.close()
+    assert sequence.prepared is None and not LIVE
