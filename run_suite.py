@@ -25,6 +25,6 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, _quit_early)
     signal.signal(signal.SIGTERM, _quit_early)
     ensure_venv([str(Path(__file__).resolve()), *sys.argv[1:]])
-    from perfsuite.cli import main
+    from perfsuite.cli import run
 
-    sys.exit(main())
+    run()

@@ -49,6 +49,7 @@ def main() -> int:
     )
     in_runs = 0.0
     starts, teardowns, tails = [], [], []
+    per_config: dict[str, list[float]] = {}
     for index, run in enumerate(runs):
         next_start = runs[index + 1]["started_at"] if index + 1 < len(runs) else results["finished_at"]
         in_runs += next_start - run["started_at"]
@@ -58,6 +59,8 @@ def main() -> int:
             planned = run["elapsed_s"] if run["mode"] == "burst" else windows_of(run)
             tails.append(next_start - run["started_at"] - overhead["start_s"] - planned - overhead["teardown_s"])
         teardowns.append(overhead["teardown_s"] or 0.0)
+        spent = next_start - run["started_at"] - (run["elapsed_s"] if run["mode"] == "burst" else windows_of(run))
+        per_config.setdefault(run["server"], []).append(spent)
     print(f"{args.file}: {len(runs)} runs, exit {done.returncode}")
     print(f"  wall time        {wall:8.1f} s")
     print(f"  windows          {windows:8.1f} s")
@@ -68,6 +71,9 @@ def main() -> int:
         f"teardown {statistics.median(teardowns):.2f} s"
     )
     print(f"  outside the runs (start-up, reports): {wall - in_runs:.1f} s")
+    print("  beyond the windows, per server config (median over its runs, total):")
+    for server, spent in sorted(per_config.items(), key=lambda item: -sum(item[1])):
+        print(f"    {server:24s} {statistics.median(spent):5.2f} s  {sum(spent):6.1f} s over {len(spent)} runs")
     return 0
 
 

@@ -7,7 +7,9 @@ the suite (`-f locustfiles/_window.py,own.py`). It adds:
   --timing-file F  write the wall-clock marks Locust does not record: first
                    request sent, last response received, the measured window
   --start-gate F   hold the start until file F exists (the suite starts Locust
-                   while the server warms up, and makes F once it answers)
+                   while the server warms up, and makes F once it answers);
+                   a URL in F is the host to load (the server's port may be
+                   chosen after Locust started)
 Locust's own -t takes whole seconds only; --duration takes fractions.
 
 With workers (--processes, or --master and workers elsewhere) only the
@@ -79,6 +81,9 @@ class GateTimeout(Exception):
     pass
 
 
+GATE_POLL_S = 0.01  # a process waiting at its gate wakes 100 times a second, and does nothing else
+
+
 def _wait_for_gate(environment: Environment) -> None:
     """Block the start (the init event precedes it) until the suite opens the
     gate; gevent.sleep keeps the master's other greenlets (workers joining) going."""
@@ -87,10 +92,15 @@ def _wait_for_gate(environment: Environment) -> None:
     if not gate:
         return
     deadline = time.monotonic() + float(getattr(options, "start_gate_timeout", 600.0))
-    while not os.path.exists(gate):
+    while not os.path.exists(gate):  # made by a rename: never seen half written
         if time.monotonic() > deadline:
             raise GateTimeout(f"the start gate {gate} did not open in time")
-        gevent.sleep(0.005)
+        gevent.sleep(GATE_POLL_S)
+    with open(gate, encoding="utf-8") as file:
+        host = file.read().strip()
+    if host:
+        environment.host = host
+        options.host = host
 
 
 def _window(environment: Environment, warmup: float, duration: float) -> None:

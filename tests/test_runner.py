@@ -99,3 +99,24 @@ def test_closing_a_sequence_stops_a_run_started_ahead(tmp_path: Path) -> None:
     assert sequence.prepared is not None and LIVE  # its server and Locust are up, waiting at the gate
     sequence.close()
     assert sequence.prepared is None and not LIVE
+
+
+@pytest.mark.integration
+def test_the_next_locust_starts_in_a_long_warm_up_and_learns_its_url_at_the_gate(tmp_path: Path) -> None:
+    first, second = plans(tmp_path, users=2, warmup=1.6, duration=0.5, repeat=2)
+    sequence = RunSequence(suite(tmp_path, {"name": "s", "mix": [{"name": "f", "path": "/"}]}), tmp_path, "tok")
+    try:
+        one = sequence.run(first, second)
+        prepared = sequence.prepared
+        assert one.status == "ok" and prepared is not None and prepared.locust is not None
+        timing = json.loads((tmp_path / one.run_dir / TIMING_FILE).read_text())
+        # Made during the first run's warm-up (its gate open), before its window began; with a placeholder host.
+        gate_opened = (tmp_path / one.run_dir / ".start").stat().st_mtime
+        assert gate_opened - 0.05 <= prepared.started < timing["measure_start"]
+        assert "http://127.0.0.1:9" in prepared.locust.argv
+        two = sequence.run(second)
+    finally:
+        sequence.close()
+    assert two.status == "ok" and two.requests > 0 and two.failures == 0, two.error  # the gate gave it the URL
+    assert (tmp_path / two.run_dir / ".start").read_text() == prepared.url
+    assert not LIVE

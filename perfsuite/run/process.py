@@ -25,8 +25,8 @@ import psutil
 from perfsuite.run.lifecycle import STOP
 from perfsuite.spec.hosts import bind_problem
 
-POLL_S = 0.02  # waits for a child; readiness probes poll faster (PROBE_S): every run waits on one
-PROBE_S = 0.01
+POLL_S = 0.01  # waits for a child (every run waits on Locust: its end is seen within this)
+PROBE_S = 0.01  # readiness probes
 LOG_TAIL_LINES = 25
 STOP_LINES = 8
 _PR_SET_PDEATHSIG = 1
@@ -175,6 +175,10 @@ class ManagedProcess:
         self._terminated = False  # SIGTERM sent (once)
 
     @property
+    def started(self) -> bool:
+        return self._popen is not None
+
+    @property
     def pid(self) -> int:
         assert self._popen is not None, "not started"
         return self._popen.pid
@@ -254,6 +258,15 @@ class ManagedProcess:
             return chunk.decode("utf-8", errors="replace").rstrip().splitlines()
 
         return lines(data[:mark]), lines(data[mark:])
+
+    def pin(self, cpus: Sequence[int] | None) -> None:
+        """Move every process of the group to `cpus` (None: leave them be)."""
+        if self._popen is None or not cpus:
+            return
+        self.cpus = list(cpus)
+        for proc in group_members(self._popen.pid):
+            with contextlib.suppress(psutil.Error, OSError):
+                proc.cpu_affinity(self.cpus)
 
     def begin_stop(self) -> None:
         """SIGTERM the group and return at once; stop_all finishes the stop."""

@@ -66,6 +66,8 @@ from perfsuite.spec.plan import RunPlan
 from perfsuite.spec.servers import is_external, recycles_workers
 
 GATE_MARGIN_S = 60.0  # Locust waits at its gate this much beyond the readiness timeouts
+UNKNOWN_HOST = "http://127.0.0.1:9"  # Locust's -H until its gate tells it the server's URL
+EARLY_LOADGEN_MIN_WARMUP_S = 1.5  # a warm-up this long hides the next run's Locust import (~0.5 s of CPU)
 
 
 class RunFailed(Exception):
@@ -141,15 +143,39 @@ class Run:
         self.fields: dict[str, Any] = {}
         self.first_request: float | None = None
         self.window_over = False  # Locust's window ended: the server may stop
+        self.on_load_started: Callable[[], None] | None = None  # e.g. start the next run's Locust
         self.on_window_over: Callable[[], None] | None = None  # e.g. start the next run's children
         self.start_failure: Exception | None = None  # a failure while starting ahead of its turn
+        self.started_all = False  # start() done: every child is up
 
     # -- phases ---------------------------------------------------------------
 
-    def start(self) -> None:
-        """Every child is made first (a taken port starts nothing), then all start at once."""
-        shutil.rmtree(self.run_dir, ignore_errors=True)  # a run's folder holds that run's files only
-        self.run_dir.mkdir(parents=True)
+    def _folder(self) -> None:
+        if not self.run_dir.exists() or not self.children:
+            shutil.rmtree(self.run_dir, ignore_errors=True)  # a run's folder holds that run's files only
+            self.run_dir.mkdir(parents=True)
+
+    def _make_locust(self, ahead: bool, wait_s: float) -> None:
+        """Started `ahead` of its turn, Locust may use any core while it
+        imports (the cores are another run's); `ready` pins it to its own
+        before it sends anything. It learns the server's URL at its gate."""
+        plan = self.plan
+        gate_s = plan.server.ready_timeout + (READY_TIMEOUT_S if plan.upstream else 0.0) + GATE_MARGIN_S + wait_s
+        argv = locust_argv(plan, self.url or UNKNOWN_HOST, self.run_dir, self.suite.base_dir, gate_timeout_s=gate_s)
+        cpus = None if ahead else plan.cpu["loadgen"]
+        self.locust, self.environments["loadgen"] = locust_process(argv, self.run_dir, self.token, cpus)
+
+    def start_loadgen(self, wait_s: float) -> None:
+        """Only Locust, ahead of its turn: it imports (about 0.5 s of CPU) during
+        another run's warm-up and then waits at its gate, idle, for `wait_s` more."""
+        self._folder()
+        self._make_locust(ahead=True, wait_s=wait_s)
+        self._launch()
+
+    def start(self, ahead: bool = False) -> None:
+        """Every child not yet started is made first (a taken port starts
+        nothing), then all start at once."""
+        self._folder()
         plan = self.plan
         if plan.upstream is not None:
             port = free_port(HOST)
@@ -158,11 +184,14 @@ class Run:
         if not self.external:
             child = server_process(plan, self.suite, self.run_dir, self.token, self.upstream_url)
             self.server, self.environments["server"], self.url = child.process, child.environment, child.url
-        gate_s = plan.server.ready_timeout + (READY_TIMEOUT_S if plan.upstream else 0.0) + GATE_MARGIN_S
-        argv = locust_argv(plan, self.url, self.run_dir, self.suite.base_dir, gate_timeout_s=gate_s)
-        self.locust, self.environments["loadgen"] = locust_process(argv, self.run_dir, self.token, plan.cpu["loadgen"])
+        if self.locust is None:
+            self._make_locust(ahead, 0.0)
+        self._launch()
+        self.started_all = True
+
+    def _launch(self) -> None:
         for process in (self.upstream, self.server, self.locust):
-            if process is not None:
+            if process is not None and not process.started:
                 self.children.append(process)
                 process.start()
 
@@ -175,10 +204,13 @@ class Run:
         if self.server is not None:
             self.server.wait_ready(f"{self.url}/", self.plan.server.ready_timeout, also=locust_alive)
         else:
-            wait_for_http(
-                f"{self.url}/", self.plan.server.ready_timeout, locust_alive
-            )  # external: only that it answers
-        (self.run_dir / GATE_FILE).touch()
+            # External: only that it answers.
+            wait_for_http(f"{self.url}/", self.plan.server.ready_timeout, locust_alive)
+        self.locust.pin(self.plan.cpu["loadgen"])  # before the gate: nothing is sent off its cores
+        gate = self.run_dir / GATE_FILE
+        opening = gate.with_name(GATE_FILE + ".new")
+        opening.write_text(self.url, encoding="utf-8")
+        os.replace(opening, gate)  # at once: Locust reads the URL from the gate it sees
 
     def measure(self) -> None:
         assert self.locust is not None
@@ -195,6 +227,8 @@ class Run:
             if process is not None:
                 self.sampler.watch(role, process.pid)
         self.sampler.start()
+        if self.on_load_started is not None:
+            self.on_load_started()
         tick = (lambda: self.on_tick(self.run_dir)) if self.on_tick else None  # type: ignore[misc]
         code = self.locust.wait(time_limit_s(plan), on_tick=tick, check=self._while_measuring)
         self.samples = self.sampler.stop()
@@ -327,11 +361,20 @@ class RunSequence:
         self.token = token
         self.prepared: Run | None = None
 
-    def _prepare(self, plan: RunPlan) -> None:
-        run = Run(plan, self.suite, self.out_dir, self.token)
-        self.prepared = run
+    def _prepare(self, plan: RunPlan, loadgen_only: bool = False, wait_s: float = 0.0) -> None:
+        """Start `plan`'s Locust alone (during a warm-up long enough to hide
+        its import), or every child not started yet (once a window is over)."""
+        run = self.prepared if self.prepared is not None and self.prepared.plan is plan else None
+        if run is None:
+            self.close()
+            run = self.prepared = Run(plan, self.suite, self.out_dir, self.token)
+        if run.start_failure is not None:
+            return
         try:
-            run.start()
+            if loadgen_only:
+                run.start_loadgen(wait_s)
+            else:
+                run.start(ahead=True)
         except Exception as failure:  # whatever it is, it belongs to that run's turn, not this one's
             run.start_failure = failure
 
@@ -348,11 +391,14 @@ class RunSequence:
         run.on_tick = on_tick
         run.turn_started = time.time()
         if next_plan is not None:
+            if plan.warmup_s >= EARLY_LOADGEN_MIN_WARMUP_S:
+                wait_s = plan.warmup_s + plan.duration_s
+                run.on_load_started = lambda: self._prepare(next_plan, loadgen_only=True, wait_s=wait_s)
             run.on_window_over = lambda: self._prepare(next_plan)
         failure: Exception | None = run.start_failure
         try:
             if failure is None:
-                if not run.children:
+                if not run.started_all:
                     run.start()
                 run.ready()
                 run.measure()

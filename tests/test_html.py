@@ -3,7 +3,7 @@
 The fixture (tests/data/fixture_run/) is a real run of
 tests/data/fixture_suite.yaml: results.json plus each run's Locust history
 and timing files. Regenerate the golden files after an intended change with
-PERFSUITE_UPDATE_GOLDEN=1 python3 run_tests.py tests/test_report_html.py
+PERFSUITE_UPDATE_GOLDEN=1 python3 run_tests.py tests/test_html.py
 """
 
 from __future__ import annotations
