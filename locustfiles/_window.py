@@ -6,10 +6,9 @@ the suite (`-f locustfiles/_window.py,own.py`). It adds:
   --duration S     then measure S seconds and quit (0: run until -t or Ctrl-C)
   --timing-file F  write the wall-clock marks Locust does not record: first
                    request sent, last response received, the measured window
-  --start-gate F   hold the start until file F exists (the suite starts Locust
-                   while the server warms up, and makes F once it answers);
-                   a URL in F is the host to load (the server's port may be
-                   chosen after Locust started)
+  --start-gate-fd N  hold the start until the suite writes the server's URL
+                   to pipe N (it starts Locust before the server answers,
+                   even before the server's port is known); waiting costs no CPU
 Locust's own -t takes whole seconds only; --duration takes fractions.
 
 With workers (--processes, or --master and workers elsewhere) only the
@@ -27,6 +26,7 @@ import time
 from typing import Any
 
 import gevent
+import gevent.select
 import locust.runners
 from locust import events
 from locust.env import Environment
@@ -71,8 +71,8 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--duration", type=float, default=0.0, help="measured seconds after warm-up (0: no limit)")
     parser.add_argument("--timing-file", default="", help="timing marks output (set by the suite)",
                         include_in_web_ui=False)  # fmt: skip
-    parser.add_argument("--start-gate", default="", help="start once this file exists (set by the suite)",
-                        include_in_web_ui=False)  # fmt: skip
+    parser.add_argument("--start-gate-fd", type=int, default=-1, include_in_web_ui=False,
+                        help="start once the host's URL arrives on this pipe (set by the suite)")  # fmt: skip
     parser.add_argument("--start-gate-timeout", type=float, default=600.0, include_in_web_ui=False,
                         help="give up (exit 1) if the gate stays closed this long")  # fmt: skip
 
@@ -81,26 +81,23 @@ class GateTimeout(Exception):
     pass
 
 
-GATE_POLL_S = 0.01  # a process waiting at its gate wakes 100 times a second, and does nothing else
-
-
 def _wait_for_gate(environment: Environment) -> None:
     """Block the start (the init event precedes it) until the suite opens the
     gate; gevent.sleep keeps the master's other greenlets (workers joining) going."""
     options = environment.parsed_options
-    gate = getattr(options, "start_gate", "") or ""
-    if not gate:
+    gate = int(getattr(options, "start_gate_fd", -1))
+    if gate < 0:
         return
-    deadline = time.monotonic() + float(getattr(options, "start_gate_timeout", 600.0))
-    while not os.path.exists(gate):  # made by a rename: never seen half written
-        if time.monotonic() > deadline:
-            raise GateTimeout(f"the start gate {gate} did not open in time")
-        gevent.sleep(GATE_POLL_S)
-    with open(gate, encoding="utf-8") as file:
-        host = file.read().strip()
-    if host:
-        environment.host = host
-        options.host = host
+    timeout = float(getattr(options, "start_gate_timeout", 600.0))
+    readable, _, _ = gevent.select.select([gate], [], [], timeout)
+    if not readable:
+        raise GateTimeout(f"the start gate (fd {gate}) did not open within {timeout:g} s")
+    host = os.read(gate, 65536).decode("utf-8").strip()  # one write of a URL: atomic
+    os.close(gate)
+    if not host:  # the suite closed the pipe without opening the gate
+        raise GateTimeout("the start gate was closed")
+    environment.host = host
+    options.host = host
 
 
 def _window(environment: Environment, warmup: float, duration: float) -> None:

@@ -7,6 +7,7 @@ module parses its own arguments and returns the exit code.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import signal
@@ -18,19 +19,15 @@ COMMANDS = ("ui", "history", "validate", "schema", "report", "calibrate")
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
+def _command(argv: list[str]) -> tuple[str, list[str]]:
+    return (argv[0], argv[1:]) if argv and argv[0] in COMMANDS else ("run", argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    name, rest = (argv[0], argv[1:]) if argv and argv[0] in COMMANDS else ("run", argv)
+    name, rest = _command(sys.argv[1:] if argv is None else argv)
     # Imported on demand: `validate` need not load matplotlib, Locust's helpers or scipy.
     command = importlib.import_module(f"perfsuite.commands.{name}")
-    code = int(command.main(rest))
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a signal from now on stays pending
-    if name != "run" or code >= 128:  # `ui` ends on Ctrl-C by design, with 0
-        return code
-    # A suite asked to stop after its last check still exits 128+signal.
-    pending = signal.sigpending() & STOP_SIGNALS
-    signum = STOP.signum or (min(pending) if pending else None)
-    return 128 + int(signum) if signum is not None else code
+    return int(command.main(rest))
 
 
 def run() -> None:
@@ -39,6 +36,13 @@ def run() -> None:
     100 ms or so, and a Ctrl-C then would kill the process instead of being
     answered with 130; everything the command wrote is closed by then."""
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # from here a signal stays pending
+    if _command(sys.argv[1:])[0] == "run" and code < 128:  # `ui` ends on Ctrl-C by design, with 0
+        # A suite asked to stop after its last check still exits 128+signal.
+        pending = signal.sigpending() & STOP_SIGNALS
+        signum = STOP.signum or (min(pending) if pending else None)
+        code = 128 + int(signum) if signum is not None else code
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`schema | head`) is no error of ours
+            stream.flush()
     os._exit(code)

@@ -110,13 +110,49 @@ def test_the_next_locust_starts_in_a_long_warm_up_and_learns_its_url_at_the_gate
         prepared = sequence.prepared
         assert one.status == "ok" and prepared is not None and prepared.locust is not None
         timing = json.loads((tmp_path / one.run_dir / TIMING_FILE).read_text())
-        # Made during the first run's warm-up (its gate open), before its window began; with a placeholder host.
-        gate_opened = (tmp_path / one.run_dir / ".start").stat().st_mtime
-        assert gate_opened - 0.05 <= prepared.started < timing["measure_start"]
+        # Made during the first run's warm-up, before its window began; with a placeholder host.
+        assert timing["first_request_start"] - 0.5 < prepared.started < timing["measure_start"]
+        assert prepared.server is not None and prepared.server.started  # started once the window ended
         assert "http://127.0.0.1:9" in prepared.locust.argv
         two = sequence.run(second)
     finally:
         sequence.close()
     assert two.status == "ok" and two.requests > 0 and two.failures == 0, two.error  # the gate gave it the URL
-    assert (tmp_path / two.run_dir / ".start").read_text() == prepared.url
+    assert prepared.gate is None  # both ends of the gate's pipe closed
+    assert not LIVE
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"loadgen": {"processes": 2}},  # each run's Locust master on its own loopback port
+        {"port": "fixed"},  # the next server waits for its turn: the port is still held
+    ],
+    ids=["loadgen-processes", "fixed-port"],
+)
+def test_back_to_back_runs_that_cannot_share_a_resource(tmp_path: Path, settings: dict[str, object]) -> None:
+    from perfsuite.run.process import free_port
+
+    server: dict[str, object] = {"server": "uvicorn", "app": "apps.asgi_app:app", "app_dir": str(REPO)}
+    scenario: dict[str, object] = {"name": "s", "users": 2, "warmup": 1.6, "duration": 0.5, "repeat": 2}
+    scenario["mix"] = [{"name": "slow", "path": "/slow?delay_ms=20"}]
+    if "port" in settings:
+        server["port"] = free_port()
+    else:
+        scenario.update(settings)
+    spec = SuiteFile.model_validate({"servers": {"u": server}, "scenarios": [scenario]})
+    loaded = Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, spec=spec)
+    first, second = build_plan(loaded)
+    sequence = RunSequence(loaded, tmp_path, "tok")
+    try:
+        one = sequence.run(first, second)
+        two = sequence.run(second)
+    finally:
+        sequence.close()
+    for run in (one, two):
+        assert run.status == "ok" and run.failures == 0 and run.requests > 20, run.error
+    if "loadgen" in settings:
+        assert one.loadgen is not None and two.loadgen is not None
+        assert len(one.loadgen.worker_requests or []) == len(two.loadgen.worker_requests or []) == 2
     assert not LIVE

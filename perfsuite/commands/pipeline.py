@@ -103,5 +103,5 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
             after.history_db, results.suite, results.started_at, out_dir, results.environment, verdict.exit_code, rows
         )
         history.snapshot(after.history_db, results.suite, out_dir)
-    write_reports_safely(out_dir, results)
+    write_reports_safely(out_dir, results, aggregates)
     return verdict

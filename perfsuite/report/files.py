@@ -8,6 +8,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from perfsuite.judge.aggregate import Aggregate
 from perfsuite.judge.verdict import read as read_verdict
 from perfsuite.record import history
 from perfsuite.record.results import SuiteResults
@@ -23,21 +24,22 @@ class ReportFailed(Exception):
     pass
 
 
-def write_reports(out_dir: Path, results: SuiteResults) -> None:
+def write_reports(out_dir: Path, results: SuiteResults, aggregates: list[Aggregate] | None = None) -> None:
+    """One view (aggregates computed once, or given), rendered twice."""
     from perfsuite.report import html  # matplotlib loads only when a report is drawn
 
     verdict, trend = read_verdict(out_dir), history.read_snapshot(out_dir)
-    (out_dir / REPORT_MD).write_text(render_view(build_view(results, verdict, trend)), encoding="utf-8")
-    (out_dir / REPORT_HTML).write_text(
-        html.render(results, load_series(out_dir, results), verdict, trend), encoding="utf-8"
-    )
+    view = build_view(results, verdict, trend, aggregates)
+    (out_dir / REPORT_MD).write_text(render_view(view), encoding="utf-8")
+    page = html.render(results, load_series(out_dir, results), verdict, trend, view)
+    (out_dir / REPORT_HTML).write_text(page, encoding="utf-8")
 
 
-def write_reports_safely(out_dir: Path, results: SuiteResults) -> None:
+def write_reports_safely(out_dir: Path, results: SuiteResults, aggregates: list[Aggregate] | None = None) -> None:
     """At the end of a suite a broken renderer must not lose anything:
     results.json is already written; say what failed and go on."""
     try:
-        write_reports(out_dir, results)
+        write_reports(out_dir, results, aggregates)
     except Exception as error:
         detail = "".join(traceback.format_exception_only(error)).strip()
         print(

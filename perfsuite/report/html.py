@@ -17,7 +17,7 @@ from perfsuite.judge.verdict import Verdict
 from perfsuite.record.results import RunResult, SuiteResults
 from perfsuite.record.timeseries import Series
 from perfsuite.report import charts
-from perfsuite.report.view import FLAG_LABELS, build_view, number
+from perfsuite.report.view import FLAG_LABELS, ReportView, build_view, number
 from perfsuite.spec.key import Level
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -126,8 +126,9 @@ def render(
     series: dict[str, Series],
     verdict: Verdict | None = None,
     trend: list[dict[str, Any]] | None = None,
+    view: ReportView | None = None,
 ) -> str:
-    view = build_view(results, verdict, trend)
+    view = build_view(results, verdict, trend) if view is None else view
     servers: list[str] = []
     for run in results.runs:
         servers += [run.server] if run.server not in servers else []

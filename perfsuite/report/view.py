@@ -315,11 +315,17 @@ class ReportView:
     overhead: str | None
 
 
-def build_view(results: SuiteResults, verdict: Verdict | None, trend: list[dict[str, Any]] | None) -> ReportView:
+def build_view(
+    results: SuiteResults,
+    verdict: Verdict | None,
+    trend: list[dict[str, Any]] | None,
+    aggregates: list[Aggregate] | None = None,
+) -> ReportView:
+    """The view of a suite; `aggregates` if the caller has them already (the run's pipeline does)."""
     by_scenario: dict[str, list[RunResult]] = defaultdict(list)
     for run in results.runs:
         by_scenario[run.scenario].append(run)
-    aggregates = aggregate(results.runs)
+    aggregates = aggregate(results.runs) if aggregates is None else aggregates
     scenarios = []
     for name, runs in by_scenario.items():
         mode = runs[0].mode

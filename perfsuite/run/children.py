@@ -105,11 +105,17 @@ def server_process(plan: RunPlan, suite: Suite, log_dir: Path, token: str, upstr
 
 
 def locust_process(
-    argv: list[str], run_dir: Path, token: str, cpus: list[int] | None
+    argv: list[str], run_dir: Path, token: str, cpus: list[int] | None, pass_fds: tuple[int, ...] = ()
 ) -> tuple[ManagedProcess, ChildEnvironment]:
     environment = child_environment(token)
     process = ManagedProcess(
-        "locust", argv, log_path=run_dir / "locust.log", env=environment.full, cwd=run_dir, cpus=cpus
+        "locust",
+        argv,
+        log_path=run_dir / "locust.log",
+        env=environment.full,
+        cwd=run_dir,
+        cpus=cpus,
+        pass_fds=pass_fds,
     )
     return process, environment
 

@@ -65,10 +65,17 @@ def worker_command(plan: RunPlan) -> str | None:
     return f"locust -f locustfiles/mix.py --worker --master-host {bind[0]} --master-port {bind[1]}"
 
 
-def loadgen_arguments(plan: RunPlan) -> list[str]:
+def loadgen_arguments(plan: RunPlan, master_port: int | None = None) -> list[str]:
+    """Locust's processes or master. Local worker processes talk to their
+    master on loopback, on a port of the run's own (`master_port`): two runs'
+    Locusts may be up at once, and Locust's default 5557 on all interfaces
+    would let the next run's workers join this run's master."""
     processes = local_processes(plan)
     if processes:
-        return ["--processes", str(processes)]
+        argv = ["--processes", str(processes), "--master-bind-host", "127.0.0.1"]
+        if master_port is not None:
+            argv += ["--master-bind-port", str(master_port), "--master-port", str(master_port)]
+        return argv
     bind = master_bind(plan)
     if bind is not None and plan.loadgen is not None:
         return [
@@ -91,11 +98,17 @@ def time_limit_s(plan: RunPlan) -> float:
     return plan.warmup_s + plan.duration_s + GRACE_S + waiting
 
 
-GATE_FILE = ".start"
-
-
-def locust_argv(plan: RunPlan, url: str, run_dir: Path, base_dir: Path, gate_timeout_s: float = 600.0) -> list[str]:
-    """Locust's argv for a run; it waits for run_dir/GATE_FILE before it starts."""
+def locust_argv(
+    plan: RunPlan,
+    url: str,
+    run_dir: Path,
+    base_dir: Path,
+    gate_fd: int | None = None,
+    gate_timeout_s: float = 600.0,
+    master_port: int | None = None,
+) -> list[str]:
+    """Locust's argv for a run; with `gate_fd` it waits until the suite
+    writes the server's URL to that pipe before it starts."""
     prefix = str(run_dir / LOCUST_PREFIX)
     argv = [
         sys.executable,
@@ -125,12 +138,10 @@ def locust_argv(plan: RunPlan, url: str, run_dir: Path, base_dir: Path, gate_tim
         "0",  # failures are data; a non-zero exit means Locust broke
         "--timing-file",
         str(run_dir / TIMING_FILE),
-        "--start-gate",
-        str(run_dir / GATE_FILE),
-        "--start-gate-timeout",
-        f"{gate_timeout_s:g}",
     ]
-    argv += loadgen_arguments(plan)
+    if gate_fd is not None:
+        argv += ["--start-gate-fd", str(gate_fd), "--start-gate-timeout", f"{gate_timeout_s:g}"]
+    argv += loadgen_arguments(plan, master_port)
     if plan.mode == "burst":
         argv += ["--order", plan.order or "sequential"]
     else:

@@ -162,8 +162,10 @@ class ManagedProcess:
         env: dict[str, str],
         cwd: Path,
         cpus: Sequence[int] | None = None,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.name = name
+        self.pass_fds = tuple(pass_fds)  # inherited by the child under the same numbers
         self.argv = list(argv)
         self.log_path = log_path
         self.env = env
@@ -193,6 +195,7 @@ class ManagedProcess:
                 cwd=self.cwd,
                 env=self.env,
                 start_new_session=True,
+                pass_fds=self.pass_fds,
                 preexec_fn=_child_setup(self.cpus),
             )
         LIVE.add(self)
@@ -258,15 +261,6 @@ class ManagedProcess:
             return chunk.decode("utf-8", errors="replace").rstrip().splitlines()
 
         return lines(data[:mark]), lines(data[mark:])
-
-    def pin(self, cpus: Sequence[int] | None) -> None:
-        """Move every process of the group to `cpus` (None: leave them be)."""
-        if self._popen is None or not cpus:
-            return
-        self.cpus = list(cpus)
-        for proc in group_members(self._popen.pid):
-            with contextlib.suppress(psutil.Error, OSError):
-                proc.cpu_affinity(self.cpus)
 
     def begin_stop(self) -> None:
         """SIGTERM the group and return at once; stop_all finishes the stop."""

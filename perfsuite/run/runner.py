@@ -15,6 +15,7 @@ perfsuite.judge.assess adds it. A run that fails is recorded with its reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -47,7 +48,6 @@ from perfsuite.run.children import (
     upstream_process,
 )
 from perfsuite.run.loadgen import (
-    GATE_FILE,
     TIMING_FILE,
     WORKERS_WAIT_S,
     LoadOutcome,
@@ -63,7 +63,7 @@ from perfsuite.run.process import ManagedProcess, ProcessFailed, describe_exit, 
 from perfsuite.run.resources import ResourceSampler, Sample, summarize
 from perfsuite.spec.format import Suite
 from perfsuite.spec.plan import RunPlan
-from perfsuite.spec.servers import is_external, recycles_workers
+from perfsuite.spec.servers import is_external, lingers, recycles_workers
 
 GATE_MARGIN_S = 60.0  # Locust waits at its gate this much beyond the readiness timeouts
 UNKNOWN_HOST = "http://127.0.0.1:9"  # Locust's -H until its gate tells it the server's URL
@@ -142,7 +142,9 @@ class Run:
         self.turn_started = self.started  # the previous run torn down: this run's turn
         self.fields: dict[str, Any] = {}
         self.first_request: float | None = None
-        self.window_over = False  # Locust's window ended: the server may stop
+        self.window_over = False  # every Locust process stopped its users
+        self.stopping_server = False  # stopped at the window's end, before Locust's exit
+        self.gate: tuple[int, int] | None = None  # the pipe Locust waits on: (its end, ours)
         self.on_load_started: Callable[[], None] | None = None  # e.g. start the next run's Locust
         self.on_window_over: Callable[[], None] | None = None  # e.g. start the next run's children
         self.start_failure: Exception | None = None  # a failure while starting ahead of its turn
@@ -155,24 +157,32 @@ class Run:
             shutil.rmtree(self.run_dir, ignore_errors=True)  # a run's folder holds that run's files only
             self.run_dir.mkdir(parents=True)
 
-    def _make_locust(self, ahead: bool, wait_s: float) -> None:
-        """Started `ahead` of its turn, Locust may use any core while it
-        imports (the cores are another run's); `ready` pins it to its own
-        before it sends anything. It learns the server's URL at its gate."""
+    def _make_locust(self, wait_s: float) -> None:
+        """Locust on its own cores, held at its gate: a pipe on which the
+        suite writes the server's URL once the server answers (Locust may be
+        started before the server's port is even chosen)."""
         plan = self.plan
+        self.gate = os.pipe()
         gate_s = plan.server.ready_timeout + (READY_TIMEOUT_S if plan.upstream else 0.0) + GATE_MARGIN_S + wait_s
-        argv = locust_argv(plan, self.url or UNKNOWN_HOST, self.run_dir, self.suite.base_dir, gate_timeout_s=gate_s)
-        cpus = None if ahead else plan.cpu["loadgen"]
-        self.locust, self.environments["loadgen"] = locust_process(argv, self.run_dir, self.token, cpus)
+        master_port = free_port(HOST) if local_processes(plan) else None
+        argv = locust_argv(
+            plan, self.url or UNKNOWN_HOST, self.run_dir, self.suite.base_dir, self.gate[0], gate_s, master_port
+        )
+        self.locust, self.environments["loadgen"] = locust_process(
+            argv, self.run_dir, self.token, plan.cpu["loadgen"], pass_fds=(self.gate[0],)
+        )
 
     def start_loadgen(self, wait_s: float) -> None:
-        """Only Locust, ahead of its turn: it imports (about 0.5 s of CPU) during
-        another run's warm-up and then waits at its gate, idle, for `wait_s` more."""
+        """Only Locust, ahead of its turn: it imports (about 0.5 s of CPU, on
+        its own cores) during another run's warm-up, then waits at its gate
+        without using the CPU for `wait_s` more."""
+        if self.locust is not None:
+            return
         self._folder()
-        self._make_locust(ahead=True, wait_s=wait_s)
+        self._make_locust(wait_s)
         self._launch()
 
-    def start(self, ahead: bool = False) -> None:
+    def start(self) -> None:
         """Every child not yet started is made first (a taken port starts
         nothing), then all start at once."""
         self._folder()
@@ -185,7 +195,7 @@ class Run:
             child = server_process(plan, self.suite, self.run_dir, self.token, self.upstream_url)
             self.server, self.environments["server"], self.url = child.process, child.environment, child.url
         if self.locust is None:
-            self._make_locust(ahead, 0.0)
+            self._make_locust(0.0)
         self._launch()
         self.started_all = True
 
@@ -194,6 +204,21 @@ class Run:
             if process is not None and not process.started:
                 self.children.append(process)
                 process.start()
+                if process is self.locust and self.gate is not None:
+                    os.close(self.gate[0])  # Locust's end now
+
+    def _close_gate(self, url: str = "") -> None:
+        """Open the gate (write the URL), or with no URL just close it: Locust then gives up."""
+        if self.gate is None:
+            return
+        with contextlib.suppress(OSError):
+            if url:
+                os.write(self.gate[1], url.encode("utf-8"))  # far below PIPE_BUF: one atomic write
+        ends = self.gate if self.locust is None or not self.locust.started else self.gate[1:]
+        for fd in ends:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.gate = None
 
     def ready(self) -> None:
         """The upstream and the server answer HTTP; then Locust may start."""
@@ -206,11 +231,7 @@ class Run:
         else:
             # External: only that it answers.
             wait_for_http(f"{self.url}/", self.plan.server.ready_timeout, locust_alive)
-        self.locust.pin(self.plan.cpu["loadgen"])  # before the gate: nothing is sent off its cores
-        gate = self.run_dir / GATE_FILE
-        opening = gate.with_name(GATE_FILE + ".new")
-        opening.write_text(self.url, encoding="utf-8")
-        os.replace(opening, gate)  # at once: Locust reads the URL from the gate it sees
+        self._close_gate(self.url)
 
     def measure(self) -> None:
         assert self.locust is not None
@@ -263,6 +284,7 @@ class Run:
         self.fields = fields
 
     def teardown(self) -> float:
+        self._close_gate()
         self.sampler.stop()
         return stop_all(self.children)
 
@@ -283,11 +305,19 @@ class Run:
             return
         self._faults()
         if self._all_users_stopped():
+            self.sampler.sample_once()
+            self._faults()  # a worker lost up to the window's end still counts
             self.window_over = True
-            if self.server is not None:
+            if self.server is not None and self._may_stop_server_early():
+                self.stopping_server = True
                 self.server.begin_stop()
             if self.on_window_over is not None:
                 self.on_window_over()
+
+    def _may_stop_server_early(self) -> bool:
+        """Not a server whose stop waits on Locust's idle connections, and not
+        under a custom locustfile, whose own test_stop hooks may still call it."""
+        return not lingers(self.plan.server) and self.plan.scenario.locustfile is None
 
     def _all_users_stopped(self) -> bool:
         """Each Locust process writes its timing marks once its users are
@@ -301,7 +331,7 @@ class Run:
     def _faults(self) -> None:
         """Raise on a fault that spoils the run: the server or the upstream
         exited, or a server worker did (unless the config recycles workers)."""
-        if self.window_over:
+        if self.stopping_server:
             return  # what was measured is complete; the server is being stopped
         for process in (self.server, self.upstream):
             if process is not None and (code := process.poll()) is not None:
@@ -363,7 +393,8 @@ class RunSequence:
 
     def _prepare(self, plan: RunPlan, loadgen_only: bool = False, wait_s: float = 0.0) -> None:
         """Start `plan`'s Locust alone (during a warm-up long enough to hide
-        its import), or every child not started yet (once a window is over)."""
+        its import), or every child not started yet (once a window is over;
+        a server on a fixed port waits for its turn: the port is still held)."""
         run = self.prepared if self.prepared is not None and self.prepared.plan is plan else None
         if run is None:
             self.close()
@@ -371,10 +402,10 @@ class RunSequence:
         if run.start_failure is not None:
             return
         try:
-            if loadgen_only:
+            if loadgen_only or plan.server.port is not None:
                 run.start_loadgen(wait_s)
             else:
-                run.start(ahead=True)
+                run.start()
         except Exception as failure:  # whatever it is, it belongs to that run's turn, not this one's
             run.start_failure = failure
 
@@ -390,7 +421,9 @@ class RunSequence:
         self.prepared = None
         run.on_tick = on_tick
         run.turn_started = time.time()
-        if next_plan is not None:
+        # Remote workers join a master on a fixed address: one run at a time.
+        overlap = next_plan is not None and master_bind(plan) is None and master_bind(next_plan) is None
+        if next_plan is not None and overlap:
             if plan.warmup_s >= EARLY_LOADGEN_MIN_WARMUP_S:
                 wait_s = plan.warmup_s + plan.duration_s
                 run.on_load_started = lambda: self._prepare(next_plan, loadgen_only=True, wait_s=wait_s)

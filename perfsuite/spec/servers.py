@@ -34,6 +34,9 @@ class ServerKind:
     serves: Callable[[ServerConfig], frozenset[str]]  # the app interfaces a config can serve
     fix: str  # what to change when the app's interface does not fit
     recycling: tuple[str, ...] = ()  # options (or env variables) that restart workers on purpose
+    # Whether a stop waits on clients' open (idle) connections: then the suite
+    # stops it only once Locust, and with it every connection, is gone.
+    lingers: Callable[[ServerConfig], bool] = lambda _: False
 
 
 def _python_module(module: str) -> list[str]:
@@ -114,6 +117,8 @@ SERVER_KINDS: dict[str, ServerKind] = {
         _gunicorn_serves,
         "use worker_class: uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
         ("--max-requests",),
+        # The gevent worker, asked to stop, checks once a second whether its connections are closed.
+        lambda c: c.worker_class == "gevent",
     ),
     "uvicorn": ServerKind(
         _uvicorn,
@@ -166,6 +171,10 @@ def recycles_workers(config: ServerConfig) -> bool:
     return any(w == flag or w.startswith(flag + "=") for w in words for flag in recycling) or any(
         name in config.env for name in recycling
     )
+
+
+def lingers(config: ServerConfig) -> bool:
+    return SERVER_KINDS[config.server].lingers(config)
 
 
 def serves(config: ServerConfig) -> frozenset[str]:
