@@ -114,3 +114,25 @@ def test_uvicorn_serves_wsgi_only_when_told() -> None:
     assert serves(config(server="uvicorn", app="a:b", args=["--interface", "wsgi"])) == {"wsgi"}
     assert serves(config(server="uvicorn", app="a:b", args=["--interface", "wsgi", "--interface=asgi3"])) == {"asgi"}
     assert serves(config(server="hypercorn", app="a:b")) == {"asgi", "wsgi"}
+
+
+def test_the_signal_that_starts_a_stop() -> None:
+    import signal
+
+    from perfsuite.spec.servers import stop_signal
+
+    def config(**fields: object) -> ServerConfig:
+        return ServerConfig.model_validate({"server": "gunicorn", "app": "a:b", **fields})
+
+    # gunicorn's graceful stop of a gevent worker waits on idle keep-alive connections; its quick stop does not.
+    assert stop_signal(config(worker_class="gevent")) == signal.SIGINT
+    assert stop_signal(config(worker_class="sync")) == signal.SIGTERM
+    assert stop_signal(ServerConfig.model_validate({"server": "uvicorn", "app": "a:b"})) == signal.SIGTERM
+
+
+def test_the_format_names_every_kind_of_the_registry() -> None:
+    from typing import get_args
+
+    from perfsuite.spec.format import SERVER_KIND_NAMES, ServerKindName
+
+    assert tuple(SERVER_KINDS) == SERVER_KIND_NAMES == get_args(ServerKindName)

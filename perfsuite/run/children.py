@@ -22,7 +22,7 @@ from perfsuite import ROOT
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, check_port, free_port
 from perfsuite.spec.format import ServerConfig, Suite
 from perfsuite.spec.plan import RunPlan
-from perfsuite.spec.servers import build_argv
+from perfsuite.spec.servers import build_argv, stop_signal
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
@@ -100,6 +100,7 @@ def server_process(plan: RunPlan, suite: Suite, log_dir: Path, token: str, upstr
         env=environment.full,
         cwd=app_dir(plan, suite),
         cpus=plan.cpu["server"],
+        stop_signal=stop_signal(plan.server),
     )
     return ServerChild(process, environment, f"http://{WILDCARDS.get(host, host)}:{port}")
 

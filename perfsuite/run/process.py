@@ -1,7 +1,8 @@
 """The one place that owns child processes: start, wait_ready, wait, stop.
 
 Every child runs in its own session (so its process group is its pid), with
-output to a log file. Stopping is one escalating path: SIGTERM to the group, a
+output to a log file. Stopping is one escalating path: the child's stop signal
+(SIGTERM unless its server kind names another) to the group, a
 grace period, SIGKILL, reap. LIVE holds every started, unstopped process so a
 forced exit can kill them all.
 """
@@ -163,8 +164,10 @@ class ManagedProcess:
         cwd: Path,
         cpus: Sequence[int] | None = None,
         pass_fds: Sequence[int] = (),
+        stop_signal: int = signal.SIGTERM,
     ) -> None:
         self.name = name
+        self.stop_signal = stop_signal  # what starts its stop (then grace, then SIGKILL)
         self.pass_fds = tuple(pass_fds)  # inherited by the child under the same numbers
         self.argv = list(argv)
         self.log_path = log_path
@@ -174,7 +177,7 @@ class ManagedProcess:
         self._popen: subprocess.Popen[bytes] | None = None
         self._stopped = False
         self._log_mark: int | None = None  # the log's size when the stop began
-        self._terminated = False  # SIGTERM sent (once)
+        self._terminated = False  # the stop signal sent (once)
 
     @property
     def started(self) -> bool:
@@ -263,7 +266,7 @@ class ManagedProcess:
         return lines(data[:mark]), lines(data[mark:])
 
     def begin_stop(self) -> None:
-        """SIGTERM the group and return at once; stop_all finishes the stop."""
+        """Signal the group (SIGTERM, or its stop signal) and return at once; stop_all finishes the stop."""
         self._terminate()
 
     def _terminate(self) -> None:
@@ -272,7 +275,7 @@ class ManagedProcess:
             with contextlib.suppress(OSError):
                 self._log_mark = self.log_path.stat().st_size
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._popen.pid, signal.SIGTERM)
+                os.killpg(self._popen.pid, self.stop_signal)
 
     def _gone(self) -> bool:
         if self._popen is None or self._stopped:
@@ -309,7 +312,7 @@ LIVE: set[ManagedProcess] = set()
 
 
 def stop_all(processes: list[ManagedProcess], grace_s: float = 5.0) -> float:
-    """The one stop path: SIGTERM every group at once, one shared grace period,
+    """The one stop path: every group signalled at once, one shared grace period,
     then SIGKILL whatever is left, and reap. Returns the seconds it took."""
     started = time.monotonic()
     for process in processes:

@@ -63,7 +63,7 @@ from perfsuite.run.process import ManagedProcess, ProcessFailed, describe_exit, 
 from perfsuite.run.resources import ResourceSampler, Sample, summarize
 from perfsuite.spec.format import Suite
 from perfsuite.spec.plan import RunPlan
-from perfsuite.spec.servers import is_external, lingers, recycles_workers
+from perfsuite.spec.servers import is_external, recycles_workers
 
 GATE_MARGIN_S = 60.0  # Locust waits at its gate this much beyond the readiness timeouts
 UNKNOWN_HOST = "http://127.0.0.1:9"  # Locust's -H until its gate tells it the server's URL
@@ -315,9 +315,8 @@ class Run:
                 self.on_window_over()
 
     def _may_stop_server_early(self) -> bool:
-        """Not a server whose stop waits on Locust's idle connections, and not
-        under a custom locustfile, whose own test_stop hooks may still call it."""
-        return not lingers(self.plan.server) and self.plan.scenario.locustfile is None
+        """Not under a custom locustfile: its own test_stop hooks may still call the server."""
+        return self.plan.scenario.locustfile is None
 
     def _all_users_stopped(self) -> bool:
         """Each Locust process writes its timing marks once its users are
