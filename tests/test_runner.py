@@ -31,6 +31,11 @@ def plans(tmp_path: Path, **scenario: object) -> list[RunPlan]:
     return build_plan(suite(tmp_path, {"name": "s", "mix": [{"name": "fast", "path": "/fast"}], **scenario}))
 
 
+def sequence_of(tmp_path: Path, **scenario: object) -> tuple[RunSequence, list[RunPlan]]:
+    loaded = suite(tmp_path, {"name": "s", "mix": [{"name": "fast", "path": "/fast"}], **scenario})
+    return RunSequence(loaded, tmp_path, "tok"), build_plan(loaded)
+
+
 def stats(requests: int, histogram: dict[int, int]) -> EndpointStats:
     return EndpointStats(requests, 0, float(sum(k * v for k, v in histogram.items())), 1.0, 9.0, histogram)
 
@@ -72,8 +77,7 @@ def test_the_window_is_over_once_every_local_locust_process_stopped(tmp_path: Pa
 
 @pytest.mark.integration
 def test_a_sequence_starts_the_next_run_early_but_never_overlaps_load(tmp_path: Path) -> None:
-    first, second = plans(tmp_path, users=2, warmup=0.2, duration=1.0, repeat=2)
-    sequence = RunSequence(suite(tmp_path, {"name": "s", "mix": [{"name": "f", "path": "/"}]}), tmp_path, "tok")
+    sequence, (first, second) = sequence_of(tmp_path, users=2, warmup=0.2, duration=1.0, repeat=2)
     try:
         one = sequence.run(first, second)
         prepared = sequence.prepared
@@ -93,8 +97,7 @@ def test_a_sequence_starts_the_next_run_early_but_never_overlaps_load(tmp_path: 
 
 @pytest.mark.integration
 def test_closing_a_sequence_stops_a_run_started_ahead(tmp_path: Path) -> None:
-    first, second = plans(tmp_path, users=1, warmup=0, duration=0.5, repeat=2)
-    sequence = RunSequence(suite(tmp_path, {"name": "s", "mix": [{"name": "f", "path": "/"}]}), tmp_path, "tok")
+    sequence, (first, second) = sequence_of(tmp_path, users=1, warmup=0, duration=0.5, repeat=2)
     sequence.run(first, second)
     assert sequence.prepared is not None and LIVE  # its server and Locust are up, waiting at the gate
     sequence.close()
@@ -103,8 +106,7 @@ def test_closing_a_sequence_stops_a_run_started_ahead(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_the_next_locust_starts_in_a_long_warm_up_and_learns_its_url_at_the_gate(tmp_path: Path) -> None:
-    first, second = plans(tmp_path, users=2, warmup=1.6, duration=0.5, repeat=2)
-    sequence = RunSequence(suite(tmp_path, {"name": "s", "mix": [{"name": "f", "path": "/"}]}), tmp_path, "tok")
+    sequence, (first, second) = sequence_of(tmp_path, users=2, warmup=1.6, duration=0.5, repeat=2)
     try:
         one = sequence.run(first, second)
         prepared = sequence.prepared
