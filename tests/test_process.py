@@ -131,3 +131,14 @@ def test_a_failure_quotes_the_log_from_before_the_stop_and_then_what_the_stop_ad
         "child went wrong\n--- last lines of child.log ---\nline 15\n"
     )  # the last 25 before the stop
     assert text.endswith("line 39\n--- while it was stopped ---\nstopping")
+
+
+def test_a_failures_log_tail_is_bounded_by_bytes(tmp_path: Path) -> None:
+    from perfsuite.run.process import STOP_BYTES, TAIL_BYTES
+
+    log = tmp_path / "server.log"
+    log.write_bytes(b"x" * 20_000_000 + b"END\n")  # one 20 MB line
+    process = ManagedProcess("server", ["true"], log_path=log, env={}, cwd=tmp_path)
+    text = str(process.failure("server exited with code 1"))
+    assert text.startswith("server exited with code 1\n--- last lines of server.log ---\n[...]\n")
+    assert text.endswith("xxxEND") and len(text) < TAIL_BYTES + STOP_BYTES + 200

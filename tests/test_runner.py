@@ -158,3 +158,30 @@ def test_back_to_back_runs_that_cannot_share_a_resource(tmp_path: Path, settings
         assert one.loadgen is not None and two.loadgen is not None
         assert len(one.loadgen.worker_requests or []) == len(two.loadgen.worker_requests or []) == 2
     assert not LIVE
+
+
+@pytest.mark.integration
+def test_an_unforeseen_fault_is_that_runs_error_and_the_next_run_runs(tmp_path: Path) -> None:
+    # A NUL byte in env: passes the format, fails at the child's start (ValueError from the OS layer).
+    server = {"server": "uvicorn", "app": "apps.asgi_app:app", "app_dir": str(REPO)}
+    spec = SuiteFile.model_validate(
+        {
+            "servers": {"bad": {**server, "env": {"X": "a\x00b"}}, "good": server},
+            "scenarios": [
+                {"name": "s", "users": 1, "warmup": 0, "duration": 0.5, "mix": [{"name": "f", "path": "/fast"}]}
+            ],
+        }
+    )
+    loaded = Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, spec=spec)
+    bad, good = build_plan(loaded)
+    sequence = RunSequence(loaded, tmp_path, "tok")
+    try:
+        failed = sequence.run(bad, good)
+        fine = sequence.run(good)
+    finally:
+        sequence.close()
+    assert failed.status == "error" and failed.error is not None
+    assert failed.error.startswith("the suite failed at this run (ValueError: embedded null byte)")
+    assert "Traceback" in (tmp_path / failed.run_dir / "suite_error.log").read_text()
+    assert fine.status == "ok" and fine.requests > 0
+    assert not LIVE

@@ -21,7 +21,7 @@ from perfsuite.record import history
 from perfsuite.record.fingerprint import fingerprint
 from perfsuite.record.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results
 from perfsuite.report.console import verdict_lines
-from perfsuite.report.files import REPORT_HTML, REPORT_MD, ReportFailed
+from perfsuite.report.files import REPORT_HTML, REPORT_MD, ReportFailed, step_summary
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.process import kill_all
 from perfsuite.run.progress import make_progress
@@ -165,6 +165,12 @@ def main(argv: list[str]) -> int:
 def _append_step_summary(out_dir: Path) -> None:
     """CI: add report.md to the GitHub job summary when $GITHUB_STEP_SUMMARY is set."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if target:
+    if not target:
+        return
+    try:
+        text = step_summary((out_dir / REPORT_MD).read_text(encoding="utf-8"), out_dir / REPORT_HTML)
         with open(target, "a", encoding="utf-8") as summary:
-            summary.write((out_dir / REPORT_MD).read_text(encoding="utf-8") + "\n")
+            summary.write(text + "\n")
+    except OSError as failure:  # the reports are written; only the summary is missing
+        reason = failure.strerror or failure
+        print(f"WARNING: cannot append to $GITHUB_STEP_SUMMARY {target}: {reason}", file=sys.stderr)

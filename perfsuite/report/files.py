@@ -20,6 +20,19 @@ REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 
 
+STEP_SUMMARY_BYTES = 1_000_000  # GitHub refuses a job summary over 1 MiB
+
+
+def step_summary(markdown: str, html: Path, limit: int = STEP_SUMMARY_BYTES) -> str:
+    """report.md for a CI job summary: whole if it fits, else cut at a line with a pointer to report.html."""
+    data = markdown.encode("utf-8")
+    if len(data) <= limit:
+        return markdown
+    note = f"\n\n**Cut here**: report.md is {len(data):,} bytes, over the job summary's limit; see {html}.\n"
+    head = data[: limit - len(note.encode("utf-8")) - 4].decode("utf-8", errors="ignore")
+    return head[: head.rfind("\n") + 1] + note
+
+
 class ReportFailed(Exception):
     pass
 

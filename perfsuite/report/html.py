@@ -32,6 +32,7 @@ RAW_FILES = (
     "server.log",
     "locust.log",
     "upstream.log",
+    "suite_error.log",
 )
 
 _env = Environment(

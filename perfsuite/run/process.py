@@ -30,6 +30,8 @@ POLL_S = 0.01  # waits for a child (every run waits on Locust: its end is seen w
 PROBE_S = 0.01  # readiness probes
 LOG_TAIL_LINES = 25
 STOP_LINES = 8
+TAIL_BYTES = 8192  # a log of one 20 MB line must not become a 20 MB error in results.json
+STOP_BYTES = 2048
 _PR_SET_PDEATHSIG = 1
 
 
@@ -253,17 +255,23 @@ class ManagedProcess:
         return stop_all([self], grace_s)
 
     def log_lines(self) -> tuple[list[str], list[str]]:
-        """The log's lines from before the stop began, and from after."""
+        """The log's last lines from before the stop began, and its first from
+        after; bounded by bytes (TAIL_BYTES, STOP_BYTES), whatever the log holds."""
         try:
-            data = self.log_path.read_bytes()
+            with open(self.log_path, "rb") as log:
+                size = log.seek(0, os.SEEK_END)
+                mark = size if self._log_mark is None else min(self._log_mark, size)
+                start = max(0, mark - TAIL_BYTES)
+                log.seek(start)
+                before, after = log.read(mark - start), log.read(STOP_BYTES)
         except OSError:
             return [], []
-        mark = len(data) if self._log_mark is None else self._log_mark
 
         def lines(chunk: bytes) -> list[str]:
             return chunk.decode("utf-8", errors="replace").rstrip().splitlines()
 
-        return lines(data[:mark]), lines(data[mark:])
+        cut = ["[...]"] if start else []
+        return [*cut, *lines(before)], lines(after)
 
     def begin_stop(self) -> None:
         """Signal the group (SIGTERM, or its stop signal) and return at once; stop_all finishes the stop."""

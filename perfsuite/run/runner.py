@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from perfsuite.run.children import (
     server_process,
     upstream_process,
 )
+from perfsuite.run.lifecycle import Interrupted
 from perfsuite.run.loadgen import (
     TIMING_FILE,
     WORKERS_WAIT_S,
@@ -72,6 +74,17 @@ EARLY_LOADGEN_MIN_WARMUP_S = 1.5  # a warm-up this long hides the next run's Loc
 
 class RunFailed(Exception):
     pass
+
+
+SUITE_ERROR_LOG = "suite_error.log"
+
+
+def unexpected(error: Exception, run_dir: Path) -> RunFailed:
+    """What the suite did not foresee, as this run's error; the traceback goes to the run's folder."""
+    with contextlib.suppress(OSError):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / SUITE_ERROR_LOG).write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    return RunFailed(f"the suite failed at this run ({type(error).__name__}: {error}); traceback in {SUITE_ERROR_LOG}")
 
 
 def _upstream_stats(url: str, start: float, end: float) -> UpstreamStats | None:
@@ -435,8 +448,12 @@ class RunSequence:
                 run.ready()
                 run.measure()
                 run.collect()
+        except Interrupted:
+            raise
         except (ProcessFailed, RunFailed, OutcomeError, OSError) as caught:
             failure = caught
+        except Exception as caught:  # one failure boundary per run: the others still run
+            failure = unexpected(caught, run.run_dir)
         finally:
             teardown_s = run.teardown()
         return run.result(teardown_s, failure, self.out_dir)
