@@ -224,3 +224,25 @@ def test_any_document_is_a_suite_or_a_clear_error(tmp_path: Path, document: obje
     except ScenarioError as error:
         assert error.problems
         assert all(str(p).startswith(str(path)) for p in error.problems)
+
+
+def test_alias_bombs_and_deep_nesting_are_refused_quickly(tmp_path: Path) -> None:
+    import time
+
+    levels = ["a: &a [" + ",".join(['"x"'] * 9) + "]"]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(levels) + "\nservers: {u: {server: uvicorn, app: 'a:b'}}\n")
+    started = time.monotonic()
+    with pytest.raises(ScenarioError) as caught:
+        load_suite(bomb)
+    assert time.monotonic() - started < 5  # and a few MB: the expansion stops at the bound
+    (problem,) = caught.value.problems
+    assert str(problem).startswith(f"{bomb}:") and "values once YAML aliases are expanded" in str(problem)
+    for depth, message in ((70, "nested more than 64 levels deep"), (400, "nested too deeply")):
+        deep = tmp_path / f"deep{depth}.yaml"
+        deep.write_text("servers: " + "[" * depth + "]" * depth + "\n")
+        with pytest.raises(ScenarioError) as caught:
+            load_suite(deep)
+        assert message in str(caught.value), depth

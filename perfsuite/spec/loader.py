@@ -62,7 +62,24 @@ class ScenarioError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_NODES = 200_000  # after aliases are expanded: a 668-byte alias bomb reaches billions
+MAX_DEPTH = 64
+
+
+class TooLarge(Exception):
+    def __init__(self, path: PathKey, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], tags: list[PathKey]) -> Any:
+    """Bounded: raises TooLarge past MAX_NODES values (counted with aliases
+    expanded, before anything is copied) or MAX_DEPTH levels."""
+    if len(lines) > MAX_NODES:
+        raise TooLarge(path, f"more than {MAX_NODES:,} values once YAML aliases are expanded")
+    if len(path) > MAX_DEPTH:
+        raise TooLarge(path, f"nested more than {MAX_DEPTH} levels deep")
     """ruamel's round-trip tree -> plain Python values, recording each path's line.
 
     Explicit tags (`!!python/...`, `!foo`) are never constructed; they are
@@ -350,6 +367,8 @@ def load_suite(path: Path) -> Suite:
     """Read and validate a scenario file; raise ScenarioError listing every problem."""
     shown = str(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError([Problem(shown, None, "", f"is over {MAX_FILE_BYTES // 2**20} MiB")])
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ScenarioError([Problem(shown, None, "", f"cannot read file: {error.strerror or error}")]) from None
@@ -357,6 +376,8 @@ def load_suite(path: Path) -> Suite:
         raise ScenarioError([Problem(shown, None, "", "is not UTF-8 text")]) from None
     try:
         tree = YAML(typ="rt", pure=True).load(text)
+    except RecursionError:
+        raise ScenarioError([Problem(shown, None, "", f"nested too deeply (at most {MAX_DEPTH} levels)")]) from None
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -368,7 +389,11 @@ def load_suite(path: Path) -> Suite:
         raise ScenarioError([Problem(shown, 1, "", "must be a mapping with servers: and scenarios:")])
     lines: dict[PathKey, int] = {(): 1}
     tags: list[PathKey] = []
-    data = _plain(tree, (), lines, tags)
+    try:
+        data = _plain(tree, (), lines, tags)
+    except TooLarge as error:
+        top = error.path[:1]  # deeper paths repeat through aliases; the top-level key has its own line
+        raise ScenarioError([Problem(shown, lines.get(top), _dotted(top), str(error))]) from None
     if tags:
         raise ScenarioError([Problem(shown, lines.get(p), _dotted(p), "YAML tags are not allowed here") for p in tags])
     try:
