@@ -78,3 +78,20 @@ def test_report_refuses_another_schema_version(tmp_path: Path) -> None:
     (tmp_path / "results.json").write_text(json.dumps({"schema_version": 99, "suite": "x", "runs": []}))
     done = run_cli("report", str(tmp_path))
     assert done.returncode == 2 and "schema_version 99 is not supported" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "99999"], "--port must be 1..65535, got 99999"),
+        (["--web-host", "not-an-ip"], "--web-host not-an-ip: cannot listen there"),
+    ],
+)
+def test_ui_arguments_are_checked_before_anything_starts(tmp_path: Path, args: list[str], message: str) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        "servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n  - {name: a, mix: [{name: f, path: /fast}]}\n",
+    )
+    done = run_cli("ui", str(scenario), "--server", "u", "--logs", str(tmp_path / "logs"), *args, timeout=60)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert not (tmp_path / "logs").exists()  # nothing started, nothing written

@@ -246,3 +246,20 @@ def test_alias_bombs_and_deep_nesting_are_refused_quickly(tmp_path: Path) -> Non
         with pytest.raises(ScenarioError) as caught:
             load_suite(deep)
         assert message in str(caught.value), depth
+
+
+def test_master_bind_is_checked(tmp_path: Path) -> None:
+    path = write_scenario(
+        tmp_path,
+        """\
+        servers: {u: {server: uvicorn, app: "a:b"}}
+        scenarios:
+          - {name: s, loadgen: {workers: 1, master_bind: "127.0.0.1:99999"}, mix: [{name: f, path: /}]}
+          - {name: t, loadgen: {workers: 1, master_bind: "10.254.254.254:5557"}, mix: [{name: f, path: /}]}
+        """,
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_suite(path)
+    text = str(caught.value)
+    assert f"{path}:3: scenarios.0.loadgen.master_bind: port must be 1..65535, got 99999" in text
+    assert f"{path}:4: scenarios.1.loadgen.master_bind: cannot listen on 10.254.254.254 here" in text

@@ -19,6 +19,7 @@ from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.loadgen import LOCUSTFILES
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
 from perfsuite.spec.format import Suite
+from perfsuite.spec.hosts import bind_problem
 from perfsuite.spec.plan import RunPlan, build_plan
 
 DEFAULT_UI_PORT = 8089
@@ -134,6 +135,12 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--logs", help="where server and Locust logs go (default: reports/ui-<timestamp>/)")
     args = parser.parse_args(argv)
+    if not 1 <= args.port <= 65_535:  # checked before anything starts
+        error(f"--port must be 1..65535, got {args.port}")
+        return EXIT_INVALID
+    if (problem := bind_problem(args.web_host)) is not None:
+        error(f"--web-host {args.web_host}: cannot listen there ({problem.strerror or problem})")
+        return EXIT_INVALID
     suite = load(args.file)
     if suite is None:
         return EXIT_INVALID

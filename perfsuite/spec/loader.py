@@ -349,6 +349,13 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
                 found.append(((*where_lg, "processes"), "must be -1 or at least 1, got 0"))
             if loadgen.master_bind is not None and loadgen.workers is None:
                 found.append(((*where_lg, "master_bind"), "needs workers: (how many to wait for)"))
+            if loadgen.master_bind is not None:
+                host, port = loadgen.master_bind.rsplit(":", 1)
+                if not 1 <= int(port) <= 65_535:
+                    found.append(((*where_lg, "master_bind"), f"port must be 1..65535, got {int(port)}"))
+                elif (bind := bind_problem(host)) is not None:
+                    reason = bind.strerror or bind
+                    found.append(((*where_lg, "master_bind"), f"cannot listen on {host} here ({reason})"))
             if scenario.mode == "burst" and (loadgen.processes or loadgen.workers) and scenario.loadgen:
                 found.append(((*at, "loadgen"), "burst mode runs in one Locust process"))
         slo = spec.setting(scenario, "slo")
