@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from perfsuite.record.histogram import EndpointStats
+from perfsuite.record.results import RunResult
 from perfsuite.run.loadgen import TIMING_FILE, LoadOutcome
 from perfsuite.run.process import LIVE
 from perfsuite.run.runner import Run, RunFailed, RunSequence, measured_fields
@@ -16,15 +17,22 @@ from perfsuite.spec.format import Suite, SuiteFile
 from perfsuite.spec.plan import RunPlan, build_plan
 from tests.conftest import REPO
 
+UVICORN: dict[str, object] = {"server": "uvicorn", "app": "apps.asgi_app:app", "app_dir": str(REPO)}
 
-def suite(tmp_path: Path, scenario: dict[str, object]) -> Suite:
-    spec = SuiteFile.model_validate(
-        {
-            "servers": {"u": {"server": "uvicorn", "app": "apps.asgi_app:app", "app_dir": str(REPO)}},
-            "scenarios": [scenario],
-        }
-    )
+
+def suite(tmp_path: Path, scenario: dict[str, object], servers: dict[str, object] | None = None) -> Suite:
+    spec = SuiteFile.model_validate({"servers": servers or {"u": UVICORN}, "scenarios": [scenario]})
     return Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, spec=spec)
+
+
+def run_pair(loaded: Suite, tmp_path: Path) -> tuple[RunResult, RunResult]:
+    """The suite's two plans through one sequence (the second started ahead), everything stopped after."""
+    first, second = build_plan(loaded)
+    sequence = RunSequence(loaded, tmp_path, "tok")
+    try:
+        return sequence.run(first, second), sequence.run(second)
+    finally:
+        sequence.close()
 
 
 def plans(tmp_path: Path, **scenario: object) -> list[RunPlan]:
@@ -136,22 +144,14 @@ def test_the_next_locust_starts_in_a_long_warm_up_and_learns_its_url_at_the_gate
 def test_back_to_back_runs_that_cannot_share_a_resource(tmp_path: Path, settings: dict[str, object]) -> None:
     from perfsuite.run.process import free_port
 
-    server: dict[str, object] = {"server": "uvicorn", "app": "apps.asgi_app:app", "app_dir": str(REPO)}
+    server = dict(UVICORN)
     scenario: dict[str, object] = {"name": "s", "users": 2, "warmup": 1.6, "duration": 0.5, "repeat": 2}
     scenario["mix"] = [{"name": "slow", "path": "/slow?delay_ms=20"}]
     if "port" in settings:
         server["port"] = free_port()
     else:
         scenario.update(settings)
-    spec = SuiteFile.model_validate({"servers": {"u": server}, "scenarios": [scenario]})
-    loaded = Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, spec=spec)
-    first, second = build_plan(loaded)
-    sequence = RunSequence(loaded, tmp_path, "tok")
-    try:
-        one = sequence.run(first, second)
-        two = sequence.run(second)
-    finally:
-        sequence.close()
+    one, two = run_pair(suite(tmp_path, scenario, {"u": server}), tmp_path)
     for run in (one, two):
         assert run.status == "ok" and run.failures == 0 and run.requests > 20, run.error
     if "loadgen" in settings:
@@ -163,23 +163,9 @@ def test_back_to_back_runs_that_cannot_share_a_resource(tmp_path: Path, settings
 @pytest.mark.integration
 def test_an_unforeseen_fault_is_that_runs_error_and_the_next_run_runs(tmp_path: Path) -> None:
     # A NUL byte in env: passes the format, fails at the child's start (ValueError from the OS layer).
-    server = {"server": "uvicorn", "app": "apps.asgi_app:app", "app_dir": str(REPO)}
-    spec = SuiteFile.model_validate(
-        {
-            "servers": {"bad": {**server, "env": {"X": "a\x00b"}}, "good": server},
-            "scenarios": [
-                {"name": "s", "users": 1, "warmup": 0, "duration": 0.5, "mix": [{"name": "f", "path": "/fast"}]}
-            ],
-        }
-    )
-    loaded = Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, spec=spec)
-    bad, good = build_plan(loaded)
-    sequence = RunSequence(loaded, tmp_path, "tok")
-    try:
-        failed = sequence.run(bad, good)
-        fine = sequence.run(good)
-    finally:
-        sequence.close()
+    scenario = {"name": "s", "users": 1, "warmup": 0, "duration": 0.5, "mix": [{"name": "f", "path": "/fast"}]}
+    servers = {"bad": {**UVICORN, "env": {"X": "a\x00b"}}, "good": UVICORN}
+    failed, fine = run_pair(suite(tmp_path, scenario, servers), tmp_path)
     assert failed.status == "error" and failed.error is not None
     assert failed.error.startswith("the suite failed at this run (ValueError: embedded null byte)")
     assert "Traceback" in (tmp_path / failed.run_dir / "suite_error.log").read_text()

@@ -19,7 +19,7 @@ from perfsuite.judge.baseline import Baseline, BaselineError, environment_differ
 from perfsuite.judge.baseline import load as load_baseline
 from perfsuite.record import history
 from perfsuite.record.fingerprint import fingerprint
-from perfsuite.record.results import RESULTS_FILE, SchemaVersionError, SuiteResults, read_results
+from perfsuite.record.results import RESULTS_FILE, Environment, SchemaVersionError, SuiteResults, read_results
 from perfsuite.report.console import verdict_lines
 from perfsuite.report.files import REPORT_HTML, REPORT_MD, ReportFailed, step_summary
 from perfsuite.run.lifecycle import STOP, Interrupted
@@ -66,7 +66,7 @@ def resume(out_dir: Path, suite: Suite, plans: list[RunPlan]) -> tuple[SuiteResu
     return results, missing
 
 
-def _baseline(args: argparse.Namespace, environment: object) -> tuple[Baseline | None, list[str]] | None:
+def _baseline(args: argparse.Namespace, environment: Environment) -> tuple[Baseline | None, list[str]] | None:
     """The baseline and its environment warnings; None after an error (exit 2)."""
     if not args.baseline:
         return None, []
@@ -75,7 +75,7 @@ def _baseline(args: argparse.Namespace, environment: object) -> tuple[Baseline |
     except BaselineError as failure:
         error(str(failure))
         return None
-    warnings = environment_differences(baseline, environment)  # type: ignore[arg-type]
+    warnings = environment_differences(baseline, environment)
     if warnings and args.strict:
         error(f"--strict: the baseline {args.baseline} comes from another machine or other versions:")
         for warning in warnings:

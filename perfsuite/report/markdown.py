@@ -19,7 +19,8 @@ def _cell(cell: Cell) -> list[str]:
     if cell.kind == "error":
         return ["**error**", *[""] * (cell.span - 1)]
     if cell.kind in ("violated", "regression"):
-        return [f"{cell.text.split(' ', 1)[0]} **{cell.text.split(' ', 1)[1]}**"]
+        mark, _, word = cell.text.partition(" ")  # "❌ violated" -> "❌ **violated**"
+        return [f"{mark} **{word}**"]
     return [cell.text]
 
 

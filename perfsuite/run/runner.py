@@ -403,14 +403,18 @@ class RunSequence:
         self.token = token
         self.prepared: Run | None = None
 
+    def _run_for(self, plan: RunPlan) -> Run:
+        """The run started ahead for `plan`, or a new one (a run started ahead for another plan is stopped)."""
+        if self.prepared is not None and self.prepared.plan is plan:
+            return self.prepared
+        self.close()
+        return Run(plan, self.suite, self.out_dir, self.token)
+
     def _prepare(self, plan: RunPlan, loadgen_only: bool = False, wait_s: float = 0.0) -> None:
         """Start `plan`'s Locust alone (during a warm-up long enough to hide
         its import), or every child not started yet (once a window is over;
         a server on a fixed port waits for its turn: the port is still held)."""
-        run = self.prepared if self.prepared is not None and self.prepared.plan is plan else None
-        if run is None:
-            self.close()
-            run = self.prepared = Run(plan, self.suite, self.out_dir, self.token)
+        run = self.prepared = self._run_for(plan)
         if run.start_failure is not None:
             return
         try:
@@ -426,16 +430,12 @@ class RunSequence:
     ) -> RunResult:
         """Measure `plan`; a failure is recorded in the result, never raised
         (an interrupt is: the suite stops, after the same teardown)."""
-        run = self.prepared if self.prepared is not None and self.prepared.plan is plan else None
-        if run is None:
-            self.close()
-            run = Run(plan, self.suite, self.out_dir, self.token)
+        run = self._run_for(plan)
         self.prepared = None
         run.on_tick = on_tick
         run.turn_started = time.time()
         # Remote workers join a master on a fixed address: one run at a time.
-        overlap = next_plan is not None and master_bind(plan) is None and master_bind(next_plan) is None
-        if next_plan is not None and overlap:
+        if next_plan is not None and master_bind(plan) is None and master_bind(next_plan) is None:
             if plan.warmup_s >= EARLY_LOADGEN_MIN_WARMUP_S:
                 wait_s = plan.warmup_s + plan.duration_s
                 run.on_load_started = lambda: self._prepare(next_plan, loadgen_only=True, wait_s=wait_s)
