@@ -2,7 +2,10 @@
 
 A mix arrives as a JSON list in the scenario file's `mix:` shape (name, path,
 method, headers, json, expect_status, weight or count), so the locustfiles
-work alone and in Locust's web UI, where the argument is editable.
+work alone and in Locust's web UI, where the argument is editable. The
+suite passes it as a file instead (--mix-file; an argument is limited by the
+kernel's argument size): the master reads the file into --mix, which Locust
+then hands to every worker, remote ones included.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from locust import events
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,22 @@ class Entry:
     expect_status: int = 200
     weight: int = 1
     count: int = 1
+
+
+@events.init_command_line_parser.add_listener
+def _arguments(parser: Any) -> None:
+    parser.add_argument("--mix-file", default="", include_in_web_ui=False,
+                        help="read --mix from this file (set by the suite)")  # fmt: skip
+
+
+@events.init.add_listener
+def _read_mix_file(environment: Any, **_: Any) -> None:
+    options = environment.parsed_options
+    path = getattr(options, "mix_file", "") if options is not None else ""
+    if path:
+        with open(path, encoding="utf-8") as file:
+            options.mix = file.read()
+        options.mix_file = ""  # workers get the mix itself from the master
 
 
 def parse_mix(text: str) -> list[Entry]:
@@ -53,5 +74,7 @@ def send(client: Any, entry: Entry) -> None:
     with client.request(entry.method, entry.path, **kwargs) as response:
         if response.status_code == entry.expect_status:
             response.success()
+        elif not response.status_code and getattr(response, "error", None) is not None:
+            response.failure(f"no response: {response.error!r}")
         else:
             response.failure(f"status {response.status_code}, expected {entry.expect_status}")

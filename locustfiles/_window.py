@@ -6,6 +6,8 @@ the suite (`-f locustfiles/_window.py,own.py`). It adds:
   --duration S     then measure S seconds and quit (0: run until -t or Ctrl-C)
   --timing-file F  write the wall-clock marks Locust does not record: first
                    request sent, last response received, the measured window
+  --errors-file F  write the window's failed requests at exit, per (method,
+                   name, error), as JSON (Locust's failures CSV lags)
   --start-gate-fd N  hold the start until the suite writes the server's URL
                    to pipe N (it starts Locust before the server answers,
                    even before the server's port is known); waiting costs no CPU
@@ -30,6 +32,7 @@ import gevent.select
 import locust.runners
 from locust import events
 from locust.env import Environment
+from locust.exception import CatchResponseError
 from locust.runners import MasterRunner, WorkerRunner
 
 locust.runners.WORKER_REPORT_INTERVAL = 0.25  # read at each report, so this applies to workers
@@ -70,6 +73,8 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--warmup", type=float, default=0.0, help="seconds run before every statistic is reset")
     parser.add_argument("--duration", type=float, default=0.0, help="measured seconds after warm-up (0: no limit)")
     parser.add_argument("--timing-file", default="", help="timing marks output (set by the suite)",
+                        include_in_web_ui=False)  # fmt: skip
+    parser.add_argument("--errors-file", default="", help="failed requests output (set by the suite)",
                         include_in_web_ui=False)  # fmt: skip
     parser.add_argument("--start-gate-fd", type=int, default=-1, include_in_web_ui=False,
                         help="start once the host's URL arrives on this pipe (set by the suite)")  # fmt: skip
@@ -121,8 +126,12 @@ def _worker_reset(environment: Environment, msg: Any, **_: Any) -> None:
     TIMING.measure_start = time.time()
 
 
+ENVIRONMENT: list[Environment] = []  # the one Locust made; the quit event does not pass it
+
+
 @events.init.add_listener
 def _on_init(environment: Environment, **_: Any) -> None:
+    ENVIRONMENT[:] = [environment]
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.register_message(RESET_MESSAGE, _worker_reset)
     else:
@@ -152,3 +161,36 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         path = f"{path}.worker-{os.getpid()}" if path else ""
     TIMING.write(path)
+
+
+MAX_ERROR_KINDS = 200
+MAX_ERROR_TEXT = 1000
+
+
+def _message(error: Any) -> str:
+    """Locust's error as a person reads it: CatchResponseError's own text, else its repr."""
+    if isinstance(error, str):  # from workers, errors arrive as strings
+        prefix = "CatchResponseError("
+        return error[len(prefix) : -1] if error.startswith(prefix) and error.endswith(")") else error
+    if isinstance(error, CatchResponseError) and error.args:
+        return str(error.args[0])
+    return repr(error)
+
+
+@events.quit.add_listener
+def _on_quit(**_: Any) -> None:
+    """The window's failed requests, final: the master holds every worker's by now."""
+    runner = ENVIRONMENT[0].runner if ENVIRONMENT else None
+    path = getattr(ENVIRONMENT[0].parsed_options, "errors_file", "") if ENVIRONMENT else ""
+    if runner is None or isinstance(runner, WorkerRunner) or not path:
+        return
+    kinds = sorted(runner.stats.errors.values(), key=lambda e: -e.occurrences)[:MAX_ERROR_KINDS]
+    rows = [
+        {"method": e.method, "name": e.name, "error": _message(e.error)[:MAX_ERROR_TEXT], "occurrences": e.occurrences}
+        for e in kinds
+    ]
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(rows, file)
+    except OSError:
+        pass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from perfsuite.judge.flags import run_flags
-from perfsuite.record.results import Flag, MeanPeak, ModelResult, Resources, UpstreamStats
+from perfsuite.record.results import Flag, MeanPeak, ModelResult, RequestError, Resources, UpstreamStats
 
 SATURATED = Resources(share_above_90_percent=0.8, cpu_percent=MeanPeak(mean=97.0))
 IDLE = Resources(share_above_90_percent=0.0, cpu_percent=MeanPeak(mean=10.0))
@@ -27,7 +27,7 @@ def test_clean_run_has_no_flags() -> None:
 
 def test_each_flag() -> None:
     assert [f.kind for f in flags(failures=5)] == ["errors"]
-    assert flags(failures=5)[0].message == "5 of 100 requests failed (5.0%)"
+    assert flags(failures=5)[0].message == "5 of 100 requests failed (5.0%; allowed: error rate <= 0)"
     assert [f.kind for f in flags(loadgen=SATURATED)] == ["loadgen_saturated"]
     slow = UpstreamStats(ratio=1.2, taken_ms_mean=240.0, requested_ms_mean=200.0)
     (flag,) = flags(upstream=slow)
@@ -52,3 +52,17 @@ def test_mismatch_names_the_likely_reason() -> None:
 def test_tolerance_widens_for_few_requests() -> None:
     assert flags(model=model(0.87, 0.15)) == []
     assert [f.kind for f in flags(model=model(0.8, 0.15))] == ["model_mismatch"]
+
+
+def test_errors_within_the_allowed_rate_are_not_flagged_and_the_flag_names_the_statuses() -> None:
+    assert flags(failures=1, allowed_errors="<= 0.01") == []
+    assert [f.kind for f in flags(failures=1, allowed_errors="< 0.01")] == ["errors"]  # 1 of 100 is not < 1%
+    assert [f.kind for f in flags(failures=2, allowed_errors="<= 0.01")] == ["errors"]
+    assert [f.kind for f in flags(failures=1, requests=1, allowed_errors="< 1")] == ["errors"]
+    seen = [
+        RequestError(method="GET", name="a", error="status 500, expected 200", occurrences=7, status=500),
+        RequestError(method="GET", name="b", error="status 401, expected 200", occurrences=2, status=401),
+        RequestError(method="GET", name="b", error="status 500, expected 200", occurrences=1, status=500),
+    ]
+    (flag,) = flags(failures=10, request_errors=seen)
+    assert flag.message.endswith(": 500 x 8; 401 x 2")

@@ -61,3 +61,25 @@ def test_cpu_layout_per_role(tmp_path: Path) -> None:
     burst, sweep = plans[0], plans[-1]
     assert burst.cpu["loadgen"] == [0] and sweep.cpu == {"server": [0], "loadgen": [0], "upstream": [0]}
     assert burst.upstream is not None and burst.upstream.delay_ms == 50
+
+
+def test_the_error_rate_a_scenario_allows(tmp_path: Path) -> None:
+    text = """\
+    defaults: {max_error_rate: 0.02}
+    servers:
+      a: {server: uvicorn, app: apps.asgi_app:app}
+    scenarios:
+      - {name: inherited, mix: [{name: f, path: /f}]}
+      - {name: own, max_error_rate: 0, mix: [{name: f, path: /f}]}
+    """
+    assert [p.allowed_errors for p in build_plan(load_suite(write_scenario(tmp_path, text)))] == ["<= 0.02", "<= 0"]
+    text = """\
+    servers:
+      a: {server: uvicorn, app: apps.asgi_app:app}
+    scenarios:
+      - {name: none, mix: [{name: f, path: /f}]}
+      - {name: slo, slo: {error_rate: "<  0.05"}, mix: [{name: f, path: /f}]}
+      - {name: both, max_error_rate: 0.5, slo: {error_rate: "< 0.05"}, mix: [{name: f, path: /f}]}
+    """
+    allowed = [p.allowed_errors for p in build_plan(load_suite(write_scenario(tmp_path, text, "b.yaml")))]
+    assert allowed == ["<= 0", "< 0.05", "<= 0.5"]

@@ -50,20 +50,20 @@ def stats(requests: int, histogram: dict[int, int]) -> EndpointStats:
 
 def test_fields_from_a_window(tmp_path: Path) -> None:
     (plan,) = plans(tmp_path)
-    outcome = LoadOutcome({"fast": stats(50, {1: 40, 9: 10})}, {"measure_start": 100.0, "measure_end": 102.0})
+    outcome = LoadOutcome({"fast": stats(50, {1: 40, 9: 10})}, {"measure_start": 100.0, "measure_end": 102.0}, [])
     fields = measured_fields(plan, outcome)
     assert (fields["requests"], fields["rps"], fields["elapsed_s"]) == (50, 25.0, 2.0)
     assert fields["latency_ms"].p50 == 1.0 and fields["latency_ms"].p95 == 9.0
     assert fields["endpoints"]["fast"].histogram == {"1": 40, "9": 10}
     with pytest.raises(RunFailed, match="no request completed"):
-        measured_fields(plan, LoadOutcome({}, {"measure_start": 1.0, "measure_end": 2.0}))
+        measured_fields(plan, LoadOutcome({}, {"measure_start": 1.0, "measure_end": 2.0}, []))
 
 
 def test_an_incomplete_burst_fails(tmp_path: Path) -> None:
     burst = plans(tmp_path, mode="burst", mix=[{"name": "fast", "path": "/fast", "count": 3}])[0]
     timing = {"first_request_start": 1.0, "last_response_end": 1.5, "completed": 2}
     with pytest.raises(RunFailed, match="burst incomplete: 2 of 3 responses"):
-        measured_fields(burst, LoadOutcome({"fast": stats(2, {1: 2})}, timing))
+        measured_fields(burst, LoadOutcome({"fast": stats(2, {1: 2})}, timing, []))
 
 
 def test_the_window_is_over_once_every_local_locust_process_stopped(tmp_path: Path) -> None:

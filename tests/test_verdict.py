@@ -8,8 +8,17 @@ from perfsuite.judge.aggregate import aggregate
 from perfsuite.judge.baseline import EntryComparison
 from perfsuite.judge.compare import compare
 from perfsuite.judge.slo import evaluate
-from perfsuite.judge.verdict import EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, Verdict, judge, read, write
-from perfsuite.record.results import read_results
+from perfsuite.judge.verdict import (
+    EXIT_FAILED,
+    EXIT_INCONCLUSIVE,
+    EXIT_OK,
+    FailedRequests,
+    Verdict,
+    judge,
+    read,
+    write,
+)
+from perfsuite.record.results import Flag, read_results
 from perfsuite.spec.format import Slo
 from perfsuite.spec.key import GroupKey, Level, RunKey
 
@@ -25,6 +34,19 @@ def test_exit_codes_in_order_of_gravity() -> None:
     better = compare("rps", [100.0], [150.0], 0.1)
     assert Verdict(baseline=[EntryComparison(key, [better])]).exit_code == EXIT_OK
     assert Verdict(failed_runs=[RunKey("s", "x", Level(users=1), 1)]).exit_code == EXIT_FAILED
+    failed = FailedRequests(RunKey("s", "x", Level(users=1), 1), "3 of 3 requests failed")
+    assert Verdict(inconclusive=["noisy"], failed_requests=[failed]).exit_code == EXIT_FAILED
+
+
+def test_failed_requests_come_from_the_errors_flag_and_round_trip(tmp_path: Path) -> None:
+    results = read_results(FIXTURE)
+    flagged = results.runs[3].model_copy(update={"flags": [Flag(kind="errors", message="9 of 9 requests failed")]})
+    results.runs[3] = flagged
+    verdict = judge(results, aggregate(results.runs), [])
+    assert verdict.failed_requests == [FailedRequests(flagged.key, "9 of 9 requests failed")]
+    assert verdict.exit_code == EXIT_FAILED
+    write(tmp_path, verdict)
+    assert read(tmp_path) == verdict
 
 
 def test_judging_the_fixture(tmp_path: Path) -> None:

@@ -18,7 +18,10 @@ def test_the_view_of_the_fixture() -> None:
     assert [s.name for s in view.scenarios] == ["blog-table", "io-concurrent", "cpu"]
     assert (view.ok, view.failed, view.flag_count) == (8, 1, 1)
     assert view.summary == "8 of 9 planned runs succeeded, 1 failed."
-    assert view.verdict_line == "Verdict: exit code 1 (an SLO failed, a metric regressed or a run failed)."
+    assert (
+        view.verdict_line
+        == "Verdict: exit code 1 (an SLO failed, a metric regressed, a run failed or requests failed)."
+    )
     burst, io, cpu = view.scenarios
     assert burst.table.header[:4] == ["Server", "Mode", "# Slow", "# Fast"]
     assert [c.text for c in burst.table.rows[3]] == [

@@ -16,7 +16,7 @@ from pathlib import Path
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, stamped
 from perfsuite.run.children import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
 from perfsuite.run.lifecycle import STOP, Interrupted
-from perfsuite.run.loadgen import LOCUSTFILES
+from perfsuite.run.loadgen import LOCUSTFILES, MIX_ARGUMENT_LIMIT, mix_arguments
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
 from perfsuite.spec.format import Suite
 from perfsuite.spec.hosts import bind_problem
@@ -97,8 +97,7 @@ def explore(
             str(first.users),
             "-r",
             f"{first.spawn_rate:g}",
-            "--mix",
-            first.mix_json() or "[]",
+            *mix_arguments(first, log_dir, inline_limit=MIX_ARGUMENT_LIMIT),
         ]
         locust, _ = locust_process(argv, log_dir, token, first.cpu["loadgen"])
         processes.append(locust)

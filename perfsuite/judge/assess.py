@@ -66,5 +66,7 @@ def assess(plan: RunPlan, run: RunResult) -> RunResult:
         server=run.server_resources,
         server_cores=server_cores(plan),
         model=model,
+        allowed_errors=plan.allowed_errors,
+        request_errors=run.request_errors,
     )
     return run.model_copy(update={"model": model, "flags": flags})

@@ -1,6 +1,7 @@
 """Flags on a run whose numbers cannot be taken at face value (pure functions).
 
-errors             some requests failed
+errors             more requests failed than the scenario allows (default: any);
+                   fails the verdict (exit 1), and the config is not ranked
 loadgen_saturated  Locust above 90% of a core for half the window or more:
                    throughput is a lower bound, the server may do better
 upstream_slow      the upstream took > 5% longer than configured: the wait
@@ -13,7 +14,10 @@ model_mismatch     throughput > 10% from the model (or more than one wave of
 from __future__ import annotations
 
 from perfsuite.judge.expectation import TOLERANCE
-from perfsuite.record.results import Flag, ModelResult, Resources, UpstreamStats
+from perfsuite.judge.slo import holds
+from perfsuite.record.request_errors import statuses
+from perfsuite.record.results import Flag, ModelResult, RequestError, Resources, UpstreamStats
+from perfsuite.spec.plan import NO_ERRORS
 
 UPSTREAM_TOLERANCE = 0.05
 SERVER_BUSY = 0.9  # share of its cores
@@ -42,10 +46,20 @@ def run_flags(
     server: Resources | None,
     server_cores: int,
     model: ModelResult | None,
+    allowed_errors: str = NO_ERRORS,
+    request_errors: list[RequestError] | None = None,
 ) -> list[Flag]:
     flags = []
-    if failures:
-        flags.append(_flag("errors", f"{failures} of {requests} requests failed ({failures / max(requests, 1):.1%})"))
+    rate = failures / requests if requests else 0.0
+    if failures and not holds(rate, allowed_errors):
+        what = statuses(request_errors or [])
+        flags.append(
+            _flag(
+                "errors",
+                f"{failures:,} of {requests:,} requests failed ({rate:.1%}; allowed: error rate {allowed_errors})"
+                + (f": {what}" if what else ""),
+            )
+        )
     saturated = loadgen is not None and loadgen.saturated
     if saturated and loadgen is not None:
         share = loadgen.share_above_90_percent or 0.0

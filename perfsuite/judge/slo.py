@@ -29,6 +29,12 @@ def parse(threshold: str) -> tuple[str, float]:
     return found.group(1), float(found.group(2))
 
 
+def holds(value: float, threshold: str) -> bool:
+    """Whether `value` meets a comparison such as '< 200'."""
+    op, bound = parse(threshold)
+    return _OPS[op](value, bound)
+
+
 @dataclass(frozen=True)
 class SloCheck:
     key: GroupKey

@@ -1,7 +1,8 @@
 """What a finished suite means, and its exit code (pure, plus checks.json I/O).
 
 0  every run succeeded, every SLO held, no regression, nothing inconclusive
-1  an SLO failed, a metric regressed, or a run failed
+1  an SLO failed, a metric regressed, a run failed, or more requests failed
+   than a scenario allows (default: any)
 3  inconclusive: a measurement that cannot be trusted (load generator
    saturated, model mismatch, repetitions too noisy) and nothing worse
 (2, invalid input, and 128+signal are decided before or around a run.)
@@ -25,12 +26,27 @@ from perfsuite.spec.key import Level, RunKey
 EXIT_OK, EXIT_FAILED, EXIT_INCONCLUSIVE = 0, 1, 3
 EXIT_MEANINGS = {
     EXIT_OK: "all good",
-    EXIT_FAILED: "an SLO failed, a metric regressed or a run failed",
+    EXIT_FAILED: "an SLO failed, a metric regressed, a run failed or requests failed",
     EXIT_INCONCLUSIVE: "inconclusive",
 }
 CHECKS_FILE = "checks.json"
 UNTRUSTED_FLAGS = {"loadgen_saturated": "load generator saturated", "model_mismatch": "model mismatch"}
 _LEGACY_RUN = re.compile(r"^(.+) / (.+) / (.+) #(\d+)$")  # schema-1 checks.json named failed runs so
+
+
+@dataclass(frozen=True)
+class FailedRequests:
+    """A run whose requests failed beyond what its scenario allows (its `errors` flag)."""
+
+    key: RunKey
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.key.as_dict(), "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FailedRequests:
+        return cls(RunKey.from_dict(data), str(data["message"]))
 
 
 @dataclass
@@ -42,6 +58,7 @@ class Verdict:
     environment_warnings: list[str] = field(default_factory=list)
     inconclusive: list[str] = field(default_factory=list)
     failed_runs: list[RunKey] = field(default_factory=list)
+    failed_requests: list[FailedRequests] = field(default_factory=list)
 
     @property
     def slo_failures(self) -> list[SloCheck]:
@@ -53,7 +70,7 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
-        if self.failed_runs or self.slo_failures or self.regressions:
+        if self.failed_runs or self.failed_requests or self.slo_failures or self.regressions:
             return EXIT_FAILED
         return EXIT_INCONCLUSIVE if self.inconclusive else EXIT_OK
 
@@ -67,6 +84,7 @@ class Verdict:
             "environment_warnings": self.environment_warnings,
             "inconclusive": self.inconclusive,
             "failed_runs": [key.as_dict() for key in self.failed_runs],
+            "failed_requests": [item.as_dict() for item in self.failed_requests],
         }
 
     @classmethod
@@ -80,6 +98,7 @@ class Verdict:
             environment_warnings=list(data.get("environment_warnings", [])),
             inconclusive=list(data.get("inconclusive", [])),
             failed_runs=[_run_key(item) for item in data.get("failed_runs", [])],
+            failed_requests=[FailedRequests.from_dict(item) for item in data.get("failed_requests", [])],
         )
 
 
@@ -116,6 +135,9 @@ def judge(
         environment_warnings=environment_warnings or [],
         inconclusive=inconclusive,
         failed_runs=[run.key for run in results.runs if not run.ok],
+        failed_requests=[
+            FailedRequests(run.key, flag.message) for run in results.runs for flag in run.flags if flag.kind == "errors"
+        ],
     )
 
 

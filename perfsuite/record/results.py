@@ -146,6 +146,16 @@ class ModelResult(_Record):
         return {k: v for k, v in data.items() if v is not None or (k == "slots" and self.applies)}
 
 
+class RequestError(_Record):
+    """One kind of failed request, as Locust counted it in the window."""
+
+    method: str
+    name: str
+    error: str
+    occurrences: int
+    status: int | None = Field(None, description="the HTTP status the error names, if any")
+
+
 class Flag(_Record):
     kind: str  # errors, loadgen_saturated, upstream_slow, model_mismatch
     message: str
@@ -203,6 +213,9 @@ class RunResult(_Record):
     upstream: UpstreamResult | None = Field(None, description="configured delay and the upstream's own latency")
     model: ModelResult | None = Field(None, description="what the config should achieve, beside what it did")
     flags: list[Flag] = Field(default_factory=list, description="reasons not to trust the numbers")
+    request_errors: list[RequestError] = Field(
+        default_factory=list, description="failed requests by endpoint and error, most frequent first"
+    )
     loadgen: LoadgenResult | None = Field(None, description="processes or workers, and what each worker sent")
 
     @property

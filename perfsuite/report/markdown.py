@@ -21,7 +21,7 @@ def _cell(cell: Cell) -> list[str]:
     if cell.kind in ("violated", "regression"):
         mark, _, word = cell.text.partition(" ")  # "❌ violated" -> "❌ **violated**"
         return [f"{mark} **{word}**"]
-    return [cell.text]
+    return [cell.text.replace("|", "\\|")]
 
 
 def table(data: Table) -> list[str]:
@@ -68,8 +68,13 @@ def render_view(view: ReportView) -> str:
     lines = [f"# Suite {results.suite}", "", view.summary, ""]
     if view.verdict_line is not None:
         lines += [view.verdict_line, ""]
+    if view.verdict is not None and view.verdict.failed_requests:
+        lines += ["**Requests failed** (these configs are not ranked):", ""]
+        lines += [f"- **{item.key.label}**: {item.message}" for item in view.verdict.failed_requests] + [""]
     for scenario in view.scenarios:
         lines += [f"## {scenario.name} ({scenario.mode})", "", *table(scenario.table)]
+        if scenario.failed_requests is not None:
+            lines += ["", "Failed requests (by Locust's error message):", "", *table(scenario.failed_requests)]
         lines += [line for reason in scenario.why_not for line in ("", f"Model n/a: {reason}.")]
         if scenario.aggregates is not None:
             lines += ["", "Across repetitions (latency percentiles from the merged histograms):", ""]
@@ -100,9 +105,12 @@ def render_view(view: ReportView) -> str:
     if errors:
         lines += ["## Failed runs", ""]
         for run in errors:
-            first = (run.error or "unknown error").splitlines()[0]
+            first, _, rest = (run.error or "unknown error").partition("\n")
             lines.append(f"- **{run.scenario} / {run.server}** ({run.key.level}): {first}  ")
             lines.append(f"  logs: `{run.run_dir}/`")
+            if rest.strip():
+                fence = "~~~~" if "```" in rest else "```"
+                lines += ["", f"  {fence}text", *(f"  {line}" for line in rest.splitlines()), f"  {fence}"]
         lines.append("")
     if view.overhead is not None:
         lines += [view.overhead, ""]

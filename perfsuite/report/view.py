@@ -71,12 +71,20 @@ def _flags_cell(flags: list[Flag]) -> Cell:
     return Cell(", ".join(f"⚠ {label}" for label in labels), "flags", labels=labels)
 
 
+def ranked(run: RunResult) -> bool:
+    """A run is ranked against the others only if it succeeded and its requests did (its `errors` flag)."""
+    return run.ok and not any(flag.kind == "errors" for flag in run.flags)
+
+
+NOT_RANKED = "not ranked: requests failed"
+
+
 def best_rps(runs: list[RunResult]) -> dict[int, float]:
     """The best throughput each run is compared with: per users level for
     steady runs; over the whole scenario (key 0) for bursts."""
     best: dict[int, float] = defaultdict(float)
     for run in runs:
-        if run.ok:
+        if ranked(run):
             level = run.users if run.mode == "steady" else 0
             best[level] = max(best[level], run.rps)
     return best
@@ -128,7 +136,7 @@ def steady_table(runs: list[RunResult]) -> Table:
                 Cell(number(lat.p50, 0)),
                 Cell(number(lat.p95, 0)),
                 Cell(number(lat.p99, 0)),
-                Cell(_ratio(run.rps, best[run.users])),
+                Cell(_ratio(run.rps, best[run.users])) if ranked(run) else _text(NOT_RANKED),
                 _flags_cell(run.flags),
             ]
         )
@@ -146,9 +154,8 @@ def burst_table(runs: list[RunResult]) -> Table:
             rows.append([*head, Cell("error", "error", span=len(names) + 3)])
             continue
         counts = [Cell(str(run.endpoints[n].requests) if n in run.endpoints else "–") for n in names]
-        rows.append(
-            [*head, *counts, Cell(f"{run.elapsed_s:.2f} s"), Cell(f"{run.rps:.2f} req/s"), Cell(_ratio(run.rps, best))]
-        )
+        versus = Cell(_ratio(run.rps, best)) if ranked(run) else _text(NOT_RANKED)
+        rows.append([*head, *counts, Cell(f"{run.elapsed_s:.2f} s"), Cell(f"{run.rps:.2f} req/s"), versus])
     return Table(header, rows)
 
 
@@ -209,6 +216,34 @@ def endpoints_table(runs: list[RunResult]) -> Table | None:
                 ]
             )
     header = ["Server", "Users", "Endpoint", "Requests", "Failures", "RPS", "Avg ms", "p50 ms", "p95 ms", "p99 ms"]
+    return Table(header, rows) if rows else None
+
+
+FAILED_REQUEST_ROWS = 10  # per run; the rest are counted in one row
+
+
+def failed_requests_table(runs: list[RunResult]) -> Table | None:
+    """What failed, per run: endpoint, HTTP status and Locust's error message."""
+    rows = []
+    for run in runs:
+        kinds = run.request_errors
+        for e in kinds[:FAILED_REQUEST_ROWS]:
+            rows.append(
+                [
+                    _text(run_name(run)),
+                    Cell(run.key.level.short),
+                    _text(f"{e.method} {e.name}"),
+                    Cell("–" if e.status is None else str(e.status)),
+                    _text(e.error),
+                    Cell(f"{e.occurrences:,}"),
+                ]
+            )
+        rest = kinds[FAILED_REQUEST_ROWS:]
+        if rest:
+            count = sum(e.occurrences for e in rest)
+            more = [_text(f"{len(rest)} more kinds of error"), Cell(f"{count:,}")]
+            rows.append([_text(run_name(run)), Cell(run.key.level.short), _text(""), Cell(""), *more])
+    header = ["Server", "Level", "Request", "Status", "Error", "Count"]
     return Table(header, rows) if rows else None
 
 
@@ -291,6 +326,7 @@ class ScenarioView:
     aggregates: Table | None
     resources: Table | None
     endpoints: Table | None
+    failed_requests: Table | None
     external: list[str]  # servers whose resources the suite cannot sample
     flags: list[tuple[RunResult, Flag]]
     errors: list[RunResult]
@@ -340,6 +376,7 @@ def build_view(
                 aggregates=aggregates_table([a for a in aggregates if a.scenario == name]) if repeated else None,
                 resources=resources_table(runs),
                 endpoints=endpoints_table(runs),
+                failed_requests=failed_requests_table(runs),
                 external=sorted({run.server for run in runs if run.ok and run.server_kind == "external"}),
                 flags=[(run, flag) for run in runs for flag in run.flags],
                 errors=[run for run in runs if not run.ok],

@@ -16,12 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from perfsuite import ROOT
+from perfsuite.record import request_errors
 from perfsuite.record.histogram import EndpointStats, endpoints_from_locust_json
+from perfsuite.record.results import RequestError
 from perfsuite.spec.plan import RunPlan
 
 LOCUSTFILES = ROOT / "locustfiles"
 LOCUST_PREFIX = "locust"  # locust_stats.csv, locust_stats_history.csv, locust.json, ...
 TIMING_FILE = "timing.json"
+ERRORS_FILE = "locust_errors.json"  # the window's failed requests, final (Locust's failures CSV lags)
+MIX_FILE = "mix.json"
+MIX_ARGUMENT_LIMIT = 64 * 1024  # a mix up to this size may travel as an argument (the web UI can edit it)
 GRACE_S = 30.0  # Locust start-up and shutdown beyond the planned time
 
 
@@ -138,6 +143,8 @@ def locust_argv(
         "0",  # failures are data; a non-zero exit means Locust broke
         "--timing-file",
         str(run_dir / TIMING_FILE),
+        "--errors-file",
+        str(run_dir / ERRORS_FILE),
     ]
     if gate_fd is not None:
         argv += ["--start-gate-fd", str(gate_fd), "--start-gate-timeout", f"{gate_timeout_s:g}"]
@@ -146,16 +153,27 @@ def locust_argv(
         argv += ["--order", plan.order or "sequential"]
     else:
         argv += ["--warmup", f"{plan.warmup_s:g}", "--duration", f"{plan.duration_s:g}"]
+    return argv + mix_arguments(plan, run_dir)
+
+
+def mix_arguments(plan: RunPlan, folder: Path, inline_limit: int = 0) -> list[str]:
+    """The mix for Locust: in a file in `folder` (an argument is bounded by the
+    kernel's limit), or as `--mix` itself when no longer than `inline_limit`."""
     mix = plan.mix_json()
-    if mix is not None:
-        argv += ["--mix", mix]
-    return argv
+    if mix is None:
+        return []
+    if len(mix.encode("utf-8")) <= inline_limit:
+        return ["--mix", mix]
+    path = folder / MIX_FILE
+    path.write_text(mix, encoding="utf-8")
+    return ["--mix-file", str(path)]
 
 
 @dataclass(frozen=True)
 class LoadOutcome:
     endpoints: dict[str, EndpointStats]
     timing: dict[str, Any]
+    errors: list[RequestError]
 
 
 class OutcomeError(Exception):
@@ -181,4 +199,18 @@ def read_outcome(run_dir: Path) -> LoadOutcome:
             "completed": sum(w.get("completed", 0) for w in workers),
             "worker_requests": [w.get("completed", 0) for w in workers],
         }
-    return LoadOutcome(endpoints=endpoints_from_locust_json(data), timing=timing)
+    try:
+        endpoints = endpoints_from_locust_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise OutcomeError(f"cannot read Locust's {LOCUST_PREFIX}.json: {type(error).__name__}: {error}") from None
+    return LoadOutcome(endpoints=endpoints, timing=timing, errors=_errors(run_dir))
+
+
+def _errors(run_dir: Path) -> list[RequestError]:
+    path = run_dir / ERRORS_FILE
+    if not path.exists():  # a custom locustfile may quit before _window.py writes it
+        return []
+    try:
+        return request_errors.parse(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as error:
+        raise OutcomeError(f"cannot read Locust's {ERRORS_FILE}: {error}") from None

@@ -127,6 +127,7 @@ def measured_fields(plan: RunPlan, outcome: LoadOutcome) -> dict[str, Any]:
             )
             for name, stats in outcome.endpoints.items()
         },
+        "request_errors": outcome.errors,
     }
 
 

@@ -145,6 +145,11 @@ class LoadSettings(_Model):
     )
     cpu: CpuSettings | None = Field(None, description="cores for server, loadgen and upstream")
     slo: Slo | None = Field(None, description="objectives checked against every server config's results")
+    max_error_rate: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None,
+        description="failed / sent above this fails the run's verdict (exit 1); default 0, any failure,"
+        " or the slo's error_rate where the scenario declares one",
+    )
     loadgen: LoadgenSettings | None = Field(None, description="Locust processes here, or workers elsewhere")
 
 

@@ -14,11 +14,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfsuite.spec.affinity import Layout, resolve_layout
-from perfsuite.spec.format import LoadgenSettings, Scenario, ServerConfig, Suite, UpstreamSettings
+from perfsuite.spec.format import LoadgenSettings, Scenario, ServerConfig, Suite, SuiteFile, UpstreamSettings
 from perfsuite.spec.key import Level, RunKey
 
 QUICK_WARMUP_S = 0.25
 QUICK_DURATION_S = 1.0
+NO_ERRORS = "<= 0"
+
+
+def allowed_errors(spec: SuiteFile, scenario: Scenario) -> str:
+    """The error rate a scenario accepts, as a comparison: `max_error_rate`,
+    else its SLO's `error_rate`, else none at all."""
+    rate = spec.setting(scenario, "max_error_rate")
+    if rate is not None:
+        return f"<= {rate:g}"
+    slo = spec.setting(scenario, "slo")
+    if slo is not None and slo.error_rate is not None:
+        return " ".join(slo.error_rate.split())
+    return NO_ERRORS
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,7 @@ class RunPlan:
     upstream: UpstreamSettings | None
     cpu: Layout
     loadgen: LoadgenSettings | None = None
+    allowed_errors: str = NO_ERRORS  # failed / sent must meet this comparison
 
     @property
     def server_name(self) -> str:
@@ -120,6 +134,7 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
                             upstream=upstream,
                             cpu=cpu,
                             loadgen=None if scenario.mode == "burst" else loadgen,
+                            allowed_errors=allowed_errors(spec, scenario),
                         )
                     )
     return plans
