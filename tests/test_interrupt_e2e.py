@@ -61,16 +61,22 @@ class Watcher:
             except psutil.Error:
                 continue
 
-    def alive(self) -> list[int]:
-        left = []
-        for pid, created in self.seen.items():
-            try:
-                proc = psutil.Process(pid)
-                if proc.create_time() == created and proc.status() != psutil.STATUS_ZOMBIE:
-                    left.append(pid)
-            except psutil.NoSuchProcess:
-                continue
-        return left
+    def alive(self, within_s: float = 3.0) -> list[str]:
+        """What it started that is still running `within_s` after the suite's
+        exit (the suite's watchdog takes a moment to see the exit and leave)."""
+        deadline = time.monotonic() + within_s
+        while True:
+            left = []
+            for pid, created in self.seen.items():
+                try:
+                    proc = psutil.Process(pid)
+                    if proc.create_time() == created and proc.status() != psutil.STATUS_ZOMBIE:
+                        left.append(f"{pid} {command_line(proc)}")
+                except psutil.NoSuchProcess:
+                    continue
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(0.05)
 
     def listening(self) -> set[int]:
         return {
@@ -262,3 +268,64 @@ def test_a_second_ctrl_c_kills_at_once(tmp_path: Path, repo: Path) -> None:
     assert strays(suite.pid) == []
     assert not busy.is_running() or busy.status() == psutil.STATUS_ZOMBIE
     assert read_results(out).runs == []  # results.json as it was; the run never finished
+
+
+STUBBORN_APP = """\
+import signal
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                # after the server installed its handlers: this worker ignores SIGTERM and SIGINT
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+"""
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "gunicorn"])
+def test_sigkill_of_the_suite_leaves_no_process(tmp_path: Path, server: str) -> None:
+    """Killed with SIGKILL mid-run, no teardown runs: the watchdog ends the
+    server's whole group, workers that ignore SIGTERM included, within 10 s."""
+    (tmp_path / "stubborn.py").write_text(STUBBORN_APP)
+    worker = ", worker_class: uvicorn" if server == "gunicorn" else ""
+    scenario = write_scenario(
+        tmp_path,
+        f"""\
+        servers:
+          s: {{server: {server}, app: stubborn:app, workers: 2, interface: asgi, app_dir: .{worker}}}
+        scenarios:
+          - {{name: hold, users: 2, warmup: 0, duration: 60s, mix: [{{name: root, path: /}}]}}
+        """,
+    )
+    suite = start_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history")
+    watcher = Watcher(suite.pid)
+    try:
+        deadline = time.monotonic() + 60
+        while not list((tmp_path / "out").glob("runs/*/locust_stats_history.csv")) or len(strays(suite.pid)) < 4:
+            assert suite.poll() is None and time.monotonic() < deadline, suite.communicate()
+            watcher.poll()
+            time.sleep(0.05)
+        time.sleep(1.0)  # requests flowing, every worker up and ignoring SIGTERM
+        watcher.poll()
+        started = strays(suite.pid)
+        assert len(started) >= 4, [command_line(p) for p in started]  # server master, 2 workers, Locust
+        suite.kill()
+        suite.communicate()
+        killed = time.monotonic()
+        while strays(suite.pid) and time.monotonic() - killed < EXIT_WITHIN_S:
+            time.sleep(0.1)
+        left = strays(suite.pid)
+    finally:
+        if suite.poll() is None:
+            suite.kill()
+    assert left == [], [command_line(p) for p in left]
+    assert watcher.alive(within_s=EXIT_WITHIN_S - (time.monotonic() - killed)) == []

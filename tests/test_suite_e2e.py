@@ -80,6 +80,7 @@ def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
               - {name: missing, path: /nope, weight: 0}
           - name: failing
             users: 2
+            max_error_rate: 1  # expected here: exit 0
             warmup: 0
             duration: 1s
             mix:
@@ -107,6 +108,10 @@ def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
     assert failing["endpoints"]["missing"]["failures"] == failing["endpoints"]["missing"]["requests"] > 0
     assert failing["endpoints"]["created"]["failures"] == 0 and failing["endpoints"]["created"]["requests"] > 0
     assert failing["failures"] == failing["endpoints"]["missing"]["requests"]
+    (error,) = failing["request_errors"]
+    assert (error["name"], error["status"], error["error"]) == ("missing", 200, "status 200, expected 201")
+    assert error["occurrences"] == failing["failures"]
+    assert "errors" not in [flag["kind"] for flag in failing["flags"]]
 
 
 def test_own_locustfile_gets_the_measured_window(tmp_path: Path) -> None:

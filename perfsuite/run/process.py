@@ -4,7 +4,8 @@ Every child runs in its own session (so its process group is its pid), with
 output to a log file. Stopping is one escalating path: the child's stop signal
 (SIGTERM unless its server kind names another) to the group, a
 grace period, SIGKILL, reap. LIVE holds every started, unstopped process so a
-forced exit can kill them all.
+forced exit can kill them all; the watchdog (perfsuite.run.watchdog) ends
+them if the suite itself is killed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import httpx
 import psutil
 
 from perfsuite.run.lifecycle import STOP
+from perfsuite.run.watchdog import WATCHDOG
 from perfsuite.spec.hosts import bind_problem
 
 POLL_S = 0.01  # waits for a child (every run waits on Locust: its end is seen within this)
@@ -204,6 +206,7 @@ class ManagedProcess:
                 preexec_fn=_child_setup(self.cpus),
             )
         LIVE.add(self)
+        WATCHDOG.watch(self._popen.pid)  # its group outlives the suite by GRACE_S at most
 
     def poll(self) -> int | None:
         return None if self._popen is None else self._popen.poll()
@@ -296,6 +299,7 @@ class ManagedProcess:
             if not self._gone():
                 self.kill()
             self._popen.wait()
+            WATCHDOG.forget(self._popen.pid)
         self._stopped = True
         LIVE.discard(self)
 

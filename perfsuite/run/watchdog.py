@@ -1,0 +1,132 @@
+"""A watchdog the suite cannot take down with it.
+
+The suite's children must not outlive it, even when it is killed with
+SIGKILL (no teardown runs) and its servers ignore SIGTERM (PR_SET_PDEATHSIG
+reaches only the direct child, and only with SIGTERM). So the first child the
+suite starts is this script, in a session of its own, holding the read end
+of a pipe whose write end only the suite holds. The suite writes "+PGID" for
+every process group it starts and "-PGID" once it has stopped it. When the
+pipe closes (the suite exited, however it ended) the watchdog signals every
+group still listed and every process whose PERFSUITE_TOKEN names the suite
+(a child started in the instant before its group was listed), waits
+GRACE_S, then SIGKILLs whatever is left, and exits.
+
+Run as a script (`python -I watchdog.py FD PREFIX`): the standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+GRACE_S = 2.0
+TOKEN = b"PERFSUITE_TOKEN="
+
+
+def _tokened(prefix: bytes) -> set[int]:
+    """Pids whose environment carries PERFSUITE_TOKEN=PREFIX..."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if any(item.startswith(TOKEN + prefix) for item in (entry / "environ").read_bytes().split(b"\0")):
+                found.add(int(entry.name))
+    return found - {os.getpid()}
+
+
+def _alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _signal(groups: set[int], pids: set[int], signum: int) -> None:
+    for group in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(group, signum)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
+
+
+def watch(fd: int, prefix: bytes) -> None:
+    """Read the suite's list until the pipe closes, then end what is on it."""
+    groups: set[int] = set()
+    pending = b""
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except InterruptedError:
+            continue
+        if not data:
+            break
+        *lines, pending = (pending + data).split(b"\n")
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                if line.startswith(b"+"):
+                    groups.add(int(line[1:]))
+                elif line.startswith(b"-"):
+                    groups.discard(int(line[1:]))
+    pids = _tokened(prefix)
+    _signal(groups, pids, signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_S
+    while time.monotonic() < deadline and (any(_alive(g) for g in groups) or _tokened(prefix)):
+        time.sleep(0.05)
+    _signal(groups, pids | _tokened(prefix), signal.SIGKILL)
+
+
+class Watchdog:
+    """The suite's side: started with the first child, told of each group."""
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> int:
+        read_end, write_end = os.pipe()
+        try:
+            subprocess.Popen(
+                [sys.executable, "-I", __file__, str(read_end), f"{os.getpid()}-"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(read_end,),
+                start_new_session=True,  # out of reach of the terminal's signals to the suite's group
+                env={"PERFSUITE_WATCHDOG": str(os.getpid())},
+            )
+        finally:
+            os.close(read_end)
+        return write_end
+
+    def _send(self, line: str) -> None:
+        with self._lock:
+            if self._fd is None:
+                self._fd = self._start()
+            with contextlib.suppress(OSError):  # a watchdog that is gone cannot be told
+                os.write(self._fd, line.encode("ascii"))
+
+    def watch(self, group: int) -> None:
+        self._send(f"+{group}\n")
+
+    def forget(self, group: int) -> None:
+        if self._fd is not None:
+            self._send(f"-{group}\n")
+
+
+WATCHDOG = Watchdog()
+
+if __name__ == "__main__":
+    for name in ("SIGINT", "SIGHUP", "SIGQUIT"):  # a terminal's signals: it ends when the pipe closes
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    watch(int(sys.argv[1]), sys.argv[2].encode("ascii"))
