@@ -114,7 +114,21 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
          "4: scenarios.0.users.1: must be an integer >= 1, got 0"),
         (SERVERS + "scenarios:\n  - {name: a}\n", "4: scenarios.0: needs exactly one of mix or locustfile"),
         (SERVERS + "scenarios:\n  - {name: a, mix: [{name: f, path: fast}]}\n",
-         "4: scenarios.0.mix.0.path: must start with /, got 'fast'"),
+         "4: scenarios.0.mix.0.path: must start with / and hold no spaces or control characters"),
+        (SERVERS + "scenarios:\n  - {name: a, mix: [{name: f, path: '/a b'}]}\n",
+         "4: scenarios.0.mix.0.path: must start with / and hold no spaces"),
+        (SERVERS + 'scenarios:\n  - {name: a, mix: [{name: f, path: "/a\\tb"}]}\n',
+         "4: scenarios.0.mix.0.path: must start with / and hold no spaces"),
+        (SERVERS + "scenarios:\n  - {name: a, mix: [{name: f}]}\n", "4: scenarios.0.mix.0.path: is required"),
+        (SERVERS + "scenarios:\n  - {mix: [{name: f, path: /f}]}\n", "4: scenarios.0.name: is required"),
+        (SERVERS + 'scenarios:\n  - {name: a, mix: [{name: f, path: /f, headers: {X: "a\\r\\nB: c"}}]}\n',
+         "4: scenarios.0.mix.0.headers.X: contains a control character (U+000D); not allowed here"),
+        (SERVERS + 'scenarios:\n  - {name: a, mix: [{name: f, path: /f, headers: {"X Y": a}}]}\n',
+         "4: scenarios.0.mix.0.headers.X Y: must be a header name"),
+        (SERVERS + 'scenarios:\n  - {name: a, mix: [{name: "f\\0", path: /f}]}\n',
+         "4: scenarios.0.mix.0.name: contains a control character (U+0000)"),
+        (SERVERS + 'scenarios:\n  - {name: a, locustfile: "x\\0.py"}\n',
+         "4: scenarios.0.locustfile: contains a control character (U+0000)"),
         (SERVERS + "scenarios:\n  - {name: a, mix: [{name: f, path: /f, weight: 0}]}\n",
          "4: scenarios.0.mix: every weight is 0: nothing to send"),
         (SERVERS + "scenarios:\n  - {name: a, mode: burst, mix: [{name: f, path: /f, weight: 2}]}\n",
@@ -141,6 +155,16 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
          "2: servers.u.app_dir: directory 'nowhere' does not exist"),
         ("servers:\n  u: {server: uvicorn, app: a:b, env: {A: 1}}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
          "2: servers.u.env.A: must be a string, got 1"),
+        ('servers:\n  u: {server: uvicorn, app: a:b, env: {A: "x\\0y"}}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n',
+         "2: servers.u.env.A: contains a control character (U+0000); not allowed here"),
+        ('servers:\n  u: {server: uvicorn, app: a:b, env: {"A=B": x}}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n',
+         "2: servers.u.env.A=B: must be an environment variable name"),
+        ('servers:\n  u: {server: uvicorn, app: a:b, args: ["--x", "y\\0"]}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n',
+         "2: servers.u.args.1: contains a control character (U+0000)"),
+        ('servers:\n  u: {server: uvicorn, app: a:b, app_dir: "a\\x1b[31m"}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n',
+         "2: servers.u.app_dir: contains a control character (U+001B)"),
+        ('servers:\n  u: {server: external, url: "http://a\\0b:80"}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n',
+         "2: servers.u.url: must look like http://HOST:PORT"),
         ("servers:\n  u: {server: uvicorn, app: a:b, workers: true}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
          "2: servers.u.workers: must be an integer, got True"),
         ("servers:\n  u: {server: uvicorn, app: !!python/object/apply:os.system [echo]}\nscenarios: []\n",
@@ -150,6 +174,37 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
 def test_bad_input(tmp_path: Path, text: str, expected: str) -> None:
     found = problems(tmp_path, text)
     assert any(line.startswith(expected) for line in found), found
+
+
+def test_format_and_cross_field_problems_are_listed_together(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """\
+        servers:
+          a: {server: uvicorn, app: apps.asgi_app:app, workers: 0}
+          b: {server: gunicorn, app: apps.wsgi_app:app, threads: 2}
+        scenarios:
+          - {name: s, servers: [a, c], mix: [{name: f, path: /f}]}
+          - {name: s, users: 0, mix: [{name: f, path: /f}]}
+          - {name: t, servers: [cc], mix: [{name: f, path: /f, count: 2}]}
+        """,
+    )
+    assert found == [
+        "2: servers.a.workers: must be an integer >= 1, got 0",
+        "3: servers.b.threads: needs worker_class: gthread",
+        "5: scenarios.0.servers.1: unknown server 'c'",  # a is declared, though not valid
+        "6: scenarios.1.users: must be an integer >= 1, got 0",
+        "7: scenarios.2.servers.0: unknown server 'cc'",
+        "7: scenarios.2.mix.0.count: steady mode takes weight, not count",
+    ]
+
+
+def test_a_mix_entry_is_named_by_its_path_unless_named(tmp_path: Path) -> None:
+    path = write_scenario(
+        tmp_path, SERVERS + "scenarios:\n  - {name: a, mix: [{path: /slow?delay_ms=5}, {name: n, path: /f}]}\n"
+    )
+    mix = load_suite(path).spec.scenarios[0].mix
+    assert mix is not None and [e.name for e in mix] == ["/slow?delay_ms=5", "n"]
 
 
 def test_an_app_the_config_cannot_serve(tmp_path: Path, repo: Path) -> None:

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    WithJsonSchema,
+    model_validator,
+)
 
 from perfsuite.spec.durations import parse_duration
 
@@ -33,7 +42,26 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _printable(value: str) -> str:
+    """Text that becomes an argument, an environment entry, a header or a
+    path: no NUL or other control character (the kernel, the server or the
+    HTTP client would refuse it, or cut it short, at run time)."""
+    for char in value:
+        if ord(char) < 32 or ord(char) == 127:
+            raise ValueError(f"contains a control character (U+{ord(char):04X}); not allowed here")
+    return value
+
+
+def _printable_or_tab(value: str) -> str:
+    return _printable(value.replace("\t", " "))  # HTTP allows a tab inside a header value
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_SCHEMA)]
+Text = Annotated[str, AfterValidator(_printable), Field(max_length=65_536)]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=256)]
+HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", max_length=256)]
+HeaderValue = Annotated[str, AfterValidator(_printable_or_tab), Field(max_length=65_536)]
+EntryName = Annotated[str, AfterValidator(_printable), Field(min_length=1, max_length=200)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 UserCount = Annotated[int, Field(ge=1, le=MAX_USERS)]
 Users = Annotated[
@@ -119,7 +147,7 @@ class LoadgenSettings(_Model):
     )
     master_bind: str | None = Field(
         None,
-        pattern=r"^[^\s:]+:\d{1,5}$",
+        pattern=r"^[^\s:\x00-\x1f\x7f]+:\d{1,5}$",
         description="with workers: HOST:PORT the master listens on (default 127.0.0.1:5557)",
     )
 
@@ -164,7 +192,7 @@ class ServerConfig(_Model):
     )
     url: str | None = Field(
         None,
-        pattern=r"^https?://[^\s/]+(:\d+)?/?$",
+        pattern=r"^https?://[^\s/\x00-\x1f\x7f]+(:\d+)?/?$",
         description="external only: the server's base URL, e.g. http://10.0.0.5:8000",
     )
     workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = Field(1, description="worker processes")
@@ -182,9 +210,12 @@ class ServerConfig(_Model):
         description="the app's interface; granian serves this one (default asgi); elsewhere it is checked against"
         " the config (default: read from the app's source where plain)",
     )
-    args: list[str] = Field(default_factory=list, description="extra command-line arguments, appended")
-    env: dict[str, str] = Field(default_factory=dict, description="extra environment variables (strings)")
-    app_dir: str | None = Field(
+    args: list[Text] = Field(
+        default_factory=list,
+        description="extra command-line arguments, appended; they may not set what a declared field sets",
+    )
+    env: dict[EnvName, Text] = Field(default_factory=dict, description="extra environment variables (strings)")
+    app_dir: Text | None = Field(
         None, description="where the app is imported from; relative to the scenario file (default: current dir)"
     )
     host: str | None = Field(
@@ -203,16 +234,27 @@ class ServerConfig(_Model):
 class MixEntry(_Model):
     """One request of a mix."""
 
-    name: Name
-    path: str = Field(pattern=r"^/", description="path and query, starting with /")
+    name: EntryName = Field(description="as Locust names it in its statistics (default: the path)")
+    path: str = Field(
+        pattern=r"^/[^\s\x00-\x1f\x7f]*$",
+        max_length=8_192,
+        description="path and query, starting with /, no spaces (percent-encode them: %20)",
+    )
     method: Method = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     body: JsonValue = Field(None, alias="json", description="a JSON request body")
     expect_status: Annotated[int, Field(ge=100, le=599)] = Field(200, description="anything else is a failure")
     weight: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(None, description="steady mode (default 1)")
     count: Annotated[int, Field(ge=1, le=MAX_BURST_REQUESTS)] | None = Field(
         None, description="burst mode: how many of this request (default 1)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_defaults_to_path(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "name" not in data and isinstance(data.get("path"), str):
+            return {**data, "name": data["path"]}
+        return data
 
 
 class Scenario(LoadSettings):
@@ -225,7 +267,7 @@ class Scenario(LoadSettings):
     )
     servers: Annotated[list[str], Field(min_length=1)] | None = Field(None, description="default: every server")
     mix: Annotated[list[MixEntry], Field(min_length=1)] | None = None
-    locustfile: str | None = Field(None, description="instead of mix: your own locustfile (steady mode)")
+    locustfile: Text | None = Field(None, description="instead of mix: your own locustfile (steady mode)")
     timeout: Annotated[Duration, Field(gt=0, le=DAY_S)] = Field(
         300.0, description="burst only: give up on the burst after this long"
     )

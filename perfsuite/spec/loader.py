@@ -167,7 +167,9 @@ _PATTERN_HELP = {
         for metric in ("rps", "error_rate", "avg_ms", "p50_ms", "p95_ms", "p99_ms")
     },
     "app": "must look like module.path:attribute (e.g. apps.wsgi_app:app)",
-    "path": "must start with /",
+    "path": "must start with / and hold no spaces or control characters (write a space as %20)",
+    "env[key]": "must be an environment variable name (letters, digits and _, not starting with a digit)",
+    "headers[key]": "must be a header name (letters, digits and !#$%&'*+.^_`|~-)",
     "host": "must be an IPv4 address or localhost (e.g. 127.0.0.1, 0.0.0.0)",
     "url": "must look like http://HOST:PORT",
     "name": "must be letters, digits, '.', '_' or '-', starting with a letter or digit",
@@ -177,6 +179,8 @@ _PATTERN_HELP = {
 def _describe(error: dict[str, Any], path: PathKey) -> str:
     kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
     leaf = next((p for p in reversed(path) if isinstance(p, str)), "")
+    if leaf == "[key]" and len(path) >= 3:  # a mapping's key: named by the mapping's field
+        leaf = f"{path[-3]}[key]"
     is_int = isinstance(value, int) and not isinstance(value, bool)
     if kind == "missing":
         return "is required"
@@ -264,7 +268,37 @@ def _interface_problems(name: str, server: ServerConfig, base_dir: Path) -> list
     ]
 
 
-def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, str]]:
+def _partial(data: Any) -> tuple[SuiteFile, list[int], set[str]] | None:
+    """The parts of a file that are valid on their own, so the checks across
+    fields run beside the format errors: every problem is listed at once.
+    Returns them as a SuiteFile (unvalidated as a whole), the positions of its
+    valid scenarios, and every server name the file declares."""
+    if not isinstance(data, dict):
+        return None
+
+    def valid(model: type[Any], raw: Any) -> Any:
+        try:
+            return model.model_validate(raw)
+        except ValidationError:
+            return None
+
+    raw_servers = data.get("servers") if isinstance(data.get("servers"), dict) else {}
+    servers = {name: found for name, raw in raw_servers.items() if (found := valid(ServerConfig, raw)) is not None}
+    raw_scenarios = data.get("scenarios") if isinstance(data.get("scenarios"), list) else []
+    scenarios = [(index, found) for index, raw in enumerate(raw_scenarios) if (found := valid(Scenario, raw))]
+    defaults = valid(LoadSettings, data.get("defaults", {})) or LoadSettings()
+    spec = SuiteFile.model_construct(
+        name=None, defaults=defaults, servers=servers, scenarios=[scenario for _, scenario in scenarios]
+    )
+    return spec, [index for index, _ in scenarios], {str(name) for name in raw_servers}
+
+
+def _semantic_problems(
+    spec: SuiteFile, base_dir: Path, positions: list[int] | None = None, declared: set[str] | None = None
+) -> list[tuple[PathKey, str]]:
+    """Checks across fields; on a partly valid file (`_partial`), `positions`
+    are its valid scenarios' places in the file and `declared` every server name."""
+    declared = set(spec.servers) if declared is None else declared
     found: list[tuple[PathKey, str]] = _cpu_problems(spec.defaults.cpu, ("defaults",))
     for name, server in spec.servers.items():
         kind = SERVER_KINDS[server.server]
@@ -300,7 +334,7 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
         elif not external and server.app is not None:
             found += _interface_problems(name, server, base_dir)
     seen: dict[str, int] = {}
-    for index, scenario in enumerate(spec.scenarios):
+    for index, scenario in zip(positions or range(len(spec.scenarios)), spec.scenarios, strict=True):
         at: PathKey = ("scenarios", index)
         found += _cpu_problems(scenario.cpu, at)
         if scenario.name in seen:
@@ -309,8 +343,8 @@ def _semantic_problems(spec: SuiteFile, base_dir: Path) -> list[tuple[PathKey, s
             )
         seen.setdefault(scenario.name, index)
         for position, server_name in enumerate(scenario.servers or []):
-            if server_name not in spec.servers:
-                hint = did_you_mean(server_name, list(spec.servers))
+            if server_name not in declared:
+                hint = did_you_mean(server_name, sorted(declared))
                 found.append(((*at, "servers", position), f"unknown server {server_name!r}{hint}"))
         if (scenario.mix is None) == (scenario.locustfile is None):
             found.append((at, "needs exactly one of mix or locustfile"))
@@ -410,8 +444,17 @@ def load_suite(path: Path) -> Suite:
         for item in error.errors(include_url=False):
             loc = tuple(item["loc"])
             where, line = _resolve(loc, lines)
-            shown_path = where if item["type"] != "extra_forbidden" else loc
+            # An unknown or missing field is named in full, though the file has no line of its own for it.
+            shown_path = loc if item["type"] in ("extra_forbidden", "missing") else where
+            shown_path = tuple(p for p in shown_path if p != "[key]")
             problems.append(Problem(shown, line, _dotted(shown_path), _describe(dict(item), loc)))
+        partial = _partial(data)
+        if partial is not None:
+            known = {(p.field, p.message) for p in problems}
+            for at, message in _semantic_problems(partial[0], path.resolve().parent, partial[1], partial[2]):
+                if (_dotted(at), message) not in known:
+                    problems.append(Problem(shown, _resolve(at, lines)[1], _dotted(at), message))
+        problems.sort(key=lambda p: p.line or 0)
         raise ScenarioError(problems) from None
     base_dir = path.resolve().parent
     semantic = _semantic_problems(spec, base_dir)
