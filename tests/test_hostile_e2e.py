@@ -11,7 +11,7 @@ from tests.conftest import read_json, run_cli, write_scenario
 
 pytestmark = pytest.mark.integration
 
-ECHO = '''\
+ECHO = """\
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -23,7 +23,7 @@ async def app(scope, receive, send):
             break
     await send({"type": "http.response.start", "status": 200, "headers": [(b"x-size", str(size).encode())]})
     await send({"type": "http.response.body", "body": str(size).encode()})
-'''
+"""
 
 
 def test_a_mix_larger_than_an_argument_may_be_reaches_locust(tmp_path: Path) -> None:
@@ -51,3 +51,57 @@ def test_a_mix_larger_than_an_argument_may_be_reaches_locust(tmp_path: Path) -> 
     assert run["status"] == "ok" and run["failures"] == 0 and run["requests"] > 0
     assert list(run["endpoints"]) == ["/orders?id=1"]  # named by its path
     assert len((out / run["run_dir"] / "mix.json").read_text()) > 300_000
+
+
+def test_the_declared_server_is_the_measured_server(tmp_path: Path) -> None:
+    """A gunicorn.conf.py beside the app is not read, and every config runs
+    exactly the workers it declares (multiprocessing's helpers are not workers)."""
+    (tmp_path / "echo.py").write_text(ECHO + "\n\ndef wsgi(environ, start_response):\n"
+                                      "    start_response('200 OK', [])\n    return [b'ok']\n")  # fmt: skip
+    marker = tmp_path / "conf-was-read"
+    (tmp_path / "gunicorn.conf.py").write_text(
+        f"workers = 3\nthreads = 4\nworker_class = 'gthread'\n"
+        f"def on_starting(server):\n    open({str(marker)!r}, 'w').close()\n"
+    )
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          gunicorn-sync: {server: gunicorn, app: echo:wsgi, worker_class: sync, workers: 1, app_dir: .}
+          hypercorn-1:   {server: hypercorn, app: echo:app, workers: 1, app_dir: .}
+          uvicorn-2:     {server: uvicorn, app: echo:app, interface: asgi, workers: 2, app_dir: .}
+        scenarios:
+          - {name: plain, users: 2, warmup: 0.5s, duration: 1s, mix: [{path: /}]}
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out), "--no-history")
+    assert done.returncode in (0, 3), done.stderr[-3000:]
+    runs = {run["server"]: run for run in read_json(out / "results.json")["runs"]}
+    assert {name: run["server_resources"]["workers"] for name, run in runs.items()} == {
+        "gunicorn-sync": 1,
+        "hypercorn-1": 1,
+        "uvicorn-2": 2,
+    }
+    log = (out / runs["gunicorn-sync"]["run_dir"] / "server.log").read_text()
+    assert "Using worker: sync" in log and log.count("Booting worker") == 1
+    assert not marker.exists()
+
+
+def test_args_may_not_override_a_declared_field(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          g: {server: gunicorn, app: apps.wsgi_app:app, workers: 1, args: [--timeout, "5", --workers, "3"]}
+        scenarios:
+          - {name: s, mix: [{path: /fast}]}
+        """,
+    )
+    done = run_cli(str(scenario), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert (
+        "suite.yaml:2: servers.g.args.2: '--workers' would override what the suite sets (--workers); declare workers:"
+        in (done.stderr)
+    )
+    assert not (tmp_path / "out").exists()

@@ -107,3 +107,11 @@ def test_notices_a_descendant_that_exits_while_the_root_lives(tmp_path: Path) ->
         for pid in (second, proc.pid):
             os.kill(pid, 9)
         proc.wait()
+
+
+def test_multiprocessing_helpers_are_not_workers() -> None:
+    from perfsuite.run.resources import kind_of
+
+    assert kind_of(["python", "-B", "-c", "from multiprocessing.resource_tracker import main;main(4)"]) == "helper"
+    assert kind_of(["python", "-c", "from multiprocessing.spawn import spawn_main; spawn_main()"]) == "worker"
+    assert kind_of(["gunicorn: worker [app]"]) == "worker"

@@ -10,7 +10,7 @@ import pytest
 
 from perfsuite.run.process import ManagedProcess, free_port
 from perfsuite.spec.format import ServerConfig
-from perfsuite.spec.servers import SERVER_KINDS, build_argv, recycles_workers, serves
+from perfsuite.spec.servers import NO_GUNICORN_CONF, SERVER_KINDS, build_argv, overridden, recycles_workers, serves
 from tests.conftest import REPO
 
 
@@ -22,8 +22,26 @@ def test_gunicorn_argv() -> None:
     argv = build_argv(config(server="gunicorn", app="apps.wsgi_app:app", worker_class="gthread", workers=2, threads=4,
                              args=["--timeout", "60"]), "127.0.0.1", 8000)  # fmt: skip
     assert argv[:3] == [sys.executable, "-m", "gunicorn"]
-    assert argv[3:] == ["--bind", "127.0.0.1:8000", "--workers", "2", "--worker-class", "gthread", "--threads", "4",
+    assert argv[3:] == ["--config", str(NO_GUNICORN_CONF), "--no-control-socket", "--bind", "127.0.0.1:8000", "--workers", "2", "--worker-class", "gthread", "--threads", "4",
                         "--timeout", "60", "apps.wsgi_app:app"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("server", "args", "found"),
+    [
+        ("gunicorn", ["--workers", "3"], [(0, "--workers")]),
+        ("gunicorn", ["--timeout", "5", "-w3"], [(2, "-w")]),
+        ("gunicorn", ["--bind=0.0.0.0:80", "-c", "gunicorn.conf.py", "--threads", "4"],
+         [(0, "--bind"), (1, "-c"), (3, "--threads")]),
+        ("gunicorn", ["--timeout", "5", "--worker-tmp-dir", "/dev/shm", "--keep-alive", "2"], []),
+        ("uvicorn", ["--port", "1", "--interface", "wsgi", "--timeout-keep-alive", "5"], [(0, "--port")]),
+        ("granian", ["--workers=2", "--blocking-threads", "2"], [(0, "--workers")]),
+        ("hypercorn", ["-k", "uvloop", "--keep-alive", "5"], [(0, "-k")]),
+    ],
+)  # fmt: skip
+def test_args_that_override_a_declared_field(server: str, args: list[str], found: list[tuple[int, str]]) -> None:
+    cfg = config(server=server, app="a:b", args=args)
+    assert [(position, flag) for position, flag, _ in overridden(cfg)] == found
 
 
 def test_gunicorn_uvicorn_worker_uses_the_uvicorn_worker_package() -> None:

@@ -39,12 +39,30 @@ class Sample:
     pss_mb: float
 
 
+# Python's multiprocessing starts helpers beside the workers (uvicorn and
+# hypercorn with spawned workers): they count in the tree's CPU and memory,
+# not as workers.
+HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver", "multiprocessing.semaphore_tracker")
+
+
+def kind_of(cmdline: list[str]) -> str:
+    """'helper' for a multiprocessing helper, else 'worker' (a child of the server's main process)."""
+    text = " ".join(cmdline)
+    return "helper" if any(helper in text for helper in HELPERS) else "worker"
+
+
 def _tree(root: psutil.Process) -> list[tuple[psutil.Process, str]]:
     try:
         children = root.children(recursive=True)
     except psutil.Error:
         return []
-    return [(root, "main"), *((child, "worker") for child in children)]
+    kinds = []
+    for child in children:
+        try:
+            kinds.append((child, kind_of(child.cmdline())))
+        except psutil.Error:
+            continue
+    return [(root, "main"), *kinds]
 
 
 def _gone(pid: int) -> bool:
@@ -211,7 +229,9 @@ def summarize(
     totals = {
         key: max(sum(getattr(s, key) for s in by_time[t]) for t in times) for key in ("rss_mb", "uss_mb", "pss_mb")
     }
-    workers = [p for p in per_process.values() if p["kind"] == "worker"] or list(per_process.values())
+    workers = [p for p in per_process.values() if p["kind"] == "worker"] or [
+        p for p in per_process.values() if p["kind"] == "main"
+    ]
     worker_count = max(sum(1 for s in by_time[t] if s.kind == "worker") for t in times) or 1
     saturated = [p for p in percents if p >= SATURATED_PERCENT * max(cores, 1)]
     measured = bool(percents)  # CPU needs two samples in the window; memory needs one

@@ -37,7 +37,7 @@ from perfsuite.spec.format import (
     UpstreamSettings,
 )
 from perfsuite.spec.hosts import bind_problem
-from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, serves
+from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden, serves
 
 PathKey = tuple[str | int, ...]
 
@@ -328,6 +328,13 @@ def _semantic_problems(
         if server.host is not None and (error := bind_problem(server.host)) is not None:
             found.append(
                 (("servers", name, "host"), f"cannot listen on {server.host} here ({error.strerror or error})")
+            )
+        for position, flag, declared in overridden(server):
+            found.append(
+                (
+                    ("servers", name, "args", position),
+                    f"{server.args[position]!r} would override what the suite sets ({flag}); declare {declared}",
+                )
             )
         if server.app_dir is not None and not (base_dir / server.app_dir).is_dir():
             found.append((("servers", name, "app_dir"), f"directory {server.app_dir!r} does not exist"))

@@ -11,7 +11,8 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from perfsuite.spec.appcheck import ASGI, WSGI
 from perfsuite.spec.format import ServerConfig
@@ -22,6 +23,8 @@ GUNICORN_WORKER_CLASSES = {
     "gevent": "gevent",
     "uvicorn": "uvicorn_worker.UvicornWorker",
 }
+
+NO_GUNICORN_CONF = Path(__file__).with_name("no_gunicorn_conf.py")
 
 # Which interfaces each config serves; the loader holds the app's against them.
 BOTH = frozenset({ASGI, WSGI})
@@ -37,6 +40,8 @@ class ServerKind:
     recycling: tuple[str, ...] = ()  # options (or env variables) that restart workers on purpose
     # The signal that starts a config's stop (then the grace period, then SIGKILL).
     stop_signal: Callable[[ServerConfig], signal.Signals] = lambda _: signal.SIGTERM
+    # Flags the suite sets from declared fields (or must own), -> the field to declare instead.
+    owned: dict[str, str] = field(default_factory=dict)
 
 
 def _python_module(module: str) -> list[str]:
@@ -48,6 +53,11 @@ def _gunicorn(config: ServerConfig, host: str, port: int) -> list[str]:
     worker_class = config.worker_class or "sync"
     argv = [
         *_python_module("gunicorn"),
+        # Only the declared settings: no gunicorn.conf.py from the working directory,
+        # and no control socket shared with every gunicorn of this user ($HOME/.gunicorn).
+        "--config",
+        str(NO_GUNICORN_CONF),
+        "--no-control-socket",
         "--bind",
         f"{host}:{port}",
         "--workers",
@@ -122,6 +132,15 @@ SERVER_KINDS: dict[str, ServerKind] = {
         # Locust's connections open); its quick stop (SIGINT) takes 0.3 s. The
         # suite stops a server only when nothing it measures is in flight.
         lambda c: signal.SIGINT if c.worker_class == "gevent" else signal.SIGTERM,
+        {
+            **dict.fromkeys(("-b", "--bind"), "host: and port:"),
+            **dict.fromkeys(("-w", "--workers"), "workers:"),
+            **dict.fromkeys(("-k", "--worker-class"), "worker_class:"),
+            "--threads": "threads: (with worker_class: gthread; gunicorn turns sync into gthread above 1 thread)",
+            "--worker-connections": "worker_connections:",
+            **dict.fromkeys(("-c", "--config"), "the scenario's fields (a config file would override them)"),
+            "--chdir": "app_dir:",
+        },
     ),
     "uvicorn": ServerKind(
         _uvicorn,
@@ -129,6 +148,13 @@ SERVER_KINDS: dict[str, ServerKind] = {
         _uvicorn_serves,
         "for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi",
         ("--limit-max-requests",),
+        owned={
+            **dict.fromkeys(("--host", "--port", "--uds", "--fd"), "host: and port:"),
+            "--workers": "workers:",
+            "--loop": "loop:",
+            "--http": "http:",
+            "--app-dir": "app_dir:",
+        },
     ),
     "granian": ServerKind(
         _granian,
@@ -136,9 +162,26 @@ SERVER_KINDS: dict[str, ServerKind] = {
         lambda c: frozenset({c.interface or ASGI}),
         "set interface: to the app's",
         ("--workers-lifetime", "--workers-max-rss", "GRANIAN_WORKERS_LIFETIME", "GRANIAN_WORKERS_MAX_RSS"),
+        owned={
+            **dict.fromkeys(("--host", "--port", "--uds"), "host: and port:"),
+            "--workers": "workers:",
+            "--interface": "interface:",
+            "--loop": "loop:",
+            "--working-dir": "app_dir:",
+        },
     ),
     "hypercorn": ServerKind(
-        _hypercorn, frozenset({"loop", "interface", *LISTEN}), lambda _: BOTH, "", ("--max-requests",)
+        _hypercorn,
+        frozenset({"loop", "interface", *LISTEN}),
+        lambda _: BOTH,
+        "",
+        ("--max-requests",),
+        owned={
+            **dict.fromkeys(("-b", "--bind", "--insecure-bind", "--quic-bind"), "host: and port:"),
+            **dict.fromkeys(("-w", "--workers"), "workers:"),
+            **dict.fromkeys(("-k", "--worker-class"), "loop:"),
+            **dict.fromkeys(("-c", "--config"), "the scenario's fields (a config file would override them)"),
+        },
     ),
     # A server the suite does not start (another machine, say): no lifecycle, no resource sampling.
     "external": ServerKind(None, frozenset({"url"}), lambda _: BOTH, ""),
@@ -174,6 +217,19 @@ def recycles_workers(config: ServerConfig) -> bool:
     return any(w == flag or w.startswith(flag + "=") for w in words for flag in recycling) or any(
         name in config.env for name in recycling
     )
+
+
+def overridden(config: ServerConfig) -> list[tuple[int, str, str]]:
+    """Arguments in `args:` that would set what the suite sets: (position, flag, field to declare instead)."""
+    owned = SERVER_KINDS[config.server].owned
+    found = []
+    for position, arg in enumerate(config.args):
+        for flag, declared in owned.items():
+            short = len(flag) == 2  # -w3 is -w 3
+            if arg == flag or arg.startswith(flag + "=") or (short and arg.startswith(flag) and len(arg) > 2):
+                found.append((position, flag, declared))
+                break
+    return found
 
 
 def stop_signal(config: ServerConfig) -> signal.Signals:
