@@ -95,3 +95,86 @@ def test_ui_arguments_are_checked_before_anything_starts(tmp_path: Path, args: l
     done = run_cli("ui", str(scenario), "--server", "u", "--logs", str(tmp_path / "logs"), *args, timeout=60)
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert not (tmp_path / "logs").exists()  # nothing started, nothing written
+
+
+FIXTURE = REPO / "tests" / "data" / "fixture_run"
+BIG_INT = "9" * 5000
+
+
+def copy_fixture(tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(FIXTURE, tmp_path / "run"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[]", "results.json: schema_version None is not supported"),
+        ('{"schema_version": 2, "suite": "x", "started_at": ' + BIG_INT + "}", "results.json: not valid JSON"),
+        ('{"schema_version": 2, "suite": "x", "runs": [{"index": "a"}]}', "results.json: not a perfsuite results file"),
+        ('{"schema_version": 2, "suite": "x", "runs": 5}', "results.json: not a perfsuite results file: runs"),
+        ("\xff\xfe", "results.json: not valid JSON"),
+    ],
+)
+def test_every_reader_of_a_results_folder_names_a_malformed_results_file(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    folder = copy_fixture(tmp_path)
+    (folder / "results.json").write_text(text, encoding="latin-1")
+    done = run_cli("report", str(folder))
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+    scenario = REPO / "tests" / "data" / "fixture_suite.yaml"
+    done = run_cli(str(scenario), "--resume", str(folder), "--no-history")
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("checks.json", "{", "checks.json: Expecting property name"),
+        ("checks.json", '{"failed_runs": [5]}', "checks.json: not a perfsuite checks file"),
+        ("trend.json", '{"a": 1}', "trend.json: not a list of trend rows"),
+        ("trend.json", BIG_INT, "trend.json: Exceeds the limit"),
+        ("runs/009-cpu-uvicorn-1-u4-r1/timing.json", "[]", "timing.json: not a JSON object"),
+        ("runs/009-cpu-uvicorn-1-u4-r1/locust_stats_history.csv", 'x,"\n', "not Locust's stats history"),
+        (
+            "runs/009-cpu-uvicorn-1-u4-r1/locust_stats_history.csv",
+            "Timestamp,Name,Total Request Count,95%\nnot-a-time,Aggregated,1,2\n",
+            "not Locust's stats history (ValueError",
+        ),
+    ],
+)
+def test_a_malformed_file_beside_results_is_named_and_left_out(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    folder = copy_fixture(tmp_path)
+    (folder / name).write_text(text)
+    done = run_cli("report", str(folder))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert f"warning: {folder / name}" in done.stderr and message in done.stderr, done.stderr
+    assert "# Suite fixture" in (folder / "report.md").read_text()
+
+
+def test_outputs_written_at_the_end_are_checked_before_anything_starts(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path, VALID)
+    (tmp_path / "not.db").write_text("not sqlite")
+    (tmp_path / "a-folder").mkdir()
+    out = tmp_path / "out"
+    done = run_cli(
+        str(scenario),
+        "--out",
+        str(out),
+        "--history",
+        str(tmp_path / "not.db"),
+        "--save-baseline",
+        str(tmp_path / "a-folder"),
+        env={"GITHUB_STEP_SUMMARY": str(tmp_path / "a-folder")},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "history file" in done.stderr and "not.db is not a perfsuite history (SQLite)" in done.stderr
+    assert "--save-baseline" in done.stderr and "a-folder is a folder, not a file" in done.stderr
+    assert "$GITHUB_STEP_SUMMARY" in done.stderr
+    assert not out.exists()
+    done = run_cli("history", "--db", str(tmp_path / "not.db"))
+    assert done.returncode == 2 and "not a perfsuite history" in done.stderr and "Traceback" not in done.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from perfsuite.judge.aggregate import aggregate
 from perfsuite.judge.baseline import EntryComparison
 from perfsuite.judge.compare import compare
@@ -14,6 +16,7 @@ from perfsuite.judge.verdict import (
     EXIT_OK,
     FailedRequests,
     Verdict,
+    VerdictError,
     judge,
     read,
     write,
@@ -71,7 +74,9 @@ def test_a_schema_1_checks_file_reads() -> None:
     assert verdict.exit_code == EXIT_FAILED
 
 
-def test_an_unreadable_checks_file_is_no_verdict(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", ['{"slo": [{"scenario": "s"}]}', "[]", "{", '{"failed_runs": [5]}', "9" * 5000])
+def test_a_missing_checks_file_is_no_verdict_and_a_malformed_one_an_error(tmp_path: Path, text: str) -> None:
     assert read(tmp_path) is None
-    (tmp_path / "checks.json").write_text('{"slo": [{"scenario": "s"}]}')
-    assert read(tmp_path) is None
+    (tmp_path / "checks.json").write_text(text)
+    with pytest.raises(VerdictError, match="checks.json"):
+        read(tmp_path)

@@ -3,6 +3,7 @@ problems printed, and preparing an output folder."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,4 +45,21 @@ def prepare_out_dir(out_dir: Path, force: bool) -> str | None:
         probe.unlink()
     except OSError as failure:
         return f"cannot write to output folder {out_dir}: {failure.strerror or failure}"
+    return None
+
+
+def unwritable(path: Path, what: str) -> str | None:
+    """Why the suite could not write the file `path` at its end, checked
+    before anything starts (nothing is created); None if it can."""
+    if path.is_dir():
+        return f"{what} {path} is a folder, not a file"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else f"{what} {path} is not writable"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:  # folders are made as needed
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{what} {path}: {parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{what} {path}: cannot create files in {parent}"
     return None

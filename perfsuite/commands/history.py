@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from perfsuite.commands.common import EXIT_FAILED, EXIT_OK
+from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, error
 from perfsuite.record import history
 from perfsuite.report.trend import render_text
 
@@ -20,7 +20,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--metric", choices=history.METRICS, action="append", help="default: rps and p95_ms")
     parser.add_argument("--last", type=int, default=30, help="this many most recent suites (default 30)")
     args = parser.parse_args(argv)
-    rows = history.trend(Path(args.db), args.suite, args.scenario, args.server, args.last)
+    try:
+        rows = history.trend(Path(args.db), args.suite, args.scenario, args.server, args.last)
+    except history.HistoryError as failure:
+        error(str(failure))
+        return EXIT_INVALID
     if not rows:
         print(f"no history in {args.db} for that selection", file=sys.stderr)
         return EXIT_FAILED

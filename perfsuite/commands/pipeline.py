@@ -91,17 +91,30 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
     )
     write_verdict(out_dir, verdict)
     junit.write(out_dir, results.suite, verdict)
+    # Checked before the first run; should either fail now all the same, the reports still follow.
     if after.save_baseline_to is not None:  # before the reports: a renderer fault must not cost the baseline
-        save_baseline(after.save_baseline_to, build_baseline(aggregates, results.environment, suite.name))
-        print(f"baseline: {after.save_baseline_to}", file=sys.stderr)
+        try:
+            save_baseline(after.save_baseline_to, build_baseline(aggregates, results.environment, suite.name))
+            print(f"baseline: {after.save_baseline_to}", file=sys.stderr)
+        except OSError as failure:
+            print(f"error: cannot write the baseline {after.save_baseline_to}: {failure}", file=sys.stderr)
     if after.history_db is not None:
         rows = [
             history.HistoryRow(agg.key, agg.runs, {m: agg.value(m) for m in history.METRICS}, agg.cv)
             for agg in aggregates
         ]
-        history.append(
-            after.history_db, results.suite, results.started_at, out_dir, results.environment, verdict.exit_code, rows
-        )
-        history.snapshot(after.history_db, results.suite, out_dir)
+        try:
+            history.append(
+                after.history_db,
+                results.suite,
+                results.started_at,
+                out_dir,
+                results.environment,
+                verdict.exit_code,
+                rows,
+            )
+            history.snapshot(after.history_db, results.suite, out_dir)
+        except (history.HistoryError, OSError) as failure:
+            print(f"error: this suite is not in the history: {failure}", file=sys.stderr)
     write_reports_safely(out_dir, results, aggregates)
     return verdict

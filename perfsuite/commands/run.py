@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, prepare_out_dir, stamped
+from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, prepare_out_dir, stamped, unwritable
 from perfsuite.commands.pipeline import Afterwards, finish, run_plans
 from perfsuite.judge.baseline import Baseline, BaselineError, environment_differences
 from perfsuite.judge.baseline import load as load_baseline
@@ -86,6 +86,22 @@ def _baseline(args: argparse.Namespace, environment: Environment) -> tuple[Basel
     return baseline, warnings
 
 
+def _unwritable_outputs(args: argparse.Namespace) -> list[str]:
+    """What the suite would fail to write at its end, found before anything starts."""
+    found = []
+    if args.save_baseline and (problem := unwritable(Path(args.save_baseline), "--save-baseline")):
+        found.append(problem)
+    if not args.no_history:
+        db = Path(args.history)
+        problem = unwritable(db, "--history") or history.problem(db)
+        if problem:
+            found.append(f"{problem} (--no-history runs without one)")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and (problem := unwritable(Path(summary), "$GITHUB_STEP_SUMMARY")):
+        found.append(problem)
+    return found
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     # From here a signal only asks to stop: the suite stops at its next wait,
@@ -93,6 +109,11 @@ def main(argv: list[str]) -> int:
     STOP.install(force=kill_all)
     suite = load(args.file)
     if suite is None:
+        return EXIT_INVALID
+    outputs = _unwritable_outputs(args)
+    for problem in outputs:
+        error(problem)
+    if outputs:
         return EXIT_INVALID
     environment = fingerprint()
     compared = _baseline(args, environment)

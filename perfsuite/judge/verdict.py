@@ -145,9 +145,20 @@ def write(directory: Path, verdict: Verdict) -> None:
     (directory / CHECKS_FILE).write_text(json.dumps(verdict.as_dict(), indent=1) + "\n", encoding="utf-8")
 
 
+class VerdictError(ValueError):
+    """checks.json cannot be read; the message names it."""
+
+
 def read(directory: Path) -> Verdict | None:
+    """The verdict in DIR/checks.json; None if there is none; VerdictError if it is malformed."""
+    path = directory / CHECKS_FILE
     try:
-        data = json.loads((directory / CHECKS_FILE).read_text(encoding="utf-8"))
-        return Verdict.from_dict(data)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError) as error:
+        raise VerdictError(f"{path}: {error}") from None
+    try:
+        return Verdict.from_dict(data)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise VerdictError(f"{path}: not a perfsuite checks file ({type(error).__name__}: {error})") from None

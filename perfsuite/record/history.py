@@ -40,13 +40,37 @@ CREATE INDEX IF NOT EXISTS metrics_key ON metrics (scenario, server, level);
 """
 
 
+class HistoryError(Exception):
+    """The history file cannot be used; the message names it."""
+
+
+def problem(path: Path) -> str | None:
+    """Why an existing history file cannot be used (read only, nothing changed)."""
+    if not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as error:
+        return f"history file {path} is not a perfsuite history (SQLite): {error}"
+    if tables and not {"suites", "metrics"} <= tables:
+        return f"history file {path} is an SQLite file of something else (tables: {', '.join(sorted(tables))})"
+    return None
+
+
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path)) as db:
-        db.executescript(SCHEMA)
-        yield db
-        db.commit()
+    found = problem(path)
+    if found is not None:
+        raise HistoryError(found)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(path)) as db:
+            db.executescript(SCHEMA)
+            yield db
+            db.commit()
+    except (OSError, sqlite3.Error) as error:
+        raise HistoryError(f"history file {path}: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -144,8 +168,28 @@ def snapshot(path: Path, suite: str, out_dir: Path, last: int = 30) -> None:
     (out_dir / TREND_FILE).write_text(json.dumps(rows, indent=1, default=str) + "\n", encoding="utf-8")
 
 
+TREND_TYPES: dict[str, Any] = {
+    "suite_id": int,
+    "started_at": int | float,
+    "scenario": str,
+    "server": str,
+    "level": str,
+    "project_commit": str | None,
+    **dict.fromkeys(METRICS, int | float | None),
+}
+
+
 def read_snapshot(out_dir: Path) -> list[dict[str, Any]]:
+    """The trend saved with a suite ([] if none); HistoryError if it is malformed."""
+    path = out_dir / TREND_FILE
     try:
-        return list(json.loads((out_dir / TREND_FILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError):
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return []
+    except (OSError, ValueError) as error:
+        raise HistoryError(f"{path}: {error}") from None
+    if not isinstance(rows, list) or not all(
+        isinstance(row, dict) and all(isinstance(row.get(k), t) for k, t in TREND_TYPES.items()) for row in rows
+    ):
+        raise HistoryError(f"{path}: not a list of trend rows ({', '.join(TREND_TYPES)})")
+    return rows

@@ -18,7 +18,15 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, computed_field, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    computed_field,
+    model_serializer,
+)
 
 from perfsuite.spec.key import Level, RunKey
 
@@ -299,9 +307,23 @@ def parse_results(data: Any, where: str) -> SuiteResults:
             f"(this suite reads {', '.join(map(str, READABLE_VERSIONS))})"
         )
     assert isinstance(data, dict)
-    return SuiteResults.model_validate(_upgrade_v1(data) if version == 1 else data)
+    try:
+        return SuiteResults.model_validate(_upgrade_v1(data) if version == 1 else data)
+    except ValidationError as error:
+        shown = [f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in error.errors(include_url=False)[:3]]
+        more = f" (and {error.error_count() - 3} more)" if error.error_count() > 3 else ""
+        raise ResultsError(f"{where}: not a perfsuite results file: {'; '.join(shown)}{more}") from None
+
+
+class ResultsError(ValueError):
+    """A results file that cannot be read; the message names it."""
 
 
 def read_results(directory: Path) -> SuiteResults:
+    """DIR/results.json; OSError if absent, ResultsError (a ValueError) if malformed."""
     path = directory / RESULTS_FILE
-    return parse_results(json.loads(path.read_text(encoding="utf-8")), str(path))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:  # not JSON, not UTF-8, or an integer past Python's 4300 digits
+        raise ResultsError(f"{path}: not valid JSON: {error}") from None
+    return parse_results(data, str(path))

@@ -33,22 +33,58 @@ def _number(text: str) -> float | None:
         return None  # Locust writes "N/A" before the first response
 
 
+class MalformedFile(ValueError):
+    """A run's file that cannot be read as what it should be; the message names it."""
+
+
+HISTORY_CSV = "locust_stats_history.csv"
+TIMING_JSON = "timing.json"
+
+
 def read_series(run_dir: Path) -> Series:
+    """The run's series; an empty one if it has no history file; MalformedFile if one is malformed."""
+    history = run_dir / HISTORY_CSV
     try:
-        with open(run_dir / "locust_stats_history.csv", newline="", encoding="utf-8") as file:
-            rows = [row for row in csv.DictReader(file) if row.get("Name") == "Aggregated"]
-    except OSError:
+        with open(history, newline="", encoding="utf-8") as file:
+            reader = csv.DictReader(file)
+            rows = [row for row in reader if row.get("Name") == "Aggregated"]
+            columns = reader.fieldnames or []
+    except FileNotFoundError:
         return Series()
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise MalformedFile(f"{history}: {error}") from None
+    if columns and not {"Name", "Timestamp", "Total Request Count", "95%"} <= set(columns):
+        raise MalformedFile(
+            f"{history}: not Locust's stats history (columns: {', '.join(c.strip() for c in columns)[:200]})"
+        )
     if not rows:
         return Series()
-    first = float(rows[0]["Timestamp"])
-    window_start = None
+    measure_start = _window_start(run_dir)
     try:
-        timing = json.loads((run_dir / "timing.json").read_text(encoding="utf-8"))
-        if timing.get("measure_start"):
-            window_start = round(float(timing["measure_start"]) - first, 3)
-    except (OSError, ValueError):
-        pass
+        return _series(rows, measure_start)
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedFile(f"{history}: not Locust's stats history ({type(error).__name__}: {error})") from None
+
+
+def _window_start(run_dir: Path) -> float | None:
+    path = run_dir / TIMING_JSON
+    try:
+        timing = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise MalformedFile(f"{path}: {error}") from None
+    if not isinstance(timing, dict):
+        raise MalformedFile(f"{path}: not a JSON object")
+    start = timing.get("measure_start")
+    if start is not None and not isinstance(start, int | float):
+        raise MalformedFile(f"{path}: measure_start is not a number")
+    return float(start) if start else None
+
+
+def _series(rows: list[dict[str, str]], measure_start: float | None) -> Series:
+    first = float(rows[0]["Timestamp"])
+    window_start = None if measure_start is None else round(measure_start - first, 3)
     t = [float(row["Timestamp"]) - first for row in rows]
     totals = [_number(row["Total Request Count"]) or 0.0 for row in rows]
     rps = [0.0]
@@ -63,6 +99,14 @@ def read_series(run_dir: Path) -> Series:
     )
 
 
-def load_series(out_dir: Path, results: SuiteResults) -> dict[str, Series]:
-    """Series by run_dir for every run that has one."""
-    return {run.run_dir: read_series(out_dir / run.run_dir) for run in results.runs if run.run_dir}
+def load_series(out_dir: Path, results: SuiteResults) -> tuple[dict[str, Series], list[str]]:
+    """Series by run_dir for every run that has one, and what was malformed (left out)."""
+    series, problems = {}, []
+    for run in results.runs:
+        if not run.run_dir:
+            continue
+        try:
+            series[run.run_dir] = read_series(out_dir / run.run_dir)
+        except MalformedFile as error:
+            problems.append(str(error))
+    return series, problems

@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 
 from perfsuite.judge.aggregate import Aggregate
+from perfsuite.judge.verdict import VerdictError
 from perfsuite.judge.verdict import read as read_verdict
 from perfsuite.record import history
 from perfsuite.record.results import SuiteResults
@@ -41,10 +42,22 @@ def write_reports(out_dir: Path, results: SuiteResults, aggregates: list[Aggrega
     """One view (aggregates computed once, or given), rendered twice."""
     from perfsuite.report import html  # matplotlib loads only when a report is drawn
 
-    verdict, trend = read_verdict(out_dir), history.read_snapshot(out_dir)
+    problems: list[str] = []
+    try:
+        verdict = read_verdict(out_dir)
+    except VerdictError as error:
+        verdict, problems = None, [f"{error}; the verdict is left out"]
+    try:
+        trend = history.read_snapshot(out_dir)
+    except history.HistoryError as error:
+        trend, problems = [], [*problems, f"{error}; the trend is left out"]
+    series, malformed = load_series(out_dir, results)
+    problems += [f"{problem}; its charts over time are left out" for problem in malformed]
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     view = build_view(results, verdict, trend, aggregates)
     (out_dir / REPORT_MD).write_text(render_view(view), encoding="utf-8")
-    page = html.render(results, load_series(out_dir, results), verdict, trend, view)
+    page = html.render(results, series, verdict, trend, view)
     (out_dir / REPORT_HTML).write_text(page, encoding="utf-8")
 
 
