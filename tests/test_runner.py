@@ -162,10 +162,13 @@ def test_back_to_back_runs_that_cannot_share_a_resource(tmp_path: Path, settings
 
 @pytest.mark.integration
 def test_an_unforeseen_fault_is_that_runs_error_and_the_next_run_runs(tmp_path: Path) -> None:
-    # A NUL byte in env: passes the format, fails at the child's start (ValueError from the OS layer).
+    # A NUL byte in env (refused by validation today; forced in here, unvalidated)
+    # fails at the child's start with a ValueError from the OS layer.
     scenario = {"name": "s", "users": 1, "warmup": 0, "duration": 0.5, "mix": [{"name": "f", "path": "/fast"}]}
-    servers = {"bad": {**UVICORN, "env": {"X": "a\x00b"}}, "good": UVICORN}
-    failed, fine = run_pair(suite(tmp_path, scenario, servers), tmp_path)
+    loaded = suite(tmp_path, scenario, {"bad": UVICORN, "good": UVICORN})
+    bad = loaded.spec.servers["bad"].model_copy(update={"env": {"X": "a\x00b"}})
+    spec = loaded.spec.model_copy(update={"servers": {**loaded.spec.servers, "bad": bad}})
+    failed, fine = run_pair(Suite(loaded.name, loaded.source, loaded.base_dir, spec), tmp_path)
     assert failed.status == "error" and failed.error is not None
     assert failed.error.startswith("the suite failed at this run (ValueError: embedded null byte)")
     assert "Traceback" in (tmp_path / failed.run_dir / "suite_error.log").read_text()

@@ -220,6 +220,9 @@ def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path, repo: Path) -> 
         "6: servers.uv.server: must be one of 'gunicorn', 'uvicorn', 'granian', 'hypercorn' or 'external', got"
         " 'uvicron' (did you mean 'uvicorn'?)",
         "7: servers.pa.app: must look like module.path:attribute (e.g. apps.wsgi_app:app), got 'apps/asgi_app.py'",
+        # checks across fields, beside the format errors: every problem at once
+        "8: servers.ad.app_dir: directory 'nowhere' does not exist",
+        "9: servers.fi.server: gunicorn's sync worker serves WSGI, but apps.asgi_app:app is ASGI",
         "11: scenarios.0.users: must be an integer >= 1, got 0",
         "11: scenarios.0.duration: must be a duration such as 20s, 500ms or 2m, got '10x'",
         "11: scenarios.0.mix: must not be empty",
@@ -227,7 +230,10 @@ def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path, repo: Path) -> 
         "14: scenarios.1.mix.0.weight: must be an integer >= 0, got -1",
         "15: scenarios.1.warmpu: unknown field (did you mean 'warmup'?)",
     ]
-    assert done.stderr.splitlines() == [f"error: {scenario}:{line}" for line in expected]
+    lines = done.stderr.splitlines()
+    assert len(lines) == len(expected), lines
+    for line, start in zip(lines, expected, strict=True):
+        assert line.startswith(f"error: {scenario}:{start}"), (line, start)
     assert not out.exists()  # nothing was started: a run makes its folder first
     # With the field errors fixed, the checks that need the whole file speak.
     write_scenario(
