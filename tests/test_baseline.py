@@ -61,3 +61,21 @@ def test_malformed_baselines_are_refused(tmp_path: Path, content: str, message: 
     path.write_text(content)
     with pytest.raises(BaselineError, match=message):
         load(path)
+
+
+def test_a_baseline_of_many_entries_makes_a_bounded_report(tmp_path: Path) -> None:
+    from perfsuite.judge.verdict import judge
+    from perfsuite.report.markdown import render_view
+    from perfsuite.report.view import build_view
+
+    results = read_results(DATA / "fixture_run")
+    aggregates = aggregate(results.runs)
+    entries = [
+        {"scenario": f"s{i}", "server": "x", "level": "users=1", "samples": {"rps": [1.0]}} for i in range(120_000)
+    ]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"kind": "perfsuite-baseline", "schema_version": 2, "entries": entries}))
+    compared, notes = compare_all(load(path), aggregates)
+    assert len(notes) <= 40 and notes[-1] == "and 119,980 more entries of the baseline not run now"
+    verdict = judge(results, aggregates, [], compared, str(path), notes)
+    assert len(render_view(build_view(results, verdict, [], aggregates)).encode()) < 100_000

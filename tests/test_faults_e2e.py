@@ -70,7 +70,7 @@ def test_each_fault_fails_its_run_and_the_suite_goes_on(tmp_path: Path, repo: Pa
           upstream: {{server: uvicorn, app: apps.asgi_app:app, app_dir: {repo}}}
           locust:   {{server: uvicorn, app: apps.asgi_app:app, app_dir: {repo}}}
           port:     {{server: gunicorn, app: apps.wsgi_app:app, port: {taken}, app_dir: {repo}}}
-          broken:   {{server: gunicorn, app: apps.no_such_module:app, app_dir: {repo}}}
+          broken:   {{server: gunicorn, app: broken_app:app, interface: wsgi, app_dir: {repo / "tests/data/apps"}}}
           hang:     {{server: uvicorn, app: hang_app:app, ready_timeout: 1s, app_dir: {repo / "tests/data/apps"}}}
           good:     {{server: uvicorn, app: apps.asgi_app:app, app_dir: {repo}}}
         scenarios:
@@ -149,7 +149,7 @@ def test_each_fault_fails_its_run_and_the_suite_goes_on(tmp_path: Path, repo: Pa
     assert runs["port"]["overhead"]["teardown_s"] < 1, "nothing was started for it"
 
     assert errors["broken"].startswith("server exited with code 3 before it was ready\n--- last lines of server.log")
-    assert "No module named 'apps.no_such_module'" in errors["broken"]
+    assert "No module named 'no_such_dependency'" in errors["broken"]
 
     assert errors["hang"].startswith("server was not ready at http://127.0.0.1:")
     assert "after 1 s\n--- last lines of server.log ---\nhang_app: importing, and never finishing" in errors["hang"]

@@ -105,3 +105,65 @@ def test_args_may_not_override_a_declared_field(tmp_path: Path) -> None:
         in (done.stderr)
     )
     assert not (tmp_path / "out").exists()
+
+
+FACTORIES = """\
+import os
+from pathlib import Path
+
+CALLS = Path(__file__).with_name("calls")
+
+
+def _called(kind):
+    CALLS.mkdir(exist_ok=True)
+    (CALLS / f"{kind}-{os.getpid()}").touch()
+
+
+def make_wsgi():
+    _called("wsgi")
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"made"]
+
+    return app
+
+
+def make_asgi():
+    _called("asgi")
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"made"})
+
+    return app
+"""
+
+
+def test_app_factories_run_on_every_server_kind(tmp_path: Path) -> None:
+    (tmp_path / "factories.py").write_text(FACTORIES)
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          gunicorn-2: {server: gunicorn, app: "factories:make_wsgi()", workers: 2, app_dir: .}
+          uvicorn:    {server: uvicorn, app: "factories:make_asgi()", app_dir: .}
+          granian:    {server: granian, app: "factories:make_asgi()", app_dir: .}
+          hypercorn:  {server: hypercorn, app: "factories:make_asgi()", app_dir: .}
+        scenarios:
+          - {name: made, users: 1, warmup: 0, duration: 0.5s, mix: [{path: /}]}
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out), "--no-history")
+    assert done.returncode in (0, 3), done.stderr[-3000:]
+    runs = read_json(out / "results.json")["runs"]
+    assert {run["server"]: (run["status"], run["failures"]) for run in runs} == {
+        name: ("ok", 0) for name in ("gunicorn-2", "uvicorn", "granian", "hypercorn")
+    }
+    assert all(run["requests"] > 0 for run in runs)
+    calls = sorted(path.name.split("-")[0] for path in (tmp_path / "calls").iterdir())
+    assert calls.count("wsgi") == 2  # once per gunicorn worker
+    assert calls.count("asgi") >= 3

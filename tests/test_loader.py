@@ -84,7 +84,7 @@ def test_every_error_at_once_with_line_and_field(tmp_path: Path) -> None:
         "2: defaults.users: must be an integer >= 1, got 0",
         "3: defaults.duraton: unknown field (did you mean 'duration'?)",
         "5: servers.g1.workers: must be an integer >= 1, got 0",
-        "6: servers.g2.app: must look like module.path:attribute (e.g. apps.wsgi_app:app), got 'apps.wsgi_app'",
+        "6: servers.g2.app: must look like module.path:attribute (e.g. apps.wsgi_app:app), or module.path:function() for a factory, got 'apps.wsgi_app'",
         "6: servers.g2.workers: must be an integer, got 'four'",
         "7: servers.u1.server: must be one of 'gunicorn', 'uvicorn', 'granian', 'hypercorn' or 'external', got 'uvicron'"
         " (did you mean 'uvicorn'?)",
@@ -233,6 +233,7 @@ def test_an_app_the_config_cannot_serve(tmp_path: Path, repo: Path) -> None:
         "6: servers.gr.server: granian with interface: asgi serves ASGI, but apps.wsgi_app:app is WSGI",
         "7: servers.declared.interface: gunicorn's sync worker serves WSGI, but interface: asgi says the app is ASGI;"
         " use worker_class: uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
+        f"11: servers.unknown.app: module 'apps.not_there' is neither in {repo} nor installed",
     ]
     # Each says why it believes what the app is, and what to change.
     assert "returning async def middleware(scope, receive, send) (line 116)); use worker_class: uvicorn" in found[0]
@@ -318,3 +319,66 @@ def test_master_bind_is_checked(tmp_path: Path) -> None:
     text = str(caught.value)
     assert f"{path}:3: scenarios.0.loadgen.master_bind: port must be 1..65535, got 99999" in text
     assert f"{path}:4: scenarios.1.loadgen.master_bind: cannot listen on 10.254.254.254 here" in text
+
+
+def test_a_missing_module_is_found_at_validation(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("def app(environ, start_response):\n    return []\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "web.py").write_text("")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "deep.py").write_text("")
+    found = problems(
+        tmp_path,
+        """\
+        servers:
+          typo:      {server: gunicorn, app: "mian:app", app_dir: .}
+          sub:       {server: gunicorn, app: "pkg.wbe:app", app_dir: .}
+          fine:      {server: gunicorn, app: "main:app", app_dir: .}
+          package:   {server: gunicorn, app: "pkg.web:app", app_dir: .}
+          declared:  {server: gunicorn, app: "deep:app", app_dir: ., env: {PYTHONPATH: lib}}
+          installed: {server: gunicorn, app: "gunicorn.app.wsgiapp:run"}
+          stdlib:    {server: gunicorn, app: "wsgiref.simple_server:demo_app"}
+          nowhere:   {server: gunicorn, app: "nosuchthing.at.all:app", app_dir: .}
+        scenarios:
+          - {name: a, mix: [{path: /}]}
+        """,
+    )
+    assert found == [
+        f"2: servers.typo.app: module 'mian' is neither in {tmp_path} nor installed (did you mean 'main'?)",
+        f"3: servers.sub.app: module 'pkg.wbe' is neither in {tmp_path} nor installed (did you mean 'pkg.web'?)",
+        f"9: servers.nowhere.app: module 'nosuchthing.at.all' is neither in {tmp_path} nor installed",
+    ]
+
+
+def test_a_factory_is_read_for_its_interface(tmp_path: Path) -> None:
+    (tmp_path / "factories.py").write_text(
+        "from flask import Flask\n"
+        "from fastapi import FastAPI\n"
+        "def wsgi_app():\n    app = Flask(__name__)\n    return app\n"
+        "def asgi_app():\n    return FastAPI()\n"
+        "def inner():\n    async def app(scope, receive, send):\n        pass\n    return app\n"
+        "def unclear():\n    if x:\n        return Flask(__name__)\n    return FastAPI()\n"
+    )
+    found = problems(
+        tmp_path,
+        """\
+        servers:
+          a: {server: uvicorn, app: "factories:wsgi_app()", app_dir: .}
+          b: {server: gunicorn, app: "factories:asgi_app()", app_dir: .}
+          c: {server: gunicorn, app: "factories:inner()", app_dir: .}
+          d: {server: uvicorn, app: "factories:unclear()", app_dir: .}
+          e: {server: uvicorn, app: "factories:asgi_app()", app_dir: .}
+          f: {server: uvicorn, app: "factories:asgi_app(1)", app_dir: .}
+        scenarios:
+          - {name: a, mix: [{path: /}]}
+        """,
+    )
+    assert [line.split(" (")[0] for line in found] == [
+        "2: servers.a.server: uvicorn serves ASGI, but factories:wsgi_app() is WSGI",
+        "3: servers.b.server: gunicorn's sync worker serves WSGI, but factories:asgi_app() is ASGI",
+        "4: servers.c.server: gunicorn's sync worker serves WSGI, but factories:inner() is ASGI",
+        "7: servers.f.app: must look like module.path:attribute",
+    ]
+    assert "factories.py:4: app = Flask(...)" in found[0]
+    assert "factories.py:7: return FastAPI(...)" in found[1]

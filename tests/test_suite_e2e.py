@@ -219,7 +219,7 @@ def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path, repo: Path) -> 
         " (did you mean 'gevent'?)",
         "6: servers.uv.server: must be one of 'gunicorn', 'uvicorn', 'granian', 'hypercorn' or 'external', got"
         " 'uvicron' (did you mean 'uvicorn'?)",
-        "7: servers.pa.app: must look like module.path:attribute (e.g. apps.wsgi_app:app), got 'apps/asgi_app.py'",
+        "7: servers.pa.app: must look like module.path:attribute (e.g. apps.wsgi_app:app), or module.path:function() for a factory, got 'apps/asgi_app.py'",
         # checks across fields, beside the format errors: every problem at once
         "8: servers.ad.app_dir: directory 'nowhere' does not exist",
         "9: servers.fi.server: gunicorn's sync worker serves WSGI, but apps.asgi_app:app is ASGI",

@@ -98,3 +98,57 @@ def test_ui_rejects_an_unknown_server(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2 and "unknown server(s) nope; the file has u" in err
     assert strays(proc.pid) == []
+
+
+def test_ui_with_the_scenarios_own_locustfile(tmp_path: Path) -> None:
+    (tmp_path / "own.py").write_text(
+        "from locust import HttpUser, constant, task\n"
+        "class Visitor(HttpUser):\n"
+        "    wait_time = constant(0.05)\n"
+        "    @task\n"
+        "    def visit(self):\n"
+        "        self.client.get('/fast', name='own-visit')\n"
+    )
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          u: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - {name: own, users: 2, locustfile: own.py}
+        """,
+    )
+    port = free_port()
+    proc = start_cli("ui", str(scenario), "--server", "u", "--port", str(port), "--logs", str(tmp_path / "logs"))
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("logs:") for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                lines,
+                proc.stderr.read() if proc.stderr else "",
+            )
+            time.sleep(0.1)
+        ui = f"http://127.0.0.1:{port}"
+        target = re.search(r"^\s+u: (http://\S+)$", "".join(lines), re.MULTILINE)
+        assert target is not None
+        started = httpx.post(
+            f"{ui}/swarm", data={"user_count": 2, "spawn_rate": 2, "host": target.group(1)}, timeout=10
+        )
+        assert started.status_code == 200 and started.json()["success"], started.text
+        counted, names = 0, set()
+        deadline = time.monotonic() + 30
+        while counted < 10 and time.monotonic() < deadline:
+            stats = httpx.get(f"{ui}/stats/requests", timeout=5).json()
+            names = {s["name"] for s in stats["stats"]}
+            counted = next(s["num_requests"] for s in stats["stats"] if s["name"] == "Aggregated")
+            time.sleep(0.3)
+        assert counted >= 10 and "own-visit" in names, (counted, names)
+        assert httpx.post(f"{ui}/stop", timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=20)
+    assert code == 0
+    assert strays(proc.pid) == []

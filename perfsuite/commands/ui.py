@@ -3,7 +3,7 @@
 Starts the server config(s) exactly as a suite run would (and the scenario's
 upstream, if it has one), then Locust's web UI on 127.0.0.1 with the target
 host and the scenario's mix preselected (the mix stays editable in the start
-form). Several configs each get their own port; the UI's host field switches
+form), or the scenario's own locustfile. Several configs each get their own port; the UI's host field switches
 between them. Ctrl-C tears everything down through the one stop path.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, stamped
 from perfsuite.run.children import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
 from perfsuite.run.lifecycle import STOP, Interrupted
-from perfsuite.run.loadgen import LOCUSTFILES, MIX_ARGUMENT_LIMIT, mix_arguments
+from perfsuite.run.loadgen import MIX_ARGUMENT_LIMIT, locustfiles_for, mix_arguments
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
 from perfsuite.spec.format import Suite
 from perfsuite.spec.hosts import bind_problem
@@ -37,9 +37,8 @@ def _plan_for(suite: Suite, scenario_name: str | None, server: str) -> RunPlan:
     plans = [p for p in build_plan(suite) if p.server_name == server and p.mode == "steady"]
     if scenario_name is not None:
         plans = [p for p in plans if p.scenario.name == scenario_name]
-    plans = [p for p in plans if p.scenario.mix is not None]
     if not plans:
-        where = f"scenario {scenario_name!r}" if scenario_name else "any steady scenario with a mix"
+        where = f"scenario {scenario_name!r}" if scenario_name else "any steady scenario"
         raise UiInputError(f"server {server!r} is not in {where} of {suite.source.name}")
     return plans[0]
 
@@ -86,7 +85,7 @@ def explore(
             "-m",
             "locust",
             "-f",
-            str(LOCUSTFILES / "mix.py"),
+            locustfiles_for(first, suite.base_dir),  # mix.py, or the scenario's own locustfile
             "-H",
             urls[0][1],
             "--web-host",
@@ -127,7 +126,7 @@ def main(argv: list[str]) -> int:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--server", help="the server config to start")
     which.add_argument("--servers", help="several configs, comma-separated, or 'all'")
-    parser.add_argument("--scenario", help="whose mix to preselect (default: the first steady one with a mix)")
+    parser.add_argument("--scenario", help="whose mix or locustfile to use (default: the first steady one)")
     parser.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help=f"web UI port (default {DEFAULT_UI_PORT})")
     parser.add_argument(
         "--web-host", default="127.0.0.1", help="address the web UI binds (default 127.0.0.1; 0.0.0.0 opens it)"

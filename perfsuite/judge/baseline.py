@@ -153,6 +153,9 @@ class EntryComparison:
         return cls(GroupKey.from_dict(data), [Comparison.from_dict(c) for c in data.get("comparisons", [])])
 
 
+MAX_NOTES = 20
+
+
 def compare_all(baseline: Baseline, aggregates: list[Aggregate]) -> tuple[list[EntryComparison], list[str]]:
     """Comparisons for every (scenario, server, level) on both sides; and what is only on one."""
     entries = {entry.key: entry for entry in baseline.entries}
@@ -172,5 +175,7 @@ def compare_all(baseline: Baseline, aggregates: list[Aggregate]) -> tuple[list[E
             if before and after:
                 comparisons.append(compare(metric, before, after, float(threshold)))
         compared.append(EntryComparison(agg.key, comparisons))
-    unmatched += [f"{key.label}: in the baseline, not run now" for key in entries]
-    return compared, unmatched
+    left = [f"{key.label}: in the baseline, not run now" for key in entries]
+    if len(left) > MAX_NOTES:  # a baseline of many entries must not make a report of as many lines
+        left = [*left[:MAX_NOTES], f"and {len(left) - MAX_NOTES:,} more entries of the baseline not run now"]
+    return compared, unmatched + left

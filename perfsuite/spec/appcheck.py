@@ -11,7 +11,12 @@ instead and answers only where the answer is plain:
   `ASGIMiddleware(...)`) turn one into the other;
 - `app = middleware(other)`, where `middleware` is a function of the same
   module that returns a function it defines, is what that function is;
-- `app = other` follows the name.
+- `app = other` follows the name;
+- a factory (`app: module:create_app()`) is what it returns: a constructor's
+  app, a function it defines, or a name it binds to one of those.
+
+Modules are looked for as files too (`locate`), so a misspelt module is
+found at validation rather than when the server starts.
 
 Anything else (imports, decorators, classes, other calls, a name bound again
 under an `if`, `try` or `with`) is unknown, and unknown is never an error. A
@@ -21,6 +26,7 @@ config that declares `interface:` is believed.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,15 +81,63 @@ def find_module(module: str, roots: list[Path]) -> Path | None:
     return None
 
 
-def search_roots(app_dir: Path) -> list[Path]:
-    """Where the server will import from: the app dir, then PYTHONPATH."""
-    extra = [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+def search_roots(app_dir: Path, env: dict[str, str]) -> list[Path]:
+    """Where the server will import from: the app dir, then the PYTHONPATH its config declares."""
+    extra = [app_dir / p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     return [app_dir, *extra]
 
 
+def _on_disk(parts: list[str], root: Path) -> bool:
+    base = root.joinpath(*parts)
+    if base.with_suffix(".py").is_file() or base.is_dir():  # a module, a package or a namespace package
+        return True
+    if base.with_suffix(".pyc").is_file():
+        return True
+    return base.parent.is_dir() and any(base.parent.glob(f"{parts[-1]}.*.so"))  # an extension module
+
+
+def locate(module: str, roots: list[Path]) -> bool:
+    """Whether the server could import `module`: a file or folder under one of
+    `roots`, or a top-level name installed where the suite's interpreter (the
+    servers') finds it. Nothing is imported."""
+    parts = module.split(".")
+    if any(_on_disk(parts, root) for root in roots):
+        return True
+    top = parts[0]
+    if any(_on_disk([top], root) for root in roots):
+        return False  # the package is here, the module is not
+    try:
+        spec = importlib.util.find_spec(top)  # a top-level name: finders only, no import
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    if len(parts) == 1:
+        return True
+    places = [Path(p) for p in spec.submodule_search_locations or []]
+    return not places or any(_on_disk(parts[1:], place) for place in places)
+
+
+def nearby(module: str, roots: list[Path]) -> list[str]:
+    """Module names beside where `module` would be (for a did-you-mean)."""
+    parent = module.rpartition(".")[0]
+    found = []
+    for root in roots:
+        folder = root.joinpath(*parent.split(".")) if parent else root
+        if folder.is_dir():
+            for entry in folder.iterdir():
+                name = entry.stem if entry.suffix == ".py" else entry.name if entry.is_dir() else ""
+                if name.isidentifier():
+                    found.append(f"{parent}.{name}" if parent else name)
+    return sorted(set(found))[:1000]
+
+
 def infer(app: str, roots: list[Path]) -> Interface | None:
-    """The interface of `module.path:attribute`, or None where it cannot be told from the source."""
+    """The interface of `module.path:attribute` (or a factory's, `module:function()`),
+    or None where it cannot be told from the source."""
     module, _, attribute = app.partition(":")
+    factory = attribute.endswith("()")
+    attribute = attribute.removesuffix("()")
     path = find_module(module, roots)
     if path is None:
         return None
@@ -98,7 +152,34 @@ def infer(app: str, roots: list[Path]) -> Interface | None:
             bindings[name] = statement
     for name in _bound_in_blocks(tree):
         bindings.pop(name, None)  # bound again under a condition: which binding wins is not plain
+    if factory:
+        return _factory_result(bindings.get(attribute), bindings, shown)
     return _infer_name(attribute, bindings, shown, MAX_HOPS)
+
+
+def _factory_result(function: ast.stmt | None, bindings: dict[str, ast.stmt], shown: str) -> Interface | None:
+    """What a factory returns: its one top-level `return NAME` (a name it binds,
+    or one of the module's) or `return Constructor(...)`."""
+    if not isinstance(function, ast.FunctionDef) or function.decorator_list:
+        return None
+    returns = [s for s in function.body if isinstance(s, ast.Return)]
+    if len(returns) != 1 or returns[0].value is None:
+        return None
+    inner = dict(bindings)
+    for statement in function.body:
+        if isinstance(statement, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            return None  # bound under a condition: not plain
+        for name in _bound_names(statement):
+            inner[name] = statement
+    value = returns[0].value
+    if isinstance(value, ast.Name):
+        return _infer_name(value.id, inner, shown, MAX_HOPS)
+    if isinstance(value, ast.Call):
+        inner["<returned>"] = ast.Assign(targets=[ast.Name("<returned>")], value=value, lineno=returns[0].lineno)
+        found = _infer_name("<returned>", inner, shown, MAX_HOPS)
+        if found is not None:
+            return Interface(found.kind, shown, found.line, found.what.replace("<returned> = ", "return ", 1))
+    return None
 
 
 def _bound_in_blocks(tree: ast.Module) -> set[str]:

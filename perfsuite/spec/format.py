@@ -187,8 +187,9 @@ class ServerConfig(_Model):
     server: ServerKindName = Field(description="server kind: " + ", ".join(SERVER_KIND_NAMES))
     app: str | None = Field(
         None,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$",
-        description="the app as module.path:attribute (every kind but external)",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\(\))?$",
+        description="the app as module.path:attribute, or module.path:function() for a factory called once per"
+        " worker (every kind but external)",
     )
     url: str | None = Field(
         None,
@@ -229,6 +230,16 @@ class ServerConfig(_Model):
     ready_timeout: Annotated[Duration, Field(gt=0, le=3_600)] = Field(
         30.0, description="how long the server may take to answer its first HTTP request"
     )
+
+    @property
+    def factory(self) -> bool:
+        """`app: module:function()`: the server calls the function (once per worker) for the app."""
+        return self.app is not None and self.app.endswith("()")
+
+    @property
+    def app_target(self) -> str:
+        """module:attribute, without a factory's call."""
+        return (self.app or "").removesuffix("()")
 
 
 class MixEntry(_Model):

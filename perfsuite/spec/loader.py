@@ -22,7 +22,7 @@ from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from perfsuite.spec.appcheck import infer, search_roots
+from perfsuite.spec.appcheck import infer, locate, nearby, search_roots
 from perfsuite.spec.format import (
     CpuSettings,
     EndpointSlo,
@@ -166,7 +166,7 @@ _PATTERN_HELP = {
         metric: "must be a comparison such as '< 200' or '>= 100' (quote it in YAML)"
         for metric in ("rps", "error_rate", "avg_ms", "p50_ms", "p95_ms", "p99_ms")
     },
-    "app": "must look like module.path:attribute (e.g. apps.wsgi_app:app)",
+    "app": "must look like module.path:attribute (e.g. apps.wsgi_app:app), or module.path:function() for a factory",
     "path": "must start with / and hold no spaces or control characters (write a space as %20)",
     "env[key]": "must be an environment variable name (letters, digits and _, not starting with a digit)",
     "headers[key]": "must be a header name (letters, digits and !#$%&'*+.^_`|~-)",
@@ -237,6 +237,23 @@ def _cpu_problems(cpu: CpuSettings | None, at: PathKey) -> list[tuple[PathKey, s
     return found
 
 
+def _roots(server: ServerConfig, base_dir: Path) -> list[Path]:
+    app_dir = (base_dir / server.app_dir) if server.app_dir else Path.cwd()
+    return search_roots(app_dir, server.env)
+
+
+def _module_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tuple[PathKey, str]]:
+    """A module the server could not import, found without importing it."""
+    assert server.app is not None
+    module = server.app.partition(":")[0]
+    roots = _roots(server, base_dir)
+    if locate(module, roots):
+        return []
+    where = " or ".join(str(root) for root in roots)
+    hint = did_you_mean(module, nearby(module, roots))
+    return [(("servers", name, "app"), f"module {module!r} is neither in {where} nor installed{hint}")]
+
+
 def _interface_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tuple[PathKey, str]]:
     """An app whose interface the config cannot serve, where that can be known:
     a declared `interface:` is believed; otherwise the app's source is read."""
@@ -246,8 +263,7 @@ def _interface_problems(name: str, server: ServerConfig, base_dir: Path) -> list
         app_is, unless = f"interface: {server.interface} says the app is {server.interface.upper()}", ""
         wrong = server.interface not in served
     else:
-        app_dir = (base_dir / server.app_dir) if server.app_dir else Path.cwd()
-        found = infer(server.app, search_roots(app_dir))
+        found = infer(server.app, _roots(server, base_dir))
         if found is None:
             return []
         app_is = f"{server.app} is {found.kind.upper()} ({found.evidence})"
@@ -339,7 +355,8 @@ def _semantic_problems(
         if server.app_dir is not None and not (base_dir / server.app_dir).is_dir():
             found.append((("servers", name, "app_dir"), f"directory {server.app_dir!r} does not exist"))
         elif not external and server.app is not None:
-            found += _interface_problems(name, server, base_dir)
+            missing = _module_problems(name, server, base_dir)
+            found += missing or _interface_problems(name, server, base_dir)
     seen: dict[str, int] = {}
     for index, scenario in zip(positions or range(len(spec.scenarios)), spec.scenarios, strict=True):
         at: PathKey = ("scenarios", index)

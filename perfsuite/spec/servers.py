@@ -76,8 +76,14 @@ def _listen(config: ServerConfig, host: str, port: int) -> list[str]:
     return ["--host", host, "--port", str(port), "--workers", str(config.workers)]
 
 
+def _called(config: ServerConfig) -> list[str]:
+    """uvicorn and granian take a factory as module:function plus --factory
+    (gunicorn and hypercorn read module:function() themselves)."""
+    return [config.app_target, "--factory"] if config.factory else [str(config.app)]
+
+
 def _uvicorn(config: ServerConfig, host: str, port: int) -> list[str]:
-    argv = [*_python_module("uvicorn"), str(config.app), *_listen(config, host, port), "--no-access-log"]
+    argv = [*_python_module("uvicorn"), *_called(config), *_listen(config, host, port), "--no-access-log"]
     if config.loop is not None:
         argv += ["--loop", config.loop]
     if config.http is not None:
@@ -89,7 +95,7 @@ def _granian(config: ServerConfig, host: str, port: int) -> list[str]:
     argv = [*_python_module("granian"), "--interface", config.interface or ASGI, *_listen(config, host, port)]
     if config.loop is not None:
         argv += ["--loop", config.loop]
-    return [*argv, *config.args, str(config.app)]
+    return [*argv, *(["--factory"] if config.factory else []), *config.args, config.app_target]
 
 
 def _hypercorn(config: ServerConfig, host: str, port: int) -> list[str]:
@@ -154,6 +160,7 @@ SERVER_KINDS: dict[str, ServerKind] = {
             "--loop": "loop:",
             "--http": "http:",
             "--app-dir": "app_dir:",
+            "--factory": "app: module:function() (a factory)",
         },
     ),
     "granian": ServerKind(
@@ -168,6 +175,7 @@ SERVER_KINDS: dict[str, ServerKind] = {
             "--interface": "interface:",
             "--loop": "loop:",
             "--working-dir": "app_dir:",
+            "--factory": "app: module:function() (a factory)",
         },
     ),
     "hypercorn": ServerKind(
