@@ -71,6 +71,19 @@ def write_scenario(directory: Path, text: str, name: str = "suite.yaml") -> Path
     return path
 
 
+def own_locustfile(path: Path, name: str, wait_s: float) -> Path:
+    """A user's own locustfile: one HttpUser getting /fast as `name`, `wait_s` between requests."""
+    path.write_text(
+        "from locust import HttpUser, constant, task\n"
+        "class Visitor(HttpUser):\n"
+        f"    wait_time = constant({wait_s})\n"
+        "    @task\n"
+        "    def visit(self):\n"
+        f"        self.client.get('/fast', name={name!r})\n"
+    )
+    return path
+
+
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 

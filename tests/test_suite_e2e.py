@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, read_json, run_cli, write_scenario
+from tests.conftest import REPO, own_locustfile, read_json, run_cli, write_scenario
 
 pytestmark = pytest.mark.integration
 
@@ -115,14 +115,7 @@ def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
 
 
 def test_own_locustfile_gets_the_measured_window(tmp_path: Path) -> None:
-    (tmp_path / "own.py").write_text(
-        "from locust import HttpUser, task, constant\n"
-        "class Visitor(HttpUser):\n"
-        "    wait_time = constant(0.1)\n"
-        "    @task\n"
-        "    def fast(self):\n"
-        "        self.client.get('/fast', name='own-fast')\n"
-    )
+    own_locustfile(tmp_path / "own.py", "own-fast", 0.1)
     scenario = write_scenario(
         tmp_path,
         """\

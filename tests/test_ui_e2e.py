@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from perfsuite.run.process import free_port
-from tests.conftest import start_cli, strays, write_scenario
+from tests.conftest import own_locustfile, start_cli, strays, write_scenario
 
 pytestmark = pytest.mark.integration
 CHROMIUM = Path("/usr/bin/chromium")
@@ -101,14 +101,7 @@ def test_ui_rejects_an_unknown_server(tmp_path: Path) -> None:
 
 
 def test_ui_with_the_scenarios_own_locustfile(tmp_path: Path) -> None:
-    (tmp_path / "own.py").write_text(
-        "from locust import HttpUser, constant, task\n"
-        "class Visitor(HttpUser):\n"
-        "    wait_time = constant(0.05)\n"
-        "    @task\n"
-        "    def visit(self):\n"
-        "        self.client.get('/fast', name='own-visit')\n"
-    )
+    own_locustfile(tmp_path / "own.py", "own-visit", 0.05)
     scenario = write_scenario(
         tmp_path,
         """\

@@ -37,9 +37,18 @@ def _result_line(result: RunResult) -> str:
     )
 
 
+ERROR_TAIL_LINES = 12  # of a failed run's log tail, shown under its error line
+
+
 def _error_line(result: RunResult) -> str:
     first = (result.error or "error").splitlines()[0]
     return f"ERROR {first} (logs: {result.run_dir}/)"
+
+
+def _error_tail(result: RunResult) -> str:
+    """The end of the log tail a failed run's error carries, indented ('' if none)."""
+    rest = (result.error or "").splitlines()[1:]
+    return "\n".join(f"    {line}" for line in rest[-ERROR_TAIL_LINES:])
 
 
 class PlainProgress:
@@ -58,6 +67,8 @@ class PlainProgress:
     def run_finished(self, plan: RunPlan, result: RunResult, total: int) -> None:
         line = _result_line(result) if result.status == "ok" else f"{_error_line(result)} {plan.label}"
         self._print(f"[{plan.index}/{total}] {line}")
+        if result.status != "ok" and (tail := _error_tail(result)):
+            self._print(tail)
 
     def close(self) -> None:
         pass
@@ -140,6 +151,8 @@ class RichProgress:
             self.console.print(Text(prefix) + Text(_result_line(result), style=style))
         else:
             self.console.print(Text(prefix) + Text(_error_line(result), style="bold red"))
+            if tail := _error_tail(result):
+                self.console.print(Text(tail))
 
     def close(self) -> None:
         self.live.stop()
