@@ -104,6 +104,8 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
         ("servers:\n  a: {server: gunicorn, app: x:y}\n  a: {server: gunicorn, app: x:y}\nscenarios: []\n",
          '3: : YAML error: found duplicate key "a"'),
         ("- 1\n", "1: : must be a mapping with servers: and scenarios:"),
+        (SERVERS + "scenarios:\n  - {name: a, users: " + "9" * 5000 + ", mix: [{path: /f}]}\n",
+         "4: : a value cannot be read: Exceeds the limit (4300 digits) for integer string conversion"),
         (SERVERS + "scenarios:\n  - {name: a, servers: [g2], mix: [{name: f, path: /f}]}\n",
          "4: scenarios.0.servers.0: unknown server 'g2'"),
         (SERVERS + "scenarios:\n  - {name: a, users: 0, mix: [{name: f, path: /f}]}\n",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from perfsuite.spec.hosts import bind_problem
 from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden, serves
 
 PathKey = tuple[str | int, ...]
+MAX_DIGITS = 4_301  # Python refuses to turn a longer run of digits into an int
 
 
 @dataclass(frozen=True)
@@ -443,6 +445,10 @@ def load_suite(path: Path) -> Suite:
         tree = YAML(typ="rt", pure=True).load(text)
     except RecursionError:
         raise ScenarioError([Problem(shown, None, "", f"nested too deeply (at most {MAX_DEPTH} levels)")]) from None
+    except ValueError as error:  # a scalar YAML cannot turn into a value, e.g. an integer of 5000 digits
+        huge = re.search(r"\d{%d,}" % MAX_DIGITS, text)
+        line = text.count("\n", 0, huge.start()) + 1 if huge else None
+        raise ScenarioError([Problem(shown, line, "", f"a value cannot be read: {str(error).split(';')[0]}")]) from None
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
