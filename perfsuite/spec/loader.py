@@ -446,7 +446,7 @@ def load_suite(path: Path) -> Suite:
     except RecursionError:
         raise ScenarioError([Problem(shown, None, "", f"nested too deeply (at most {MAX_DEPTH} levels)")]) from None
     except ValueError as error:  # a scalar YAML cannot turn into a value, e.g. an integer of 5000 digits
-        huge = re.search(r"\d{%d,}" % MAX_DIGITS, text)
+        huge = re.search(rf"\d{{{MAX_DIGITS},}}", text)
         line = text.count("\n", 0, huge.start()) + 1 if huge else None
         raise ScenarioError([Problem(shown, line, "", f"a value cannot be read: {str(error).split(';')[0]}")]) from None
     except YAMLError as error:
