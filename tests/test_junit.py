@@ -27,3 +27,16 @@ def test_cases_and_failures_per_group() -> None:
     assert run.get("name") == "io-concurrent / broken / 4 users #1" and run.find("failure") is not None
     regressions = [c for c in suites["fixture.baseline"].findall("testcase") if c.find("failure") is not None]
     assert len(regressions) == len(verdict.regressions) == 1
+
+
+def test_failed_requests_are_failing_cases() -> None:
+    from perfsuite.judge.verdict import FailedRequests, Verdict
+    from perfsuite.spec.key import Level, RunKey
+
+    failed = FailedRequests(RunKey("s", "g", Level(users=2), 1), "9 of 9 requests failed (100.0%): 500 x 9")
+    root = build("x", Verdict(failed_requests=[failed])).getroot()
+    (suite,) = root.findall("testsuite")
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("x.requests", "1", "1")
+    (case,) = suite.findall("testcase")
+    assert case.get("classname") == "requests.s.g.2_users" and case.get("name") == "errors #1"
+    assert case.find("failure").get("message") == failed.message  # type: ignore[union-attr]

@@ -125,6 +125,8 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
         (SERVERS + "scenarios:\n  - {mix: [{name: f, path: /f}]}\n", "4: scenarios.0.name: is required"),
         (SERVERS + 'scenarios:\n  - {name: a, mix: [{name: f, path: /f, headers: {X: "a\\r\\nB: c"}}]}\n',
          "4: scenarios.0.mix.0.headers.X: contains a control character (U+000D); not allowed here"),
+        (SERVERS + 'scenarios:\n  - {name: a, mix: [{name: f, path: /f, headers: {X: "日本"}}]}\n',
+         "4: scenarios.0.mix.0.headers.X: holds a character outside Latin-1"),
         (SERVERS + 'scenarios:\n  - {name: a, mix: [{name: f, path: /f, headers: {"X Y": a}}]}\n',
          "4: scenarios.0.mix.0.headers.X Y: must be a header name"),
         (SERVERS + 'scenarios:\n  - {name: a, mix: [{name: "f\\0", path: /f}]}\n',
@@ -201,12 +203,33 @@ def test_format_and_cross_field_problems_are_listed_together(tmp_path: Path) -> 
     ]
 
 
-def test_a_mix_entry_is_named_by_its_path_unless_named(tmp_path: Path) -> None:
-    path = write_scenario(
-        tmp_path, SERVERS + "scenarios:\n  - {name: a, mix: [{path: /slow?delay_ms=5}, {name: n, path: /f}]}\n"
+def test_an_override_beside_a_scenarios_server_list(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """\
+        servers:
+          g: {server: gunicorn, app: apps.wsgi_app:app, args: [--workers, "3"]}
+          u: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - {name: a, servers: [g, u, ork], mix: [{path: /f}]}
+        """,
     )
+    assert found == [
+        "2: servers.g.args.0: '--workers' would override what the suite sets (--workers); declare workers:",
+        "5: scenarios.0.servers.2: unknown server 'ork'",
+    ]
+
+
+def test_a_mix_entry_is_named_by_its_path_unless_named(tmp_path: Path) -> None:
+    mix_text = "[{path: /slow?delay_ms=5}, {name: n, path: /f}, {path: /orders}, {path: /orders, method: post}]"
+    path = write_scenario(tmp_path, SERVERS + "scenarios:\n  - {name: a, mix: " + mix_text + "}\n")
     mix = load_suite(path).spec.scenarios[0].mix
-    assert mix is not None and [e.name for e in mix] == ["/slow?delay_ms=5", "n"]
+    assert mix is not None and [e.name for e in mix] == ["/slow?delay_ms=5", "n", "/orders", "POST /orders"]
+    tab = write_scenario(
+        tmp_path, SERVERS + 'scenarios:\n  - {name: a, mix: [{path: /, headers: {X: "a\\tb"}}]}\n', "t.yaml"
+    )
+    mix = load_suite(tab).spec.scenarios[0].mix
+    assert mix is not None and mix[0].headers == {"X": "a\tb"}  # sent as declared
 
 
 def test_an_app_the_config_cannot_serve(tmp_path: Path, repo: Path) -> None:

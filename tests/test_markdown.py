@@ -56,6 +56,15 @@ def test_errors_are_listed() -> None:
     assert "| broken | 4 | **error** |" in text
     assert "- **io-concurrent / broken** (4 users): server exited with code 3 before it was ready" in text
     assert "8 of 9 planned runs succeeded, 1 failed." in text
+    # The log tail follows in a fence no line of the log can close.
+    data = results()
+    broken = next(i for i, run in enumerate(data.runs) if not run.ok)
+    log = "server exited\n--- last lines of server.log ---\n```\n# not a heading\n~~~~\n`````"
+    data.runs[broken] = data.runs[broken].model_copy(update={"error": log})
+    lines = render(data).splitlines()
+    start = lines.index("  ``````text")
+    assert lines[start + 1 : start + 7] == ["  --- last lines of server.log ---", "  ```", "  # not a heading",
+                                            "  ~~~~", "  `````", "  ``````"]  # fmt: skip
 
 
 def test_render_is_pure_and_small() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from perfsuite.judge.slo import holds
 from perfsuite.spec.loader import load_suite
 from perfsuite.spec.plan import QUICK_DURATION_S, build_plan
 from tests.conftest import write_scenario
@@ -83,3 +84,15 @@ def test_the_error_rate_a_scenario_allows(tmp_path: Path) -> None:
     """
     allowed = [p.allowed_errors for p in build_plan(load_suite(write_scenario(tmp_path, text, "b.yaml")))]
     assert allowed == ["<= 0", "< 0.05", "<= 0.5"]
+    # The scenario's own SLO before a rate under defaults:, and five nines written as a plain decimal.
+    text = """\
+    defaults: {max_error_rate: 0}
+    servers:
+      a: {server: uvicorn, app: apps.asgi_app:app}
+    scenarios:
+      - {name: slo, slo: {error_rate: "< 0.05"}, mix: [{name: f, path: /f}]}
+      - {name: nines, max_error_rate: 0.00001, mix: [{name: f, path: /f}]}
+    """
+    allowed = [p.allowed_errors for p in build_plan(load_suite(write_scenario(tmp_path, text, "c.yaml")))]
+    assert allowed == ["< 0.05", "<= 0.00001"]
+    assert holds(0.000009, allowed[1]) and not holds(0.00002, allowed[1])

@@ -14,6 +14,8 @@ from perfsuite.record.request_errors import MAX_KINDS, MAX_MESSAGE, parse, statu
         ("HTTPError('401 Client Error: Unauthorized for url: login')", 401),
         ("BadStatusCode('http://127.0.0.1:8000/x', code=503)", 503),
         ("HTTP 429 too many", 429),
+        ("HTTPError('404 Client Error: Not Found for url: http://h/cb?code=200')", 404),
+        ("BadStatusCode('http://h/cb?code=200', code=502)", 502),
         ("no response: ConnectionRefusedError(111, 'Connection refused')", None),
         ("status 999, expected 200", None),  # not an HTTP status
         ("took 1500 ms", None),

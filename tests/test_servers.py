@@ -37,11 +37,27 @@ def test_gunicorn_argv() -> None:
         ("uvicorn", ["--port", "1", "--interface", "wsgi", "--timeout-keep-alive", "5"], [(0, "--port")]),
         ("granian", ["--workers=2", "--blocking-threads", "2"], [(0, "--workers")]),
         ("hypercorn", ["-k", "uvloop", "--keep-alive", "5"], [(0, "-k")]),
+        # argparse takes abbreviations and clustered short flags
+        ("gunicorn", ["--conf", "x.py", "--threa", "4", "-Dw3", "--bin=h:1", "--timeout", "5"],
+         [(0, "--config"), (2, "--threads"), (4, "-w"), (5, "--bind")]),
+        ("gunicorn", ["--pythonpath", "src"], [(0, "--pythonpath")]),
+        ("uvicorn", ["--work", "2"], []),  # click takes no abbreviations: uvicorn itself refuses it
     ],
 )  # fmt: skip
 def test_args_that_override_a_declared_field(server: str, args: list[str], found: list[tuple[int, str]]) -> None:
     cfg = config(server=server, app="a:b", args=args)
-    assert [(position, flag) for position, flag, _ in overridden(cfg)] == found
+    assert [(where[1], flag) for where, _, flag, _ in overridden(cfg)] == found
+
+
+def test_environment_variables_that_override_a_declared_field() -> None:
+    gunicorn = config(server="gunicorn", app="a:b", env={"GUNICORN_CMD_ARGS": "--timeout 5 --threads 4", "X": "1"})
+    assert [(where, flag) for where, _, flag, _ in overridden(gunicorn)] == [
+        (("env", "GUNICORN_CMD_ARGS"), "--threads")
+    ]
+    uvicorn = config(server="uvicorn", app="a:b", env={"UVICORN_UDS": "/tmp/s", "UVICORN_TIMEOUT_KEEP_ALIVE": "5"})
+    assert [(where, flag) for where, _, flag, _ in overridden(uvicorn)] == [(("env", "UVICORN_UDS"), "--uds")]
+    granian = config(server="granian", app="a:b", env={"GRANIAN_WORKERS": "4", "GRANIAN_BLOCKING_THREADS": "2"})
+    assert [(where, flag) for where, _, flag, _ in overridden(granian)] == [(("env", "GRANIAN_WORKERS"), "--workers")]
 
 
 def test_gunicorn_uvicorn_worker_uses_the_uvicorn_worker_package() -> None:

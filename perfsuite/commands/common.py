@@ -51,15 +51,25 @@ def prepare_out_dir(out_dir: Path, force: bool) -> str | None:
 def unwritable(path: Path, what: str) -> str | None:
     """Why the suite could not write the file `path` at its end, checked
     before anything starts (nothing is created); None if it can."""
-    if path.is_dir():
-        return f"{what} {path} is a folder, not a file"
-    if path.exists():
-        return None if os.access(path, os.W_OK) else f"{what} {path} is not writable"
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:  # folders are made as needed
-        parent = parent.parent
-    if not parent.is_dir():
-        return f"{what} {path}: {parent} is not a folder"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"{what} {path}: cannot create files in {parent}"
+    try:
+        if path.is_dir():
+            return f"{what} {path} is a folder, not a file"
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:  # folders are made as needed
+            parent = parent.parent
+        if not parent.is_dir():
+            return f"{what} {path}: {parent} is not a folder"
+        if path.exists():
+            if not os.access(path, os.W_OK):
+                return f"{what} {path} is not writable"
+            if parent == path.parent and not os.access(parent, os.W_OK | os.X_OK):
+                return f"{what} {path}: cannot create files beside it in {parent} (SQLite's journal, a rename)"
+            return None
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return f"{what} {path}: cannot create files in {parent}"
+        path.stat()  # a name too long, say, fails here rather than at the end
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"{what} {path}: {error.strerror or error}"
     return None

@@ -18,10 +18,11 @@ from perfsuite.record.results import RequestError
 
 MAX_KINDS = 50  # kinds of error kept per run, most frequent first
 MAX_MESSAGE = 500  # characters of one message
-_STATUS = (
-    re.compile(r"\bstatus (\d{3})\b"),
-    re.compile(r"\bcode=(\d{3})\b"),
+_STATUS = (  # most specific first: a URL in the message may hold "code=200" too
+    re.compile(r"^status (\d{3})\b"),
     re.compile(r"\b(\d{3}) (?:Client|Server) Error\b"),
+    re.compile(r"\bcode=(\d{3})\)$"),
+    re.compile(r"\bstatus (\d{3})\b"),
     re.compile(r"\bHTTP (\d{3})\b"),
 )
 

@@ -1,5 +1,6 @@
 """DIR/junit.xml: one test case per SLO check and per regression check, plus
-one per failed run, so CI systems show them natively."""
+one per failed run and per run whose requests failed beyond what its scenario
+allows, so CI systems show them natively."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ def build(suite: str, verdict: Verdict) -> ET.ElementTree:
             case("baseline", f"baseline.{_where(entry.key)}", c.metric, message if c.verdict == REGRESSION else None)
     for key in verdict.failed_runs:
         case("runs", "runs", key.label, "the run failed; see report.md")
-    for group in ("slo", "baseline", "runs"):
+    for item in verdict.failed_requests:
+        case("requests", f"requests.{_where(item.key.group)}", f"errors #{item.key.repeat}", item.message)
+    for group in ("slo", "baseline", "runs", "requests"):
         members = [element for g, element in cases if g == group]
         if not members:
             continue

@@ -7,6 +7,7 @@ classic table shape (Server | Mode | # per entry | Elapsed | Throughput).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from perfsuite.judge.verdict import Verdict
@@ -109,7 +110,7 @@ def render_view(view: ReportView) -> str:
             lines.append(f"- **{run.scenario} / {run.server}** ({run.key.level}): {first}  ")
             lines.append(f"  logs: `{run.run_dir}/`")
             if rest.strip():
-                fence = "~~~~" if "```" in rest else "```"
+                fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", rest)), default=0))
                 lines += ["", f"  {fence}text", *(f"  {line}" for line in rest.splitlines()), f"  {fence}"]
         lines.append("")
     if view.overhead is not None:

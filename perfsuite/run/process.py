@@ -193,6 +193,7 @@ class ManagedProcess:
         return self._popen.pid
 
     def start(self) -> None:
+        WATCHDOG.start()  # before the child: a SIGKILL of the suite at any moment leaves nothing
         with open(self.log_path, "ab") as log:
             self._popen = subprocess.Popen(
                 self.argv,
@@ -298,8 +299,8 @@ class ManagedProcess:
         if self._popen is not None and not self._stopped:
             if not self._gone():
                 self.kill()
+            WATCHDOG.forget(self._popen.pid)  # its group is empty; told before the leader's pid can be reused
             self._popen.wait()
-            WATCHDOG.forget(self._popen.pid)
         self._stopped = True
         LIVE.discard(self)
 

@@ -11,7 +11,8 @@ group still listed and every process whose PERFSUITE_TOKEN names the suite
 (a child started in the instant before its group was listed), waits
 GRACE_S, then SIGKILLs whatever is left, and exits.
 
-Run as a script (`python -I watchdog.py FD PREFIX`): the standard library only.
+Run as a script (`python -I watchdog.py PREFIX`, the pipe as its stdin): the
+standard library only.
 """
 
 from __future__ import annotations
@@ -78,43 +79,55 @@ def watch(fd: int, prefix: bytes) -> None:
                     groups.add(int(line[1:]))
                 elif line.startswith(b"-"):
                     groups.discard(int(line[1:]))
-    pids = _tokened(prefix)
-    _signal(groups, pids, signal.SIGTERM)
+    _signal(groups, _tokened(prefix), signal.SIGTERM)
     deadline = time.monotonic() + GRACE_S
     while time.monotonic() < deadline and (any(_alive(g) for g in groups) or _tokened(prefix)):
         time.sleep(0.05)
-    _signal(groups, pids | _tokened(prefix), signal.SIGKILL)
+    _signal(groups, _tokened(prefix), signal.SIGKILL)  # scanned again: a pid that ended is not signalled
 
 
 class Watchdog:
-    """The suite's side: started with the first child, told of each group."""
+    """The suite's side: started before the first child, told of each group."""
 
     def __init__(self) -> None:
         self._fd: int | None = None
         self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=self._forked)
 
-    def _start(self) -> int:
-        read_end, write_end = os.pipe()
-        try:
-            subprocess.Popen(
-                [sys.executable, "-I", __file__, str(read_end), f"{os.getpid()}-"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                pass_fds=(read_end,),
-                start_new_session=True,  # out of reach of the terminal's signals to the suite's group
-                env={"PERFSUITE_WATCHDOG": str(os.getpid())},
-            )
-        finally:
-            os.close(read_end)
-        return write_end
+    def _forked(self) -> None:
+        # A forked copy of the suite (a pool worker) must not hold the pipe open:
+        # the watchdog would wait for it to end rather than for the suite.
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+    def start(self) -> None:
+        """Start the watchdog if it is not running yet (before the first child)."""
+        with self._lock:
+            if self._fd is not None:
+                return
+            read_end, write_end = os.pipe()
+            try:
+                subprocess.Popen(
+                    [sys.executable, "-I", __file__, f"{os.getpid()}-"],
+                    stdin=read_end,  # the pipe as fd 0, whatever number it had here
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,  # out of reach of the terminal's signals to the suite's group
+                    env={"PERFSUITE_WATCHDOG": str(os.getpid())},
+                )
+            except BaseException:
+                os.close(write_end)
+                raise
+            finally:
+                os.close(read_end)
+            self._fd = write_end
 
     def _send(self, line: str) -> None:
-        with self._lock:
-            if self._fd is None:
-                self._fd = self._start()
-            with contextlib.suppress(OSError):  # a watchdog that is gone cannot be told
-                os.write(self._fd, line.encode("ascii"))
+        self.start()
+        with self._lock, contextlib.suppress(OSError, TypeError):  # a watchdog that is gone cannot be told
+            os.write(self._fd, line.encode("ascii"))  # type: ignore[arg-type]
 
     def watch(self, group: int) -> None:
         self._send(f"+{group}\n")
@@ -129,4 +142,4 @@ WATCHDOG = Watchdog()
 if __name__ == "__main__":
     for name in ("SIGINT", "SIGHUP", "SIGQUIT"):  # a terminal's signals: it ends when the pipe closes
         signal.signal(getattr(signal, name), signal.SIG_IGN)
-    watch(int(sys.argv[1]), sys.argv[2].encode("ascii"))
+    watch(0, sys.argv[1].encode("ascii"))

@@ -26,9 +26,11 @@ config that declares `interface:` is believed.
 from __future__ import annotations
 
 import ast
-import importlib.util
+import contextlib
 import os
+import sys
 from dataclasses import dataclass
+from importlib.machinery import ModuleSpec, PathFinder
 from pathlib import Path
 
 ASGI, WSGI = "asgi", "wsgi"
@@ -91,31 +93,55 @@ def _on_disk(parts: list[str], root: Path) -> bool:
     base = root.joinpath(*parts)
     if base.with_suffix(".py").is_file() or base.is_dir():  # a module, a package or a namespace package
         return True
-    if base.with_suffix(".pyc").is_file():
+    if base.with_suffix(".pyc").is_file() or base.with_suffix(".so").is_file():
         return True
     return base.parent.is_dir() and any(base.parent.glob(f"{parts[-1]}.*.so"))  # an extension module
 
 
+def _server_path() -> list[str]:
+    """The suite's sys.path as a server sees it: without the caller's
+    PYTHONPATH (never passed on), the suite's folder and its working folder."""
+    mine = {str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+    mine |= {str(Path(__file__).resolve().parents[2]), str(Path.cwd().resolve())}
+    return [p for p in sys.path if p and str(Path(p).resolve()) not in mine]
+
+
+def _installed(top: str) -> ModuleSpec | None:
+    """The spec of an installed top-level name: finders only, nothing imported."""
+    spec = PathFinder.find_spec(top, _server_path())
+    for finder in sys.meta_path:  # editable installs, frozen and built-in modules
+        if spec is not None:
+            break
+        if finder is not PathFinder and hasattr(finder, "find_spec"):
+            with contextlib.suppress(Exception):
+                spec = finder.find_spec(top, None)
+    return spec
+
+
 def locate(module: str, roots: list[Path]) -> bool:
-    """Whether the server could import `module`: a file or folder under one of
-    `roots`, or a top-level name installed where the suite's interpreter (the
-    servers') finds it. Nothing is imported."""
+    """Whether the server could import `module`. False only where that is
+    certain: nowhere under `roots` (the app's folder and the PYTHONPATH it is
+    given) and not installed where the suite's interpreter (the servers') looks;
+    a submodule missing from a plain package folder. Nothing is imported."""
     parts = module.split(".")
-    if any(_on_disk(parts, root) for root in roots):
-        return True
-    top = parts[0]
-    if any(_on_disk([top], root) for root in roots):
-        return False  # the package is here, the module is not
     try:
-        spec = importlib.util.find_spec(top)  # a top-level name: finders only, no import
-    except (ImportError, ValueError):
-        return False
+        if any(_on_disk(parts, root) for root in roots):
+            return True
+        top = parts[0]
+        for root in roots:
+            if (root / top / "__init__.py").is_file():
+                return False  # a regular package here, without the module: Python looks no further
+        spec = _installed(top)
+    except (OSError, ImportError, ValueError):
+        return True  # cannot be told here: the server will say
     if spec is None:
         return False
-    if len(parts) == 1:
-        return True
+    if len(parts) == 1 or not spec.origin or not spec.origin.endswith("__init__.py"):
+        return True  # a module found by other means (namespace, editable install, zip): not refused
     places = [Path(p) for p in spec.submodule_search_locations or []]
-    return not places or any(_on_disk(parts[1:], place) for place in places)
+    if not places or not all(place.is_dir() for place in places):
+        return True
+    return any(_on_disk(parts[1:], place) for place in places)
 
 
 def nearby(module: str, roots: list[Path]) -> list[str]:
@@ -124,8 +150,8 @@ def nearby(module: str, roots: list[Path]) -> list[str]:
     found = []
     for root in roots:
         folder = root.joinpath(*parent.split(".")) if parent else root
-        if folder.is_dir():
-            for entry in folder.iterdir():
+        with contextlib.suppress(OSError):
+            for entry in list(folder.iterdir())[:10_000] if folder.is_dir() else []:
                 name = entry.stem if entry.suffix == ".py" else entry.name if entry.is_dir() else ""
                 if name.isidentifier():
                     found.append(f"{parent}.{name}" if parent else name)

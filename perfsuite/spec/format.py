@@ -52,16 +52,23 @@ def _printable(value: str) -> str:
     return value
 
 
-def _printable_or_tab(value: str) -> str:
-    return _printable(value.replace("\t", " "))  # HTTP allows a tab inside a header value
+def _header_value(value: str) -> str:
+    """A header value: printable (a tab allowed, as HTTP does) and Latin-1, which
+    is all an HTTP/1.1 header can carry (Locust's client refuses anything else)."""
+    _printable(value.replace("\t", " "))
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError("holds a character outside Latin-1; an HTTP header cannot carry it") from None
+    return value
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_SCHEMA)]
 Text = Annotated[str, AfterValidator(_printable), Field(max_length=65_536)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=256)]
 HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", max_length=256)]
-HeaderValue = Annotated[str, AfterValidator(_printable_or_tab), Field(max_length=65_536)]
-EntryName = Annotated[str, AfterValidator(_printable), Field(min_length=1, max_length=200)]
+HeaderValue = Annotated[str, AfterValidator(_header_value), Field(max_length=65_536)]
+EntryName = Annotated[str, AfterValidator(_printable), Field(min_length=1, max_length=8_200)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 UserCount = Annotated[int, Field(ge=1, le=MAX_USERS)]
 Users = Annotated[
@@ -245,7 +252,9 @@ class ServerConfig(_Model):
 class MixEntry(_Model):
     """One request of a mix."""
 
-    name: EntryName = Field(description="as Locust names it in its statistics (default: the path)")
+    name: EntryName = Field(
+        description="as Locust names it in its statistics (default: the path; METHOD /path when not a GET)"
+    )
     path: str = Field(
         pattern=r"^/[^\s\x00-\x1f\x7f]*$",
         max_length=8_192,
@@ -263,8 +272,15 @@ class MixEntry(_Model):
     @model_validator(mode="before")
     @classmethod
     def _name_defaults_to_path(cls, data: Any) -> Any:
+        """Named as Locust would: by its path; by method and path when not a GET."""
         if isinstance(data, dict) and "name" not in data and isinstance(data.get("path"), str):
-            return {**data, "name": data["path"]}
+            method = data.get("method")
+            name = (
+                data["path"]
+                if not isinstance(method, str) or method.upper() == "GET"
+                else f"{method.upper()} {data['path']}"
+            )
+            return {**data, "name": name}
         return data
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import os
 import re
 from dataclasses import dataclass
@@ -239,6 +240,17 @@ def _cpu_problems(cpu: CpuSettings | None, at: PathKey) -> list[tuple[PathKey, s
     return found
 
 
+def _missing(path: Path, kind: str) -> str | None:
+    """Why `path` is not a `kind` ("file" or "directory") here, or None if it is."""
+    try:
+        if path.is_dir() if kind == "directory" else path.is_file():
+            return None
+        path.stat()  # it exists, as something else; or the reason it cannot be looked at
+    except OSError as error:
+        return "does not exist" if error.errno == errno.ENOENT else f"cannot be looked at ({error.strerror or error})"
+    return f"is not a {kind}"
+
+
 def _roots(server: ServerConfig, base_dir: Path) -> list[Path]:
     app_dir = (base_dir / server.app_dir) if server.app_dir else Path.cwd()
     return search_roots(app_dir, server.env)
@@ -347,15 +359,15 @@ def _semantic_problems(
             found.append(
                 (("servers", name, "host"), f"cannot listen on {server.host} here ({error.strerror or error})")
             )
-        for position, flag, declared in overridden(server):
+        for where, text, flag, field_instead in overridden(server):
             found.append(
                 (
-                    ("servers", name, "args", position),
-                    f"{server.args[position]!r} would override what the suite sets ({flag}); declare {declared}",
+                    ("servers", name, *where),
+                    f"{text!r} would override what the suite sets ({flag}); declare {field_instead}",
                 )
             )
-        if server.app_dir is not None and not (base_dir / server.app_dir).is_dir():
-            found.append((("servers", name, "app_dir"), f"directory {server.app_dir!r} does not exist"))
+        if server.app_dir is not None and (missing := _missing(base_dir / server.app_dir, "directory")):
+            found.append((("servers", name, "app_dir"), f"directory {server.app_dir!r} {missing}"))
         elif not external and server.app is not None:
             missing = _module_problems(name, server, base_dir)
             found += missing or _interface_problems(name, server, base_dir)
@@ -377,8 +389,8 @@ def _semantic_problems(
         if scenario.locustfile is not None:
             if scenario.mode == "burst":
                 found.append(((*at, "locustfile"), "burst mode needs a mix, not a locustfile"))
-            if not (base_dir / scenario.locustfile).is_file():
-                found.append(((*at, "locustfile"), f"file {scenario.locustfile!r} does not exist"))
+            if missing := _missing(base_dir / scenario.locustfile, "file"):
+                found.append(((*at, "locustfile"), f"file {scenario.locustfile!r} {missing}"))
         if scenario.mode == "burst":
             for field in ("users", "spawn_rate", "warmup", "duration", "repeat"):
                 if field != "repeat" and getattr(scenario, field) is not None:

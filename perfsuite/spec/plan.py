@@ -23,15 +23,20 @@ NO_ERRORS = "<= 0"
 
 
 def allowed_errors(spec: SuiteFile, scenario: Scenario) -> str:
-    """The error rate a scenario accepts, as a comparison: `max_error_rate`,
-    else its SLO's `error_rate`, else none at all."""
-    rate = spec.setting(scenario, "max_error_rate")
-    if rate is not None:
-        return f"<= {rate:g}"
-    slo = spec.setting(scenario, "slo")
-    if slo is not None and slo.error_rate is not None:
-        return " ".join(slo.error_rate.split())
+    """The error rate a scenario accepts, as a comparison: its own
+    `max_error_rate`, else its own SLO's `error_rate`, else the same under
+    `defaults:` in that order, else none at all."""
+    for source in (scenario, spec.defaults):
+        if source.max_error_rate is not None:
+            return f"<= {_decimal(source.max_error_rate)}"
+        if source.slo is not None and source.slo.error_rate is not None:
+            return " ".join(source.slo.error_rate.split())
     return NO_ERRORS
+
+
+def _decimal(value: float) -> str:
+    """0.00001 as '0.00001', never '1e-05' (a comparison takes plain decimals)."""
+    return f"{value:.12f}".rstrip("0").rstrip(".") or "0"
 
 
 @dataclass(frozen=True)

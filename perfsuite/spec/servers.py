@@ -42,6 +42,11 @@ class ServerKind:
     stop_signal: Callable[[ServerConfig], signal.Signals] = lambda _: signal.SIGTERM
     # Flags the suite sets from declared fields (or must own), -> the field to declare instead.
     owned: dict[str, str] = field(default_factory=dict)
+    # How else the server takes options: argparse (abbreviated long options, clustered
+    # short ones), an environment variable of arguments, environment variables per option.
+    argparse: bool = False
+    args_variable: str | None = None
+    option_prefix: str | None = None
 
 
 def _python_module(module: str) -> list[str]:
@@ -146,7 +151,10 @@ SERVER_KINDS: dict[str, ServerKind] = {
             "--worker-connections": "worker_connections:",
             **dict.fromkeys(("-c", "--config"), "the scenario's fields (a config file would override them)"),
             "--chdir": "app_dir:",
+            "--pythonpath": "app_dir:, or PYTHONPATH in env:",
         },
+        argparse=True,
+        args_variable="GUNICORN_CMD_ARGS",
     ),
     "uvicorn": ServerKind(
         _uvicorn,
@@ -162,6 +170,7 @@ SERVER_KINDS: dict[str, ServerKind] = {
             "--app-dir": "app_dir:",
             "--factory": "app: module:function() (a factory)",
         },
+        option_prefix="UVICORN_",
     ),
     "granian": ServerKind(
         _granian,
@@ -177,6 +186,7 @@ SERVER_KINDS: dict[str, ServerKind] = {
             "--working-dir": "app_dir:",
             "--factory": "app: module:function() (a factory)",
         },
+        option_prefix="GRANIAN_",
     ),
     "hypercorn": ServerKind(
         _hypercorn,
@@ -190,6 +200,7 @@ SERVER_KINDS: dict[str, ServerKind] = {
             **dict.fromkeys(("-k", "--worker-class"), "loop:"),
             **dict.fromkeys(("-c", "--config"), "the scenario's fields (a config file would override them)"),
         },
+        argparse=True,
     ),
     # A server the suite does not start (another machine, say): no lifecycle, no resource sampling.
     "external": ServerKind(None, frozenset({"url"}), lambda _: BOTH, ""),
@@ -227,16 +238,49 @@ def recycles_workers(config: ServerConfig) -> bool:
     )
 
 
-def overridden(config: ServerConfig) -> list[tuple[int, str, str]]:
-    """Arguments in `args:` that would set what the suite sets: (position, flag, field to declare instead)."""
-    owned = SERVER_KINDS[config.server].owned
+def _owned(arg: str, kind: ServerKind) -> str | None:
+    """The owned flag `arg` sets, if any: `--workers`, `--workers=3`, `-w3`; for
+    argparse servers also an abbreviation (`--work`) or a short flag in a cluster (`-Dw3`)."""
+    if arg.startswith("--"):
+        name = arg.split("=", 1)[0]
+        if name in kind.owned:
+            return name
+        if kind.argparse and len(name) > 2:
+            return next((flag for flag in kind.owned if flag.startswith(name)), None)
+        return None
+    if len(arg) < 2 or arg[0] != "-" or not arg[1].isalpha():
+        return None
+    letters = arg[1:] if kind.argparse else arg[1]
+    for letter in letters:
+        if not letter.isalpha():
+            break
+        if f"-{letter}" in kind.owned:
+            return f"-{letter}"
+    return None
+
+
+def overridden(config: ServerConfig) -> list[tuple[tuple[str | int, ...], str, str, str]]:
+    """What in `args:` or `env:` would set what the suite sets:
+    (where in the config, what was written, the flag it sets, the field to declare instead)."""
+    kind = SERVER_KINDS[config.server]
     found = []
     for position, arg in enumerate(config.args):
-        for flag, declared in owned.items():
-            short = len(flag) == 2  # -w3 is -w 3
-            if arg == flag or arg.startswith(flag + "=") or (short and arg.startswith(flag) and len(arg) > 2):
-                found.append((position, flag, declared))
-                break
+        if (flag := _owned(arg, kind)) is not None:
+            found.append((("args", position), arg, flag, kind.owned[flag]))
+    for name, value in config.env.items():
+        if name == kind.args_variable:
+            try:
+                words = shlex.split(value)
+            except ValueError:
+                words = value.split()
+            for word in words:
+                if (flag := _owned(word, kind)) is not None:
+                    found.append((("env", name), f"{name}={value}", flag, kind.owned[flag]))
+                    break
+        elif kind.option_prefix and name.startswith(kind.option_prefix):
+            flag = "--" + name.removeprefix(kind.option_prefix).lower().replace("_", "-")
+            if flag in kind.owned:
+                found.append((("env", name), name, flag, kind.owned[flag]))
     return found
 
 
