@@ -49,7 +49,7 @@ def test_a_mix_larger_than_an_argument_may_be_reaches_locust(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr[-3000:]
     (run,) = read_json(out / "results.json")["runs"]
     assert run["status"] == "ok" and run["failures"] == 0 and run["requests"] > 0
-    assert list(run["endpoints"]) == ["/orders?id=1"]  # named by its path
+    assert list(run["endpoints"]) == ["POST /orders?id=1"]  # named by its method and path
     assert len((out / run["run_dir"] / "mix.json").read_text()) > 300_000
 
 
