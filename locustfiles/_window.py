@@ -12,6 +12,7 @@ the suite (`-f locustfiles/_window.py,own.py`). It adds:
                    to pipe N (it starts Locust before the server answers,
                    even before the server's port is known); waiting costs no CPU
 Locust's own -t takes whole seconds only; --duration takes fractions.
+Response times are bucketed to 3 significant figures (see bucket_ms).
 
 With workers (--processes, or --master and workers elsewhere) only the
 master drives the window: at the end of warm-up it resets its statistics and
@@ -30,12 +31,17 @@ from typing import Any
 import gevent
 import gevent.select
 import locust.runners
+import locust.stats
+from _buckets import bucket_ms
 from locust import events
 from locust.env import Environment
 from locust.exception import CatchResponseError
 from locust.runners import MasterRunner, WorkerRunner
 
 locust.runners.WORKER_REPORT_INTERVAL = 0.25  # read at each report, so this applies to workers
+
+
+locust.stats.bucket_response_time = bucket_ms  # Locust's documented hook for its bucketing
 RESET_MESSAGE = "perfsuite_reset"
 
 

@@ -1,3 +1,6 @@
+import importlib.util
+
+from perfsuite import ROOT
 from perfsuite.record.histogram import EndpointStats, endpoints_from_locust_json, merge, percentile
 
 
@@ -43,3 +46,17 @@ def test_reads_locust_json_entries() -> None:
 def test_empty_endpoint_has_no_latency() -> None:
     empty = EndpointStats(requests=0, failures=0, total_response_time_ms=0, min_ms=None, max_ms=0)
     assert empty.latency()["p50"] is None and empty.avg_ms == 0.0
+
+
+def test_the_window_buckets_to_three_significant_figures() -> None:
+    """locustfiles/_buckets.py: within 0.5% of every time from 1 µs to 100 s."""
+    spec = importlib.util.spec_from_file_location("_buckets", ROOT / "locustfiles" / "_buckets.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    bucket = module.bucket_ms
+    assert bucket(0) == 0.0 and bucket(0.4123) == 0.412 and bucket(4.567) == 4.57 and bucket(147.2) == 147.0
+    times = [10 ** (exponent / 97) for exponent in range(-3 * 97, 5 * 97)]
+    assert all(abs(bucket(t) - t) <= 0.005 * t for t in times)
+    assert len({bucket(t) for t in times}) > 700  # fine buckets, not whole milliseconds
+    assert percentile({bucket(t): 1 for t in (0.2, 0.3, 0.4)}, 0.5) == 0.3

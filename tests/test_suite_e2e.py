@@ -92,7 +92,7 @@ def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
     done = run_cli(str(scenario), "--out", str(out))
     assert done.returncode == 0, done.stderr
     results = read_json(out / "results.json")
-    assert results["schema_version"] == 2 and results["suite"] == "suite"
+    assert results["schema_version"] == 3 and results["suite"] == "suite"
     paced, failing = results["runs"]
     # One user, 200 ms per request: about 10 requests in the 2 s window; the
     # 1 s warm-up (5 more) is left out.
@@ -332,3 +332,28 @@ def test_the_callers_environment_does_not_change_the_server(tmp_path: Path) -> N
     assert "PATH" in server["inherited"] and not {"GUNICORN_CMD_ARGS", "WEB_CONCURRENCY"} & given
     assert set(run["child_env"]) == {"server", "loadgen"}
     assert run["server_env"] == server["set_by_suite"]
+
+
+def test_sub_millisecond_percentiles_in_every_mode(tmp_path: Path) -> None:
+    """Locust buckets whole milliseconds below 100 ms (p50 = 0 for /fast); the
+    suite's buckets keep 3 significant figures, on Locust's workers too."""
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          u: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - {name: one, users: 1, warmup: 0, duration: 1s, mix: [{path: /fast}]}
+          - {name: workers, users: 2, warmup: 0, duration: 1s, loadgen: {processes: 2}, mix: [{path: /fast}]}
+          - {name: burst, mode: burst, order: [sequential], mix: [{path: /fast, count: 50}]}
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out), "--no-history")
+    assert done.returncode in (0, 3), done.stderr
+    for run in read_json(out / "results.json")["runs"]:
+        p50 = run["latency_ms"]["p50"]
+        assert 0 < p50 < 50, (run["scenario"], p50)
+        keys = [float(k) for k in run["endpoints"]["/fast"]["histogram"]]
+        assert any(not k.is_integer() for k in keys), (run["scenario"], keys)  # finer than whole ms
+        assert sum(run["endpoints"]["/fast"]["histogram"].values()) == run["requests"]

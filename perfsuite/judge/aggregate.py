@@ -84,14 +84,14 @@ def median_metric(values: Sequence[float]) -> Metric:
     return Metric(float(np.median(data)), float(low), float(high), samples)
 
 
-def _merged(histograms: Sequence[dict[int, int]]) -> dict[int, int]:
-    total: Counter[int] = Counter()
+def _merged(histograms: Sequence[dict[float, int]]) -> dict[float, int]:
+    total: Counter[float] = Counter()
     for histogram in histograms:
         total.update(histogram)
     return dict(total)
 
 
-def percentile_metric(histograms: Sequence[dict[int, int]], fraction: float) -> Metric:
+def percentile_metric(histograms: Sequence[dict[float, int]], fraction: float) -> Metric:
     """The percentile of the merged histogram; the CI resamples whole repetitions."""
     if not histograms:
         return Metric(None)
@@ -106,9 +106,9 @@ def percentile_metric(histograms: Sequence[dict[int, int]], fraction: float) -> 
     return Metric(value, low, high, samples)
 
 
-def _histogram(run: RunResult, endpoint: str | None = None) -> dict[int, int]:
+def _histogram(run: RunResult, endpoint: str | None = None) -> dict[float, int]:
     sources = [run.endpoints[endpoint]] if endpoint else list(run.endpoints.values())
-    return _merged([{int(k): v for k, v in source.histogram.items()} for source in sources])
+    return _merged([{float(k): v for k, v in source.histogram.items()} for source in sources])
 
 
 def _metrics(runs: Sequence[RunResult], endpoint: str | None = None) -> dict[str, Metric]:

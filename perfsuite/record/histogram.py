@@ -1,7 +1,8 @@
 """Numbers from Locust's --json-file output (pure functions).
 
 Locust stores each endpoint's response times as a bucketed histogram (ms ->
-count). Percentiles over several endpoints or runs come from the merged
+count); locustfiles/_window.py buckets them to 3 significant figures (schema
+3; whole milliseconds below 100 ms before). Percentiles over several endpoints or runs come from the merged
 histogram, never from averaging percentiles. The percentile rule is Locust's
 own, so a single endpoint's figures match Locust's report.
 """
@@ -23,7 +24,7 @@ class EndpointStats:
     total_response_time_ms: float
     min_ms: float | None
     max_ms: float
-    histogram: dict[int, int] = field(default_factory=dict)
+    histogram: dict[float, int] = field(default_factory=dict)
 
     @property
     def avg_ms(self) -> float:
@@ -38,7 +39,7 @@ class EndpointStats:
         return result
 
 
-def percentile(histogram: Mapping[int, int], fraction: float) -> float | None:
+def percentile(histogram: Mapping[float, int], fraction: float) -> float | None:
     """Locust's rule: the bucket holding the (int(n * fraction) + 1)-th smallest time."""
     total = sum(histogram.values())
     if total == 0:
@@ -54,7 +55,7 @@ def percentile(histogram: Mapping[int, int], fraction: float) -> float | None:
 
 def merge(entries: Iterable[EndpointStats]) -> EndpointStats:
     entries = list(entries)
-    histogram: Counter[int] = Counter()
+    histogram: Counter[float] = Counter()
     for entry in entries:
         histogram.update(entry.histogram)
     minimums = [e.min_ms for e in entries if e.min_ms is not None and e.requests]
@@ -80,7 +81,7 @@ def endpoints_from_locust_json(data: list[dict[str, Any]]) -> dict[str, Endpoint
             total_response_time_ms=float(entry["total_response_time"]),
             min_ms=None if entry.get("min_response_time") is None else float(entry["min_response_time"]),
             max_ms=float(entry.get("max_response_time") or 0.0),
-            histogram={int(float(k)): int(v) for k, v in (entry.get("response_times") or {}).items()},
+            histogram={float(k): int(v) for k, v in (entry.get("response_times") or {}).items()},
         )
         result[key] = merge([result[key], stats]) if key in result else stats
     return result

@@ -7,7 +7,10 @@ scenario, server, status, error, requests, failures, rps, elapsed_s,
 latency_ms, model.applies, model.expected_rps, flags[].kind,
 server_resources). It adds `level` (the run's level as a token, see
 perfsuite.spec.key) and `child_env` (what the suite set in each child's
-environment). A reader takes schema 1 and 2 and refuses any other.
+environment). Schema 3 buckets each endpoint's `histogram` to 3 significant
+figures of a millisecond ("0.412": count) where schemas 1 and 2 held whole
+milliseconds below 100 ms, so percentiles resolve below a millisecond; the
+shape is the same. A reader takes schemas 1, 2 and 3 and refuses any other.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from pydantic import (
 
 from perfsuite.spec.key import Level, RunKey
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 RESULTS_FILE = "results.json"
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
 
@@ -55,7 +58,9 @@ class EndpointResult(_Record):
     failures: int
     rps: float
     latency_ms: Latency
-    histogram: dict[str, int] = Field(default_factory=dict, description="Locust's bucketed ms -> count")
+    histogram: dict[str, int] = Field(
+        default_factory=dict, description="ms, to 3 significant figures (schema 3; whole ms below 100 before) -> count"
+    )
 
 
 class Overhead(_Record):
@@ -294,8 +299,9 @@ def write_results(directory: Path, results: SuiteResults) -> Path:
     return target
 
 
-def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
-    """Schema 1 held the same fields untyped; the typed models read them as they are."""
+def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 held the same fields untyped and schema 2 coarser histograms of
+    the same shape; the typed models read them as they are."""
     return {**data, "schema_version": SCHEMA_VERSION}
 
 
@@ -308,7 +314,7 @@ def parse_results(data: Any, where: str) -> SuiteResults:
         )
     assert isinstance(data, dict)
     try:
-        return SuiteResults.model_validate(_upgrade_v1(data) if version == 1 else data)
+        return SuiteResults.model_validate(_upgrade(data) if version != SCHEMA_VERSION else data)
     except ValidationError as error:
         shown = [f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in error.errors(include_url=False)[:3]]
         more = f" (and {error.error_count() - 3} more)" if error.error_count() > 3 else ""

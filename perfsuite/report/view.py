@@ -33,6 +33,16 @@ def number(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
+def ms_text(value: float | None) -> str:
+    """A percentile in ms at the precision it was measured with: whole where
+    whole (a schema-1/2 bucket), else 3 significant figures (0.412, 4.56, 78.9)."""
+    if value is None:
+        return "–"
+    if float(value).is_integer() or abs(value) >= 100:
+        return number(value, 0)
+    return f"{value:.3g}"
+
+
 def rps_text(value: float | None) -> str:
     return number(value, 2 if value is not None and value < 100 else 1)
 
@@ -133,9 +143,9 @@ def steady_table(runs: list[RunResult]) -> Table:
                 Cell(f"{model.ratio:.2f}" if applies and model and model.ratio is not None else "n/a"),
                 Cell(number(lat.avg)),
                 Cell(number(model.expected_latency_ms) if applies and model else "n/a"),
-                Cell(number(lat.p50, 0)),
-                Cell(number(lat.p95, 0)),
-                Cell(number(lat.p99, 0)),
+                Cell(ms_text(lat.p50)),
+                Cell(ms_text(lat.p95)),
+                Cell(ms_text(lat.p99)),
                 Cell(_ratio(run.rps, best[run.users])) if ranked(run) else _text(NOT_RANKED),
                 _flags_cell(run.flags),
             ]
@@ -210,9 +220,9 @@ def endpoints_table(runs: list[RunResult]) -> Table | None:
                     Cell(f"{ep.failures:,}"),
                     Cell(rps_text(ep.rps)),
                     Cell(number(ep.latency_ms.avg)),
-                    Cell(number(ep.latency_ms.p50, 0)),
-                    Cell(number(ep.latency_ms.p95, 0)),
-                    Cell(number(ep.latency_ms.p99, 0)),
+                    Cell(ms_text(ep.latency_ms.p50)),
+                    Cell(ms_text(ep.latency_ms.p95)),
+                    Cell(ms_text(ep.latency_ms.p99)),
                 ]
             )
     header = ["Server", "Users", "Endpoint", "Requests", "Failures", "RPS", "Avg ms", "p50 ms", "p95 ms", "p99 ms"]
@@ -247,11 +257,16 @@ def failed_requests_table(runs: list[RunResult]) -> Table | None:
     return Table(header, rows) if rows else None
 
 
-def _ci(metric: Metric | None, digits: int = 1) -> str:
+def _ci(metric: Metric | None, digits: int | None = 1) -> str:
+    """A median and its interval; `digits` None: as milliseconds (ms_text)."""
     if metric is None or metric.value is None:
         return "–"
-    text = number(metric.value, digits)
-    return f"{text} [{number(metric.low, digits)}–{number(metric.high, digits)}]" if metric.low is not None else text
+
+    def text(value: float | None) -> str:
+        return ms_text(value) if digits is None else number(value, digits)
+
+    shown = text(metric.value)
+    return f"{shown} [{text(metric.low)}–{text(metric.high)}]" if metric.low is not None else shown
 
 
 def aggregates_table(aggregates: list[Aggregate]) -> Table:
@@ -264,9 +279,9 @@ def aggregates_table(aggregates: list[Aggregate]) -> Table:
                 _text(str(agg.level)),
                 Cell(f"{agg.runs}" + (f" (+{agg.failed} failed)" if agg.failed else "")),
                 Cell(_ci(m.get("rps"), 2)),
-                Cell(_ci(m.get("p50_ms"), 0)),
-                Cell(_ci(m.get("p95_ms"), 0)),
-                Cell(_ci(m.get("p99_ms"), 0)),
+                Cell(_ci(m.get("p50_ms"), None)),
+                Cell(_ci(m.get("p95_ms"), None)),
+                Cell(_ci(m.get("p99_ms"), None)),
                 Cell("–" if agg.cv is None else f"{agg.cv:.1%}"),
                 Cell("⚠ noisy", "flags", labels=("noisy",)) if agg.noisy else _text(""),
             ]

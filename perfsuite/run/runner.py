@@ -123,7 +123,7 @@ def measured_fields(plan: RunPlan, outcome: LoadOutcome) -> dict[str, Any]:
                 failures=stats.failures,
                 rps=round(stats.requests / elapsed, 4),
                 latency_ms=Latency(**stats.latency()),
-                histogram={str(k): v for k, v in stats.histogram.items()},
+                histogram={f"{k:g}": v for k, v in stats.histogram.items()},
             )
             for name, stats in outcome.endpoints.items()
         },
