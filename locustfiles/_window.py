@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -111,13 +112,18 @@ def _wait_for_gate(environment: Environment) -> None:
     options.host = host
 
 
+ON_RESET: list[Callable[[], None]] = []  # called where the window begins, on every process (open.py's counts)
+
+
 def _window(environment: Environment, warmup: float, duration: float) -> None:
     if warmup > 0:
         gevent.sleep(warmup)
         if environment.runner is not None:
             environment.runner.stats.reset_all()
-            if isinstance(environment.runner, MasterRunner):
-                environment.runner.send_message(RESET_MESSAGE)
+    if isinstance(environment.runner, MasterRunner) and (warmup > 0 or ON_RESET):
+        environment.runner.send_message(RESET_MESSAGE)
+    for hook in ON_RESET:
+        hook()
     TIMING.measure_start = time.time()
     if duration > 0:
         gevent.sleep(duration)
@@ -128,6 +134,8 @@ def _window(environment: Environment, warmup: float, duration: float) -> None:
 def _worker_reset(environment: Environment, msg: Any, **_: Any) -> None:
     if environment.runner is not None:
         environment.runner.stats.reset_all()  # not yet reported: warm-up
+    for hook in ON_RESET:
+        hook()
     TIMING.completed = 0
     TIMING.measure_start = time.time()
 

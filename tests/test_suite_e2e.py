@@ -98,7 +98,7 @@ def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
     # 1 s warm-up (5 more) is left out.
     assert 9 <= paced["requests"] <= 11, paced["requests"]
     assert paced["elapsed_s"] == pytest.approx(2.0, rel=0.1)
-    assert paced["latency_ms"]["p50"] == 200 and paced["latency_ms"]["min"] >= 200
+    assert 200 <= paced["latency_ms"]["p50"] < 215 and paced["latency_ms"]["min"] >= 200  # a 200 ms sleep, to 3 figures
     assert set(paced["latency_ms"]) == {"avg", "min", "max", "p50", "p95", "p99"}
     assert paced["overhead"]["total_s"] is not None and paced["overhead"]["total_s"] > 0
     run_dir = out / paced["run_dir"]

@@ -145,3 +145,46 @@ def test_ui_with_the_scenarios_own_locustfile(tmp_path: Path) -> None:
         code = proc.wait(timeout=20)
     assert code == 0
     assert strays(proc.pid) == []
+
+
+def test_ui_with_an_open_scenario_takes_the_rate_from_the_form(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          u: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - {name: open, mode: open, rate: 5, mix: [{path: /fast}]}
+        """,
+    )
+    port = free_port()
+    proc = start_cli("ui", str(scenario), "--server", "u", "--port", str(port), "--logs", str(tmp_path / "logs"))
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("logs:") for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                lines,
+                proc.stderr.read() if proc.stderr else "",
+            )
+            time.sleep(0.1)
+        ui = f"http://127.0.0.1:{port}"
+        target = re.search(r"^\s+u: (http://\S+)$", "".join(lines), re.MULTILINE)
+        assert target is not None
+        form = {"user_count": 1, "spawn_rate": 1, "host": target.group(1), "rate": 40}  # the form's rate: 40, not 5
+        started = httpx.post(f"{ui}/swarm", data=form, timeout=10)
+        assert started.status_code == 200 and started.json()["success"], started.text
+        first = time.monotonic()
+        time.sleep(2.0)
+        stats = httpx.get(f"{ui}/stats/requests", timeout=5).json()
+        took = time.monotonic() - first
+        counted = next(s["num_requests"] for s in stats["stats"] if s["name"] == "Aggregated")
+        assert 40 * (took - 1.0) <= counted <= 40 * (took + 0.5), (counted, took)
+        assert httpx.post(f"{ui}/stop", timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=20)
+    assert code == 0
+    assert strays(proc.pid) == []

@@ -16,7 +16,7 @@ from pathlib import Path
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, stamped
 from perfsuite.run.children import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
 from perfsuite.run.lifecycle import STOP, Interrupted
-from perfsuite.run.loadgen import MIX_ARGUMENT_LIMIT, locustfiles_for, mix_arguments
+from perfsuite.run.loadgen import MIX_ARGUMENT_LIMIT, locustfiles_for, mix_arguments, open_arguments
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
 from perfsuite.spec.format import Suite
 from perfsuite.spec.hosts import bind_problem
@@ -34,11 +34,11 @@ class UiInputError(UiError):
 
 
 def _plan_for(suite: Suite, scenario_name: str | None, server: str) -> RunPlan:
-    plans = [p for p in build_plan(suite) if p.server_name == server and p.mode == "steady"]
+    plans = [p for p in build_plan(suite) if p.server_name == server and p.mode in ("steady", "open")]
     if scenario_name is not None:
         plans = [p for p in plans if p.scenario.name == scenario_name]
     if not plans:
-        where = f"scenario {scenario_name!r}" if scenario_name else "any steady scenario"
+        where = f"scenario {scenario_name!r}" if scenario_name else "any steady or open scenario"
         raise UiInputError(f"server {server!r} is not in {where} of {suite.source.name}")
     return plans[0]
 
@@ -97,6 +97,7 @@ def explore(
             "-r",
             f"{first.spawn_rate:g}",
             *mix_arguments(first, log_dir, inline_limit=MIX_ARGUMENT_LIMIT),
+            *open_arguments(first, None),  # the rate stays editable in the start form
         ]
         locust, _ = locust_process(argv, log_dir, token, first.cpu["loadgen"])
         processes.append(locust)
@@ -126,7 +127,7 @@ def main(argv: list[str]) -> int:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--server", help="the server config to start")
     which.add_argument("--servers", help="several configs, comma-separated, or 'all'")
-    parser.add_argument("--scenario", help="whose mix or locustfile to use (default: the first steady one)")
+    parser.add_argument("--scenario", help="whose mix or locustfile to use (default: the first steady or open one)")
     parser.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help=f"web UI port (default {DEFAULT_UI_PORT})")
     parser.add_argument(
         "--web-host", default="127.0.0.1", help="address the web UI binds (default 127.0.0.1; 0.0.0.0 opens it)"

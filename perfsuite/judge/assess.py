@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from perfsuite.judge.expectation import TOLERANCE, NoModel, expect
-from perfsuite.judge.flags import run_flags
+from perfsuite.judge.flags import open_flags, run_flags
 from perfsuite.record.results import ModelResult, RunResult
 from perfsuite.spec.plan import RunPlan
 
@@ -19,6 +19,8 @@ def server_cores(plan: RunPlan) -> int:
 def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
     if plan.mode == "burst":
         return ModelResult(applies=False, why_not="burst runs are compared in the classic table instead")
+    if plan.mode == "open":
+        return ModelResult(applies=False, why_not="open runs: the model's open-load form is not built yet")
     if plan.scenario.mix is None:
         return ModelResult(applies=False, why_not="custom locustfile: its requests are not known")
     paths = {entry.name: entry.path for entry in plan.scenario.mix}
@@ -69,4 +71,4 @@ def assess(plan: RunPlan, run: RunResult) -> RunResult:
         allowed_errors=plan.allowed_errors,
         request_errors=run.request_errors,
     )
-    return run.model_copy(update={"model": model, "flags": flags})
+    return run.model_copy(update={"model": model, "flags": flags + open_flags(run.open)})

@@ -6,6 +6,16 @@ loadgen_saturated  Locust above 90% of a core for half the window or more:
                    throughput is a lower bound, the server may do better
 upstream_slow      the upstream took > 5% longer than configured: the wait
                    was not what the scenario declares
+loadgen_behind     open mode: the generator could not keep its schedule: its
+                   lag (send time after intended time, waits for a free slot
+                   under max_in_flight aside) has a p99 over LAG_P99_MS: the
+                   numbers cannot be trusted. Late starts (1 ms or more) are
+                   reported, not flagged: a Python generator on this machine
+                   sends 1-2 ms late for about 2% of requests at any rate
+                   (gevent's timers, responses handled on the same thread)
+overloaded         open mode: answers under 95% of the rate offered, or latency
+                   rising through the window (last third over twice the first):
+                   the server cannot take this rate; a finding, not an error
 model_mismatch     throughput > 10% from the model (or more than one wave of
                    min(users, slots) requests per window, where that is
                    coarser), with the likely reason
@@ -16,10 +26,13 @@ from __future__ import annotations
 from perfsuite.judge.expectation import TOLERANCE
 from perfsuite.judge.slo import holds
 from perfsuite.record.request_errors import statuses
-from perfsuite.record.results import Flag, ModelResult, RequestError, Resources, UpstreamStats
+from perfsuite.record.results import Flag, ModelResult, OpenResult, RequestError, Resources, UpstreamStats
 from perfsuite.spec.plan import NO_ERRORS
 
 UPSTREAM_TOLERANCE = 0.05
+LAG_P99_MS = 5.0
+ACHIEVED_SHARE = 0.95
+LATENCY_RISE = 2.0
 SERVER_BUSY = 0.9  # share of its cores
 
 
@@ -35,6 +48,30 @@ def server_busy(resources: Resources | None, cores: int) -> float | None:
     """Mean CPU of the server's tree as a share of its cores."""
     mean = resources.cpu_percent.mean if resources is not None else None
     return None if mean is None else mean / (100.0 * max(cores, 1))
+
+
+def open_flags(result: OpenResult | None) -> list[Flag]:
+    """loadgen_behind, or else overloaded, for an open run."""
+    if result is None:
+        return []
+    lag = result.schedule_lag_ms.p99
+    if lag is not None and lag > LAG_P99_MS:
+        late = result.late_starts / result.offered if result.offered else 0.0
+        return [
+            _flag(
+                "loadgen_behind",
+                f"the load generator fell behind its schedule (lag p99 {lag:.1f} ms, over {LAG_P99_MS:g} ms;"
+                f" {late:.1%} of requests sent 1 ms or more late): what was offered is not {result.rate:g} req/s",
+            )
+        ]
+    reasons = []
+    if result.achieved_rps < ACHIEVED_SHARE * result.rate:
+        reasons.append(f"answered {result.achieved_rps:,.1f} of {result.rate:g} req/s offered")
+    if result.latency_rise is not None and result.latency_rise > LATENCY_RISE:
+        reasons.append(f"latency rose {result.latency_rise:.1f}x from the window's first third to its last")
+    if reasons:
+        return [_flag("overloaded", f"the server cannot take {result.rate:g} req/s: " + "; ".join(reasons))]
+    return []
 
 
 def run_flags(

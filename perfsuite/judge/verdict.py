@@ -30,7 +30,11 @@ EXIT_MEANINGS = {
     EXIT_INCONCLUSIVE: "inconclusive",
 }
 CHECKS_FILE = "checks.json"
-UNTRUSTED_FLAGS = {"loadgen_saturated": "load generator saturated", "model_mismatch": "model mismatch"}
+UNTRUSTED_FLAGS = {
+    "loadgen_saturated": "load generator saturated",
+    "loadgen_behind": "load generator behind its schedule",
+    "model_mismatch": "model mismatch",
+}
 _LEGACY_RUN = re.compile(r"^(.+) / (.+) / (.+) #(\d+)$")  # schema-1 checks.json named failed runs so
 
 

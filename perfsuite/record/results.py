@@ -169,6 +169,31 @@ class RequestError(_Record):
     status: int | None = Field(None, description="the HTTP status the error names, if any")
 
 
+class Lag(_Record):
+    p50: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+class OpenResult(_Record):
+    """Open mode: what was offered in the window and what became of it
+    (`offered = completed + failed + unfinished`); the run's `latency_ms` counts
+    from each request's intended start, `send_latency_ms` from its actual send."""
+
+    rate: float = Field(description="requests per second offered")
+    arrival: Literal["constant", "poisson"] = "constant"
+    max_in_flight: int = 1000
+    offered: int = 0
+    completed: int = 0
+    failed: int = 0
+    unfinished: int = Field(0, description="in flight when the window ended")
+    achieved_rps: float = Field(0.0, description="answers (completed or failed) per second of the window")
+    send_latency_ms: Latency = Field(default_factory=Latency)
+    schedule_lag_ms: Lag = Field(default_factory=Lag, description="the generator's lateness at each send")
+    late_starts: int = Field(0, description="requests sent 1 ms or more after their intended time")
+    latency_rise: float | None = Field(None, description="mean latency of the window's last third over its first third")
+
+
 class Flag(_Record):
     kind: str  # errors, loadgen_saturated, upstream_slow, model_mismatch
     message: str
@@ -197,9 +222,10 @@ class RunResult(_Record):
     index: int
     scenario: str
     server: str
-    mode: Literal["steady", "burst"]
+    mode: Literal["steady", "burst", "open"]
     order: Literal["sequential", "concurrent"] | None
     users: int
+    rate: float | None = Field(None, description="open mode: requests per second offered")
     repeat: int
     status: Literal["ok", "error"]
     error: str | None = None
@@ -230,10 +256,14 @@ class RunResult(_Record):
         default_factory=list, description="failed requests by endpoint and error, most frequent first"
     )
     loadgen: LoadgenResult | None = Field(None, description="processes or workers, and what each worker sent")
+    open: OpenResult | None = Field(None, description="open mode: offered, completed, failed, unfinished, lag")
 
     @property
     def key(self) -> RunKey:
-        level = Level(order=self.order) if self.order else Level(users=self.users)
+        if self.rate is not None:
+            level = Level(rate=self.rate)
+        else:
+            level = Level(order=self.order) if self.order else Level(users=self.users)
         return RunKey(self.scenario, self.server, level, self.repeat)
 
     @computed_field  # type: ignore[prop-decorator]

@@ -21,6 +21,8 @@ FLAG_LABELS = {
     "loadgen_saturated": "load generator saturated",
     "upstream_slow": "upstream slow",
     "model_mismatch": "model mismatch",
+    "loadgen_behind": "load generator behind",
+    "overloaded": "overloaded",
 }
 
 
@@ -151,6 +153,40 @@ def steady_table(runs: list[RunResult]) -> Table:
             ]
         )
     return Table(STEADY_HEADER, rows)
+
+
+OPEN_HEADER = [
+    "Server", "Offered/s", "Answered/s", "Offered", "Completed", "Failed", "Unfinished", "p50 ms", "p99 ms",
+    "Send p50 ms", "Lag p99 ms", "Late starts", "Flags",
+]  # fmt: skip
+
+
+def open_table(runs: list[RunResult]) -> Table:
+    """Open runs: what was offered and what became of it; latency from the intended start beside the send's."""
+    rows = []
+    for run in runs:
+        head = [_text(run_name(run)), Cell(run.key.level.short)]
+        if not run.ok or run.open is None:
+            rows.append([*head, Cell("error", "error", span=len(OPEN_HEADER) - 2)])
+            continue
+        o = run.open
+        rows.append(
+            [
+                *head,
+                Cell(rps_text(o.achieved_rps)),
+                Cell(f"{o.offered:,}"),
+                Cell(f"{o.completed:,}"),
+                Cell(f"{o.failed:,}"),
+                Cell(f"{o.unfinished:,}"),
+                Cell(ms_text(run.latency_ms.p50)),
+                Cell(ms_text(run.latency_ms.p99)),
+                Cell(ms_text(o.send_latency_ms.p50)),
+                Cell(ms_text(o.schedule_lag_ms.p99)),
+                Cell(f"{o.late_starts:,}"),
+                _flags_cell(run.flags),
+            ]
+        )
+    return Table(OPEN_HEADER, rows)
 
 
 def burst_table(runs: list[RunResult]) -> Table:
@@ -331,6 +367,9 @@ def baseline_table(verdict: Verdict) -> Table:
     return Table(header, rows)
 
 
+TABLES = {"burst": burst_table, "open": open_table, "steady": steady_table}
+
+
 @dataclass
 class ScenarioView:
     name: str
@@ -386,7 +425,7 @@ def build_view(
                 name=name,
                 mode=mode,
                 runs=runs,
-                table=burst_table(runs) if mode == "burst" else steady_table(runs),
+                table=TABLES[mode](runs),
                 why_not=[] if mode == "burst" else model_gaps(runs),
                 aggregates=aggregates_table([a for a in aggregates if a.scenario == name]) if repeated else None,
                 resources=resources_table(runs),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,20 +18,24 @@ from perfsuite import ROOT
 from perfsuite.record import request_errors
 from perfsuite.record.histogram import EndpointStats, endpoints_from_locust_json
 from perfsuite.record.results import RequestError
-from perfsuite.spec.plan import RunPlan
+from perfsuite.spec.plan import RunPlan, loadgen_processes
 
 LOCUSTFILES = ROOT / "locustfiles"
 LOCUST_PREFIX = "locust"  # locust_stats.csv, locust_stats_history.csv, locust.json, ...
 TIMING_FILE = "timing.json"
+OPEN_FILE = "open.json"  # open mode: offered, completed, failed, unfinished, send latency, schedule lag
 ERRORS_FILE = "locust_errors.json"  # the window's failed requests, final (Locust's failures CSV lags)
 MIX_FILE = "mix.json"
 MIX_ARGUMENT_LIMIT = 64 * 1024  # a mix up to this size may travel as an argument (the web UI can edit it)
+DEFAULT_MAX_IN_FLIGHT = 1000
 GRACE_S = 30.0  # Locust start-up and shutdown beyond the planned time
 
 
 def locustfiles_for(plan: RunPlan, base_dir: Path) -> str:
     if plan.mode == "burst":
         return str(LOCUSTFILES / "burst.py")
+    if plan.mode == "open":
+        return str(LOCUSTFILES / "open.py")
     if plan.scenario.locustfile is not None:
         own = (base_dir / plan.scenario.locustfile).resolve()
         return f"{LOCUSTFILES / '_window.py'},{own}"
@@ -45,14 +48,7 @@ DEFAULT_MASTER_BIND = "127.0.0.1:5557"
 
 def local_processes(plan: RunPlan) -> int:
     """Locust worker processes on this machine (0: Locust runs in one process)."""
-    wanted = plan.loadgen.processes if plan.loadgen is not None else None
-    if not wanted:
-        return 0
-    if wanted == -1:  # one per core not given to the server
-        if plan.cpu["loadgen"]:
-            return len(plan.cpu["loadgen"])
-        return max(1, (os.cpu_count() or 1) - len(plan.cpu["server"] or []))
-    return wanted
+    return loadgen_processes(plan.loadgen, plan.cpu)
 
 
 def master_bind(plan: RunPlan) -> tuple[str, int] | None:
@@ -153,7 +149,23 @@ def locust_argv(
         argv += ["--order", plan.order or "sequential"]
     else:
         argv += ["--warmup", f"{plan.warmup_s:g}", "--duration", f"{plan.duration_s:g}"]
+    argv += open_arguments(plan, run_dir / OPEN_FILE)
     return argv + mix_arguments(plan, run_dir)
+
+
+def open_arguments(plan: RunPlan, stats_file: Path | None) -> list[str]:
+    """Open mode's options for locustfiles/open.py (none for other modes)."""
+    if plan.mode != "open":
+        return []
+    argv = [
+        "--rate",
+        f"{plan.rate:g}",
+        "--arrival",
+        plan.scenario.arrival or "constant",
+        "--max-in-flight",
+        str(plan.scenario.max_in_flight or DEFAULT_MAX_IN_FLIGHT),
+    ]
+    return argv + (["--open-stats-file", str(stats_file)] if stats_file is not None else [])
 
 
 def mix_arguments(plan: RunPlan, folder: Path, inline_limit: int = 0) -> list[str]:
@@ -174,6 +186,7 @@ class LoadOutcome:
     endpoints: dict[str, EndpointStats]
     timing: dict[str, Any]
     errors: list[RequestError]
+    open: dict[str, Any] | None = None  # open mode: what open.py wrote
 
 
 class OutcomeError(Exception):
@@ -203,7 +216,20 @@ def read_outcome(run_dir: Path) -> LoadOutcome:
         endpoints = endpoints_from_locust_json(data)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise OutcomeError(f"cannot read Locust's {LOCUST_PREFIX}.json: {type(error).__name__}: {error}") from None
-    return LoadOutcome(endpoints=endpoints, timing=timing, errors=_errors(run_dir))
+    return LoadOutcome(endpoints=endpoints, timing=timing, errors=_errors(run_dir), open=_open(run_dir))
+
+
+def _open(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / OPEN_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise OutcomeError(f"cannot read {OPEN_FILE}: {error}") from None
+    if not isinstance(data, dict):
+        raise OutcomeError(f"cannot read {OPEN_FILE}: not a JSON object")
+    return data
 
 
 def _errors(run_dir: Path) -> list[RequestError]:

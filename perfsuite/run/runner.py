@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from perfsuite.record.histogram import merge
+from perfsuite.record.open_stats import open_result, window_latency
 from perfsuite.record.results import (
     Affinity,
     ChildEnv,
@@ -50,6 +51,7 @@ from perfsuite.run.children import (
 )
 from perfsuite.run.lifecycle import Interrupted
 from perfsuite.run.loadgen import (
+    OPEN_FILE,
     TIMING_FILE,
     WORKERS_WAIT_S,
     LoadOutcome,
@@ -107,7 +109,7 @@ def measured_fields(plan: RunPlan, outcome: LoadOutcome) -> dict[str, Any]:
     total = merge(outcome.endpoints.values())
     if plan.mode == "burst" and timing.get("completed", 0) < plan.burst_size():
         raise RunFailed(f"burst incomplete: {timing.get('completed', 0)} of {plan.burst_size()} responses")
-    if plan.mode == "steady" and not total.requests:
+    if plan.mode in ("steady", "open") and not total.requests:
         raise RunFailed("no request completed in the measured window")
     start, end = window(plan, timing)
     elapsed = max(end - start, 1e-9)
@@ -128,7 +130,19 @@ def measured_fields(plan: RunPlan, outcome: LoadOutcome) -> dict[str, Any]:
             for name, stats in outcome.endpoints.items()
         },
         "request_errors": outcome.errors,
+        **_open_fields(plan, outcome, elapsed),
     }
+
+
+def _open_fields(plan: RunPlan, outcome: LoadOutcome, elapsed: float) -> dict[str, Any]:
+    if plan.mode != "open":
+        return {}
+    if outcome.open is None:
+        raise RunFailed(f"Locust wrote no {OPEN_FILE}")
+    try:
+        return {"open": open_result(outcome.open, elapsed), "latency_ms": window_latency(outcome.open)}
+    except ValueError as error:
+        raise RunFailed(f"cannot read {OPEN_FILE}: {error}") from None
 
 
 class Run:
@@ -368,6 +382,7 @@ class Run:
             mode=plan.mode,  # type: ignore[arg-type]
             order=plan.order,  # type: ignore[arg-type]
             users=plan.users,
+            rate=plan.key.level.rate,
             repeat=plan.repeat,
             status="ok" if failure is None else "error",
             error=None if failure is None else str(failure),  # after teardown: the logs it quotes are complete

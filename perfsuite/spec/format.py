@@ -85,6 +85,26 @@ Users = Annotated[
         }
     ),
 ]
+MAX_RATE = 1_000_000.0
+Rate = Annotated[float, Field(gt=0, le=MAX_RATE)]
+Rates = Annotated[
+    list[Rate],
+    BeforeValidator(lambda v: [v] if isinstance(v, int | float) and not isinstance(v, bool) else v),
+    Field(min_length=1),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE},
+                {
+                    "type": "array",
+                    "items": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE},
+                    "minItems": 1,
+                },
+            ],
+            "description": "open mode: requests per second offered, or a list of rates (a sweep)",
+        }
+    ),
+]
 # The registry (perfsuite.spec.servers) has one entry per name; a test holds them equal.
 SERVER_KIND_NAMES = ("gunicorn", "uvicorn", "granian", "hypercorn", "external")
 ServerKindName = Literal["gunicorn", "uvicorn", "granian", "hypercorn", "external"]
@@ -288,7 +308,18 @@ class Scenario(LoadSettings):
     """One scenario: a request mix (or own locustfile) run against server configs."""
 
     name: Name
-    mode: Literal["steady", "burst"] = Field("steady", description="steady load, or each request sent once")
+    mode: Literal["steady", "burst", "open"] = Field(
+        "steady",
+        description="steady: closed-loop users; burst: each request sent once; open: requests arrive at a rate,"
+        " whether or not earlier ones answered",
+    )
+    rate: Rates | None = Field(None, description="open mode: requests per second offered; a list is a sweep")
+    arrival: Literal["constant", "poisson"] | None = Field(
+        None, description="open mode: evenly spaced arrivals (default) or a Poisson process"
+    )
+    max_in_flight: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        None, description="open mode: the generator's cap on requests in flight (default 1000); more wait for a slot"
+    )
     order: Annotated[list[Literal["sequential", "concurrent"]], Field(min_length=1)] | None = Field(
         None, description="burst only (default both)"
     )

@@ -3,7 +3,7 @@
 Every place that names a run or joins runs uses these keys: the plan, results,
 aggregates, SLO checks, baselines, history, junit.xml, checks.json, reports,
 --resume and --only. A level is stored as a token (`users=10`,
-`order=sequential`), never as the display text ("10 users"); files written
+`order=sequential`, `rate=50`), never as the display text ("10 users"); files written
 before schema 2 held the display text, which `Level.parse` still reads.
 """
 
@@ -15,30 +15,38 @@ from typing import Any
 
 ORDERS = ("sequential", "concurrent")
 _LEGACY_USERS = re.compile(r"^(\d+) users?$")
+_RATE = re.compile(r"^\d+(\.\d+)?(e[+-]?\d+)?$")
 
 
 @dataclass(frozen=True, order=True)
 class Level:
     """What separates runs of one scenario and server: the users of a steady
-    run, or the order of a burst."""
+    run, the order of a burst, or the offered rate of an open run."""
 
     users: int | None = None
     order: str | None = None
+    rate: float | None = None
 
     def __post_init__(self) -> None:
-        if (self.users is None) == (self.order is None):
-            raise ValueError("a level is either users or a burst order")
+        if sum(value is not None for value in (self.users, self.order, self.rate)) != 1:
+            raise ValueError("a level is one of users, a burst order or a rate")
 
     @property
     def token(self) -> str:
+        if self.rate is not None:
+            return f"rate={self.rate:g}"
         return f"order={self.order}" if self.order else f"users={self.users}"
 
     @property
     def short(self) -> str:
-        """For a table's Users/Mode column: "10" or "sequential"."""
+        """For a table's level column: "10", "sequential" or "50/s"."""
+        if self.rate is not None:
+            return f"{self.rate:g}/s"
         return self.order if self.order else str(self.users)
 
     def __str__(self) -> str:
+        if self.rate is not None:
+            return f"{self.rate:g} req/s"
         return self.order if self.order else f"{self.users} users"
 
     @classmethod
@@ -49,6 +57,8 @@ class Level:
             return cls(users=int(value))
         if kind == "order" and value in ORDERS:
             return cls(order=value)
+        if kind == "rate" and _RATE.match(value):
+            return cls(rate=float(value))
         if text in ORDERS:
             return cls(order=text)
         legacy = _LEGACY_USERS.match(text)
@@ -99,7 +109,9 @@ class RunKey:
         return f"{self.scenario}/{self.server}"
 
     def dirname(self, index: int) -> str:
-        level = self.level.order or f"u{self.level.users}"
+        level = self.level.order or (
+            f"rate{self.level.rate:g}" if self.level.rate is not None else f"u{self.level.users}"
+        )
         return f"{index:03d}-{self.scenario}-{self.server}-{level}-r{self.repeat}"
 
     def as_dict(self) -> dict[str, Any]:

@@ -192,7 +192,8 @@ def _describe(error: dict[str, Any], path: PathKey) -> str:
     if kind in ("greater_than_equal", "greater_than"):
         sign = ">=" if kind == "greater_than_equal" else ">"
         bound = ctx.get("ge", ctx.get("gt"))
-        return f"must be {'an integer ' if is_int else ''}{sign} {bound}, got {value!r}"
+        whole = is_int and isinstance(bound, int)  # an integer field's bound is an integer
+        return f"must be {'an integer ' if whole else ''}{sign} {bound:g}, got {value!r}"
     if kind in ("less_than_equal", "less_than"):
         sign = "<=" if kind == "less_than_equal" else "<"
         return f"must be {sign} {ctx.get('le', ctx.get('lt'))}, got {value!r}"
@@ -387,8 +388,8 @@ def _semantic_problems(
         if (scenario.mix is None) == (scenario.locustfile is None):
             found.append((at, "needs exactly one of mix or locustfile"))
         if scenario.locustfile is not None:
-            if scenario.mode == "burst":
-                found.append(((*at, "locustfile"), "burst mode needs a mix, not a locustfile"))
+            if scenario.mode in ("burst", "open"):
+                found.append(((*at, "locustfile"), f"{scenario.mode} mode needs a mix, not a locustfile"))
             if missing := _missing(base_dir / scenario.locustfile, "file"):
                 found.append(((*at, "locustfile"), f"file {scenario.locustfile!r} {missing}"))
         if scenario.mode == "burst":
@@ -400,13 +401,23 @@ def _semantic_problems(
                 found.append(((*at, "mix"), f"a burst may send at most 10000 requests, got {total}"))
         elif scenario.order is not None:
             found.append(((*at, "order"), "applies to burst mode only"))
+        if scenario.mode == "open":
+            if scenario.rate is None:
+                found.append((at, "open mode needs rate: (requests per second offered, or a list of them)"))
+            for field in ("users", "spawn_rate"):
+                if getattr(scenario, field) is not None:
+                    found.append(((*at, field), "does not apply to open mode (arrivals wait for no user): use rate:"))
+        else:
+            for field in ("rate", "arrival", "max_in_flight"):
+                if getattr(scenario, field) is not None:
+                    found.append(((*at, field), "applies to open mode only (mode: open)"))
         for position, entry in enumerate(scenario.mix or []):
             if scenario.mode == "burst" and entry.weight is not None:
                 found.append(((*at, "mix", position, "weight"), "burst mode takes count, not weight"))
-            if scenario.mode == "steady" and entry.count is not None:
-                found.append(((*at, "mix", position, "count"), "steady mode takes weight, not count"))
+            if scenario.mode != "burst" and entry.count is not None:
+                found.append(((*at, "mix", position, "count"), f"{scenario.mode} mode takes weight, not count"))
         if (
-            scenario.mode == "steady"
+            scenario.mode != "burst"
             and scenario.mix
             and sum(e.weight if e.weight is not None else 1 for e in scenario.mix) == 0
         ):

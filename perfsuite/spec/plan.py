@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,25 @@ from perfsuite.spec.key import Level, RunKey
 QUICK_WARMUP_S = 0.25
 QUICK_DURATION_S = 1.0
 NO_ERRORS = "<= 0"
+
+
+def loadgen_processes(loadgen: LoadgenSettings | None, cpu: Layout) -> int:
+    """Locust worker processes on this machine (0: Locust runs in one process)."""
+    wanted = loadgen.processes if loadgen is not None else None
+    if not wanted:
+        return 0
+    if wanted == -1:  # one per core not given to the server
+        if cpu["loadgen"]:
+            return len(cpu["loadgen"])
+        return max(1, (os.cpu_count() or 1) - len(cpu["server"] or []))
+    return wanted
+
+
+def senders_of(loadgen: LoadgenSettings | None, cpu: Layout) -> int:
+    """Processes that send requests: local workers, workers elsewhere, or the one Locust."""
+    if loadgen is not None and loadgen.workers is not None:
+        return loadgen.workers
+    return loadgen_processes(loadgen, cpu) or 1
 
 
 def allowed_errors(spec: SuiteFile, scenario: Scenario) -> str:
@@ -72,6 +92,12 @@ class RunPlan:
         return self.scenario.mode
 
     @property
+    def rate(self) -> float:
+        """Open mode: requests per second offered."""
+        assert self.key.level.rate is not None, "not an open run"
+        return self.key.level.rate
+
+    @property
     def label(self) -> str:
         return self.key.label
 
@@ -108,6 +134,14 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
                 for order in scenario.order or ["sequential", "concurrent"]
             ]
             warmup, duration = 0.0, scenario.timeout
+        elif scenario.mode == "open":
+            rates = list(scenario.rate or [])
+            senders = senders_of(spec.setting(scenario, "loadgen"), resolve_layout(scenario.cpu, spec.defaults.cpu))
+            levels = [(Level(rate=r), senders) for r in ([max(rates)] if quick else rates)]
+            warmup = float(spec.setting(scenario, "warmup"))
+            duration = float(spec.setting(scenario, "duration"))
+            if quick:
+                warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
         else:
             users = list(spec.setting(scenario, "users"))
             levels = [(Level(users=u), u) for u in ([max(users)] if quick else users)]

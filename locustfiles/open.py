@@ -1,0 +1,275 @@
+"""Open-model load: requests arrive at a rate, whether or not earlier ones answered.
+
+Alone:  locust -f locustfiles/open.py -H http://127.0.0.1:8000 --headless -u 1 \\
+          --rate 50 --arrival poisson --mix '[{"name": "fast", "path": "/fast"}]'
+Also takes --warmup and --duration (see _window.py), and --max-in-flight.
+
+One scheduler per Locust process (the first user; more users add nothing)
+starts each request at its intended time on a monotonic clock: `--rate` per
+second in all, split evenly over the processes (--processes, or workers
+elsewhere: the master tells each its share), spaced evenly (`constant`) or
+at random (`poisson`). A request that finds --max-in-flight requests in flight
+waits for a slot and is never skipped. Locust's statistics hold each request's
+latency counted from its intended start (what a user waiting for it sees). The
+same for the requests offered in the window alone, the latency from the actual
+send, the generator's own lateness (schedule lag) and the counts offered,
+completed, failed and unfinished in the window go to
+--open-stats-file at exit, from every worker (Locust's worker reports carry them).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from typing import Any
+
+import _window
+import gevent
+from _buckets import bucket_ms
+from _mixlib import Entry, parse_mix
+from gevent.lock import Semaphore
+from gevent.pool import Group
+from locust import FastHttpUser, events, task
+from locust.runners import MasterRunner, WorkerRunner
+
+DEFAULT_MIX = '[{"name": "fast", "path": "/fast", "weight": 1}]'
+LATE_MS = 1.0  # a request sent this much after its intended time is a late start
+
+
+@events.init_command_line_parser.add_listener
+def _arguments(parser: Any) -> None:
+    parser.add_argument("--mix", default=DEFAULT_MIX, help="JSON list of entries: name, path, weight, ...")
+    parser.add_argument("--rate", type=float, default=10.0, help="requests per second offered, in all")
+    parser.add_argument("--arrival", choices=["constant", "poisson"], default="constant")
+    parser.add_argument("--max-in-flight", type=int, default=1000, help="the generator's cap on requests in flight")
+    parser.add_argument("--open-stats-file", default="", include_in_web_ui=False,
+                        help="counts, send latency and schedule lag (set by the suite)")  # fmt: skip
+    parser.add_argument("--rate-share", type=int, default=0, include_in_web_ui=False,
+                        help="how many processes share --rate (set by the master)")  # fmt: skip
+
+
+class Window:
+    """What this process offered in the measured window, as deltas since the last report."""
+
+    def __init__(self) -> None:
+        self.clear()
+        self.in_window = False  # before the warm-up's end, nothing counts
+        self.in_flight = 0  # requests of the window not answered yet (not a delta)
+
+    def clear(self) -> None:
+        self.offered = 0
+        self.completed = 0
+        self.failed = 0
+        self.late = 0
+        self.latency_ms: Counter[float] = Counter()  # from the intended start
+        self.latency_sum = 0.0
+        self.send_ms: Counter[float] = Counter()
+        self.lag_ms: Counter[float] = Counter()
+        self.lag_max = 0.0
+        self.seconds: dict[int, list[float]] = {}  # second of the window -> [latency sum, count]
+
+    def take(self) -> dict[str, Any]:
+        data = {
+            "offered": self.offered,
+            "completed": self.completed,
+            "failed": self.failed,
+            "late": self.late,
+            "latency_ms": dict(self.latency_ms),
+            "latency_sum": self.latency_sum,
+            "send_ms": dict(self.send_ms),
+            "lag_ms": dict(self.lag_ms),
+            "lag_max": self.lag_max,
+            "seconds": self.seconds,
+        }
+        self.clear()
+        return data
+
+
+WINDOW = Window()
+TOTAL: dict[str, Any] = {}  # the master's (or the only process's) sum of every report
+REQUESTS = Group()  # requests in flight: ended with the window
+
+
+def _merge(total: dict[str, Any], part: dict[str, Any]) -> None:
+    for key in ("offered", "completed", "failed", "late"):
+        total[key] = total.get(key, 0) + part[key]
+    total["latency_sum"] = total.get("latency_sum", 0.0) + part["latency_sum"]
+    for key in ("latency_ms", "send_ms", "lag_ms"):
+        merged = Counter({float(k): v for k, v in total.get(key, {}).items()})
+        merged.update({float(k): v for k, v in part[key].items()})
+        total[key] = dict(merged)
+    total["lag_max"] = max(total.get("lag_max", 0.0), part["lag_max"])
+    seconds = total.setdefault("seconds", {})
+    for second, (latency, count) in part["seconds"].items():
+        entry = seconds.setdefault(str(second), [0.0, 0])
+        entry[0] += latency
+        entry[1] += count
+
+
+def _reset() -> None:
+    WINDOW.clear()
+    WINDOW.in_window = True
+    WINDOW.started = time.monotonic()  # type: ignore[attr-defined]
+    TOTAL.clear()
+
+
+_window.ON_RESET.append(_reset)
+
+
+@events.report_to_master.add_listener
+def _report(client_id: str, data: dict[str, Any]) -> None:
+    data["perfsuite_open"] = WINDOW.take()
+
+
+@events.worker_report.add_listener
+def _worker_report(client_id: str, data: dict[str, Any]) -> None:
+    if "perfsuite_open" in data:
+        _merge(TOTAL, data["perfsuite_open"])
+
+
+@events.test_start.add_listener
+def _share(environment: Any, **_: Any) -> None:
+    """The master splits the rate over its workers (custom options reach them with each spawn)."""
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        environment.parsed_options.rate_share = max(1, runner.worker_count)
+
+
+@events.test_stop.add_listener
+def _stop(environment: Any, **_: Any) -> None:
+    unfinished = WINDOW.in_flight
+    WINDOW.in_window = False
+    REQUESTS.kill(block=False)
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    _merge(TOTAL, WINDOW.take())
+    TOTAL["unfinished"] = TOTAL.get("unfinished", 0) + unfinished
+
+
+@events.worker_report.add_listener
+def _worker_unfinished(client_id: str, data: dict[str, Any]) -> None:
+    if "perfsuite_unfinished" in data:
+        TOTAL["unfinished"] = TOTAL.get("unfinished", 0) + data["perfsuite_unfinished"]
+
+
+@events.report_to_master.add_listener
+def _report_unfinished(client_id: str, data: dict[str, Any]) -> None:
+    if not WINDOW.in_window and WINDOW.in_flight and not getattr(WINDOW, "unfinished_sent", False):
+        data["perfsuite_unfinished"] = WINDOW.in_flight
+        WINDOW.unfinished_sent = True  # type: ignore[attr-defined]
+
+
+@events.quit.add_listener
+def _write(**_: Any) -> None:
+    environment = _window.ENVIRONMENT[0] if _window.ENVIRONMENT else None
+    if environment is None or isinstance(environment.runner, WorkerRunner):
+        return
+    options = environment.parsed_options
+    path = getattr(options, "open_stats_file", "")
+    if not path:
+        return
+    result = {
+        "rate": options.rate,
+        "arrival": options.arrival,
+        "max_in_flight": options.max_in_flight,
+        "unfinished": 0,
+        **TOTAL,
+    }
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(result, file)
+    except OSError:
+        pass
+
+
+SPIN_S = 0.002  # gevent's timers wake up to a millisecond late: the last stretch yields in a loop instead
+
+
+def _until(moment: float) -> None:
+    """Wait until `moment` (monotonic), letting other greenlets run meanwhile."""
+    coarse = moment - time.monotonic() - SPIN_S
+    if coarse > 0:
+        gevent.sleep(coarse)
+    while time.monotonic() < moment:
+        gevent.sleep(0)
+
+
+class OpenUser(FastHttpUser):
+    scheduling = False  # one scheduler per process
+
+    def __init__(self, environment: Any) -> None:
+        options = environment.parsed_options
+        self.concurrency = max(1, int(getattr(options, "max_in_flight", 1000)))  # connections the client may open
+        super().__init__(environment)
+        self.entries = parse_mix(getattr(options, "mix", DEFAULT_MIX))
+        self.weights = [entry.weight for entry in self.entries]
+        self.slots = Semaphore(self.concurrency)
+
+    @task
+    def schedule(self) -> None:
+        if OpenUser.scheduling:
+            gevent.sleep(3600)  # another user of this process schedules
+            return
+        OpenUser.scheduling = True
+        try:
+            self._schedule()
+        finally:
+            OpenUser.scheduling = False
+
+    def _schedule(self) -> None:
+        options = self.environment.parsed_options
+        share = max(1, int(getattr(options, "rate_share", 0) or 1))
+        rate = float(options.rate) / share
+        index = max(0, getattr(self.environment.runner, "worker_index", 0))
+        poisson = options.arrival == "poisson"
+        intended = time.monotonic() + (index / float(options.rate) if not poisson else 0.0)
+        while True:
+            intended += random.expovariate(rate) if poisson else 1.0 / rate
+            _until(intended)
+            entry = random.choices(self.entries, self.weights)[0]
+            counted = WINDOW.in_window
+            if counted:
+                WINDOW.offered += 1
+                WINDOW.in_flight += 1
+            REQUESTS.spawn(self._send, entry, intended, counted)
+
+    def _send(self, entry: Entry, intended: float, counted: bool) -> None:
+        waited = time.monotonic()
+        with self.slots:  # at the cap: wait for a slot, the latency still counts from `intended`
+            sent = time.monotonic()
+            lag = max(0.0, (sent - intended) - (sent - waited)) * 1000  # the generator's lateness, not the cap's
+            kwargs: dict[str, Any] = {"name": entry.name, "catch_response": True}
+            if entry.headers:
+                kwargs["headers"] = entry.headers
+            if entry.body is not None:
+                kwargs["json"] = entry.body
+            try:
+                with self.client.request(entry.method, entry.path, **kwargs) as response:
+                    send_ms = response.request_meta["response_time"]
+                    latency = (time.monotonic() - intended) * 1000
+                    response.request_meta["response_time"] = latency
+                    ok = response.status_code == entry.expect_status
+                    if ok:
+                        response.success()
+                    elif not response.status_code and getattr(response, "error", None) is not None:
+                        response.failure(f"no response: {response.error!r}")
+                    else:
+                        response.failure(f"status {response.status_code}, expected {entry.expect_status}")
+            finally:
+                if counted and WINDOW.in_window:
+                    WINDOW.in_flight -= 1
+        if counted and WINDOW.in_window:
+            WINDOW.completed += ok
+            WINDOW.failed += not ok
+            WINDOW.latency_ms[bucket_ms(latency)] += 1
+            WINDOW.latency_sum += latency
+            WINDOW.send_ms[bucket_ms(send_ms)] += 1
+            WINDOW.lag_ms[bucket_ms(lag)] += 1
+            WINDOW.lag_max = max(WINDOW.lag_max, lag)
+            WINDOW.late += lag >= LATE_MS
+            second = int(intended - getattr(WINDOW, "started", intended))
+            entry_sums = WINDOW.seconds.setdefault(second, [0.0, 0])
+            entry_sums[0] += latency
+            entry_sums[1] += 1

@@ -1,0 +1,70 @@
+"""Open-model load for real: requests arrive at the offered rate whatever the
+server does, latency counts from each request's intended start, and a server
+that cannot keep up is shown overloaded rather than slow-but-fine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import read_json, run_cli, write_scenario
+
+pytestmark = pytest.mark.integration
+
+WAIT_MS = 50  # each request: a 50 ms sleep; one sync worker takes at most 20 req/s
+
+
+def test_open_load_at_a_rate_with_latency_from_the_intended_start(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        f"""\
+        servers:
+          async: {{server: uvicorn, app: apps.asgi_app:app}}
+          sync-1: {{server: gunicorn, app: apps.wsgi_app:app, workers: 1}}
+        scenarios:
+          - name: open
+            mode: open
+            rate: [10, 40]
+            warmup: 0.5s
+            duration: 3s
+            mix: [{{name: slow, path: "/slow?delay_ms={WAIT_MS}"}}]
+          - name: split
+            mode: open
+            servers: [async]
+            rate: 40
+            arrival: poisson
+            warmup: 0.5s
+            duration: 3s
+            loadgen: {{processes: 2}}
+            mix: [{{name: slow, path: "/slow?delay_ms={WAIT_MS}"}}]
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out), "--no-history")
+    assert done.returncode in (0, 3), done.stderr
+    runs = {(r["scenario"], r["server"], r["rate"]): r for r in read_json(out / "results.json")["runs"]}
+    for run in runs.values():
+        o = run["open"]
+        assert run["status"] == "ok" and run["level"] == f"rate={run['rate']:g}"
+        assert o["offered"] == o["completed"] + o["failed"] + o["unfinished"]
+        # Arrivals on schedule whatever the server does: rate x window, give or take a few (Poisson: more).
+        slack = 0.3 if o["arrival"] == "poisson" else 0.07
+        assert o["offered"] == pytest.approx(run["rate"] * 3, rel=slack), (run["server"], run["rate"], o)
+    # Below capacity: latency is the service time, from the intended start as from the send.
+    for key in (("open", "async", 10.0), ("open", "sync-1", 10.0), ("open", "async", 40.0)):
+        run = runs[key]
+        assert WAIT_MS <= run["latency_ms"]["p50"] < WAIT_MS * 1.5, (key, run["latency_ms"])
+        assert run["open"]["achieved_rps"] == pytest.approx(run["rate"], rel=0.1)
+        assert "overloaded" not in [f["kind"] for f in run["flags"]]
+    # 40 req/s into one sync worker of 20 req/s: a queue builds; the intended start counts it.
+    over = runs[("open", "sync-1", 40.0)]
+    assert over["open"]["achieved_rps"] < 25 and over["open"]["unfinished"] > 10
+    assert over["latency_ms"]["p50"] > 5 * WAIT_MS
+    assert "overloaded" in [f["kind"] for f in over["flags"]]
+    # Two Locust processes share the rate: together they offer it, each its half.
+    split = runs[("split", "async", 40.0)]
+    assert split["open"]["achieved_rps"] == pytest.approx(40, rel=0.3)
+    report = (out / "report.md").read_text()
+    assert "| Server | Offered/s | Answered/s | Offered | Completed | Failed | Unfinished |" in report
+    assert "⚠ overloaded" in report
