@@ -68,3 +68,5 @@ def test_open_load_at_a_rate_with_latency_from_the_intended_start(tmp_path: Path
     report = (out / "report.md").read_text()
     assert "| Server | Offered/s | Answered/s | Offered | Completed | Failed | Unfinished |" in report
     assert "⚠ overloaded" in report
+    html = (out / "report.html").read_text()
+    assert 'data-chart="latency vs rate"' in html and "Latency against the offered rate" in html

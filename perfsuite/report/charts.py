@@ -222,6 +222,27 @@ def trend(labels: Sequence[str], colors: Sequence[str], points: Sequence[Sequenc
     return _svg(fig)
 
 
+def latency_vs_rate(
+    labels: Sequence[str], colors: Sequence[str], lines: Sequence[Sequence[tuple[float, float | None, float | None]]]
+) -> str:
+    """Open mode: p50 (solid) and p99 (dashed) from the intended start against the offered rate, a line per config."""
+    fig, (axis,) = _figure(1, 1, 10, 3.2)
+    fig.subplots_adjust(left=0.08, right=0.76, top=0.86, bottom=0.16)
+    for label, line_color, points in zip(labels, colors, lines, strict=True):
+        for column, style, name in ((1, "-", "p50"), (2, "--", "p99")):
+            shown = [(p[0], p[column]) for p in points if p[column] is not None]
+            marker = "o" if column == 1 else "^"
+            axis.plot([x for x, _ in shown], [y for _, y in shown], color=line_color, linestyle=style,
+                      marker=marker, markersize=3, linewidth=1.2, label=f"{label} {name}")  # fmt: skip
+    axis.set_yscale("log")
+    axis.grid(True, axis="y")
+    axis.set_xlabel("offered, requests / s")
+    axis.set_ylabel("ms from the intended start")
+    _title(axis, "Latency against the offered rate")
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return _svg(fig)
+
+
 Job = tuple[str, tuple[Any, ...]]  # chart function name, its arguments
 PARALLEL_FROM = 8  # below this many charts a process pool costs more than it saves
 
@@ -248,4 +269,5 @@ CHARTS: dict[str, Callable[..., str]] = {
     "resources": resources,
     "burst_elapsed": burst_elapsed,
     "trend": trend,
+    "latency_vs_rate": latency_vs_rate,
 }

@@ -67,6 +67,12 @@ def _figures(runs: list[RunResult], series: dict[str, Series], colors: dict[str,
     figures: list[dict[str, Any]] = []
     if ok and runs[0].mode == "burst":
         figures.append(_job("burst elapsed", "burst_elapsed", labels, run_colors, [run.elapsed_s for run in ok]))
+    elif ok and runs[0].mode == "open":
+        lines: dict[str, list[tuple[float, float | None, float | None]]] = {}
+        for run in sorted(ok, key=lambda r: r.rate or 0.0):
+            lines.setdefault(run.server, []).append((run.rate or 0.0, run.latency_ms.p50, run.latency_ms.p99))
+        line_colors = [colors[server] for server in lines]
+        figures.append(_job("latency vs rate", "latency_vs_rate", list(lines), line_colors, list(lines.values())))
     elif ok:
         expected = [run.model.expected_rps if run.model and run.model.applies else None for run in ok]
         percentiles = {p: [getattr(run.latency_ms, p) for run in ok] for p in ("p50", "p95", "p99")}

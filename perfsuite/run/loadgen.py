@@ -63,7 +63,8 @@ def worker_command(plan: RunPlan) -> str | None:
     bind = master_bind(plan)
     if bind is None:
         return None
-    return f"locust -f locustfiles/mix.py --worker --master-host {bind[0]} --master-port {bind[1]}"
+    locustfile = "open.py" if plan.mode == "open" else "mix.py"
+    return f"locust -f locustfiles/{locustfile} --worker --master-host {bind[0]} --master-port {bind[1]}"
 
 
 def loadgen_arguments(plan: RunPlan, master_port: int | None = None) -> list[str]:
