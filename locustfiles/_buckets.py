@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def bucket_ms(response_time: float) -> float:
     """A response time's histogram bucket: 3 significant figures (0.123 ms,
@@ -10,4 +12,6 @@ def bucket_ms(response_time: float) -> float:
     milliseconds below 100 ms (p50 = 0 for a fast endpoint). _window.py puts
     it in place of Locust's bucketing; workers load that file as well, so what
     they send their master is bucketed alike."""
-    return float(f"{response_time:.3g}") if response_time > 0 else 0.0
+    if response_time <= 0:
+        return 0.0
+    return round(response_time, 2 - math.floor(math.log10(response_time)))  # cheaper than formatting it

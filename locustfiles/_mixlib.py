@@ -27,6 +27,16 @@ class Entry:
     expect_status: int = 200
     weight: int = 1
     count: int = 1
+    kwargs: dict[str, Any] = field(default_factory=dict)  # for client.request, made once
+
+
+def _kwargs(name: str, headers: dict[str, str], body: Any) -> dict[str, Any]:
+    made: dict[str, Any] = {"name": name, "catch_response": True}
+    if headers:
+        made["headers"] = headers
+    if body is not None:
+        made["json"] = body
+    return made
 
 
 @events.init_command_line_parser.add_listener
@@ -59,6 +69,7 @@ def parse_mix(text: str) -> list[Entry]:
             expect_status=int(item.get("expect_status", 200)),
             weight=int(item["weight"]) if item.get("weight") is not None else 1,
             count=int(item["count"]) if item.get("count") is not None else 1,
+            kwargs=_kwargs(item["name"], dict(item.get("headers") or {}), item.get("json")),
         )
         for item in raw
     ]
@@ -66,12 +77,7 @@ def parse_mix(text: str) -> list[Entry]:
 
 def send(client: Any, entry: Entry) -> None:
     """One request; any status other than `expect_status` counts as a failure."""
-    kwargs: dict[str, Any] = {"name": entry.name, "catch_response": True}
-    if entry.headers:
-        kwargs["headers"] = entry.headers
-    if entry.body is not None:
-        kwargs["json"] = entry.body
-    with client.request(entry.method, entry.path, **kwargs) as response:
+    with client.request(entry.method, entry.path, **entry.kwargs) as response:
         if response.status_code == entry.expect_status:
             response.success()
         elif not response.status_code and getattr(response, "error", None) is not None:

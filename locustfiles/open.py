@@ -240,13 +240,8 @@ class OpenUser(FastHttpUser):
         with self.slots:  # at the cap: wait for a slot, the latency still counts from `intended`
             sent = time.monotonic()
             lag = max(0.0, (sent - intended) - (sent - waited)) * 1000  # the generator's lateness, not the cap's
-            kwargs: dict[str, Any] = {"name": entry.name, "catch_response": True}
-            if entry.headers:
-                kwargs["headers"] = entry.headers
-            if entry.body is not None:
-                kwargs["json"] = entry.body
             try:
-                with self.client.request(entry.method, entry.path, **kwargs) as response:
+                with self.client.request(entry.method, entry.path, **entry.kwargs) as response:
                     send_ms = response.request_meta["response_time"]
                     latency = (time.monotonic() - intended) * 1000
                     response.request_meta["response_time"] = latency
