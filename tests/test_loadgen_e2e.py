@@ -120,3 +120,53 @@ def test_processes_and_workers_do_not_combine(tmp_path: Path) -> None:
         done.returncode == 2
         and "scenarios.0.loadgen: processes (here) and workers (elsewhere) do not combine" in done.stderr
     )
+
+
+def test_an_open_scenario_on_two_workers_elsewhere(tmp_path: Path) -> None:
+    """The master splits the rate over workers it does not start; their counts reach it in their reports."""
+    port = free_port()
+    scenario = write_scenario(
+        tmp_path,
+        f"""\
+        servers:
+          u: {{server: uvicorn, app: apps.asgi_app:app}}
+        scenarios:
+          - name: arrivals
+            mode: open
+            rate: 40
+            warmup: 0.5s
+            duration: 3s
+            loadgen: {{workers: 2, master_bind: "127.0.0.1:{port}"}}
+            mix: [{{name: slow, path: /slow?delay_ms=20}}]
+        """,
+    )
+    out = tmp_path / "out"
+    suite = start_cli(str(scenario), "--out", str(out), "--no-history")
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        command = None
+        deadline = time.monotonic() + 60
+        while command is None:
+            assert suite.poll() is None and time.monotonic() < deadline, "the suite printed no worker command"
+            line = suite.stderr.readline()  # type: ignore[union-attr]
+            if line.strip().startswith("locust -f locustfiles/open.py --worker"):
+                command = shlex.split(line.strip())
+        for _ in range(2):
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", *command], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            )
+        _, err = suite.communicate(timeout=120)
+        assert suite.returncode in (0, 3), err
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+            worker.wait()
+    (run,) = read_json(out / "results.json")["runs"]
+    o = run["open"]
+    assert run["status"] == "ok" and o["offered"] == o["completed"] + o["failed"] + o["unfinished"]
+    assert o["offered"] == pytest.approx(40 * 3, rel=0.1), o  # 20/s from each, not 40/s from each
+    assert o["failed"] == 0 and 20 <= run["latency_ms"]["p50"] < 40
+    assert strays(suite.pid) == []
