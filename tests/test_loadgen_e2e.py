@@ -49,6 +49,35 @@ def test_two_local_processes(tmp_path: Path) -> None:
     assert run["loadgen_resources"]["processes"] == 3  # master and two workers, all sampled
 
 
+def with_workers(suite: subprocess.Popen[str], locustfile: str, count: int = 2) -> tuple[list[str], str]:
+    """Follow the suite's printed worker command, as a user on other machines
+    would: start `count` workers, wait for the suite; (the command, its stderr)."""
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        command = None
+        deadline = time.monotonic() + 60
+        while command is None:
+            assert suite.poll() is None and time.monotonic() < deadline, "the suite printed no worker command"
+            line = suite.stderr.readline()  # type: ignore[union-attr]
+            if line.strip().startswith(f"locust -f locustfiles/{locustfile} --worker"):
+                command = shlex.split(line.strip())
+        for _ in range(count):
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", *command], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            )
+        _, err = suite.communicate(timeout=120)
+        for worker in workers:
+            assert worker.wait(timeout=30) == 0  # workers leave when the master quits
+        return command, err
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+
 def test_a_master_and_two_workers_on_loopback(tmp_path: Path) -> None:
     port = free_port()
     scenario = write_scenario(
@@ -67,41 +96,10 @@ def test_a_master_and_two_workers_on_loopback(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     suite = start_cli(str(scenario), "--out", str(out))
-    workers: list[subprocess.Popen[bytes]] = []
-    try:
-        # Follow the printed instructions, as a user on two other machines would.
-        command = None
-        deadline = time.monotonic() + 60
-        while command is None:
-            assert suite.poll() is None and time.monotonic() < deadline, "the suite printed no worker command"
-            line = suite.stderr.readline()  # type: ignore[union-attr]
-            if line.strip().startswith("locust -f locustfiles/mix.py --worker"):
-                command = shlex.split(line.strip())
-        assert command == [
-            "locust",
-            "-f",
-            "locustfiles/mix.py",
-            "--worker",
-            "--master-host",
-            "127.0.0.1",
-            "--master-port",
-            str(port),
-        ]
-        for _ in range(2):
-            workers.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", *command], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                )
-            )
-        _, err = suite.communicate(timeout=120)
-        assert suite.returncode in (0, 3), err  # no warm-up: the model may rightly say inconclusive
-        for worker in workers:
-            assert worker.wait(timeout=30) == 0  # workers leave when the master quits
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+    command, err = with_workers(suite, "mix.py")
+    assert command == ["locust", "-f", "locustfiles/mix.py", "--worker", "--master-host", "127.0.0.1",
+                       "--master-port", str(port)]  # fmt: skip
+    assert suite.returncode in (0, 3), err  # no warm-up: the model may rightly say inconclusive
     (run,) = read_json(out / "results.json")["runs"]
     sent = run["loadgen"]["worker_requests"]
     assert run["status"] == "ok" and run["loadgen"]["workers"] == 2 and len(sent) == 2 and all(n > 0 for n in sent)
@@ -142,28 +140,8 @@ def test_an_open_scenario_on_two_workers_elsewhere(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     suite = start_cli(str(scenario), "--out", str(out), "--no-history")
-    workers: list[subprocess.Popen[bytes]] = []
-    try:
-        command = None
-        deadline = time.monotonic() + 60
-        while command is None:
-            assert suite.poll() is None and time.monotonic() < deadline, "the suite printed no worker command"
-            line = suite.stderr.readline()  # type: ignore[union-attr]
-            if line.strip().startswith("locust -f locustfiles/open.py --worker"):
-                command = shlex.split(line.strip())
-        for _ in range(2):
-            workers.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", *command], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                )
-            )
-        _, err = suite.communicate(timeout=120)
-        assert suite.returncode in (0, 3), err
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-            worker.wait()
+    _, err = with_workers(suite, "open.py")
+    assert suite.returncode in (0, 3), err
     (run,) = read_json(out / "results.json")["runs"]
     o = run["open"]
     assert run["status"] == "ok" and o["offered"] == o["completed"] + o["failed"] + o["unfinished"]

@@ -8,6 +8,7 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -100,17 +101,10 @@ def test_ui_rejects_an_unknown_server(tmp_path: Path) -> None:
     assert strays(proc.pid) == []
 
 
-def test_ui_with_the_scenarios_own_locustfile(tmp_path: Path) -> None:
-    own_locustfile(tmp_path / "own.py", "own-visit", 0.05)
-    scenario = write_scenario(
-        tmp_path,
-        """\
-        servers:
-          u: {server: uvicorn, app: apps.asgi_app:app}
-        scenarios:
-          - {name: own, users: 2, locustfile: own.py}
-        """,
-    )
+@contextlib.contextmanager
+def ui_for(scenario: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`run_suite.py ui` on server u, up: (the UI's URL, u's URL); stopped with Ctrl-C after,
+    which must exit 0 and leave nothing."""
     port = free_port()
     proc = start_cli("ui", str(scenario), "--server", "u", "--port", str(port), "--logs", str(tmp_path / "logs"))
     lines: list[str] = []
@@ -124,27 +118,43 @@ def test_ui_with_the_scenarios_own_locustfile(tmp_path: Path) -> None:
                 proc.stderr.read() if proc.stderr else "",
             )
             time.sleep(0.1)
-        ui = f"http://127.0.0.1:{port}"
         target = re.search(r"^\s+u: (http://\S+)$", "".join(lines), re.MULTILINE)
         assert target is not None
-        started = httpx.post(
-            f"{ui}/swarm", data={"user_count": 2, "spawn_rate": 2, "host": target.group(1)}, timeout=10
-        )
-        assert started.status_code == 200 and started.json()["success"], started.text
-        counted, names = 0, set()
-        deadline = time.monotonic() + 30
-        while counted < 10 and time.monotonic() < deadline:
-            stats = httpx.get(f"{ui}/stats/requests", timeout=5).json()
-            names = {s["name"] for s in stats["stats"]}
-            counted = next(s["num_requests"] for s in stats["stats"] if s["name"] == "Aggregated")
-            time.sleep(0.3)
-        assert counted >= 10 and "own-visit" in names, (counted, names)
-        assert httpx.post(f"{ui}/stop", timeout=10).status_code == 200
+        yield f"http://127.0.0.1:{port}", target.group(1)
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=20)
     assert code == 0
     assert strays(proc.pid) == []
+
+
+def aggregated(ui: str) -> tuple[int, set[str]]:
+    stats = httpx.get(f"{ui}/stats/requests", timeout=5).json()
+    counted = next(s["num_requests"] for s in stats["stats"] if s["name"] == "Aggregated")
+    return counted, {s["name"] for s in stats["stats"]}
+
+
+def test_ui_with_the_scenarios_own_locustfile(tmp_path: Path) -> None:
+    own_locustfile(tmp_path / "own.py", "own-visit", 0.05)
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          u: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - {name: own, users: 2, locustfile: own.py}
+        """,
+    )
+    with ui_for(scenario, tmp_path) as (ui, target):
+        started = httpx.post(f"{ui}/swarm", data={"user_count": 2, "spawn_rate": 2, "host": target}, timeout=10)
+        assert started.status_code == 200 and started.json()["success"], started.text
+        counted, names = 0, set()
+        deadline = time.monotonic() + 30
+        while counted < 10 and time.monotonic() < deadline:
+            counted, names = aggregated(ui)
+            time.sleep(0.3)
+        assert counted >= 10 and "own-visit" in names, (counted, names)
+        assert httpx.post(f"{ui}/stop", timeout=10).status_code == 200
 
 
 def test_ui_with_an_open_scenario_takes_the_rate_from_the_form(tmp_path: Path) -> None:
@@ -157,34 +167,13 @@ def test_ui_with_an_open_scenario_takes_the_rate_from_the_form(tmp_path: Path) -
           - {name: open, mode: open, rate: 5, mix: [{path: /fast}]}
         """,
     )
-    port = free_port()
-    proc = start_cli("ui", str(scenario), "--server", "u", "--port", str(port), "--logs", str(tmp_path / "logs"))
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
-    reader.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not any(line.startswith("logs:") for line in lines):
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                lines,
-                proc.stderr.read() if proc.stderr else "",
-            )
-            time.sleep(0.1)
-        ui = f"http://127.0.0.1:{port}"
-        target = re.search(r"^\s+u: (http://\S+)$", "".join(lines), re.MULTILINE)
-        assert target is not None
-        form = {"user_count": 1, "spawn_rate": 1, "host": target.group(1), "rate": 40}  # the form's rate: 40, not 5
+    with ui_for(scenario, tmp_path) as (ui, target):
+        form = {"user_count": 1, "spawn_rate": 1, "host": target, "rate": 40}  # the form's rate: 40, not 5
         started = httpx.post(f"{ui}/swarm", data=form, timeout=10)
         assert started.status_code == 200 and started.json()["success"], started.text
         first = time.monotonic()
         time.sleep(2.0)
-        stats = httpx.get(f"{ui}/stats/requests", timeout=5).json()
+        counted, _ = aggregated(ui)
         took = time.monotonic() - first
-        counted = next(s["num_requests"] for s in stats["stats"] if s["name"] == "Aggregated")
         assert 40 * (took - 1.0) <= counted <= 40 * (took + 0.5), (counted, took)
         assert httpx.post(f"{ui}/stop", timeout=10).status_code == 200
-    finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=20)
-    assert code == 0
-    assert strays(proc.pid) == []
