@@ -33,6 +33,7 @@ def test_open_json_becomes_a_typed_result() -> None:
     assert result.achieved_rps == pytest.approx(145 / 3.0, abs=1e-3)
     assert result.send_latency_ms.p50 == 9.5 and result.schedule_lag_ms.p99 == 2.0 and result.schedule_lag_ms.max == 2.4
     assert result.late_starts == 3 and result.latency_rise == 3.0 and result.arrival == "poisson"
+    assert result.histogram == {"10": 100, "20": 40, "500": 5}
     latency = window_latency(DATA)
     assert (latency.p50, latency.p95, latency.p99, latency.max) == (10.0, 20.0, 500.0, 500.0)
     assert latency.avg == pytest.approx(3300 / 145, abs=1e-3)

@@ -107,6 +107,10 @@ def percentile_metric(histograms: Sequence[dict[float, int]], fraction: float) -
 
 
 def _histogram(run: RunResult, endpoint: str | None = None) -> dict[float, int]:
+    if endpoint is None and run.open is not None and run.open.histogram:
+        # An open run's own: the requests offered in its window (Locust's also holds
+        # warm-up arrivals answered in the window).
+        return {float(k): v for k, v in run.open.histogram.items()}
     sources = [run.endpoints[endpoint]] if endpoint else list(run.endpoints.values())
     return _merged([{float(k): v for k, v in source.histogram.items()} for source in sources])
 

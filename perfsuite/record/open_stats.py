@@ -95,6 +95,7 @@ def open_result(data: dict[str, Any], elapsed_s: float) -> OpenResult:
             ),
             late_starts=_count(data, "late"),
             latency_rise=latency_rise(data.get("seconds") or {}),
+            histogram={f"{k:g}": v for k, v in sorted(_histogram(data.get("latency_ms", {})).items())},
         )
     except (KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"not open.py's output ({type(error).__name__}: {error})") from None

@@ -192,6 +192,9 @@ class OpenResult(_Record):
     schedule_lag_ms: Lag = Field(default_factory=Lag, description="the generator's lateness at each send")
     late_starts: int = Field(0, description="requests sent 1 ms or more after their intended time")
     latency_rise: float | None = Field(None, description="mean latency of the window's last third over its first third")
+    histogram: dict[str, int] = Field(
+        default_factory=dict, description="ms from the intended start, to 3 significant figures -> count"
+    )
 
 
 class Flag(_Record):
