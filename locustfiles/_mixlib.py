@@ -75,12 +75,19 @@ def parse_mix(text: str) -> list[Entry]:
     ]
 
 
+def settle(response: Any, entry: Entry) -> bool:
+    """Mark a caught response: any status other than `expect_status` is a failure. True if it was not."""
+    if response.status_code == entry.expect_status:
+        response.success()
+        return True
+    if not response.status_code and getattr(response, "error", None) is not None:
+        response.failure(f"no response: {response.error!r}")
+    else:
+        response.failure(f"status {response.status_code}, expected {entry.expect_status}")
+    return False
+
+
 def send(client: Any, entry: Entry) -> None:
-    """One request; any status other than `expect_status` counts as a failure."""
+    """One request, settled by `settle`."""
     with client.request(entry.method, entry.path, **entry.kwargs) as response:
-        if response.status_code == entry.expect_status:
-            response.success()
-        elif not response.status_code and getattr(response, "error", None) is not None:
-            response.failure(f"no response: {response.error!r}")
-        else:
-            response.failure(f"status {response.status_code}, expected {entry.expect_status}")
+        settle(response, entry)

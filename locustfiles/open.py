@@ -28,7 +28,7 @@ from typing import Any
 import _window
 import gevent
 from _buckets import bucket_ms
-from _mixlib import Entry, parse_mix
+from _mixlib import Entry, parse_mix, settle
 from gevent.lock import Semaphore
 from gevent.pool import Group
 from locust import FastHttpUser, events, task
@@ -56,6 +56,7 @@ class Window:
     def __init__(self) -> None:
         self.clear()
         self.in_window = False  # before the warm-up's end, nothing counts
+        self.started = 0.0  # the window's start, monotonic
         self.in_flight = 0  # requests of the window not answered yet (not a delta)
 
     def clear(self) -> None:
@@ -69,6 +70,7 @@ class Window:
         self.lag_ms: Counter[float] = Counter()
         self.lag_max = 0.0
         self.seconds: dict[int, list[float]] = {}  # second of the window -> [latency sum, count]
+        self.unfinished = 0  # set once, where the window ends
 
     def take(self) -> dict[str, Any]:
         data = {
@@ -82,6 +84,7 @@ class Window:
             "lag_ms": dict(self.lag_ms),
             "lag_max": self.lag_max,
             "seconds": self.seconds,
+            "unfinished": self.unfinished,
         }
         self.clear()
         return data
@@ -93,7 +96,7 @@ REQUESTS = Group()  # requests in flight: ended with the window
 
 
 def _merge(total: dict[str, Any], part: dict[str, Any]) -> None:
-    for key in ("offered", "completed", "failed", "late"):
+    for key in ("offered", "completed", "failed", "late", "unfinished"):
         total[key] = total.get(key, 0) + part[key]
     total["latency_sum"] = total.get("latency_sum", 0.0) + part["latency_sum"]
     for key in ("latency_ms", "send_ms", "lag_ms"):
@@ -111,7 +114,7 @@ def _merge(total: dict[str, Any], part: dict[str, Any]) -> None:
 def _reset() -> None:
     WINDOW.clear()
     WINDOW.in_window = True
-    WINDOW.started = time.monotonic()  # type: ignore[attr-defined]
+    WINDOW.started = time.monotonic()
     TOTAL.clear()
 
 
@@ -139,26 +142,13 @@ def _share(environment: Any, **_: Any) -> None:
 
 @events.test_stop.add_listener
 def _stop(environment: Any, **_: Any) -> None:
-    unfinished = WINDOW.in_flight
+    """The window is over: what is still in flight is unfinished. A worker's
+    count goes in its final report; the master's (or the only process's) is summed here."""
+    WINDOW.unfinished = WINDOW.in_flight
     WINDOW.in_window = False
     REQUESTS.kill(block=False)
-    if isinstance(environment.runner, WorkerRunner):
-        return
-    _merge(TOTAL, WINDOW.take())
-    TOTAL["unfinished"] = TOTAL.get("unfinished", 0) + unfinished
-
-
-@events.worker_report.add_listener
-def _worker_unfinished(client_id: str, data: dict[str, Any]) -> None:
-    if "perfsuite_unfinished" in data:
-        TOTAL["unfinished"] = TOTAL.get("unfinished", 0) + data["perfsuite_unfinished"]
-
-
-@events.report_to_master.add_listener
-def _report_unfinished(client_id: str, data: dict[str, Any]) -> None:
-    if not WINDOW.in_window and WINDOW.in_flight and not getattr(WINDOW, "unfinished_sent", False):
-        data["perfsuite_unfinished"] = WINDOW.in_flight
-        WINDOW.unfinished_sent = True  # type: ignore[attr-defined]
+    if not isinstance(environment.runner, WorkerRunner):
+        _merge(TOTAL, WINDOW.take())
 
 
 @events.quit.add_listener
@@ -170,13 +160,7 @@ def _write(**_: Any) -> None:
     path = getattr(options, "open_stats_file", "")
     if not path:
         return
-    result = {
-        "rate": options.rate,
-        "arrival": options.arrival,
-        "max_in_flight": options.max_in_flight,
-        "unfinished": 0,
-        **TOTAL,
-    }
+    result = {"rate": options.rate, "arrival": options.arrival, "max_in_flight": options.max_in_flight, **TOTAL}
     try:
         with open(path, "w", encoding="utf-8") as file:
             json.dump(result, file)
@@ -236,22 +220,14 @@ class OpenUser(FastHttpUser):
             REQUESTS.spawn(self._send, entry, intended, counted)
 
     def _send(self, entry: Entry, intended: float, counted: bool) -> None:
-        waited = time.monotonic()
+        lag = max(0.0, time.monotonic() - intended) * 1000  # the generator's lateness, before any wait for a slot
         with self.slots:  # at the cap: wait for a slot, the latency still counts from `intended`
-            sent = time.monotonic()
-            lag = max(0.0, (sent - intended) - (sent - waited)) * 1000  # the generator's lateness, not the cap's
             try:
                 with self.client.request(entry.method, entry.path, **entry.kwargs) as response:
                     send_ms = response.request_meta["response_time"]
                     latency = (time.monotonic() - intended) * 1000
                     response.request_meta["response_time"] = latency
-                    ok = response.status_code == entry.expect_status
-                    if ok:
-                        response.success()
-                    elif not response.status_code and getattr(response, "error", None) is not None:
-                        response.failure(f"no response: {response.error!r}")
-                    else:
-                        response.failure(f"status {response.status_code}, expected {entry.expect_status}")
+                    ok = settle(response, entry)
             finally:
                 if counted and WINDOW.in_window:
                     WINDOW.in_flight -= 1
@@ -264,7 +240,7 @@ class OpenUser(FastHttpUser):
             WINDOW.lag_ms[bucket_ms(lag)] += 1
             WINDOW.lag_max = max(WINDOW.lag_max, lag)
             WINDOW.late += lag >= LATE_MS
-            second = int(intended - getattr(WINDOW, "started", intended))
+            second = int(intended - WINDOW.started)
             entry_sums = WINDOW.seconds.setdefault(second, [0.0, 0])
             entry_sums[0] += latency
             entry_sums[1] += 1

@@ -127,6 +127,10 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
     for scenario in spec.scenarios:
         servers = scenario.servers or list(spec.servers)
         repeat = 1 if quick else int(spec.setting(scenario, "repeat"))
+        upstream = spec.setting(scenario, "upstream")
+        loadgen = spec.setting(scenario, "loadgen")
+        cpu = resolve_layout(scenario.cpu, spec.defaults.cpu)
+        errors = allowed_errors(spec, scenario)
         if scenario.mode == "burst":
             total = sum(entry.count or 1 for entry in scenario.mix or [])
             levels = [
@@ -134,24 +138,18 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
                 for order in scenario.order or ["sequential", "concurrent"]
             ]
             warmup, duration = 0.0, scenario.timeout
-        elif scenario.mode == "open":
-            rates = list(scenario.rate or [])
-            senders = senders_of(spec.setting(scenario, "loadgen"), resolve_layout(scenario.cpu, spec.defaults.cpu))
-            levels = [(Level(rate=r), senders) for r in ([max(rates)] if quick else rates)]
-            warmup = float(spec.setting(scenario, "warmup"))
-            duration = float(spec.setting(scenario, "duration"))
-            if quick:
-                warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
         else:
-            users = list(spec.setting(scenario, "users"))
-            levels = [(Level(users=u), u) for u in ([max(users)] if quick else users)]
+            if scenario.mode == "open":  # one sending process per Locust process: arrivals need no users
+                rates = list(scenario.rate or [])
+                senders = senders_of(loadgen, cpu)
+                levels = [(Level(rate=r), senders) for r in ([max(rates)] if quick else rates)]
+            else:
+                users = list(spec.setting(scenario, "users"))
+                levels = [(Level(users=u), u) for u in ([max(users)] if quick else users)]
             warmup = float(spec.setting(scenario, "warmup"))
             duration = float(spec.setting(scenario, "duration"))
             if quick:
                 warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
-        upstream = spec.setting(scenario, "upstream")
-        loadgen = spec.setting(scenario, "loadgen")
-        cpu = resolve_layout(scenario.cpu, spec.defaults.cpu)
         for level, users in levels:
             rate = spec.setting(scenario, "spawn_rate") if level.users is not None else None
             spawn_rate = float(rate if rate is not None else users)
@@ -173,7 +171,7 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
                             upstream=upstream,
                             cpu=cpu,
                             loadgen=None if scenario.mode == "burst" else loadgen,
-                            allowed_errors=allowed_errors(spec, scenario),
+                            allowed_errors=errors,
                         )
                     )
     return plans
