@@ -6,8 +6,22 @@ import math
 
 import pytest
 
-from perfsuite.judge.expectation import NoModel, expect, slots, wait_s
-from perfsuite.spec.format import ServerConfig
+from perfsuite.judge.expectation import (
+    Expectation,
+    Load,
+    NoModel,
+    Service,
+    erlang_c,
+    executor_threads,
+    expect,
+    queue_wait_s,
+    service_of,
+    slots,
+    wait_s,
+)
+from perfsuite.record.results import ProbeEntry, ProbeResult
+from perfsuite.spec.appfacts import AppFacts, Route
+from perfsuite.spec.format import MixEntry, ServerConfig
 
 
 def server(**fields: object) -> ServerConfig:
@@ -15,16 +29,45 @@ def server(**fields: object) -> ServerConfig:
 
 
 def test_slots_per_server_model() -> None:
-    assert slots(server(server="gunicorn", workers=4)) == 4
-    assert slots(server(server="gunicorn", worker_class="gthread", workers=2, threads=4)) == 8
-    assert slots(server(server="gunicorn", worker_class="gthread", workers=3)) == 3  # gunicorn's default: 1 thread
-    assert slots(server(server="gunicorn", worker_class="gevent", workers=2, worker_connections=50)) == 100
-    assert slots(server(server="gunicorn", worker_class="gevent")) == 1000
-    for unbounded in (server(server="uvicorn"), server(server="hypercorn"), server(server="granian"),
-                      server(server="gunicorn", worker_class="uvicorn", workers=2)):  # fmt: skip
-        assert math.isinf(slots(unbounded))
-    with pytest.raises(NoModel, match="granian's WSGI"):
-        slots(server(server="granian", interface="wsgi"))
+    def count(**fields: object) -> float:
+        return slots(server(**fields)).count
+
+    assert count(server="gunicorn", workers=4) == 4
+    assert count(server="gunicorn", worker_class="gthread", workers=2, threads=4) == 8
+    assert count(server="gunicorn", worker_class="gthread", workers=3) == 3  # gunicorn's default: 1 thread
+    assert count(server="gunicorn", worker_class="gevent", workers=2, worker_connections=50) == 100
+    assert count(server="gunicorn", worker_class="gevent") == 1000
+    for unbounded in (dict(server="uvicorn"), dict(server="hypercorn"), dict(server="granian"),
+                      dict(server="gunicorn", worker_class="uvicorn", workers=2)):  # fmt: skip
+        assert math.isinf(count(**unbounded))
+    # granian's WSGI threads: backpressure / 2, backpressure = backlog (1024) / workers; or as declared.
+    assert count(server="granian", interface="wsgi") == 512
+    assert count(server="granian", interface="wsgi", workers=2) == 512
+    assert count(server="granian", interface="wsgi", workers=2, args=["--blocking-threads", "3"]) == 6
+    assert count(server="granian", interface="wsgi", args=["--backpressure=20"]) == 10
+    assert count(server="hypercorn", interface="wsgi", workers=2) == 2 * executor_threads(1)
+    assert count(server="uvicorn", slots=7) == 7 and count(server="gunicorn", workers=2, slots=3) == 3
+    assert slots(server(server="gunicorn", slots=3)).source == "declared (slots:)"
+    with pytest.raises(NoModel, match="external server"):
+        slots(ServerConfig(server="external", url="http://10.0.0.5:8000"))
+
+
+def facts(framework: str | None, routes: list[tuple[str, bool]]) -> AppFacts:
+    return AppFacts(False, "asgi", framework, tuple(Route(t, a, 1) for t, a in routes))
+
+
+def test_an_asgi_apps_thread_pool_is_its_slots() -> None:
+    app = facts("fastapi", [("/report/{year}", False), ("/items", True)])
+    pool = slots(server(server="uvicorn", workers=2), app, ["/report/2024?x=1"])
+    assert pool.count == 80 and "anyio" in pool.source
+    assert math.isinf(slots(server(server="uvicorn"), app, ["/items"]).count)
+    with pytest.raises(NoModel, match="both def routes"):
+        slots(server(server="uvicorn"), app, ["/items", "/report/1"])
+    with pytest.raises(NoModel, match="/other: no route"):
+        slots(server(server="uvicorn"), app, ["/other"])
+    assert math.isinf(slots(server(server="uvicorn"), facts("fastapi", [("/a", True)]), ["/b"]).count)
+    assert slots(server(server="hypercorn", workers=3), facts("django", []), ["/x"]).count == 3
+    assert slots(server(server="uvicorn", slots=5), app, ["/other"]).count == 5  # declared wins
 
 
 @pytest.mark.parametrize(
@@ -45,48 +88,108 @@ def test_no_model_where_the_wait_is_unknown(path: str, why: str) -> None:
         wait_s("/io/sequential", upstream_delay_ms=None)
 
 
+OWN = AppFacts(True, "wsgi", None)
+
+
+def path_services(sent: dict[str, tuple[str, int]], delay: float | None = None) -> dict[str, tuple[Service, int]]:
+    return {name: (service_of(MixEntry(name=name, path=path), OWN, None, delay), n) for name, (path, n) in sent.items()}
+
+
+def closed(config: ServerConfig, sent: dict[str, tuple[str, int]], users: int, cpu: float | None, cores: int,
+           client: float | None = None) -> Expectation:  # fmt: skip
+    return expect(config, slots(config), path_services(sent), Load(users=users), cpu, cores, client)
+
+
 def test_sync_worker_is_bound_by_slots() -> None:
-    e = expect(server(server="gunicorn", workers=1), {"io": ("/io/sequential?calls=3&delay_ms=200", 50)},
-               users=4, upstream_delay_ms=None, cpu_s_per_request=0.0, cores=1)  # fmt: skip
+    e = closed(server(server="gunicorn", workers=1), {"io": ("/io/sequential?calls=3&delay_ms=200", 50)}, 4, 0.0, 1)
     assert e.bound == "slots" and e.expected_rps == pytest.approx(1 / 0.6, rel=1e-3)
     assert e.expected_latency_ms == pytest.approx(4 * 600)  # every user waits for the other three
+    assert e.service_source == "path" and e.slots_source == "gunicorn sync: one request per worker"
 
 
 def test_event_loop_is_bound_by_users() -> None:
-    e = expect(server(server="uvicorn"), {"io": ("/io/concurrent?calls=3&delay_ms=200", 50)},
-               users=10, upstream_delay_ms=None, cpu_s_per_request=0.001, cores=1)  # fmt: skip
+    e = closed(server(server="uvicorn"), {"io": ("/io/concurrent?calls=3&delay_ms=200", 50)}, 10, 0.001, 1)
     assert e.bound == "users" and e.expected_rps == pytest.approx(10 / 0.201, rel=1e-3)
     assert e.expected_latency_ms == pytest.approx(201)
 
 
 def test_measured_cpu_caps_throughput() -> None:
     # 1000 users waiting 100 ms each could do 10,000 req/s; 1 ms of CPU each on one core caps it at 1,000.
-    e = expect(server(server="uvicorn"), {"slow": ("/slow?delay_ms=100", 10)},
-               users=1000, upstream_delay_ms=None, cpu_s_per_request=0.001, cores=2)  # fmt: skip
+    e = closed(server(server="uvicorn"), {"slow": ("/slow?delay_ms=100", 10)}, 1000, 0.001, 2)
     assert e.bound == "cpu" and e.expected_rps == pytest.approx(1000)
 
 
 def test_the_realized_mix_weights_the_wait() -> None:
-    sent = {"slow": ("/slow?delay_ms=100", 10), "fast": ("/fast", 90)}
-    e = expect(server(server="gunicorn"), sent, users=5, upstream_delay_ms=None, cpu_s_per_request=None, cores=1)
+    e = closed(server(server="gunicorn"), {"slow": ("/slow?delay_ms=100", 10), "fast": ("/fast", 90)}, 5, None, 1)
     assert e.wait_s == pytest.approx(0.01) and e.expected_rps == pytest.approx(100)
 
 
 def test_fast_only_mix_has_no_model() -> None:
     with pytest.raises(NoModel, match="no waiting"):
-        expect(server(server="uvicorn"), {"fast": ("/fast", 10)}, 1, None, 0.001, 1)
+        closed(server(server="uvicorn"), {"fast": ("/fast", 10)}, 1, 0.001, 1)
 
 
 def test_client_time_is_part_of_each_users_cycle() -> None:
     # 2 users, 5 ms of waiting, 0.5 ms of Locust per request: 2 / 5.5 ms, not 2 / 5 ms.
-    e = expect(
-        server(server="uvicorn"), {"slow": ("/slow?delay_ms=5", 10)}, 2, None, 0.0, 1, client_s_per_request=0.0004
-    )
+    e = closed(server(server="uvicorn"), {"slow": ("/slow?delay_ms=5", 10)}, 2, 0.0, 1, client=0.0004)
     assert e.expected_rps == pytest.approx(2 / 0.0054, rel=1e-3)
     assert e.expected_latency_ms == pytest.approx(5.0, rel=1e-3)  # what the server holds it for
 
 
 def test_no_verdict_where_waiting_does_not_dominate() -> None:
     with pytest.raises(NoModel, match="waiting does not dominate: 0.90 ms of CPU per request"):
-        expect(server(server="uvicorn"), {"slow": ("/slow?delay_ms=5", 10)}, 2, None, 0.0005, 1,
-               client_s_per_request=0.0004)  # fmt: skip
+        closed(server(server="uvicorn"), {"slow": ("/slow?delay_ms=5", 10)}, 2, 0.0005, 1, client=0.0004)
+
+
+def probe(**entries: float) -> ProbeResult:
+    return ProbeResult(entries={name: ProbeEntry(service_ms=ms, samples=5) for name, ms in entries.items()})
+
+
+def test_service_time_is_declared_else_the_apps_path_else_probed() -> None:
+    app = AppFacts(False, "wsgi", None)
+    entry = MixEntry(name="slow", path="/slow?delay_ms=100")
+    assert service_of(entry, app, probe(slow=25.0), None) == Service(0.025, "probe")
+    assert service_of(entry, OWN, probe(slow=25.0), None) == Service(0.1, "path", plus_cpu=True)
+    declared = MixEntry(name="slow", path="/slow", service_ms=40)
+    assert service_of(declared, OWN, probe(slow=25.0), None) == Service(0.04, "declared")
+    with pytest.raises(NoModel, match="not probed; declare service_ms"):
+        service_of(entry, app, None, None)
+    failed = ProbeResult(entries={"slow": ProbeEntry(service_ms=0, samples=0, failures=3)})
+    with pytest.raises(NoModel, match="3 failed"):
+        service_of(entry, app, failed, None)
+
+
+def test_a_probed_wait_is_not_charged_the_cpu_twice() -> None:
+    config = server(server="gunicorn", workers=1)
+    app = AppFacts(False, "wsgi", None)
+    services = {"r": (service_of(MixEntry(name="r", path="/r"), app, probe(r=25.0), None), 100)}
+    e = expect(config, slots(config), services, Load(users=8), 0.001, 1, 0.0003)
+    assert e.service_s == pytest.approx(0.025) and e.wait_s == pytest.approx(0.024)
+    assert e.expected_rps == pytest.approx(40) and e.bound == "slots" and e.service_source == "probe"
+
+
+def test_open_load_below_and_at_capacity() -> None:
+    config = server(server="gunicorn", workers=1)
+    services = path_services({"slow": ("/slow?delay_ms=100", 50)})
+    below = expect(config, slots(config), services, Load(rate=5), 0.0, 1)
+    assert below.bound == "rate" and below.expected_rps == 5 and below.capacity_rps == pytest.approx(10)
+    assert below.utilisation == pytest.approx(0.5) and below.expected_latency_ms == pytest.approx(100)
+    over = expect(config, slots(config), services, Load(rate=20), 0.0, 1)
+    assert over.bound == "slots" and over.expected_rps == pytest.approx(10) and over.expected_latency_ms is None
+    assert over.utilisation == pytest.approx(2.0)
+    loop = server(server="uvicorn")
+    cpu_bound = expect(loop, slots(loop), services, Load(rate=5000), 0.0005, 1)
+    assert cpu_bound.bound == "cpu" and cpu_bound.capacity_rps == pytest.approx(2000)
+
+
+def test_poisson_arrivals_queue_below_capacity() -> None:
+    # M/D/1 at utilisation 0.5: the mean wait is rho / (2 mu (1 - rho)) = 0.5 s / 1 * 100 ms = 50 ms.
+    assert queue_wait_s(5, 0.1, 1, "poisson") == pytest.approx(0.05)
+    assert queue_wait_s(5, 0.1, 1, "constant") == 0.0
+    assert queue_wait_s(5, 0.1, math.inf, "poisson") == 0.0
+    # Erlang C for 2 servers at a = 1: 1/3.
+    assert erlang_c(2, 1.0) == pytest.approx(1 / 3)
+    config = server(server="gunicorn", workers=1)
+    services = path_services({"slow": ("/slow?delay_ms=100", 50)})
+    e = expect(config, slots(config), services, Load(rate=5, arrival="poisson"), 0.0, 1)
+    assert e.expected_latency_ms == pytest.approx(150)

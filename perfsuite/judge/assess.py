@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from perfsuite.judge.expectation import TOLERANCE, NoModel, expect
+from perfsuite.judge.expectation import TOLERANCE, Load, NoModel, expect, service_of, slots
 from perfsuite.judge.flags import open_flags, run_flags
 from perfsuite.record.results import ModelResult, RunResult
 from perfsuite.spec.plan import RunPlan
@@ -19,36 +19,40 @@ def server_cores(plan: RunPlan) -> int:
 def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
     if plan.mode == "burst":
         return ModelResult(applies=False, why_not="burst runs are compared in the classic table instead")
-    if plan.mode == "open":
-        return ModelResult(applies=False, why_not="open runs: the model's open-load form is not built yet")
     if plan.scenario.mix is None:
         return ModelResult(applies=False, why_not="custom locustfile: its requests are not known")
-    paths = {entry.name: entry.path for entry in plan.scenario.mix}
-    sent = {name: (paths[name], ep.requests) for name, ep in run.endpoints.items() if name in paths}
+    entries = {entry.name: entry for entry in plan.scenario.mix}
+    sent = {name: ep.requests for name, ep in run.endpoints.items() if name in entries}
     server, loadgen = run.server_resources, run.loadgen_resources
+    delay = plan.upstream.delay_ms if plan.upstream else None
+    cores = server_cores(plan)
     try:
+        services = {name: (service_of(entries[name], plan.app, run.probe, delay), n) for name, n in sent.items()}
+        config_slots = slots(plan.server, plan.app, [entries[name].path for name in sent], cores)
+        load = Load(rate=plan.rate, arrival=plan.scenario.arrival or "constant") if plan.mode == "open" else None
         expectation = expect(
             plan.server,
-            sent,
-            plan.users,
-            plan.upstream.delay_ms if plan.upstream else None,
+            config_slots,
+            services,
+            load or Load(users=plan.users),
             server.per_request_s(run.requests) if server else None,
-            server_cores(plan),
+            cores,
             client_s_per_request=loadgen.per_request_s(run.requests) if loadgen else None,
         )
     except NoModel as why:
         return ModelResult(applies=False, why_not=str(why))
-    ratio = run.rps / expectation.expected_rps if expectation.expected_rps else None
+    measured = run.open.achieved_rps if run.open is not None else run.rps
+    ratio = measured / expectation.expected_rps if expectation.expected_rps else None
     # A count of requests in a window resolves throughput no finer than one
     # wave: closed-loop users that start together with deterministic waits
     # complete in waves of min(users, slots), so a short window can hold one
     # wave more or less than the steady rate gives.
-    wave = min(plan.users, expectation.slots)
+    wave = 0.0 if plan.mode == "open" else min(plan.users, expectation.slots)
     tolerance = max(TOLERANCE, wave / max(expectation.expected_rps * run.elapsed_s, 1e-9))
     return ModelResult(
         applies=True,
         **expectation.as_dict(),
-        measured_rps=run.rps,
+        measured_rps=measured,
         measured_latency_ms=run.latency_ms.avg,
         ratio=None if ratio is None else round(ratio, 4),
         tolerance=round(tolerance, 4),

@@ -10,7 +10,11 @@ perfsuite.spec.key) and `child_env` (what the suite set in each child's
 environment). Schema 3 buckets each endpoint's `histogram` to 3 significant
 figures of a millisecond ("0.412": count) where schemas 1 and 2 held whole
 milliseconds below 100 ms, so percentiles resolve below a millisecond; the
-shape is the same. A reader takes schemas 1, 2 and 3 and refuses any other.
+shape is the same. Schema 4 adds what the model learns and what capacity
+searches find: a run's `probe` (each mix entry's service time measured on
+that server), the model's sources (`service_source`, `slots_source`) and
+open-load terms, and a top-level `capacity` list. A reader takes schemas 1
+to 4 and refuses any other.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from pydantic import (
 
 from perfsuite.spec.key import Level, RunKey
 
-SCHEMA_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 RESULTS_FILE = "results.json"
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
 
@@ -146,7 +150,13 @@ class ModelResult(_Record):
     service_s: float | None = None
     expected_rps: float | None = None
     expected_latency_ms: float | None = None
-    bound: Literal["users", "slots", "cpu"] | None = None
+    bound: Literal["users", "slots", "cpu", "rate"] | None = None
+    service_source: str | None = Field(
+        None, description="where the service time came from: path (the suite's apps), declared, probe, or a mix"
+    )
+    slots_source: str | None = Field(None, description="why the config holds that many requests at once")
+    utilisation: float | None = Field(None, description="open runs: rate x service time / slots (or CPU share)")
+    capacity_rps: float | None = Field(None, description="the highest rate the config should take")
     measured_rps: float | None = None
     measured_latency_ms: float | None = None
     ratio: float | None = None
@@ -195,6 +205,44 @@ class OpenResult(_Record):
     histogram: dict[str, int] = Field(
         default_factory=dict, description="ms from the intended start, to 3 significant figures -> count"
     )
+
+
+class ProbeEntry(_Record):
+    service_ms: float = Field(description="median time one request took on the idle server")
+    samples: int = 0
+    spread_ms: list[float] = Field(default_factory=list, description="fastest and slowest sample")
+    failures: int = 0
+
+
+class ProbeResult(_Record):
+    """Each mix entry's service time, measured before the load, one request at a time."""
+
+    entries: dict[str, ProbeEntry] = Field(default_factory=dict)
+    cpu_ms_per_request: float | None = Field(None, description="the server's CPU time per probe request")
+    run_index: int | None = Field(None, description="the run the probe was taken in (a config is probed once)")
+
+
+class CapacityStep(_Record):
+    rate: float
+    achieved_rps: float | None = None
+    p99_ms: float | None = None
+    error_rate: float | None = None
+    ok: bool
+    loadgen_behind: bool = False
+    why: str | None = Field(None, description="what failed the objective")
+
+
+class CapacityResult(_Record):
+    """One config's capacity: the highest rate meeting the objective."""
+
+    scenario: str
+    server: str
+    rps: float | None = Field(description="highest rate that met the criterion; null: none did")
+    criterion: str
+    model_rps: float | None = None
+    bound: Literal["server", "loadgen"] = "server"
+    converged: bool = Field(False, description="bracketed to within 5%")
+    steps: list[CapacityStep] = Field(default_factory=list)
 
 
 class Flag(_Record):
@@ -260,6 +308,7 @@ class RunResult(_Record):
     )
     loadgen: LoadgenResult | None = Field(None, description="processes or workers, and what each worker sent")
     open: OpenResult | None = Field(None, description="open mode: offered, completed, failed, unfinished, lag")
+    probe: ProbeResult | None = Field(None, description="service times measured before the load (schema 4)")
 
     @property
     def key(self) -> RunKey:
@@ -311,6 +360,7 @@ class SuiteResults(_Record):
     command: list[str] = Field(default_factory=list)
     environment: Environment = Field(default_factory=Environment, description="machine and package fingerprint")
     runs: list[RunResult] = Field(default_factory=list)
+    capacity: list[CapacityResult] = Field(default_factory=list, description="rate: auto searches (schema 4)")
 
 
 class SchemaVersionError(ValueError):

@@ -105,6 +105,25 @@ Rates = Annotated[
         }
     ),
 ]
+AUTO = "auto"
+RateSetting = Annotated[
+    Rates | Literal["auto"],
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE},
+                {
+                    "type": "array",
+                    "items": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE},
+                    "minItems": 1,
+                },
+                {"const": "auto"},
+            ],
+            "description": "open mode: requests per second offered, a list of rates (a sweep), or auto: search for"
+            " each config's capacity under `capacity:`",
+        }
+    ),
+]
 # The registry (perfsuite.spec.servers) has one entry per name; a test holds them equal.
 SERVER_KIND_NAMES = ("gunicorn", "uvicorn", "granian", "hypercorn", "external")
 ServerKindName = Literal["gunicorn", "uvicorn", "granian", "hypercorn", "external"]
@@ -160,6 +179,16 @@ class Slo(EndpointSlo):
     """Service-level objectives; every violation is listed and fails the suite (exit 1)."""
 
     endpoints: dict[str, EndpointSlo] = Field(default_factory=dict, description="per mix entry name")
+
+
+class CapacityObjective(_Model):
+    """What a rate must meet to count as taken (latency from the intended start)."""
+
+    error_rate: Threshold | None = Field(None, description="failed / sent, 0..1")
+    avg_ms: Threshold | None = None
+    p50_ms: Threshold | None = None
+    p95_ms: Threshold | None = None
+    p99_ms: Threshold | None = None
 
 
 class LoadgenSettings(_Model):
@@ -257,6 +286,11 @@ class ServerConfig(_Model):
     ready_timeout: Annotated[Duration, Field(gt=0, le=3_600)] = Field(
         30.0, description="how long the server may take to answer its first HTTP request"
     )
+    slots: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
+        None,
+        description="requests the config serves at once, for the model, where it knows better than the suite"
+        " (e.g. a thread pool of the app's own)",
+    )
 
     @property
     def factory(self) -> bool:
@@ -288,6 +322,11 @@ class MixEntry(_Model):
     count: Annotated[int, Field(ge=1, le=MAX_BURST_REQUESTS)] | None = Field(
         None, description="burst mode: how many of this request (default 1)"
     )
+    service_ms: Annotated[float, Field(gt=0, le=DAY_S * 1000)] | None = Field(
+        None,
+        description="for the model: how long this request takes on an idle server, in ms (default: measured by a"
+        " short probe before a config's runs)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -313,7 +352,14 @@ class Scenario(LoadSettings):
         description="steady: closed-loop users; burst: each request sent once; open: requests arrive at a rate,"
         " whether or not earlier ones answered",
     )
-    rate: Rates | None = Field(None, description="open mode: requests per second offered; a list is a sweep")
+    rate: RateSetting | None = Field(
+        None, description="open mode: requests per second offered; a list is a sweep; auto searches for capacity"
+    )
+    capacity: CapacityObjective | None = Field(
+        None,
+        description="open mode, rate: auto: what each rate must meet (default: the scenario's slo latencies and"
+        " error rate)",
+    )
     arrival: Literal["constant", "poisson"] | None = Field(
         None, description="open mode: evenly spaced arrivals (default) or a Poisson process"
     )

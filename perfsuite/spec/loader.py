@@ -26,6 +26,8 @@ from ruamel.yaml.error import YAMLError
 
 from perfsuite.spec.appcheck import infer, locate, nearby, search_roots
 from perfsuite.spec.format import (
+    AUTO,
+    CapacityObjective,
     CpuSettings,
     EndpointSlo,
     LoadgenSettings,
@@ -39,6 +41,7 @@ from perfsuite.spec.format import (
     UpstreamSettings,
 )
 from perfsuite.spec.hosts import bind_problem
+from perfsuite.spec.plan import objective_of
 from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden, serves
 
 PathKey = tuple[str | int, ...]
@@ -148,6 +151,8 @@ def _vocabulary(path: PathKey) -> list[str]:
         return _fields(Slo)
     if parent[-1:] == ("loadgen",):
         return _fields(LoadgenSettings)
+    if parent[-1:] == ("capacity",):
+        return _fields(CapacityObjective)
     if len(parent) >= 2 and parent[-2] == "endpoints":
         return _fields(EndpointSlo)
     if len(parent) == 2 and parent[0] == "servers":
@@ -218,6 +223,24 @@ def _describe(error: dict[str, Any], path: PathKey) -> str:
     if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
     return str(error["msg"])
+
+
+def _one_per_union(errors: list[Any]) -> list[Any]:
+    """`rate: number | list | auto` fails as each alternative: one message is
+    kept, the one for what was written (text: auto; anything else: numbers)."""
+    auto = [e for e in errors if e["type"] == "literal_error" and "'auto'" in str(e.get("ctx", {}).get("expected"))]
+    kept = [e for e in errors if e not in auto]
+    for literal in auto:
+        where = tuple(literal["loc"])[:-1]
+        others = [e for e in kept if tuple(e["loc"])[: len(where)] == where]
+        if isinstance(literal.get("input"), str) or not others:
+            kept = [e for e in kept if e not in others] + [literal]
+    # The alternative's own name (list[...], literal['auto']) is no place in the file.
+    return [{**e, "loc": tuple(p for p in e["loc"] if not _union_tag(p))} for e in kept]
+
+
+def _union_tag(part: Any) -> bool:
+    return isinstance(part, str) and part != "[key]" and ("[" in part or "(" in part)
 
 
 def _resolve(path: PathKey, lines: dict[PathKey, int]) -> tuple[PathKey, int | None]:
@@ -407,8 +430,19 @@ def _semantic_problems(
             for field in ("users", "spawn_rate"):
                 if getattr(scenario, field) is not None:
                     found.append(((*at, field), "does not apply to open mode (arrivals wait for no user): use rate:"))
+            if scenario.rate == AUTO and objective_of(spec, scenario) is None:
+                found.append(
+                    (
+                        (*at, "rate"),
+                        'auto needs an objective: capacity: {p99_ms: "< 500"}, or an slo: with a latency or error_rate',
+                    )
+                )
+            if scenario.capacity is not None and scenario.rate != AUTO:
+                found.append(((*at, "capacity"), "applies to rate: auto only (a capacity search)"))
+            elif scenario.capacity is not None and not scenario.capacity.model_dump(exclude_none=True):
+                found.append(((*at, "capacity"), "needs at least one objective (p99_ms, error_rate, ...)"))
         else:
-            for field in ("rate", "arrival", "max_in_flight"):
+            for field in ("rate", "arrival", "max_in_flight", "capacity"):
                 if getattr(scenario, field) is not None:
                     found.append(((*at, field), "applies to open mode only (mode: open)"))
         for position, entry in enumerate(scenario.mix or []):
@@ -494,7 +528,7 @@ def load_suite(path: Path) -> Suite:
         spec = SuiteFile.model_validate(data)
     except ValidationError as error:
         problems = []
-        for item in error.errors(include_url=False):
+        for item in _one_per_union(error.errors(include_url=False)):
             loc = tuple(item["loc"])
             where, line = _resolve(loc, lines)
             # An unknown or missing field is named in full, though the file has no line of its own for it.

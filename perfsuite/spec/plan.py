@@ -11,11 +11,21 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from perfsuite.spec.affinity import Layout, resolve_layout
-from perfsuite.spec.format import LoadgenSettings, Scenario, ServerConfig, Suite, SuiteFile, UpstreamSettings
+from perfsuite.spec.appfacts import AppFacts, describe
+from perfsuite.spec.format import (
+    AUTO,
+    CapacityObjective,
+    LoadgenSettings,
+    Scenario,
+    ServerConfig,
+    Suite,
+    SuiteFile,
+    UpstreamSettings,
+)
 from perfsuite.spec.key import Level, RunKey
 
 QUICK_WARMUP_S = 0.25
@@ -73,6 +83,7 @@ class RunPlan:
     cpu: Layout
     loadgen: LoadgenSettings | None = None
     allowed_errors: str = NO_ERRORS  # failed / sent must meet this comparison
+    app: AppFacts | None = None  # what the model may know of the app (its source, read once)
 
     @property
     def server_name(self) -> str:
@@ -108,7 +119,9 @@ class RunPlan:
     def mix_json(self) -> str | None:
         if self.scenario.mix is None:
             return None
-        entries: list[dict[str, Any]] = [e.model_dump(by_alias=True, exclude_none=True) for e in self.scenario.mix]
+        entries: list[dict[str, Any]] = [
+            e.model_dump(by_alias=True, exclude_none=True, exclude={"service_ms"}) for e in self.scenario.mix
+        ]
         return json.dumps(entries, separators=(",", ":"))
 
     def burst_size(self) -> int:
@@ -120,10 +133,53 @@ def selected(key: RunKey, only: list[str] | None) -> bool:
     return not only or any(fnmatch.fnmatchcase(key.selector, glob) for glob in only)
 
 
+def objective_of(spec: SuiteFile, scenario: Scenario) -> CapacityObjective | None:
+    """What a capacity search holds each rate to: the scenario's `capacity:`,
+    else the latencies and error rate of its `slo:` (or the defaults'), else nothing."""
+    if scenario.capacity is not None:
+        return scenario.capacity
+    slo = spec.setting(scenario, "slo")
+    if slo is None:
+        return None
+    fields = {m: getattr(slo, m) for m in ("error_rate", "avg_ms", "p50_ms", "p95_ms", "p99_ms")}
+    objective = CapacityObjective(**fields)
+    return objective if any(value is not None for value in fields.values()) else None
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """`rate: auto`: one config's capacity search; its steps are open runs at
+    rates chosen as the search goes (perfsuite.judge.capacity)."""
+
+    scenario: Scenario
+    server_name: str
+    objective: CapacityObjective
+    template: RunPlan  # every setting of a step but its rate and index
+
+    @property
+    def selector(self) -> str:
+        return f"{self.scenario.name}/{self.server_name}"
+
+    def at(self, rate: float, index: int) -> RunPlan:
+        key = RunKey(self.scenario.name, self.server_name, Level(rate=rate), 1)
+        return replace(self.template, index=index, key=key)
+
+
 def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False) -> list[RunPlan]:
     """Every run of the suite in execution order; `only` globs match 'scenario/server'."""
-    plans: list[RunPlan] = []
+    return [plan for plan in _plans(suite, only, quick) if isinstance(plan, RunPlan)]
+
+
+def build_searches(suite: Suite, only: list[str] | None = None, quick: bool = False) -> list[SearchPlan]:
+    """The capacity searches of the suite's `rate: auto` scenarios, in order."""
+    return [plan for plan in _plans(suite, only, quick) if isinstance(plan, SearchPlan)]
+
+
+def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | SearchPlan]:
+    plans: list[RunPlan | SearchPlan] = []
+    runs = 0
     spec = suite.spec
+    facts: dict[str, AppFacts | None] = {}
     for scenario in spec.scenarios:
         servers = scenario.servers or list(spec.servers)
         repeat = 1 if quick else int(spec.setting(scenario, "repeat"))
@@ -131,6 +187,7 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
         loadgen = spec.setting(scenario, "loadgen")
         cpu = resolve_layout(scenario.cpu, spec.defaults.cpu)
         errors = allowed_errors(spec, scenario)
+        search = scenario.mode == "open" and scenario.rate == AUTO
         if scenario.mode == "burst":
             total = sum(entry.count or 1 for entry in scenario.mix or [])
             levels = [
@@ -140,8 +197,8 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
             warmup, duration = 0.0, scenario.timeout
         else:
             if scenario.mode == "open":  # one sending process per Locust process: arrivals need no users
-                rates = list(scenario.rate or [])
                 senders = senders_of(loadgen, cpu)
+                rates = [1.0] if search else list(scenario.rate or [])  # type: ignore[arg-type]
                 levels = [(Level(rate=r), senders) for r in ([max(rates)] if quick else rates)]
             else:
                 users = list(spec.setting(scenario, "users"))
@@ -153,25 +210,33 @@ def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False)
         for level, users in levels:
             rate = spec.setting(scenario, "spawn_rate") if level.users is not None else None
             spawn_rate = float(rate if rate is not None else users)
-            for rep in range(1, repeat + 1):
+            for rep in range(1, (1 if search else repeat) + 1):
                 for server_name in servers:
                     key = RunKey(scenario.name, server_name, level, rep)
                     if not selected(key, only):
                         continue
-                    plans.append(
-                        RunPlan(
-                            index=len(plans) + 1,
-                            key=key,
-                            scenario=scenario,
-                            server=spec.servers[server_name],
-                            users=users,
-                            spawn_rate=spawn_rate,
-                            warmup_s=warmup,
-                            duration_s=duration,
-                            upstream=upstream,
-                            cpu=cpu,
-                            loadgen=None if scenario.mode == "burst" else loadgen,
-                            allowed_errors=errors,
-                        )
+                    if server_name not in facts:
+                        facts[server_name] = describe(spec.servers[server_name], suite.base_dir)
+                    plan = RunPlan(
+                        index=runs + 1,
+                        key=key,
+                        scenario=scenario,
+                        server=spec.servers[server_name],
+                        users=users,
+                        spawn_rate=spawn_rate,
+                        warmup_s=warmup,
+                        duration_s=duration,
+                        upstream=upstream,
+                        cpu=cpu,
+                        loadgen=None if scenario.mode == "burst" else loadgen,
+                        allowed_errors=errors,
+                        app=facts[server_name],
                     )
+                    if search:
+                        objective = objective_of(spec, scenario)
+                        assert objective is not None, "validation requires an objective for rate: auto"
+                        plans.append(SearchPlan(scenario, server_name, objective, plan))
+                    else:
+                        runs += 1
+                        plans.append(plan)
     return plans

@@ -1,0 +1,151 @@
+"""Capacity: the highest offered rate a config takes while an objective holds
+(pure functions and a search that is told each step's outcome).
+
+The search starts at a rate (the model's prediction, scaled down, or a low
+guess), doubles while steps pass (halves while they fail), then bisects
+between the highest passing and the lowest failing rate until they are
+within PRECISION of each other, at most MAX_STEPS steps. A step where the
+load generator fell behind its schedule ends the search once some rate has
+passed: the capacity is at least that rate, bound by the generator, not the
+server.
+
+A step passes when every objective holds (latency from the intended start,
+error rate) and the server answered at least ACHIEVED_SHARE of what was
+offered (a server that answers less is building a queue the window may be
+too short to show in its percentiles).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from perfsuite.judge.flags import ACHIEVED_SHARE
+from perfsuite.judge.slo import holds
+from perfsuite.record.results import CapacityStep, RunResult
+from perfsuite.spec.format import CapacityObjective
+
+MAX_STEPS = 8
+PRECISION = 0.05  # the bracket's width over its low end
+START_SHARE = 0.8  # of the model's prediction
+DEFAULT_START = 10.0  # req/s, without a prediction
+MIN_RATE = 0.1  # req/s: below this the search gives up
+OBJECTIVE_METRICS = ("avg_ms", "p50_ms", "p95_ms", "p99_ms", "error_rate")
+
+
+def round_rate(rate: float) -> float:
+    """3 significant figures: rates read well and name runs (rate=12.5)."""
+    if rate <= 0:
+        return rate
+    digits = 2 - math.floor(math.log10(rate))
+    return round(rate, max(digits, 0)) if digits > 0 else float(round(rate, digits))
+
+
+def criterion(objective: CapacityObjective) -> str:
+    """The objective as text, e.g. 'p99_ms < 400, error_rate < 0.01'."""
+    parts = []
+    for metric in OBJECTIVE_METRICS:
+        threshold = getattr(objective, metric)
+        if threshold is not None:
+            parts.append(f"{metric} {' '.join(threshold.split())}")
+    return ", ".join(parts)
+
+
+def start_rate(model_rps: float | None) -> float:
+    if model_rps is None or not math.isfinite(model_rps) or model_rps <= 0:
+        return DEFAULT_START
+    return max(MIN_RATE, round_rate(START_SHARE * model_rps))
+
+
+def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
+    """One measured open run judged against the objective."""
+    rate = run.rate or 0.0
+    if not run.ok or run.open is None:
+        return CapacityStep(rate=rate, ok=False, why=run.error or "the run failed")
+    behind = any(flag.kind == "loadgen_behind" for flag in run.flags)
+    error_rate = run.failures / run.requests if run.requests else 0.0
+    measured = {
+        "avg_ms": run.latency_ms.avg,
+        "p50_ms": run.latency_ms.p50,
+        "p95_ms": run.latency_ms.p95,
+        "p99_ms": run.latency_ms.p99,
+        "error_rate": error_rate,
+    }
+    why = []
+    for metric in OBJECTIVE_METRICS:
+        threshold = getattr(objective, metric)
+        value = measured[metric]
+        if threshold is not None and (value is None or not holds(value, threshold)):
+            shown = "none" if value is None else f"{value:g}"
+            why.append(f"{metric} {shown}, wanted {' '.join(threshold.split())}")
+    achieved = run.open.achieved_rps
+    if achieved < ACHIEVED_SHARE * rate:
+        why.append(f"answered {achieved:g} of {rate:g} req/s")
+    if behind:
+        why.append("the load generator fell behind its schedule")
+    return CapacityStep(
+        rate=rate,
+        achieved_rps=achieved,
+        p99_ms=run.latency_ms.p99,
+        error_rate=round(error_rate, 6),
+        ok=not why,
+        loadgen_behind=behind,
+        why="; ".join(why) or None,
+    )
+
+
+@dataclass
+class Search:
+    """Told each step's outcome (`add`), it names the next rate to try (`next_rate`) until done."""
+
+    start: float
+    max_steps: int = MAX_STEPS
+    precision: float = PRECISION
+
+    def __post_init__(self) -> None:
+        self.steps: list[CapacityStep] = []
+
+    def add(self, step: CapacityStep) -> None:
+        self.steps.append(step)
+
+    @property
+    def best(self) -> float | None:
+        """The highest rate that passed."""
+        passed = [step.rate for step in self.steps if step.ok]
+        return max(passed) if passed else None
+
+    @property
+    def lowest_failed(self) -> float | None:
+        """The lowest failing rate above the best (failures below it are noise the bracket ignores)."""
+        best = self.best or 0.0
+        failed = [step.rate for step in self.steps if not step.ok and step.rate > best]
+        return min(failed) if failed else None
+
+    @property
+    def generator_bound(self) -> bool:
+        """The generator fell behind above the best rate: the search cannot go higher."""
+        best = self.best
+        return best is not None and any(s.loadgen_behind and s.rate > best for s in self.steps)
+
+    @property
+    def converged(self) -> bool:
+        low, high = self.best, self.lowest_failed
+        return low is not None and high is not None and (high - low) / low <= self.precision
+
+    def next_rate(self) -> float | None:
+        if not self.steps:
+            return round_rate(self.start)
+        if len(self.steps) >= self.max_steps or self.generator_bound or self.converged:
+            return None
+        low, high = self.best, self.lowest_failed
+        if high is None:
+            assert low is not None
+            candidate = round_rate(2 * low)
+        elif low is None:
+            candidate = round_rate(high / 2)
+            if candidate < MIN_RATE:
+                return None
+        else:
+            candidate = round_rate((low + high) / 2)
+        tried = {step.rate for step in self.steps}
+        return None if candidate in tried else candidate

@@ -1,0 +1,93 @@
+"""What the model needs to know about an app, read from its source (nothing imported).
+
+- whether it is one of the suite's own apps (apps/wsgi_app.py, apps/asgi_app.py),
+  whose paths say how long a request waits (`/slow?delay_ms=`, `/io/*`); any
+  other app's service time is measured or declared instead;
+- its interface (perfsuite.spec.appcheck.infer) and framework, where plain;
+- the routes a FastAPI or Starlette module declares with a decorator
+  (`@app.get("/items/{id}")`, `@router.post(...)`, `@app.route(...)`), each
+  with whether its function is `async def` (run on the event loop) or `def`
+  (run in anyio's thread pool).
+
+Unknown is never an error: the model then says what it cannot tell, and a
+config's `slots:` states it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfsuite import ROOT
+from perfsuite.spec.appcheck import find_module, infer, search_roots
+from perfsuite.spec.format import ServerConfig
+
+OWN_APPS = ("apps/wsgi_app.py", "apps/asgi_app.py")
+ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
+MAX_SOURCE_BYTES = 4 * 2**20
+FRAMEWORKS = {"FastAPI": "fastapi", "Starlette": "starlette", "get_asgi_application": "django", "ASGIHandler": "django"}
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str  # as declared, e.g. /items/{item_id}
+    is_async: bool
+    line: int
+
+    def matches(self, path: str) -> bool:
+        pattern = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(self.template))
+        return re.fullmatch(pattern, path.split("?", 1)[0]) is not None
+
+
+@dataclass(frozen=True)
+class AppFacts:
+    own: bool  # one of the suite's apps: paths say how long requests wait
+    interface: str | None  # asgi, wsgi, or None where not plain
+    framework: str | None  # fastapi, starlette, django, or None
+    routes: tuple[Route, ...] = ()
+    file: str = ""
+
+    def route_for(self, path: str) -> Route | None:
+        for route in self.routes:
+            if route.matches(path):
+                return route
+        return None
+
+
+def _routes(tree: ast.Module) -> tuple[Route, ...]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+                continue
+            if decorator.func.attr not in ROUTE_METHODS or not decorator.args:
+                continue
+            first = decorator.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.startswith("/"):
+                found.append(Route(first.value, isinstance(node, ast.AsyncFunctionDef), node.lineno))
+    return tuple(found)
+
+
+def describe(server: ServerConfig, base_dir: Path) -> AppFacts | None:
+    """The facts of a config's app (None: an external server, or no app)."""
+    if server.app is None:
+        return None
+    roots = search_roots(base_dir / (server.app_dir or "."), server.env)
+    module = server.app_target.partition(":")[0]
+    path = find_module(module, roots)
+    own = path is not None and any(path.resolve() == (ROOT / own).resolve() for own in OWN_APPS)
+    found = infer(server.app, roots)
+    interface = server.interface or (found.kind if found else None)
+    framework = next((name for key, name in FRAMEWORKS.items() if found and key in found.what), None)
+    routes: tuple[Route, ...] = ()
+    if path is not None and framework in ("fastapi", "starlette"):
+        try:
+            if path.stat().st_size <= MAX_SOURCE_BYTES:
+                routes = _routes(ast.parse(path.read_text(encoding="utf-8")))
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            routes = ()
+    return AppFacts(own, interface, framework, routes, str(path) if path else "")
