@@ -27,7 +27,7 @@ DATA = {
 
 
 def test_open_json_becomes_a_typed_result() -> None:
-    result = open_result(DATA, elapsed_s=3.0)
+    result = open_result(DATA, elapsed_s=3.0, answered=145)
     assert (result.offered, result.completed, result.failed, result.unfinished) == (150, 140, 5, 5)
     assert result.offered == result.completed + result.failed + result.unfinished
     assert result.achieved_rps == pytest.approx(145 / 3.0, abs=1e-3)
@@ -50,7 +50,7 @@ def test_open_json_becomes_a_typed_result() -> None:
 )
 def test_malformed_open_json_is_a_value_error(broken: dict[str, object]) -> None:
     with pytest.raises(ValueError):
-        open_result(broken, 1.0)
+        open_result(broken, 1.0, 0)
 
 
 def test_latency_rise_needs_three_seconds() -> None:
@@ -59,16 +59,24 @@ def test_latency_rise_needs_three_seconds() -> None:
 
 
 def test_flags_of_an_open_run() -> None:
-    fine = open_result({**DATA, "failed": 0, "completed": 150, "unfinished": 0, "seconds": {}}, 3.0)
+    fine = open_result({**DATA, "failed": 0, "completed": 150, "unfinished": 0, "seconds": {}}, 3.0, 150)
     assert open_flags(fine) == []
-    behind = open_result({**DATA, "lag_ms": {"0.1": 100, "8.0": 45}}, 3.0)
+    behind = open_result({**DATA, "lag_ms": {"0.1": 100, "8.0": 45}}, 3.0, 145)
     (flag,) = open_flags(behind)
     assert flag.kind == "loadgen_behind" and "lag p99 8.0 ms" in flag.message
-    slow = open_result({**DATA, "completed": 40, "failed": 0, "unfinished": 110, "seconds": {}}, 3.0)
+    slow = open_result({**DATA, "completed": 40, "failed": 0, "unfinished": 110, "seconds": {}}, 3.0, 40)
     (flag,) = open_flags(slow)
     assert flag.kind == "overloaded" and "answered 13.3 of 50 req/s offered" in flag.message
-    rising = open_result({**DATA, "completed": 150, "failed": 0}, 3.0)
+    rising = open_result({**DATA, "completed": 150, "failed": 0}, 3.0, 150)
     assert [f.kind for f in open_flags(rising)] == ["overloaded"]  # latency rose 3x
+
+
+def test_one_request_short_of_a_short_window_is_not_overload() -> None:
+    # 5 req/s for 3 s: 15 offered; the last one still in flight at the window's end.
+    tail = {**DATA, "rate": 5.0, "offered": 15, "completed": 14, "failed": 0, "unfinished": 1, "seconds": {}}
+    assert open_flags(open_result(tail, 3.0, 14)) == []
+    short = {**tail, "completed": 12, "unfinished": 3}
+    assert [f.kind for f in open_flags(open_result(short, 3.0, 12))] == ["overloaded"]
 
 
 def test_a_rate_level_round_trips() -> None:

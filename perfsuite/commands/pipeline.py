@@ -7,27 +7,29 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from perfsuite.judge.aggregate import aggregate
-from perfsuite.judge.assess import assess
+from perfsuite.judge.assess import assess, predicted_capacity
 from perfsuite.judge.baseline import Baseline, compare_all
 from perfsuite.judge.baseline import build as build_baseline
 from perfsuite.judge.baseline import save as save_baseline
+from perfsuite.judge.capacity import Search, criterion, start_rate, step_of
 from perfsuite.judge.slo import evaluate
-from perfsuite.judge.verdict import Verdict, judge
+from perfsuite.judge.verdict import Verdict, judge, searched_configs
 from perfsuite.judge.verdict import write as write_verdict
 from perfsuite.record import history
-from perfsuite.record.results import RunResult, SuiteResults, write_results
+from perfsuite.record.results import CapacityResult, RunResult, SuiteResults, write_results
 from perfsuite.report import junit
 from perfsuite.report.files import write_reports_safely
 from perfsuite.run.children import new_token
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.runner import RunSequence
 from perfsuite.spec.format import Suite
-from perfsuite.spec.plan import RunPlan
+from perfsuite.spec.plan import RunPlan, SearchPlan
 
 
 class Progress(Protocol):
@@ -37,22 +39,36 @@ class Progress(Protocol):
 
 
 def run_plans(
-    suite: Suite, plans: list[RunPlan], out_dir: Path, results: SuiteResults, progress: Progress
+    suite: Suite,
+    plans: list[RunPlan],
+    out_dir: Path,
+    results: SuiteResults,
+    progress: Progress,
+    searches: Sequence[SearchPlan] = (),
 ) -> SuiteResults:
-    """Run every plan in order, recording each in results.json as it ends."""
+    """Run every plan in order, then every capacity search, recording each run
+    in results.json as it ends (and each search's capacity once it is found)."""
     sequence = RunSequence(suite, out_dir, new_token())
     total = max(results.planned_runs, len(plans))  # a resumed suite counts the runs it already has
     write_results(out_dir, results)
+
+    def measure(plan: RunPlan, following: RunPlan | None) -> RunResult:
+        STOP.check()
+        progress.run_started(plan, total)
+        measured = sequence.run(plan, following, on_tick=lambda run_dir: progress.tick(plan, run_dir))
+        result = assess(plan, measured)
+        results.runs.append(result)
+        write_results(out_dir, results)
+        progress.run_finished(plan, result, total)
+        return result
+
     try:
         for index, plan in enumerate(plans):
-            STOP.check()
-            progress.run_started(plan, total)
-            following = plans[index + 1] if index + 1 < len(plans) else None
-            measured = sequence.run(plan, following, on_tick=lambda run_dir, p=plan: progress.tick(p, run_dir))
-            result = assess(plan, measured)
-            results.runs.append(result)
+            measure(plan, plans[index + 1] if index + 1 < len(plans) else None)
+        for search_plan in searches:
+            found = search(search_plan, lambda rate, sp=search_plan: measure(sp.at(rate, _next_index(results)), None))
+            results.capacity.append(found)
             write_results(out_dir, results)
-            progress.run_finished(plan, result, total)
     except Interrupted:
         results.interrupted = True
         raise
@@ -62,6 +78,35 @@ def run_plans(
         results.finished_at = time.time()
         write_results(out_dir, results)
     return results
+
+
+def _next_index(results: SuiteResults) -> int:
+    return max((run.index for run in results.runs), default=0) + 1
+
+
+def search(plan: SearchPlan, measure: Callable[[float], RunResult]) -> CapacityResult:
+    """One config's capacity: steps measured at the rates the search names."""
+    found = Search(start=start_rate(predicted_capacity(plan.template)), max_steps=plan.max_steps)
+    model_at: dict[float, float] = {}
+    while (rate := found.next_rate()) is not None:
+        result = measure(rate)
+        found.add(step_of(result, plan.objective))
+        if result.model is not None and result.model.capacity_rps is not None:
+            model_at[rate] = result.model.capacity_rps
+            found.tell(result.model.capacity_rps)
+    best = found.best
+    # The model's figure from the step nearest the capacity (its CPU per request is measured at that load).
+    nearest = min(model_at, key=lambda r: abs(r - (best or 0.0)), default=None)
+    return CapacityResult(
+        scenario=plan.scenario.name,
+        server=plan.server_name,
+        rps=best,
+        criterion=criterion(plan.objective),
+        model_rps=None if nearest is None else round(model_at[nearest], 3),
+        bound="loadgen" if found.generator_bound else "server",
+        converged=found.converged,
+        steps=found.steps,
+    )
 
 
 @dataclass(frozen=True)
@@ -78,12 +123,14 @@ class Afterwards:
 def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards) -> Verdict:
     """Aggregates, SLOs, baseline, checks.json, junit.xml, history, reports."""
     aggregates = aggregate(results.runs)
+    searched = searched_configs(results)  # a search's steps are held to its objective, not to the SLOs
+    fixed = [agg for agg in aggregates if (agg.key.scenario, agg.key.server) not in searched]
     slos = {s.name: slo for s in suite.spec.scenarios if (slo := suite.spec.setting(s, "slo")) is not None}
-    comparisons, notes = compare_all(after.baseline, aggregates) if after.baseline is not None else (None, [])
+    comparisons, notes = compare_all(after.baseline, fixed) if after.baseline is not None else (None, [])
     verdict = judge(
         results,
         aggregates,
-        evaluate(aggregates, slos),
+        evaluate(fixed, slos),
         comparisons,
         after.baseline_file,
         notes,
@@ -94,7 +141,7 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
     # Checked before the first run; should either fail now all the same, the reports still follow.
     if after.save_baseline_to is not None:  # before the reports: a renderer fault must not cost the baseline
         try:
-            save_baseline(after.save_baseline_to, build_baseline(aggregates, results.environment, suite.name))
+            save_baseline(after.save_baseline_to, build_baseline(fixed, results.environment, suite.name))
             print(f"baseline: {after.save_baseline_to}", file=sys.stderr)
         except OSError as failure:
             print(f"error: cannot write the baseline {after.save_baseline_to}: {failure}", file=sys.stderr)

@@ -26,7 +26,7 @@ from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.process import kill_all
 from perfsuite.run.progress import make_progress
 from perfsuite.spec.format import Suite
-from perfsuite.spec.plan import RunPlan, build_plan
+from perfsuite.spec.plan import RunPlan, SearchPlan, build_plan, build_searches, planned
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,8 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resume(out_dir: Path, suite: Suite, plans: list[RunPlan]) -> tuple[SuiteResults, list[RunPlan]] | str:
-    """The results so far and the plans still missing, or why DIR cannot be resumed."""
+def resume(
+    out_dir: Path, suite: Suite, plans: list[RunPlan], searches: list[SearchPlan]
+) -> tuple[SuiteResults, list[RunPlan], list[SearchPlan]] | str:
+    """The results so far and the plans and searches still missing, or why DIR cannot be resumed.
+    A search cut short starts again: its steps so far are dropped."""
     try:
         results = read_results(out_dir)
     except (OSError, ValueError, SchemaVersionError) as failure:
@@ -61,9 +64,13 @@ def resume(out_dir: Path, suite: Suite, plans: list[RunPlan]) -> tuple[SuiteResu
     done = {run.key for run in results.runs}
     # A run cut short left a partial folder; a run empties its folder before it starts.
     missing = [plan for plan in plans if plan.key not in done]
+    found = {(c.scenario, c.server) for c in results.capacity}
+    undone = [s for s in searches if (s.scenario.name, s.server_name) not in found]
+    cut = {(s.scenario.name, s.server_name) for s in undone}
+    results.runs = [run for run in results.runs if (run.scenario, run.server) not in cut]
     results.interrupted = False
-    results.planned_runs = len(plans)
-    return results, missing
+    results.planned_runs = planned(plans, searches)
+    return results, missing, undone
 
 
 def _baseline(args: argparse.Namespace, environment: Environment) -> tuple[Baseline | None, list[str]] | None:
@@ -121,16 +128,17 @@ def main(argv: list[str]) -> int:
         return EXIT_INVALID
     baseline, warnings = compared
     plans = build_plan(suite, only=args.only, quick=args.quick)
-    if not plans:
+    searches = build_searches(suite, only=args.only, quick=args.quick)
+    if not plans and not searches:
         error(f"--only {' '.join(args.only or [])} matches no run of {args.file}")
         return EXIT_INVALID
     if args.resume:
         out_dir = Path(args.resume).resolve()
-        resumed = resume(out_dir, suite, plans)
+        resumed = resume(out_dir, suite, plans, searches)
         if isinstance(resumed, str):
             error(resumed)
             return EXIT_INVALID
-        results, plans = resumed
+        results, plans, searches = resumed
         print(f"{suite.name}: resuming {out_dir}/: {len(results.runs)} runs done, {len(plans)} to go", file=sys.stderr)
     else:
         out_dir = Path(args.out).resolve() if args.out else stamped(suite.name)
@@ -142,15 +150,16 @@ def main(argv: list[str]) -> int:
             suite=suite.name,
             source=str(suite.source),
             started_at=time.time(),
-            planned_runs=len(plans),
+            planned_runs=planned(plans, searches),
             command=[Path(sys.argv[0]).name, *sys.argv[1:]],
             environment=environment,
         )
-        print(f"{suite.name}: {len(plans)} runs -> {out_dir}/", file=sys.stderr)
+        also = f" and {len(searches)} capacity searches (up to {planned([], searches)} runs)" if searches else ""
+        print(f"{suite.name}: {len(plans)} runs{also} -> {out_dir}/", file=sys.stderr)
     progress = make_progress(plans)
     interrupted: Interrupted | None = None
     try:
-        run_plans(suite, plans, out_dir, results, progress)
+        run_plans(suite, plans, out_dir, results, progress, searches)
     except Interrupted as interrupt:
         interrupted = interrupt
     finally:

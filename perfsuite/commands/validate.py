@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, load
-from perfsuite.spec.plan import build_plan
+from perfsuite.spec.plan import build_plan, build_searches
 
 
 def main(argv: list[str]) -> int:
@@ -15,5 +15,7 @@ def main(argv: list[str]) -> int:
     suite = load(args.file)
     if suite is None:
         return EXIT_INVALID
-    print(f"{args.file}: valid; {len(build_plan(suite))} runs")
+    searches = build_searches(suite)
+    also = f" and {len(searches)} capacity searches" if searches else ""
+    print(f"{args.file}: valid; {len(build_plan(suite))} runs{also}")
     return EXIT_OK

@@ -4,11 +4,12 @@ its numbers cannot be taken at face value."""
 
 from __future__ import annotations
 
+import math
 import os
 
 from perfsuite.judge.expectation import TOLERANCE, Load, NoModel, expect, service_of, slots
 from perfsuite.judge.flags import open_flags, run_flags
-from perfsuite.record.results import ModelResult, RunResult
+from perfsuite.record.results import ModelResult, ProbeResult, RunResult
 from perfsuite.spec.plan import RunPlan
 
 
@@ -47,7 +48,7 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
     # wave: closed-loop users that start together with deterministic waits
     # complete in waves of min(users, slots), so a short window can hold one
     # wave more or less than the steady rate gives.
-    wave = 0.0 if plan.mode == "open" else min(plan.users, expectation.slots)
+    wave = 1.0 if plan.mode == "open" else min(plan.users, expectation.slots)  # open: one request
     tolerance = max(TOLERANCE, wave / max(expectation.expected_rps * run.elapsed_s, 1e-9))
     return ModelResult(
         applies=True,
@@ -57,6 +58,24 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
         ratio=None if ratio is None else round(ratio, 4),
         tolerance=round(tolerance, 4),
     )
+
+
+def predicted_capacity(plan: RunPlan, probe: ProbeResult | None = None) -> float | None:
+    """Before a run: the rate the config should take, from slots and service
+    times alone (the CPU is not known yet), weighting entries as declared."""
+    entries = plan.scenario.mix or []
+    delay = plan.upstream.delay_ms if plan.upstream else None
+    try:
+        weights = {e.name: e.weight if e.weight is not None else 1 for e in entries}
+        services = [(service_of(e, plan.app, probe, delay), weights[e.name]) for e in entries if weights[e.name]]
+        config_slots = slots(plan.server, plan.app, [e.path for e in entries], server_cores(plan))
+    except NoModel:
+        return None
+    total = sum(weight for _, weight in services)
+    mean = sum(service.seconds * weight for service, weight in services) / total if total else 0.0
+    if mean <= 0 or math.isinf(config_slots.count):
+        return None
+    return config_slots.count / mean
 
 
 def assess(plan: RunPlan, run: RunResult) -> RunResult:

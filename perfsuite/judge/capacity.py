@@ -10,8 +10,8 @@ passed: the capacity is at least that rate, bound by the generator, not the
 server.
 
 A step passes when every objective holds (latency from the intended start,
-error rate) and the server answered at least ACHIEVED_SHARE of what was
-offered (a server that answers less is building a queue the window may be
+error rate) and the server answered at least ACHIEVED_SHARE of the requests
+offered (perfsuite.judge.flags.short_of_offered; a server that answers less is building a queue the window may be
 too short to show in its percentiles).
 """
 
@@ -20,15 +20,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from perfsuite.judge.flags import ACHIEVED_SHARE
+from perfsuite.judge.flags import short_of_offered
 from perfsuite.judge.slo import holds
 from perfsuite.record.results import CapacityStep, RunResult
 from perfsuite.spec.format import CapacityObjective
 
-MAX_STEPS = 8
+MAX_STEPS = 8  # the plan names its own (perfsuite.spec.plan.SEARCH_STEPS)
 PRECISION = 0.05  # the bracket's width over its low end
 START_SHARE = 0.8  # of the model's prediction
-DEFAULT_START = 10.0  # req/s, without a prediction
+DEFAULT_START = 5.0  # req/s, without a prediction
 MIN_RATE = 0.1  # req/s: below this the search gives up
 OBJECTIVE_METRICS = ("avg_ms", "p50_ms", "p95_ms", "p99_ms", "error_rate")
 
@@ -79,7 +79,7 @@ def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
             shown = "none" if value is None else f"{value:g}"
             why.append(f"{metric} {shown}, wanted {' '.join(threshold.split())}")
     achieved = run.open.achieved_rps
-    if achieved < ACHIEVED_SHARE * rate:
+    if short_of_offered(run.open):
         why.append(f"answered {achieved:g} of {rate:g} req/s")
     if behind:
         why.append("the load generator fell behind its schedule")
@@ -104,6 +104,12 @@ class Search:
 
     def __post_init__(self) -> None:
         self.steps: list[CapacityStep] = []
+        self.hint: float | None = None  # the model's capacity, once a step has measured the CPU
+
+    def tell(self, model_rps: float | None) -> None:
+        """The model's latest prediction: a search still doubling jumps toward it."""
+        if model_rps is not None and math.isfinite(model_rps) and model_rps > 0:
+            self.hint = model_rps
 
     def add(self, step: CapacityStep) -> None:
         self.steps.append(step)
@@ -141,6 +147,8 @@ class Search:
         if high is None:
             assert low is not None
             candidate = round_rate(2 * low)
+            if self.hint is not None and START_SHARE * self.hint > candidate:  # toward the model, 4x at most
+                candidate = round_rate(min(START_SHARE * self.hint, 4 * low))
         elif low is None:
             candidate = round_rate(high / 2)
             if candidate < MIN_RATE:

@@ -215,6 +215,7 @@ class Expectation:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["slots"] = None if math.isinf(self.slots) else int(self.slots)
+        data["capacity_rps"] = None if math.isinf(self.capacity_rps) else self.capacity_rps
         return data
 
 

@@ -13,7 +13,8 @@ loadgen_behind     open mode: the generator could not keep its schedule: its
                    reported, not flagged: a Python generator on this machine
                    sends 1-2 ms late for about 2% of requests at any rate
                    (gevent's timers, responses handled on the same thread)
-overloaded         open mode: answers under 95% of the rate offered, or latency
+overloaded         open mode: answers under 95% of the requests offered (and
+                   short by more than one), or latency
                    rising through the window (last third over twice the first):
                    the server cannot take this rate; a finding, not an error
 model_mismatch     throughput > 10% from the model (or more than one wave of
@@ -50,6 +51,13 @@ def server_busy(resources: Resources | None, cores: int) -> float | None:
     return None if mean is None else mean / (100.0 * max(cores, 1))
 
 
+def short_of_offered(result: OpenResult) -> bool:
+    """Fewer answers than ACHIEVED_SHARE of the requests offered in the window,
+    by more than one request (a short window at a low rate holds few)."""
+    answered = result.answered if result.answered is not None else result.completed + result.failed
+    return answered < ACHIEVED_SHARE * result.offered - 1
+
+
 def open_flags(result: OpenResult | None) -> list[Flag]:
     """loadgen_behind, or else overloaded, for an open run."""
     if result is None:
@@ -65,7 +73,7 @@ def open_flags(result: OpenResult | None) -> list[Flag]:
             )
         ]
     reasons = []
-    if result.achieved_rps < ACHIEVED_SHARE * result.rate:
+    if short_of_offered(result):
         reasons.append(f"answered {result.achieved_rps:,.1f} of {result.rate:g} req/s offered")
     if result.latency_rise is not None and result.latency_rise > LATENCY_RISE:
         reasons.append(f"latency rose {result.latency_rise:.1f}x from the window's first third to its last")

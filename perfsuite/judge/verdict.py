@@ -116,6 +116,11 @@ def _run_key(item: Any) -> RunKey:
     return RunKey(scenario, server, Level.parse(level), int(repeat))
 
 
+def searched_configs(results: SuiteResults) -> set[tuple[str, str]]:
+    """(scenario, server) of every capacity search: their runs are its steps."""
+    return {(found.scenario, found.server) for found in results.capacity}
+
+
 def judge(
     results: SuiteResults,
     aggregates: list[Aggregate],
@@ -125,6 +130,11 @@ def judge(
     baseline_notes: list[str] | None = None,
     environment_warnings: list[str] | None = None,
 ) -> Verdict:
+    # A capacity search's steps past the capacity fail its objective on purpose, and
+    # the generator's limit ends it: its result is the capacity, not its steps' flags.
+    searched = searched_configs(results)
+    aggregates = [agg for agg in aggregates if (agg.key.scenario, agg.key.server) not in searched]
+    runs = [run for run in results.runs if (run.scenario, run.server) not in searched]
     inconclusive = []
     for agg in aggregates:
         where = agg.key.label
@@ -138,9 +148,9 @@ def judge(
         baseline_notes=baseline_notes or [],
         environment_warnings=environment_warnings or [],
         inconclusive=inconclusive,
-        failed_runs=[run.key for run in results.runs if not run.ok],
+        failed_runs=[run.key for run in runs if not run.ok],
         failed_requests=[
-            FailedRequests(run.key, flag.message) for run in results.runs for flag in run.flags if flag.kind == "errors"
+            FailedRequests(run.key, flag.message) for run in runs for flag in run.flags if flag.kind == "errors"
         ],
     )
 

@@ -64,13 +64,13 @@ def window_latency(data: dict[str, Any]) -> Latency:
     )
 
 
-def open_result(data: dict[str, Any], elapsed_s: float) -> OpenResult:
-    """open.json -> OpenResult; ValueError if it is malformed."""
+def open_result(data: dict[str, Any], elapsed_s: float, answered: int) -> OpenResult:
+    """open.json -> OpenResult; ValueError if it is malformed. `answered`:
+    the answers the window received (Locust's count, by the time each came)."""
     try:
         send = _histogram(data.get("send_ms", {}))
         lag = _histogram(data.get("lag_ms", {}))
         completed, failed = _count(data, "completed"), _count(data, "failed")
-        answered = completed + failed
         return OpenResult(
             rate=float(data["rate"]),
             arrival=data.get("arrival", "constant"),
@@ -79,6 +79,7 @@ def open_result(data: dict[str, Any], elapsed_s: float) -> OpenResult:
             completed=completed,
             failed=failed,
             unfinished=_count(data, "unfinished"),
+            answered=answered,
             achieved_rps=round(answered / max(elapsed_s, 1e-9), 4),
             send_latency_ms=Latency(
                 avg=None,

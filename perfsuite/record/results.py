@@ -197,7 +197,8 @@ class OpenResult(_Record):
     completed: int = 0
     failed: int = 0
     unfinished: int = Field(0, description="in flight when the window ended")
-    achieved_rps: float = Field(0.0, description="answers (completed or failed) per second of the window")
+    answered: int | None = Field(None, description="answers (ok or failed) the window received, as they came")
+    achieved_rps: float = Field(0.0, description="answered per second of the window")
     send_latency_ms: Latency = Field(default_factory=Latency)
     schedule_lag_ms: Lag = Field(default_factory=Lag, description="the generator's lateness at each send")
     late_starts: int = Field(0, description="requests sent 1 ms or more after their intended time")

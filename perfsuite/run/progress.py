@@ -95,6 +95,7 @@ class RichProgress:
     def __init__(self, plans: list[RunPlan], console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
         self.plans = plans
+        self.total = len(plans)  # capacity searches add steps as they go
         self.started = time.monotonic()
         self.current: RunPlan | None = None
         self.run_started_at = 0.0
@@ -105,7 +106,7 @@ class RichProgress:
         self.live.start()
 
     def _planned(self, plan: RunPlan) -> float:
-        return plan.warmup_s + plan.duration_s if plan.mode == "steady" else 0.0
+        return plan.warmup_s + plan.duration_s if plan.mode in ("steady", "open") else 0.0
 
     def _eta(self) -> float | None:
         if self.current is None:
@@ -123,7 +124,7 @@ class RichProgress:
             table.add_row(Text("starting ...", style="dim"))
             return table
         table.add_row(
-            Text(f"run {self.current.index} of {len(self.plans)}", style="bold"),
+            Text(f"run {self.current.index} of {self.total}", style="bold"),
             Text(self.current.label, style="cyan"),
         )
         live = f"{self.numbers[0]:,.0f} req/s, {self.numbers[1]} failures" if self.numbers else "waiting for requests"
@@ -134,6 +135,7 @@ class RichProgress:
 
     def run_started(self, plan: RunPlan, total: int) -> None:
         self.current, self.run_started_at, self.numbers = plan, time.monotonic(), None
+        self.total = max(total, plan.index)
         self.live.update(self._render())
 
     def tick(self, plan: RunPlan, run_dir: Path) -> None:

@@ -2,7 +2,9 @@
 
   start    the upstream (if any), the server and Locust at once; Locust
            imports while the server warms up, and holds its start at a gate
-  ready    probe the upstream and the server; then open Locust's gate
+  ready    the upstream and the server answer; the service-time probe (once
+           per config, of an app not the suite's own: perfsuite.run.probe);
+           then open Locust's gate
   measure  sample resources while Locust runs its warm-up and window;
            a server, upstream or worker lost mid-run ends the run at once;
            once the window is over the server stops while Locust writes reports
@@ -36,6 +38,7 @@ from perfsuite.record.results import (
     Latency,
     LoadgenResult,
     Overhead,
+    ProbeResult,
     RunResult,
     RunSettings,
     UpstreamResult,
@@ -63,6 +66,7 @@ from perfsuite.run.loadgen import (
     time_limit_s,
     worker_command,
 )
+from perfsuite.run.probe import probe
 from perfsuite.run.process import ManagedProcess, ProcessFailed, describe_exit, free_port, stop_all, wait_for_http
 from perfsuite.run.resources import ResourceSampler, Sample, summarize
 from perfsuite.spec.format import Suite
@@ -130,17 +134,17 @@ def measured_fields(plan: RunPlan, outcome: LoadOutcome) -> dict[str, Any]:
             for name, stats in outcome.endpoints.items()
         },
         "request_errors": outcome.errors,
-        **_open_fields(plan, outcome, elapsed),
+        **_open_fields(plan, outcome, elapsed, total.requests),
     }
 
 
-def _open_fields(plan: RunPlan, outcome: LoadOutcome, elapsed: float) -> dict[str, Any]:
+def _open_fields(plan: RunPlan, outcome: LoadOutcome, elapsed: float, answered: int) -> dict[str, Any]:
     if plan.mode != "open":
         return {}
     if outcome.open is None:
         raise RunFailed(f"Locust wrote no {OPEN_FILE}")
     try:
-        return {"open": open_result(outcome.open, elapsed), "latency_ms": window_latency(outcome.open)}
+        return {"open": open_result(outcome.open, elapsed, answered), "latency_ms": window_latency(outcome.open)}
     except ValueError as error:
         raise RunFailed(f"cannot read {OPEN_FILE}: {error}") from None
 
@@ -177,6 +181,8 @@ class Run:
         self.on_window_over: Callable[[], None] | None = None  # e.g. start the next run's children
         self.start_failure: Exception | None = None  # a failure while starting ahead of its turn
         self.started_all = False  # start() done: every child is up
+        self.probes: dict[tuple[str, str], ProbeResult] = {}  # the sequence's: a config is probed once
+        self.probe: ProbeResult | None = None
 
     # -- phases ---------------------------------------------------------------
 
@@ -259,7 +265,19 @@ class Run:
         else:
             # External: only that it answers.
             wait_for_http(f"{self.url}/", self.plan.server.ready_timeout, locust_alive)
+        self._probe()
         self._close_gate(self.url)
+
+    def _probe(self) -> None:
+        """Each entry's service time on the idle server, once per config (perfsuite.run.probe)."""
+        entries = self.plan.to_probe()
+        if not entries:
+            return
+        key = (self.plan.key.scenario, self.plan.key.server)
+        if key not in self.probes:
+            found = probe(self.url, entries, self.server.pid if self.server is not None else None)
+            self.probes[key] = found.model_copy(update={"run_index": self.plan.index})
+        self.probe = self.probes[key]
 
     def measure(self) -> None:
         assert self.locust is not None
@@ -402,6 +420,7 @@ class Run:
             },
             affinity=Affinity(**plan.cpu),
             settings=RunSettings(warmup_s=plan.warmup_s, duration_s=plan.duration_s, spawn_rate=plan.spawn_rate),
+            probe=self.probe,
             **(self.fields if failure is None else {}),
         )
 
@@ -418,13 +437,19 @@ class RunSequence:
         self.out_dir = out_dir
         self.token = token
         self.prepared: Run | None = None
+        self.probes: dict[tuple[str, str], ProbeResult] = {}  # (scenario, server) -> its probe
+
+    def _new_run(self, plan: RunPlan) -> Run:
+        run = Run(plan, self.suite, self.out_dir, self.token)
+        run.probes = self.probes
+        return run
 
     def _run_for(self, plan: RunPlan) -> Run:
         """The run started ahead for `plan`, or a new one (a run started ahead for another plan is stopped)."""
         if self.prepared is not None and self.prepared.plan is plan:
             return self.prepared
         self.close()
-        return Run(plan, self.suite, self.out_dir, self.token)
+        return self._new_run(plan)
 
     def _prepare(self, plan: RunPlan, loadgen_only: bool = False, wait_s: float = 0.0) -> None:
         """Start `plan`'s Locust alone (during a warm-up long enough to hide

@@ -20,6 +20,7 @@ from perfsuite.spec.format import (
     AUTO,
     CapacityObjective,
     LoadgenSettings,
+    MixEntry,
     Scenario,
     ServerConfig,
     Suite,
@@ -30,6 +31,8 @@ from perfsuite.spec.key import Level, RunKey
 
 QUICK_WARMUP_S = 0.25
 QUICK_DURATION_S = 1.0
+SEARCH_STEPS = 8  # a capacity search's most steps
+QUICK_SEARCH_STEPS = 3
 NO_ERRORS = "<= 0"
 
 
@@ -124,6 +127,13 @@ class RunPlan:
         ]
         return json.dumps(entries, separators=(",", ":"))
 
+    def to_probe(self) -> list[MixEntry]:
+        """Mix entries whose service time the model must measure: of an app
+        not the suite's own, with no `service_ms:` declared (steady and open runs)."""
+        if self.mode == "burst" or self.app is None or self.app.own or self.server.server == "external":
+            return []
+        return [entry for entry in self.scenario.mix or [] if entry.service_ms is None]
+
     def burst_size(self) -> int:
         return sum(entry.count or 1 for entry in self.scenario.mix or [])
 
@@ -155,6 +165,7 @@ class SearchPlan:
     server_name: str
     objective: CapacityObjective
     template: RunPlan  # every setting of a step but its rate and index
+    max_steps: int = 8
 
     @property
     def selector(self) -> str:
@@ -163,6 +174,11 @@ class SearchPlan:
     def at(self, rate: float, index: int) -> RunPlan:
         key = RunKey(self.scenario.name, self.server_name, Level(rate=rate), 1)
         return replace(self.template, index=index, key=key)
+
+
+def planned(plans: list[RunPlan], searches: list[SearchPlan]) -> int:
+    """Runs to expect: each plan, and each search's most steps."""
+    return len(plans) + sum(search.max_steps for search in searches)
 
 
 def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False) -> list[RunPlan]:
@@ -235,7 +251,8 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                     if search:
                         objective = objective_of(spec, scenario)
                         assert objective is not None, "validation requires an objective for rate: auto"
-                        plans.append(SearchPlan(scenario, server_name, objective, plan))
+                        steps = QUICK_SEARCH_STEPS if quick else SEARCH_STEPS
+                        plans.append(SearchPlan(scenario, server_name, objective, plan, steps))
                     else:
                         runs += 1
                         plans.append(plan)

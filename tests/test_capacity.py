@@ -1,0 +1,87 @@
+"""The capacity search (pure): where it steps, when it stops, how a step is judged."""
+
+from __future__ import annotations
+
+import pytest
+
+from perfsuite.judge.capacity import Search, criterion, round_rate, start_rate, step_of
+from perfsuite.record.results import CapacityStep, Flag, Latency, OpenResult, RunResult
+from perfsuite.spec.format import CapacityObjective
+
+
+def run_until(search: Search, capacity: float, generator: float = float("inf")) -> list[float]:
+    """Drive a search against a server that takes `capacity` and a generator that sends up to `generator`."""
+    while (rate := search.next_rate()) is not None:
+        behind = rate > generator
+        search.add(CapacityStep(rate=rate, ok=rate <= capacity and not behind, loadgen_behind=behind))
+    return [step.rate for step in search.steps]
+
+
+@pytest.mark.parametrize("capacity", [0.7, 3.0, 10.0, 37.0, 450.0])
+def test_the_search_brackets_the_capacity_within_five_percent(capacity: float) -> None:
+    search = Search(start=5.0, max_steps=20)
+    run_until(search, capacity)
+    assert search.converged and search.best is not None and search.lowest_failed is not None
+    assert search.best <= capacity < search.lowest_failed
+    assert (search.lowest_failed - search.best) / search.best <= 0.05
+
+
+def test_the_search_takes_at_most_its_steps_and_reports_the_best_passing_rate() -> None:
+    search = Search(start=5.0)
+    rates = run_until(search, 10.0)
+    assert len(rates) <= 8 and rates[:3] == [5.0, 10.0, 20.0]
+    assert search.best is not None and 9.5 <= search.best <= 10.0 and not search.generator_bound
+
+
+def test_the_models_prediction_moves_a_doubling_search_toward_it_four_times_at_most() -> None:
+    search = Search(start=5.0)
+    search.add(CapacityStep(rate=5.0, ok=True))
+    search.tell(1000.0)
+    assert search.next_rate() == 20.0  # 0.8 x 1000, capped at 4 x 5
+    search.tell(float("inf"))  # an unbounded prediction is no hint
+    assert search.hint == 1000.0
+
+
+def test_the_generator_falling_behind_ends_the_search_as_its_bound() -> None:
+    search = Search(start=100.0)
+    rates = run_until(search, capacity=10_000.0, generator=700.0)
+    assert rates == [100.0, 200.0, 400.0, 800.0]
+    assert search.best == 400.0 and search.generator_bound
+
+
+def test_a_search_that_never_passes_gives_no_capacity() -> None:
+    search = Search(start=5.0)
+    rates = run_until(search, capacity=0.0)
+    assert rates == [5.0, 2.5, 1.25, 0.625, 0.312, 0.156] and search.best is None  # down to 0.1 req/s
+
+
+def test_start_and_rounding() -> None:
+    assert start_rate(None) == 5.0 and start_rate(float("inf")) == 5.0 and start_rate(10.0) == 8.0
+    assert [round_rate(r) for r in (12.3456, 1234.5, 0.012345, 7.0)] == [12.3, 1230.0, 0.0123, 7.0]
+
+
+def open_run(
+    p99: float, answered: int, offered: int = 100, failures: int = 0, flags: tuple[str, ...] = ()
+) -> RunResult:
+    return RunResult(
+        index=1, scenario="s", server="x", mode="open", order=None, users=1, rate=10.0, repeat=1, status="ok",
+        requests=answered, failures=failures, latency_ms=Latency(p99=p99),
+        open=OpenResult(rate=10.0, offered=offered, completed=answered - failures, failed=failures,
+                        unfinished=offered - answered, answered=answered, achieved_rps=answered / 10),
+        flags=[Flag(kind=kind, message=kind) for kind in flags],
+    )  # fmt: skip
+
+
+def test_a_step_passes_only_if_every_objective_holds_and_the_offered_load_was_answered() -> None:
+    objective = CapacityObjective(p99_ms="< 400", error_rate="< 0.01")
+    assert criterion(objective) == "p99_ms < 400, error_rate < 0.01"
+    assert step_of(open_run(p99=380, answered=100), objective).ok
+    slow = step_of(open_run(p99=410, answered=100), objective)
+    assert not slow.ok and slow.why == "p99_ms 410, wanted < 400"
+    assert "error_rate 0.02" in (step_of(open_run(p99=10, answered=100, failures=2), objective).why or "")
+    assert "answered 9 of 10 req/s" in (step_of(open_run(p99=10, answered=90), objective).why or "")
+    behind = step_of(open_run(p99=10, answered=100, flags=("loadgen_behind",)), objective)
+    assert not behind.ok and behind.loadgen_behind
+    failed = RunResult(index=1, scenario="s", server="x", mode="open", order=None, users=1, rate=10.0, repeat=1,
+                       status="error", error="server exited")  # fmt: skip
+    assert step_of(failed, objective) == CapacityStep(rate=10.0, ok=False, why="server exited")
