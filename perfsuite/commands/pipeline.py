@@ -68,6 +68,7 @@ def run_plans(
         for search_plan in searches:
             found = search(search_plan, lambda rate, sp=search_plan: measure(sp.at(rate, _next_index(results)), None))
             results.capacity.append(found)
+            results.planned_runs -= search_plan.max_steps - len(found.steps)  # planned: its most steps
             write_results(out_dir, results)
     except Interrupted:
         results.interrupted = True

@@ -223,11 +223,21 @@ def trend(labels: Sequence[str], colors: Sequence[str], points: Sequence[Sequenc
 
 
 def latency_vs_rate(
-    labels: Sequence[str], colors: Sequence[str], lines: Sequence[Sequence[tuple[float, float | None, float | None]]]
+    labels: Sequence[str],
+    colors: Sequence[str],
+    lines: Sequence[Sequence[tuple[float, float | None, float | None]]],
+    knees: Sequence[tuple[float | None, float | None]] = (),
 ) -> str:
-    """Open mode: p50 (solid) and p99 (dashed) from the intended start against the offered rate, a line per config."""
+    """Open mode: p50 (solid) and p99 (dashed) from the intended start against the offered rate, a line per
+    config; each config's knee as a vertical mark: predicted by the model (dotted), measured (solid, thin)."""
     fig, (axis,) = _figure(1, 1, 10, 3.2)
     fig.subplots_adjust(left=0.08, right=0.76, top=0.86, bottom=0.16)
+    for label, line_color, (predicted, measured) in zip(labels, colors, knees, strict=False):
+        if predicted is not None:
+            axis.axvline(predicted, color=line_color, linestyle=":", linewidth=1.2, label=f"{label} knee, model")
+        if measured is not None:
+            axis.axvline(measured, color=line_color, linestyle="-", linewidth=0.8, alpha=0.6,
+                         label=f"{label} knee, measured")  # fmt: skip
     for label, line_color, points in zip(labels, colors, lines, strict=True):
         for column, style, name in ((1, "-", "p50"), (2, "--", "p99")):
             shown = [(p[0], p[column]) for p in points if p[column] is not None]

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from perfsuite.judge.verdict import Verdict
-from perfsuite.record.results import RunResult, SuiteResults
+from perfsuite.record.results import CapacityResult, RunResult, SuiteResults
 from perfsuite.record.timeseries import Series
 from perfsuite.report import charts
 from perfsuite.report.view import FLAG_LABELS, ReportView, build_view, number
@@ -59,7 +59,23 @@ def _job(title: str, chart: str, *args: Any) -> dict[str, Any]:
     return {"title": title, "job": (chart, args)}
 
 
-def _figures(runs: list[RunResult], series: dict[str, Series], colors: dict[str, str]) -> list[dict[str, Any]]:
+def knees(runs: list[RunResult], capacity: list[CapacityResult]) -> tuple[float | None, float | None]:
+    """One config's knee, predicted (the model's capacity, median over its runs) and measured
+    (its capacity search's result, or the highest rate below the first overloaded one)."""
+    predicted = sorted(r.model.capacity_rps for r in runs if r.model and r.model.capacity_rps is not None)
+    found = [c.rps for c in capacity if runs and c.server == runs[0].server]
+    if found:
+        measured = found[0]
+    else:
+        by_rate = sorted(runs, key=lambda r: r.rate or 0.0)
+        over = [i for i, r in enumerate(by_rate) if any(f.kind == "overloaded" for f in r.flags)]
+        measured = by_rate[over[0] - 1].rate if over and over[0] > 0 else None
+    return (predicted[len(predicted) // 2] if predicted else None), measured
+
+
+def _figures(
+    runs: list[RunResult], series: dict[str, Series], colors: dict[str, str], capacity: list[CapacityResult]
+) -> list[dict[str, Any]]:
     ok = [run for run in runs if run.ok]
     several_levels = len({run.users for run in runs}) > 1 or len({run.repeat for run in runs}) > 1
     labels = [_label(run, several_levels) + (f" #{run.repeat}" if run.repeat > 1 else "") for run in ok]
@@ -72,7 +88,10 @@ def _figures(runs: list[RunResult], series: dict[str, Series], colors: dict[str,
         for run in sorted(ok, key=lambda r: r.rate or 0.0):
             lines.setdefault(run.server, []).append((run.rate or 0.0, run.latency_ms.p50, run.latency_ms.p99))
         line_colors = [colors[server] for server in lines]
-        figures.append(_job("latency vs rate", "latency_vs_rate", list(lines), line_colors, list(lines.values())))
+        marks = [knees([r for r in ok if r.server == server], capacity) for server in lines]
+        figures.append(
+            _job("latency vs rate", "latency_vs_rate", list(lines), line_colors, list(lines.values()), marks)
+        )
     elif ok:
         expected = [run.model.expected_rps if run.model and run.model.applies else None for run in ok]
         percentiles = {p: [getattr(run.latency_ms, p) for run in ok] for p in ("p50", "p95", "p99")}
@@ -141,7 +160,7 @@ def render(
         servers += [run.server] if run.server not in servers else []
     colors = {name: charts.color(i) for i, name in enumerate(servers)}
     for scenario in view.scenarios:
-        scenario.figures = _figures(scenario.runs, series, colors)
+        scenario.figures = _figures(scenario.runs, series, colors, scenario.capacity)
         trend_job = _trend_job(scenario.name, view.trend, colors)
         if trend_job is not None:
             scenario.figures.append(trend_job)

@@ -64,6 +64,9 @@ def _trend(trend: list[dict[str, Any]]) -> list[str]:
     return [*lines[:-1], "```", ""]
 
 
+CAPACITY_NOTE = "Capacity: the highest offered rate that met the criterion (latency from the intended start)."
+
+
 def render_view(view: ReportView) -> str:
     results = view.results
     lines = [f"# Suite {results.suite}", "", view.summary, ""]
@@ -73,7 +76,16 @@ def render_view(view: ReportView) -> str:
         lines += ["**Requests failed** (these configs are not ranked):", ""]
         lines += [f"- **{item.key.label}**: {item.message}" for item in view.verdict.failed_requests] + [""]
     for scenario in view.scenarios:
-        lines += [f"## {scenario.name} ({scenario.mode})", "", *table(scenario.table)]
+        lines += [f"## {scenario.name} ({scenario.mode})", ""]
+        if scenario.capacity_table is not None:
+            lines += [
+                "Capacity: the highest offered rate that met the criterion (latency from the intended start).",
+                "",
+            ]
+            lines += [*table(scenario.capacity_table), "", "Every step of the searches:", ""]
+        lines += table(scenario.table)
+        if scenario.model_notes:
+            lines += ["", "Model from: " + "; ".join(scenario.model_notes) + "."]
         if scenario.failed_requests is not None:
             lines += ["", "Failed requests (by Locust's error message):", "", *table(scenario.failed_requests)]
         lines += [line for reason in scenario.why_not for line in ("", f"Model n/a: {reason}.")]

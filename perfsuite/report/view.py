@@ -14,7 +14,7 @@ from typing import Any
 
 from perfsuite.judge.aggregate import Aggregate, Metric, aggregate
 from perfsuite.judge.verdict import EXIT_MEANINGS, Verdict
-from perfsuite.record.results import Flag, Resources, RunResult, SuiteResults
+from perfsuite.record.results import CapacityResult, Flag, Resources, RunResult, SuiteResults
 
 FLAG_LABELS = {
     "errors": "errors",
@@ -156,8 +156,8 @@ def steady_table(runs: list[RunResult]) -> Table:
 
 
 OPEN_HEADER = [
-    "Server", "Offered/s", "Answered/s", "Offered", "Completed", "Failed", "Unfinished", "p50 ms", "p99 ms",
-    "Send p50 ms", "Lag p99 ms", "Late starts", "Flags",
+    "Server", "Offered/s", "Answered/s", "Expected/s", "Utilisation", "Offered", "Completed", "Failed",
+    "Unfinished", "p50 ms", "Expected ms", "p99 ms", "Send p50 ms", "Lag p99 ms", "Late starts", "Flags",
 ]  # fmt: skip
 
 
@@ -169,16 +169,20 @@ def open_table(runs: list[RunResult]) -> Table:
         if not run.ok or run.open is None:
             rows.append([*head, Cell("error", "error", span=len(OPEN_HEADER) - 2)])
             continue
-        o = run.open
+        o, model = run.open, run.model if run.model is not None and run.model.applies else None
+        expected_ms = "n/a" if model is None else "overloaded" if model.expected_latency_ms is None else None
         rows.append(
             [
                 *head,
                 Cell(rps_text(o.achieved_rps)),
+                Cell("n/a" if model is None else rps_text(model.expected_rps)),
+                Cell("n/a" if model is None or model.utilisation is None else f"{model.utilisation:.0%}"),
                 Cell(f"{o.offered:,}"),
                 Cell(f"{o.completed:,}"),
                 Cell(f"{o.failed:,}"),
                 Cell(f"{o.unfinished:,}"),
                 Cell(ms_text(run.latency_ms.p50)),
+                Cell(expected_ms or number(model.expected_latency_ms if model else None)),
                 Cell(ms_text(run.latency_ms.p99)),
                 Cell(ms_text(o.send_latency_ms.p50)),
                 Cell(ms_text(o.schedule_lag_ms.p99)),
@@ -187,6 +191,64 @@ def open_table(runs: list[RunResult]) -> Table:
             ]
         )
     return Table(OPEN_HEADER, rows)
+
+
+CAPACITY_HEADER = [
+    "Server", "Capacity req/s", "Model req/s", "Measured / model", "Bound by", "Capacity vs best", "Criterion",
+    "Steps", "Model from",
+]  # fmt: skip
+
+
+def capacity_text(found: CapacityResult) -> str:
+    """'12.5', '>= 1,200 (load generator)', or '< 0.625' when no rate passed."""
+    if found.rps is None:
+        tried = min((step.rate for step in found.steps), default=None)
+        return "none" if tried is None else f"< {rps_text(tried)}"
+    shown = rps_text(found.rps)
+    return f">= {shown} (load generator)" if found.bound == "loadgen" else shown
+
+
+def model_source(run: RunResult | None) -> str:
+    """Where a run's model took its slots and service time from."""
+    model = run.model if run is not None else None
+    if model is None or not model.applies:
+        return f"n/a: {model.why_not}" if model is not None and model.why_not else "n/a"
+    service = f"service {number(1000 * (model.service_s or 0.0), 3)} ms ({model.service_source})"
+    return f"{model.slots_source}; {service}"
+
+
+def capacity_table(found: list[CapacityResult], runs: list[RunResult]) -> Table | None:
+    """Per config: the capacity measured, the model's, what bound it and the ratio to the best."""
+    if not found:
+        return None
+    best = max((c.rps for c in found if c.rps is not None), default=None)
+    rows = []
+    for c in found:
+        at_best = [r for r in runs if r.server == c.server and c.rps is not None and r.rate == c.rps]
+        ratio = f"{c.rps / c.model_rps:.2f}" if c.rps is not None and c.model_rps else "n/a"
+        rows.append(
+            [
+                _text(c.server),
+                Cell(capacity_text(c)),
+                Cell(rps_text(c.model_rps) if c.model_rps is not None else "n/a"),
+                Cell(ratio),
+                _text("load generator" if c.bound == "loadgen" else "server"),
+                Cell(_ratio(c.rps, best) if c.rps is not None and best else "–"),
+                _text(c.criterion),
+                Cell(f"{len(c.steps)}" + ("" if c.converged else " (not converged)")),
+                _text(model_source(at_best[0] if at_best else next((r for r in runs if r.server == c.server), None))),
+            ]
+        )
+    return Table(CAPACITY_HEADER, rows)
+
+
+def model_notes(runs: list[RunResult]) -> list[str]:
+    """Per config, once: where the model took its slots and service time from."""
+    notes: dict[str, str] = {}
+    for run in runs:
+        if run.model is not None and run.model.applies and run.server not in notes:
+            notes[run.server] = f"{run.server}: {model_source(run)}"
+    return list(notes.values())
 
 
 def burst_table(runs: list[RunResult]) -> Table:
@@ -384,6 +446,9 @@ class ScenarioView:
     external: list[str]  # servers whose resources the suite cannot sample
     flags: list[tuple[RunResult, Flag]]
     errors: list[RunResult]
+    capacity: list[CapacityResult] = field(default_factory=list)
+    capacity_table: Table | None = None
+    model_notes: list[str] = field(default_factory=list)
     figures: list[dict[str, Any]] = field(default_factory=list)  # filled by the HTML renderer
 
 
@@ -434,6 +499,9 @@ def build_view(
                 external=sorted({run.server for run in runs if run.ok and run.server_kind == "external"}),
                 flags=[(run, flag) for run in runs for flag in run.flags],
                 errors=[run for run in runs if not run.ok],
+                capacity=[c for c in results.capacity if c.scenario == name],
+                capacity_table=capacity_table([c for c in results.capacity if c.scenario == name], runs),
+                model_notes=model_notes(runs),
             )
         )
     ok = sum(run.ok for run in results.runs)
