@@ -221,6 +221,10 @@ class OpenUser(FastHttpUser):
 
     def _send(self, entry: Entry, intended: float, counted: bool) -> None:
         lag = max(0.0, time.monotonic() - intended) * 1000  # the generator's lateness, before any wait for a slot
+        if counted and WINDOW.in_window:  # every request offered, answered or not: an overloaded server's are not
+            WINDOW.lag_ms[bucket_ms(lag)] += 1
+            WINDOW.lag_max = max(WINDOW.lag_max, lag)
+            WINDOW.late += lag >= LATE_MS
         with self.slots:  # at the cap: wait for a slot, the latency still counts from `intended`
             try:
                 with self.client.request(entry.method, entry.path, **entry.kwargs) as response:
@@ -237,9 +241,6 @@ class OpenUser(FastHttpUser):
             WINDOW.latency_ms[bucket_ms(latency)] += 1
             WINDOW.latency_sum += latency
             WINDOW.send_ms[bucket_ms(send_ms)] += 1
-            WINDOW.lag_ms[bucket_ms(lag)] += 1
-            WINDOW.lag_max = max(WINDOW.lag_max, lag)
-            WINDOW.late += lag >= LATE_MS
             second = int(intended - WINDOW.started)
             entry_sums = WINDOW.seconds.setdefault(second, [0.0, 0])
             entry_sums[0] += latency

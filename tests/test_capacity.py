@@ -82,6 +82,11 @@ def test_a_step_passes_only_if_every_objective_holds_and_the_offered_load_was_an
     assert "answered 9 of 10 req/s" in (step_of(open_run(p99=10, answered=90), objective).why or "")
     behind = step_of(open_run(p99=10, answered=100, flags=("loadgen_behind",)), objective)
     assert not behind.ok and behind.loadgen_behind
+    # A server answering too few, with the generator not saturated: the server's limit, not the generator's.
+    swamped = step_of(open_run(p99=2600, answered=40, flags=("loadgen_behind",)), objective)
+    assert not swamped.ok and not swamped.loadgen_behind
+    saturated = step_of(open_run(p99=2600, answered=40, flags=("loadgen_behind", "loadgen_saturated")), objective)
+    assert saturated.loadgen_behind
     failed = RunResult(index=1, scenario="s", server="x", mode="open", order=None, users=1, rate=10.0, repeat=1,
                        status="error", error="server exited")  # fmt: skip
     assert step_of(failed, objective) == CapacityStep(rate=10.0, ok=False, why="server exited")

@@ -62,7 +62,11 @@ def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
     rate = run.rate or 0.0
     if not run.ok or run.open is None:
         return CapacityStep(rate=rate, ok=False, why=run.error or "the run failed")
-    behind = any(flag.kind == "loadgen_behind" for flag in run.flags)
+    kinds = {flag.kind for flag in run.flags}
+    # The generator's lag bounds the search where it is the generator's doing: it was
+    # saturated, or the server answered all it was sent. A server that answers too few
+    # (hundreds of requests in flight) also delays the generator's sends a little.
+    behind = "loadgen_behind" in kinds and ("loadgen_saturated" in kinds or not short_of_offered(run.open))
     error_rate = run.failures / run.requests if run.requests else 0.0
     measured = {
         "avg_ms": run.latency_ms.avg,

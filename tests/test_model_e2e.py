@@ -1,0 +1,173 @@
+"""The model on apps it has never seen: service times from the probe, slots
+from each server's threads and each framework's pool, and capacity searched
+and predicted. Real servers, real Locust; ratios and tolerances of the issue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, read_json, run_cli, write_scenario
+
+pytestmark = pytest.mark.integration
+
+# Named like nothing the suite knows: only the probe can tell how long a request takes.
+LEDGER = """\
+import asyncio
+import time
+
+WAIT_S = float({wait})
+
+
+def wsgi(environ, start_response):
+    time.sleep(WAIT_S)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"entry"]
+
+
+async def asgi(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await asyncio.sleep(WAIT_S)
+    await send({{"type": "http.response.start", "status": 200, "headers": []}})
+    await send({{"type": "http.response.body", "body": b"entry"}})
+"""
+
+REPORTS = """\
+import time
+
+from fastapi import FastAPI
+
+api = FastAPI()
+
+
+@api.get("/totals/{day}")
+def totals(day: str):
+    time.sleep(0.2)
+    return {"day": day, "total": 42}
+"""
+
+
+def runs_by_server(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {run["server"]: run for run in results["runs"]}
+
+
+def test_a_probed_service_time_predicts_a_sync_worker_and_an_event_loop(tmp_path: Path) -> None:
+    (tmp_path / "ledger.py").write_text(LEDGER.format(wait=0.025))
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        defaults: {users: 8, warmup: 1s, duration: 3s}
+        servers:
+          sync-1:    {server: gunicorn, app: ledger:wsgi, app_dir: .}
+          uvicorn-1: {server: uvicorn, app: ledger:asgi, app_dir: .}
+        scenarios:
+          - name: lookup
+            mix: [{name: lookup, path: /ledger/lookup?id=7}]
+        """,
+    )
+    done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history")
+    assert done.returncode == 0, done.stderr
+    runs = runs_by_server(read_json(tmp_path / "out" / "results.json"))
+    for server, wanted in (("sync-1", 40.0), ("uvicorn-1", 320.0)):
+        run = runs[server]
+        model, probe = run["model"], run["probe"]["entries"]["lookup"]
+        assert model["applies"] and model["service_source"] == "probe", model
+        assert 25.0 <= probe["service_ms"] < 25.0 * 1.1 and probe["samples"] >= 3
+        assert model["expected_rps"] == pytest.approx(wanted, rel=0.10), server
+        assert run["rps"] == pytest.approx(wanted, rel=0.10), server
+        assert abs(model["ratio"] - 1) <= 0.10
+    assert runs["sync-1"]["model"]["slots_source"] == "gunicorn sync: one request per worker"
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "Model from: sync-1: gunicorn sync: one request per worker; service 2" in report
+
+
+def test_a_capacity_search_finds_a_sync_workers_limit_and_an_event_loops_far_higher(tmp_path: Path) -> None:
+    (tmp_path / "ledger.py").write_text(LEDGER.format(wait=0.1))
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        defaults: {warmup: 1s, duration: 3s}
+        servers:
+          sync-1:    {server: gunicorn, app: ledger:wsgi, app_dir: .}
+          uvicorn-1: {server: uvicorn, app: ledger:asgi, app_dir: .}
+        scenarios:
+          - name: hold
+            mode: open
+            rate: auto
+            capacity: {p99_ms: "< 400"}
+            mix: [{path: /orders/hold}]
+        """,
+    )
+    done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history", timeout=400)
+    assert done.returncode == 0, done.stderr
+    results = read_json(tmp_path / "out" / "results.json")
+    found = {c["server"]: c for c in results["capacity"]}
+    sync, loop = found["sync-1"], found["uvicorn-1"]
+    assert sync["criterion"] == "p99_ms < 400" and sync["bound"] == "server"
+    assert sync["rps"] == pytest.approx(10.0, rel=0.25), sync["steps"]
+    assert sync["model_rps"] == pytest.approx(10.0, rel=0.15)
+    assert 2 <= len(sync["steps"]) <= 8 and any(not step["ok"] for step in sync["steps"])
+    assert all(step["p99_ms"] < 400 for step in sync["steps"] if step["ok"])
+    assert loop["bound"] == "loadgen" or loop["rps"] >= 5 * sync["rps"], loop["steps"]
+    assert loop["rps"] >= 5 * sync["rps"]
+    # Every step is an open run in results.json; its flags do not make the suite inconclusive.
+    steps = [run for run in results["runs"] if run["server"] == "sync-1"]
+    assert [run["rate"] for run in steps] == [step["rate"] for step in sync["steps"]]
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "| Server | Capacity req/s | Model req/s |" in report
+    assert f"| sync-1 | {sync['rps']:.2f} |" in report
+
+
+def test_thread_pools_are_the_slots_of_hypercorn_wsgi_and_a_fastapi_def_route(tmp_path: Path) -> None:
+    (tmp_path / "ledger.py").write_text(LEDGER.format(wait=0.1))
+    (tmp_path / "reports.py").write_text(REPORTS)
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        defaults: {warmup: 1s, duration: 3s}
+        servers:
+          hypercorn-wsgi: {server: hypercorn, app: ledger:wsgi, app_dir: .}
+          fastapi-def:    {server: uvicorn, app: reports:api, app_dir: .}
+        scenarios:
+          - name: pool-wsgi
+            servers: [hypercorn-wsgi]
+            users: 16
+            mix: [{path: /ledger/lookup}]
+          - name: pool-def
+            servers: [fastapi-def]
+            users: 60
+            mix: [{path: /totals/monday}]
+        """,
+    )
+    done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history")
+    assert done.returncode == 0, done.stderr
+    runs = runs_by_server(read_json(tmp_path / "out" / "results.json"))
+    wsgi, fastapi = runs["hypercorn-wsgi"], runs["fastapi-def"]
+    # Python 3.11-3.12: asyncio's executor has min(32, os.cpu_count() + 4) threads.
+    threads = wsgi["model"]["slots"]
+    assert "hypercorn WSGI" in wsgi["model"]["slots_source"] and 5 <= threads <= 32
+    assert wsgi["model"]["expected_rps"] == pytest.approx(threads / 0.1, rel=0.10)
+    assert abs(wsgi["model"]["ratio"] - 1) <= 0.10, wsgi["model"]
+    assert fastapi["model"]["slots"] == 40 and "anyio" in fastapi["model"]["slots_source"]
+    assert fastapi["model"]["expected_rps"] == pytest.approx(200, rel=0.10)
+    assert fastapi["rps"] == pytest.approx(200, rel=0.10) and abs(fastapi["model"]["ratio"] - 1) <= 0.10
+
+
+def test_the_catalog_example_runs_as_its_readme_says_and_the_model_agrees(tmp_path: Path) -> None:
+    example = REPO / "examples" / "catalog" / "scenario.yaml"
+    done = run_cli(str(example), "--out", str(tmp_path / "out"), "--no-history", timeout=400)
+    assert done.returncode == 0, done.stderr
+    results = read_json(tmp_path / "out" / "results.json")
+    steady = [run for run in results["runs"] if run["scenario"] == "reports"]
+    assert {run["server"] for run in steady} == {"uvicorn-1", "hypercorn-1"}
+    for run in steady:
+        assert run["model"]["applies"] and run["model"]["service_source"] == "probe"
+        assert run["model"]["slots"] == 40
+        assert abs(run["model"]["ratio"] - 1) <= 0.10, run["model"]
+    for found in results["capacity"]:
+        assert found["bound"] == "server" and found["model_rps"] == pytest.approx(200, rel=0.10)
+        assert found["rps"] == pytest.approx(found["model_rps"], rel=0.25), found["steps"]
