@@ -213,8 +213,10 @@ def model_source(run: RunResult | None) -> str:
     model = run.model if run is not None else None
     if model is None or not model.applies:
         return f"n/a: {model.why_not}" if model is not None and model.why_not else "n/a"
-    service = f"service {number(1000 * (model.service_s or 0.0), 3)} ms ({model.service_source})"
-    return f"{model.slots_source}; {service}"
+    service = f"service {number(1000 * (model.service_s or 0.0), 3)} ms"
+    service += f" ({model.service_source})" if model.service_source else ""  # schemas 1-3 name no sources
+    held = model.slots_source or (f"{model.slots} slots" if model.slots is not None else "unbounded")
+    return f"{held}; {service}"
 
 
 def capacity_table(found: list[CapacityResult], runs: list[RunResult]) -> Table | None:
