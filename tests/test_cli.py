@@ -30,7 +30,9 @@ def test_validate_reports_errors_with_exit_2(tmp_path: Path) -> None:
     assert "servers.u.server: must be one of" in done.stderr and "did you mean 'uvicorn'" in done.stderr
 
 
-@pytest.mark.parametrize("name", ["seed.yaml", "all.yaml"])
+@pytest.mark.parametrize(
+    "name", ["seed.yaml", "all.yaml", "open.yaml", "capacity.yaml", "io_wait.yaml", "nightly.yaml"]
+)
 def test_shipped_scenarios_are_valid(name: str) -> None:
     assert run_cli("validate", f"scenarios/{name}").returncode == 0
 

@@ -46,6 +46,13 @@ def test_mismatch_names_the_likely_reason() -> None:
     assert "server overloaded: its CPU at 95%" in reason(model=low, server=Resources(cpu_percent=MeanPeak(mean=95.0)))
     assert "fewer requests at once" in reason(model=low)
     assert "more requests at once" in reason(model=model(1.5))
+    # Both sides of a disagreement: the server's concurrency and the model's service time, with their sources.
+    probed = model(0.5).model_copy(
+        update={"slots_source": "gunicorn sync: one request per worker", "service_s": 0.025, "service_source": "probe"}
+    )
+    text = reason(model=probed)
+    assert "(gunicorn sync: one request per worker: a pool" in text
+    assert "or requests take longer under load than 25.0 ms (probe)" in text
     assert reason(model=low).startswith("throughput 0.50x the model's")
 
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from perfsuite.spec.loader import ScenarioError, load_suite
+from perfsuite.spec.plan import build_plan, build_searches
 from tests.conftest import write_scenario
 
 GOOD = """\
@@ -151,6 +152,26 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
          "4: scenarios.0.rate: applies to open mode only"),
         (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: [5, 0], mix: [{path: /f}]}\n",
          "4: scenarios.0.rate.1: must be > 0"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: auto, mix: [{path: /f}]}\n",
+         "4: scenarios.0.rate: auto needs an objective: capacity:"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: fast, mix: [{path: /f}]}\n",
+         "4: scenarios.0.rate: must be one of 'auto', got 'fast'"),
+        (SERVERS + "scenarios:\n  - {name: a, capacity: {p99_ms: '< 5'}, mix: [{path: /f}]}\n",
+         "4: scenarios.0.capacity: applies to open mode only"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: burst, capacity: {p99_ms: '< 5'}, mix: [{path: /f}]}\n",
+         "4: scenarios.0.capacity: applies to open mode only"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: 5, capacity: {p99_ms: '< 5'}, mix: [{path: /f}]}\n",
+         "4: scenarios.0.capacity: applies to rate: auto only"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: auto, capacity: {}, mix: [{path: /f}]}\n",
+         "4: scenarios.0.capacity: needs at least one objective"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: auto, capacity: {p99: '< 5'}, mix: [{path: /f}]}\n",
+         "4: scenarios.0.capacity.p99: unknown field (did you mean 'p99_ms'?)"),
+        (SERVERS + "scenarios:\n  - {name: a, mix: [{path: /f, service_ms: 0}]}\n",
+         "4: scenarios.0.mix.0.service_ms: must be > 0, got 0"),
+        (SERVERS + "scenarios:\n  - {name: a, mix: [{path: /f, service_ms: -2}]}\n",
+         "4: scenarios.0.mix.0.service_ms: must be > 0, got -2"),
+        ("servers:\n  u: {server: uvicorn, app: apps.asgi_app:app, slots: 0}\nscenarios:\n  - {name: a, mix: [{path: /f}]}\n",
+         "2: servers.u.slots: must be an integer >= 1, got 0"),
         (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: 5, arrival: burst, mix: [{path: /f}]}\n",
          "4: scenarios.0.arrival: must be one of 'constant' or 'poisson'"),
         ("servers:\n  g1: {server: gunicorn, app: a:b, threads: 4}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
@@ -188,6 +209,14 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
 def test_bad_input(tmp_path: Path, text: str, expected: str) -> None:
     found = problems(tmp_path, text)
     assert any(line.startswith(expected) for line in found), found
+
+
+def test_an_slo_is_a_capacity_searchs_objective_by_default(tmp_path: Path) -> None:
+    text = SERVERS + "scenarios:\n  - {name: a, mode: open, rate: auto, slo: {p99_ms: '< 50'}, mix: [{path: /f}]}\n"
+    suite = load_suite(write_scenario(tmp_path, text))
+    (search,) = build_searches(suite)
+    assert search.objective.p99_ms == "< 50" and search.server_name == "g1" and build_plan(suite) == []
+    assert search.at(12.5, 3).key.level.token == "rate=12.5" and search.at(12.5, 3).index == 3
 
 
 def test_format_and_cross_field_problems_are_listed_together(tmp_path: Path) -> None:

@@ -82,6 +82,22 @@ def open_flags(result: OpenResult | None) -> list[Flag]:
     return []
 
 
+def _model_or_server(model: ModelResult | None, ratio: float) -> str:
+    """Both sides of a disagreement: the server's concurrency, or the model's service time."""
+    held = (model.slots_source if model is not None else None) or "its declared slots"
+    service = f"{1000 * model.service_s:.1f} ms" if model is not None and model.service_s else "the service time"
+    source = f" ({model.service_source})" if model is not None and model.service_source else ""
+    if ratio < 1:
+        return (
+            f"the server holds fewer requests at once than the model assumes ({held}: a pool, backlog or worker"
+            f" limit), or requests take longer under load than {service}{source} (contention, a slower dependency)"
+        )
+    return (
+        f"the server holds more requests at once than the model assumes ({held}), or requests take less time"
+        f" under load than {service}{source} (a cache, a declared service_ms too long)"
+    )
+
+
 def run_flags(
     *,
     requests: int,
@@ -135,9 +151,7 @@ def run_flags(
             why = "upstream slow"
         elif busy is not None and busy >= SERVER_BUSY:
             why = f"server overloaded: its CPU at {busy:.0%} of {server_cores} core(s)"
-        elif ratio < 1:
-            why = "the server holds fewer requests at once than the model assumes (a pool, backlog or worker limit)"
         else:
-            why = "the server holds more requests at once than its config declares"
+            why = _model_or_server(model, ratio)
         flags.append(_flag("model_mismatch", f"throughput {ratio:.2f}x the model's; likely: {why}"))
     return flags
