@@ -5,7 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from perfsuite.judge.verdict import read
-from perfsuite.record.results import read_results
+from perfsuite.record.results import (
+    CapacityResult,
+    CapacityStep,
+    Flag,
+    Latency,
+    ModelResult,
+    OpenResult,
+    RunResult,
+    SuiteResults,
+    read_results,
+)
+from perfsuite.report.html import knees
 from perfsuite.report.markdown import table
 from perfsuite.report.view import build_view
 
@@ -48,3 +59,40 @@ def test_markdown_lays_out_the_same_cells() -> None:
     lines = table(io.table)
     assert lines[0].startswith("| Server | Users | Requests |")
     assert lines[-1] == "| broken | 4 | **error** |" + "  |" * (len(io.table.header) - 3)
+
+
+def open_run(server: str, rate: float, overloaded: bool = False, capacity_rps: float | None = None) -> RunResult:
+    return RunResult(
+        index=1, scenario="cap", server=server, mode="open", order=None, users=1, rate=rate, repeat=1, status="ok",
+        requests=10, latency_ms=Latency(p50=100.0, p99=120.0),
+        open=OpenResult(rate=rate, offered=10, completed=10, answered=10, achieved_rps=rate),
+        model=ModelResult(applies=True, slots=1, slots_source="gunicorn sync: one request per worker",
+                          service_s=0.1, service_source="probe", expected_rps=min(rate, 10.0),
+                          expected_latency_ms=100.0 if rate < 10 else None, capacity_rps=capacity_rps,
+                          utilisation=rate / 10),
+        flags=[Flag(kind="overloaded", message="x")] if overloaded else [],
+    )  # fmt: skip
+
+
+def test_capacity_table_and_knees() -> None:
+    sync = CapacityResult(scenario="cap", server="sync-1", rps=9.5, criterion="p99_ms < 400", model_rps=10.0,
+                          steps=[CapacityStep(rate=5, ok=True), CapacityStep(rate=9.5, ok=True),
+                                 CapacityStep(rate=10, ok=False)], converged=True)  # fmt: skip
+    loop = CapacityResult(scenario="cap", server="uvicorn-1", rps=1280.0, criterion="p99_ms < 400",
+                          model_rps=None, bound="loadgen", steps=[CapacityStep(rate=1280, ok=True)])  # fmt: skip
+    none = CapacityResult(scenario="cap", server="tiny", rps=None, criterion="p99_ms < 400",
+                          steps=[CapacityStep(rate=5, ok=False), CapacityStep(rate=0.625, ok=False)])  # fmt: skip
+    runs = [open_run("sync-1", 5, capacity_rps=10.0), open_run("sync-1", 9.5, capacity_rps=10.4)]
+    results = SuiteResults(suite="s", runs=runs, capacity=[sync, loop, none])
+    (scenario,) = build_view(results, None, None).scenarios
+    assert scenario.capacity_table is not None
+    rows = {row[0].text: [cell.text for cell in row] for row in scenario.capacity_table.rows}
+    assert rows["sync-1"][:7] == ["sync-1", "9.50", "10.00", "0.95", "server", "0.01", "p99_ms < 400"]
+    assert rows["sync-1"][8] == "gunicorn sync: one request per worker; service 100.000 ms (probe)"
+    assert rows["uvicorn-1"][1:6] == [">= 1,280 (load generator)", "n/a", "n/a", "load generator", "1.00"]
+    assert rows["tiny"][1] == "< 0.62" and rows["tiny"][7] == "2 (not converged)"
+    assert knees(runs, [sync]) == (10.4, 9.5)  # the model's median capacity; the search's result
+    swept = [open_run("s", 5), open_run("s", 10), open_run("s", 20, overloaded=True)]
+    assert knees(swept, []) == (None, 10)  # the highest rate below the first overloaded one
+    report = table(scenario.capacity_table)
+    assert report[2].startswith("| sync-1 | 9.50 | 10.00 | 0.95 | server |")

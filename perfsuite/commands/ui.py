@@ -14,13 +14,14 @@ import sys
 from pathlib import Path
 
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, stamped
+from perfsuite.judge.capacity import DEFAULT_START
 from perfsuite.run.children import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.loadgen import MIX_ARGUMENT_LIMIT, locustfiles_for, mix_arguments, open_arguments
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
 from perfsuite.spec.format import Suite
 from perfsuite.spec.hosts import bind_problem
-from perfsuite.spec.plan import RunPlan, build_plan
+from perfsuite.spec.plan import RunPlan, build_plan, build_searches
 
 DEFAULT_UI_PORT = 8089
 
@@ -34,7 +35,9 @@ class UiInputError(UiError):
 
 
 def _plan_for(suite: Suite, scenario_name: str | None, server: str) -> RunPlan:
-    plans = [p for p in build_plan(suite) if p.server_name == server and p.mode in ("steady", "open")]
+    # A capacity search's config opens at the search's first rate; the form's rate is editable.
+    searches = [search.at(DEFAULT_START, 0) for search in build_searches(suite)]
+    plans = [p for p in build_plan(suite) + searches if p.server_name == server and p.mode in ("steady", "open")]
     if scenario_name is not None:
         plans = [p for p in plans if p.scenario.name == scenario_name]
     if not plans:
