@@ -9,11 +9,17 @@ from perfsuite.record.results import CapacityStep, Flag, Latency, OpenResult, Ru
 from perfsuite.spec.format import CapacityObjective
 
 
-def run_until(search: Search, capacity: float, generator: float = float("inf")) -> list[float]:
-    """Drive a search against a server that takes `capacity` and a generator that sends up to `generator`."""
+def run_until(search: Search, capacity: float, generator: float = float("inf"), hiccup: float = -1) -> list[float]:
+    """Drive a search against a server that takes `capacity` and a generator that sends up to `generator`
+    (saturated beyond it); at rate `hiccup` the generator falls behind once, with CPU to spare."""
     while (rate := search.next_rate()) is not None:
         behind = rate > generator
-        search.add(CapacityStep(rate=rate, ok=rate <= capacity and not behind, loadgen_behind=behind))
+        once = rate == hiccup and not any(step.rate == hiccup for step in search.steps)
+        step = CapacityStep(
+            rate=rate, ok=rate <= capacity and not (behind or once), loadgen_behind=behind or once,
+            loadgen_saturated=behind,
+        )  # fmt: skip
+        search.add(step)
     return [step.rate for step in search.steps]
 
 
@@ -47,6 +53,18 @@ def test_the_generator_falling_behind_ends_the_search_as_its_bound() -> None:
     rates = run_until(search, capacity=10_000.0, generator=700.0)
     assert rates == [100.0, 200.0, 400.0, 800.0]
     assert search.best == 400.0 and search.generator_bound
+
+
+def test_a_generator_behind_with_cpu_to_spare_is_retried_once() -> None:
+    search = Search(start=5.0)
+    rates = run_until(search, capacity=100.0, hiccup=10.0)
+    assert rates[:4] == [5.0, 10.0, 10.0, 20.0] and not search.generator_bound
+    twice = Search(start=5.0)
+    twice.add(CapacityStep(rate=5.0, ok=True))
+    for _ in range(2):
+        assert twice.next_rate() == 10.0
+        twice.add(CapacityStep(rate=10.0, ok=False, loadgen_behind=True))
+    assert twice.generator_bound and twice.next_rate() is None
 
 
 def test_a_search_that_never_passes_gives_no_capacity() -> None:

@@ -7,7 +7,8 @@ between the highest passing and the lowest failing rate until they are
 within PRECISION of each other, at most MAX_STEPS steps. A step where the
 load generator fell behind its schedule ends the search once some rate has
 passed: the capacity is at least that rate, bound by the generator, not the
-server.
+server. A generator behind with CPU to spare (not saturated) is more likely
+a hiccup of the machine: that rate is tried once more first.
 
 A step passes when every objective holds (latency from the intended start,
 error rate) and the server answered at least ACHIEVED_SHARE of the requests
@@ -94,6 +95,7 @@ def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
         error_rate=round(error_rate, 6),
         ok=not why,
         loadgen_behind=behind,
+        loadgen_saturated="loadgen_saturated" in kinds,
         why="; ".join(why) or None,
     )
 
@@ -131,11 +133,17 @@ class Search:
         failed = [step.rate for step in self.steps if not step.ok and step.rate > best]
         return min(failed) if failed else None
 
+    def _behind(self, rate: float) -> int:
+        return sum(step.loadgen_behind for step in self.steps if step.rate == rate)
+
     @property
     def generator_bound(self) -> bool:
-        """The generator fell behind above the best rate: the search cannot go higher."""
+        """The generator fell behind above the best rate, saturated or twice: the search cannot go higher."""
         best = self.best
-        return best is not None and any(s.loadgen_behind and s.rate > best for s in self.steps)
+        return best is not None and any(
+            s.loadgen_behind and s.rate > best and (s.loadgen_saturated or self._behind(s.rate) >= 2)
+            for s in self.steps
+        )
 
     @property
     def converged(self) -> bool:
@@ -147,6 +155,9 @@ class Search:
             return round_rate(self.start)
         if len(self.steps) >= self.max_steps or self.generator_bound or self.converged:
             return None
+        last = self.steps[-1]
+        if last.loadgen_behind and not last.loadgen_saturated and self._behind(last.rate) == 1:
+            return last.rate  # behind with CPU to spare: a hiccup of the machine is retried once
         low, high = self.best, self.lowest_failed
         if high is None:
             assert low is not None

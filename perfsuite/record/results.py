@@ -230,6 +230,7 @@ class CapacityStep(_Record):
     error_rate: float | None = None
     ok: bool
     loadgen_behind: bool = False
+    loadgen_saturated: bool = Field(False, description="Locust's CPU at 90% or more for half the window")
     why: str | None = Field(None, description="what failed the objective")
 
 

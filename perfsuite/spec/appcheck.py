@@ -89,6 +89,11 @@ def search_roots(app_dir: Path, env: dict[str, str]) -> list[Path]:
     return [app_dir, *extra]
 
 
+def server_roots(app_dir: str | None, env: dict[str, str], base_dir: Path) -> list[Path]:
+    """A config's search roots: its `app_dir` (relative to the scenario file), else the current directory."""
+    return search_roots((base_dir / app_dir) if app_dir else Path.cwd(), env)
+
+
 def _on_disk(parts: list[str], root: Path) -> bool:
     base = root.joinpath(*parts)
     if base.with_suffix(".py").is_file() or base.is_dir():  # a module, a package or a namespace package

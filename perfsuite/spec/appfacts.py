@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfsuite import ROOT
-from perfsuite.spec.appcheck import find_module, infer, search_roots
+from perfsuite.spec.appcheck import find_module, infer, server_roots
 from perfsuite.spec.format import ServerConfig
 
 OWN_APPS = ("apps/wsgi_app.py", "apps/asgi_app.py")
@@ -76,7 +76,7 @@ def describe(server: ServerConfig, base_dir: Path) -> AppFacts | None:
     """The facts of a config's app (None: an external server, or no app)."""
     if server.app is None:
         return None
-    roots = search_roots(base_dir / (server.app_dir or "."), server.env)
+    roots = server_roots(server.app_dir, server.env, base_dir)
     module = server.app_target.partition(":")[0]
     path = find_module(module, roots)
     own = path is not None and any(path.resolve() == (ROOT / own).resolve() for own in OWN_APPS)

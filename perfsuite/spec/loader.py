@@ -24,7 +24,7 @@ from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from perfsuite.spec.appcheck import infer, locate, nearby, search_roots
+from perfsuite.spec.appcheck import infer, locate, nearby, server_roots
 from perfsuite.spec.format import (
     AUTO,
     CapacityObjective,
@@ -276,8 +276,7 @@ def _missing(path: Path, kind: str) -> str | None:
 
 
 def _roots(server: ServerConfig, base_dir: Path) -> list[Path]:
-    app_dir = (base_dir / server.app_dir) if server.app_dir else Path.cwd()
-    return search_roots(app_dir, server.env)
+    return server_roots(server.app_dir, server.env, base_dir)
 
 
 def _module_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tuple[PathKey, str]]:
