@@ -168,12 +168,15 @@ def _write(**_: Any) -> None:
         pass
 
 
-SPIN_S = 0.002  # gevent's timers wake up to a millisecond late: the last stretch yields in a loop instead
+SPIN_S = 0.002  # gevent's timers wake up to a millisecond late: the last stretch yields in a loop instead ...
+SPIN_SHARE = 0.1  # ... for at most this share of the interval between arrivals: at high rates a spinning
+# scheduler takes the CPU the sends need (at 3,000 req/s: lag p99 28 ms with a 2 ms spin, 1-2.5 ms with this)
 
 
-def _until(moment: float) -> None:
-    """Wait until `moment` (monotonic), letting other greenlets run meanwhile."""
-    coarse = moment - time.monotonic() - SPIN_S
+def _until(moment: float, spin: float) -> None:
+    """Wait until `moment` (monotonic), letting other greenlets run meanwhile;
+    the last `spin` seconds yield in a loop rather than trust a timer."""
+    coarse = moment - time.monotonic() - spin
     if coarse > 0:
         gevent.sleep(coarse)
     while time.monotonic() < moment:
@@ -209,9 +212,10 @@ class OpenUser(FastHttpUser):
         index = max(0, getattr(self.environment.runner, "worker_index", 0))
         poisson = options.arrival == "poisson"
         intended = time.monotonic() + (index / float(options.rate) if not poisson else 0.0)
+        spin = min(SPIN_S, SPIN_SHARE / rate)
         while True:
             intended += random.expovariate(rate) if poisson else 1.0 / rate
-            _until(intended)
+            _until(intended, spin)
             entry = random.choices(self.entries, self.weights)[0]
             counted = WINDOW.in_window
             if counted:

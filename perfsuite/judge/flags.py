@@ -11,7 +11,7 @@ loadgen_behind     open mode: the generator could not keep its schedule: its
                    under max_in_flight aside) has a p99 over LAG_P99_MS: the
                    numbers cannot be trusted. Late starts (1 ms or more) are
                    reported, not flagged: a Python generator on this machine
-                   sends 1-2 ms late for about 2% of requests at any rate
+                   sends 1-2 ms late for a few % of requests at any rate
                    (gevent's timers, responses handled on the same thread)
 overloaded         open mode: answers under 95% of the requests offered (and
                    short by more than one), or latency
