@@ -39,13 +39,37 @@ def test_the_search_takes_at_most_its_steps_and_reports_the_best_passing_rate() 
     assert search.best is not None and 9.5 <= search.best <= 10.0 and not search.generator_bound
 
 
-def test_the_models_prediction_moves_a_doubling_search_toward_it_four_times_at_most() -> None:
+def test_the_models_prediction_moves_a_doubling_search_toward_it_sixteen_times_at_most() -> None:
     search = Search(start=5.0)
     search.add(CapacityStep(rate=5.0, ok=True))
     search.tell(1000.0)
-    assert search.next_rate() == 20.0  # 0.8 x 1000, capped at 4 x 5
+    assert search.next_rate() == 80.0  # 0.8 x 1000, capped at 16 x 5
     search.tell(float("inf"))  # an unbounded prediction is no hint
     assert search.hint == 1000.0
+    search.tell(50.0)
+    assert search.next_rate() == 40.0  # 0.8 x 50
+    down = Search(start=100.0)
+    down.add(CapacityStep(rate=100.0, ok=False))
+    down.tell(10.0)
+    assert down.next_rate() == 8.0  # failing, down to 0.8 x the model's capacity rather than halving
+
+
+def test_old_generator_limits_above_a_server_failure_do_not_bound_the_search() -> None:
+    search = Search(start=8000.0)
+    for rate, ok, behind in (
+        (8000.0, False, True),
+        (4000.0, False, True),
+        (2000.0, False, False),
+        (1000.0, True, False),
+    ):
+        search.add(CapacityStep(rate=rate, ok=ok, loadgen_behind=behind, loadgen_saturated=behind))
+    assert not search.generator_bound and search.next_rate() == 1500.0
+
+
+def test_a_failed_run_ends_the_search() -> None:
+    search = Search(start=5.0)
+    search.add(CapacityStep(rate=5.0, ok=False, run_failed=True, why="server exited"))
+    assert search.next_rate() is None and search.best is None
 
 
 def test_the_generator_falling_behind_ends_the_search_as_its_bound() -> None:
@@ -75,6 +99,7 @@ def test_a_search_that_never_passes_gives_no_capacity() -> None:
 
 def test_start_and_rounding() -> None:
     assert start_rate(None) == 5.0 and start_rate(float("inf")) == 5.0 and start_rate(10.0) == 8.0
+    assert start_rate(10_000.0) == 100.0  # a gevent worker's 1000 connections: capped
     assert [round_rate(r) for r in (12.3456, 1234.5, 0.012345, 7.0)] == [12.3, 1230.0, 0.0123, 7.0]
 
 
@@ -107,4 +132,7 @@ def test_a_step_passes_only_if_every_objective_holds_and_the_offered_load_was_an
     assert saturated.loadgen_behind
     failed = RunResult(index=1, scenario="s", server="x", mode="open", order=None, users=1, rate=10.0, repeat=1,
                        status="error", error="server exited")  # fmt: skip
-    assert step_of(failed, objective) == CapacityStep(rate=10.0, ok=False, why="server exited")
+    assert step_of(failed, objective) == CapacityStep(rate=10.0, ok=False, run_failed=True, why="server exited")
+    # Without an error_rate objective, the scenario's allowed error rate (the errors flag) holds each step.
+    errors = step_of(open_run(p99=10, answered=100, failures=50, flags=("errors",)), CapacityObjective(p99_ms="< 400"))
+    assert not errors.ok and errors.why == "errors"

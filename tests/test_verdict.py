@@ -21,7 +21,7 @@ from perfsuite.judge.verdict import (
     read,
     write,
 )
-from perfsuite.record.results import Flag, read_results
+from perfsuite.record.results import CapacityResult, CapacityStep, Flag, RunResult, SuiteResults, read_results
 from perfsuite.spec.format import Slo
 from perfsuite.spec.key import GroupKey, Level, RunKey
 
@@ -48,6 +48,33 @@ def test_failed_requests_come_from_the_errors_flag_and_round_trip(tmp_path: Path
     verdict = judge(results, aggregate(results.runs), [])
     assert verdict.failed_requests == [FailedRequests(flagged.key, "9 of 9 requests failed")]
     assert verdict.exit_code == EXIT_FAILED
+    write(tmp_path, verdict)
+    assert read(tmp_path) == verdict
+
+
+def search_step(rate: float, ok: bool = True, flags: tuple[str, ...] = ()) -> RunResult:
+    return RunResult(
+        index=int(rate), scenario="cap", server="x", mode="open", order=None, users=1, rate=rate, repeat=1,
+        status="ok" if ok else "error", error=None if ok else "server exited", requests=10, search=True,
+        flags=[Flag(kind=kind, message=kind) for kind in flags],
+    )  # fmt: skip
+
+
+def test_a_searchs_steps_answer_to_its_objective_but_its_failures_still_count(tmp_path: Path) -> None:
+    steps = [search_step(5.0), search_step(10.0, flags=("loadgen_behind", "errors", "model_mismatch"))]
+    found = CapacityResult(scenario="cap", server="x", rps=5.0, criterion="p99_ms < 400",
+                           steps=[CapacityStep(rate=5.0, ok=True), CapacityStep(rate=10.0, ok=False)])  # fmt: skip
+    results = SuiteResults(suite="s", runs=steps, capacity=[found])
+    assert judge(results, aggregate(results.runs), []).exit_code == EXIT_OK  # overload past capacity is the point
+    cut_short = SuiteResults(suite="s", runs=steps)  # interrupted: no capacity yet, the steps still are steps
+    assert judge(cut_short, aggregate(cut_short.runs), []).exit_code == EXIT_OK
+    crashed = SuiteResults(suite="s", runs=[search_step(5.0, ok=False)], capacity=[found])
+    assert judge(crashed, aggregate(crashed.runs), []).failed_runs == [crashed.runs[0].key]
+    nothing = CapacityResult(scenario="cap", server="x", rps=None, criterion="p99_ms < 400",
+                             steps=[CapacityStep(rate=5.0, ok=False, why="errors")])  # fmt: skip
+    verdict = judge(SuiteResults(suite="s", runs=steps, capacity=[nothing]), aggregate(steps), [])
+    assert verdict.exit_code == EXIT_FAILED
+    assert verdict.capacity_unmet == ["cap / x: no rate met the capacity criterion (p99_ms < 400); at 5 req/s: errors"]
     write(tmp_path, verdict)
     assert read(tmp_path) == verdict
 

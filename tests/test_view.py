@@ -30,8 +30,8 @@ def test_the_view_of_the_fixture() -> None:
     assert (view.ok, view.failed, view.flag_count) == (8, 1, 1)
     assert view.summary == "8 of 9 planned runs succeeded, 1 failed."
     assert (
-        view.verdict_line
-        == "Verdict: exit code 1 (an SLO failed, a metric regressed, a run failed or requests failed)."
+        view.verdict_line == "Verdict: exit code 1 (an SLO failed, a metric regressed, a run failed, requests failed"
+        " or no rate met a capacity objective)."
     )
     burst, io, cpu = view.scenarios
     assert burst.table.header[:4] == ["Server", "Mode", "# Slow", "# Fast"]

@@ -22,7 +22,7 @@ from perfsuite.judge.slo import evaluate
 from perfsuite.judge.verdict import Verdict, judge, searched_configs
 from perfsuite.judge.verdict import write as write_verdict
 from perfsuite.record import history
-from perfsuite.record.results import CapacityResult, RunResult, SuiteResults, write_results
+from perfsuite.record.results import CapacityResult, ModelResult, RunResult, SuiteResults, write_results
 from perfsuite.report import junit
 from perfsuite.report.files import write_reports_safely
 from perfsuite.run.children import new_token
@@ -56,7 +56,7 @@ def run_plans(
         STOP.check()
         progress.run_started(plan, total)
         measured = sequence.run(plan, following, on_tick=lambda run_dir: progress.tick(plan, run_dir))
-        result = assess(plan, measured)
+        result = judged(plan, measured)
         results.runs.append(result)
         write_results(out_dir, results)
         progress.run_finished(plan, result, total)
@@ -79,6 +79,16 @@ def run_plans(
         results.finished_at = time.time()
         write_results(out_dir, results)
     return results
+
+
+def judged(plan: RunPlan, measured: RunResult) -> RunResult:
+    """The run assessed; should the model itself fail on it, the run is kept with the model n/a."""
+    try:
+        return assess(plan, measured)
+    except Exception as failure:  # a measured run is never lost to its judging
+        why = f"the model failed on this run ({type(failure).__name__}: {failure})"
+        print(f"WARNING: {plan.label}: {why}", file=sys.stderr)
+        return measured.model_copy(update={"model": ModelResult(applies=False, why_not=why)})
 
 
 def _next_index(results: SuiteResults) -> int:
@@ -149,7 +159,7 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
     if after.history_db is not None:
         rows = [
             history.HistoryRow(agg.key, agg.runs, {m: agg.value(m) for m in history.METRICS}, agg.cv)
-            for agg in aggregates
+            for agg in fixed  # a search's steps sit at rates of its own choosing: no trend to follow
         ]
         try:
             history.append(

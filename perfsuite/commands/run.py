@@ -69,7 +69,8 @@ def resume(
     cut = {(s.scenario.name, s.server_name) for s in undone}
     results.runs = [run for run in results.runs if (run.scenario, run.server) not in cut]
     results.interrupted = False
-    results.planned_runs = planned(plans, searches)
+    done_steps = sum(len(c.steps) for c in results.capacity)
+    results.planned_runs = planned(plans, undone) + done_steps
     return results, missing, undone
 
 

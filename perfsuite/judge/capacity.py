@@ -30,7 +30,10 @@ MAX_STEPS = 8  # the plan names its own (perfsuite.spec.plan.SEARCH_STEPS)
 PRECISION = 0.05  # the bracket's width over its low end
 START_SHARE = 0.8  # of the model's prediction
 DEFAULT_START = 5.0  # req/s, without a prediction
+START_CAP = 100.0  # req/s: a first step beyond this would test the generator before the server
 MIN_RATE = 0.1  # req/s: below this the search gives up
+MAX_JUMP = 16  # toward the model's capacity at most this many times the best rate so far (a CPU per
+# request measured at a low rate overstates an event loop's capacity)
 OBJECTIVE_METRICS = ("avg_ms", "p50_ms", "p95_ms", "p99_ms", "error_rate")
 
 
@@ -53,16 +56,18 @@ def criterion(objective: CapacityObjective) -> str:
 
 
 def start_rate(model_rps: float | None) -> float:
+    """0.8x a prediction made before any run (slots / service time: the CPU not known yet), at most
+    START_CAP (a gevent worker's 1000 connections predict 10,000 req/s); else DEFAULT_START."""
     if model_rps is None or not math.isfinite(model_rps) or model_rps <= 0:
         return DEFAULT_START
-    return max(MIN_RATE, round_rate(START_SHARE * model_rps))
+    return max(MIN_RATE, round_rate(min(START_SHARE * model_rps, START_CAP)))
 
 
 def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
     """One measured open run judged against the objective."""
     rate = run.rate or 0.0
     if not run.ok or run.open is None:
-        return CapacityStep(rate=rate, ok=False, why=run.error or "the run failed")
+        return CapacityStep(rate=rate, ok=False, run_failed=True, why=run.error or "the run failed")
     kinds = {flag.kind for flag in run.flags}
     # The generator's lag bounds the search where it is the generator's doing: it was
     # saturated, or the server answered all it was sent. A server that answers too few
@@ -83,6 +88,8 @@ def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
         if threshold is not None and (value is None or not holds(value, threshold)):
             shown = "none" if value is None else f"{value:g}"
             why.append(f"{metric} {shown}, wanted {' '.join(threshold.split())}")
+    if "errors" in kinds and objective.error_rate is None:  # the scenario's own max_error_rate (default: none)
+        why.append(next(flag.message for flag in run.flags if flag.kind == "errors"))
     achieved = run.open.achieved_rps
     if short_of_offered(run.open):
         why.append(f"answered {achieved:g} of {rate:g} req/s")
@@ -138,12 +145,21 @@ class Search:
 
     @property
     def generator_bound(self) -> bool:
-        """The generator fell behind above the best rate, saturated or twice: the search cannot go higher."""
+        """The generator fell behind (saturated, or twice) above the best rate and below any rate the
+        server itself failed: the search cannot go higher."""
         best = self.best
-        return best is not None and any(
-            s.loadgen_behind and s.rate > best and (s.loadgen_saturated or self._behind(s.rate) >= 2)
+        if best is None:
+            return False
+        server_failed = min((s.rate for s in self.steps if not s.ok and not s.loadgen_behind), default=math.inf)
+        return any(
+            s.loadgen_behind and best < s.rate <= server_failed and (s.loadgen_saturated or self._behind(s.rate) >= 2)
             for s in self.steps
         )
+
+    @property
+    def run_failed(self) -> bool:
+        """A step's run failed (the server did not start, or exited): no rate is worth trying after it."""
+        return any(step.run_failed for step in self.steps)
 
     @property
     def converged(self) -> bool:
@@ -153,7 +169,7 @@ class Search:
     def next_rate(self) -> float | None:
         if not self.steps:
             return round_rate(self.start)
-        if len(self.steps) >= self.max_steps or self.generator_bound or self.converged:
+        if len(self.steps) >= self.max_steps or self.generator_bound or self.converged or self.run_failed:
             return None
         last = self.steps[-1]
         if last.loadgen_behind and not last.loadgen_saturated and self._behind(last.rate) == 1:
@@ -162,10 +178,12 @@ class Search:
         if high is None:
             assert low is not None
             candidate = round_rate(2 * low)
-            if self.hint is not None and START_SHARE * self.hint > candidate:  # toward the model, 4x at most
-                candidate = round_rate(min(START_SHARE * self.hint, 4 * low))
+            if self.hint is not None and START_SHARE * self.hint > candidate:  # toward the model, bounded
+                candidate = round_rate(min(START_SHARE * self.hint, MAX_JUMP * low))
         elif low is None:
             candidate = round_rate(high / 2)
+            if self.hint is not None and START_SHARE * self.hint < candidate:  # down toward the model
+                candidate = round_rate(max(START_SHARE * self.hint, high / MAX_JUMP))
             if candidate < MIN_RATE:
                 return None
         else:

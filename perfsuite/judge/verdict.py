@@ -26,7 +26,7 @@ from perfsuite.spec.key import Level, RunKey
 EXIT_OK, EXIT_FAILED, EXIT_INCONCLUSIVE = 0, 1, 3
 EXIT_MEANINGS = {
     EXIT_OK: "all good",
-    EXIT_FAILED: "an SLO failed, a metric regressed, a run failed or requests failed",
+    EXIT_FAILED: "an SLO failed, a metric regressed, a run failed, requests failed or no rate met a capacity objective",
     EXIT_INCONCLUSIVE: "inconclusive",
 }
 CHECKS_FILE = "checks.json"
@@ -63,6 +63,7 @@ class Verdict:
     inconclusive: list[str] = field(default_factory=list)
     failed_runs: list[RunKey] = field(default_factory=list)
     failed_requests: list[FailedRequests] = field(default_factory=list)
+    capacity_unmet: list[str] = field(default_factory=list)  # searches no rate passed
 
     @property
     def slo_failures(self) -> list[SloCheck]:
@@ -74,7 +75,7 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
-        if self.failed_runs or self.failed_requests or self.slo_failures or self.regressions:
+        if self.failed_runs or self.failed_requests or self.slo_failures or self.regressions or self.capacity_unmet:
             return EXIT_FAILED
         return EXIT_INCONCLUSIVE if self.inconclusive else EXIT_OK
 
@@ -89,6 +90,7 @@ class Verdict:
             "inconclusive": self.inconclusive,
             "failed_runs": [key.as_dict() for key in self.failed_runs],
             "failed_requests": [item.as_dict() for item in self.failed_requests],
+            "capacity_unmet": self.capacity_unmet,
         }
 
     @classmethod
@@ -103,6 +105,7 @@ class Verdict:
             inconclusive=list(data.get("inconclusive", [])),
             failed_runs=[_run_key(item) for item in data.get("failed_runs", [])],
             failed_requests=[FailedRequests.from_dict(item) for item in data.get("failed_requests", [])],
+            capacity_unmet=[str(item) for item in data.get("capacity_unmet", [])],
         )
 
 
@@ -117,8 +120,23 @@ def _run_key(item: Any) -> RunKey:
 
 
 def searched_configs(results: SuiteResults) -> set[tuple[str, str]]:
-    """(scenario, server) of every capacity search: their runs are its steps."""
-    return {(found.scenario, found.server) for found in results.capacity}
+    """(scenario, server) of every capacity search, finished or cut short: their runs are its steps."""
+    return {(found.scenario, found.server) for found in results.capacity} | {
+        (run.scenario, run.server) for run in results.runs if run.search
+    }
+
+
+def unmet(results: SuiteResults) -> list[str]:
+    """Capacity searches no rate passed: the objective holds nowhere (a failure, like an SLO's)."""
+    found = []
+    for c in results.capacity:
+        if c.rps is None and c.steps:
+            lowest = min(c.steps, key=lambda step: step.rate)
+            found.append(
+                f"{c.scenario} / {c.server}: no rate met the capacity criterion ({c.criterion}); at"
+                f" {lowest.rate:g} req/s: {lowest.why or 'failed'}"
+            )
+    return found
 
 
 def judge(
@@ -135,6 +153,7 @@ def judge(
     searched = searched_configs(results)
     aggregates = [agg for agg in aggregates if (agg.key.scenario, agg.key.server) not in searched]
     runs = [run for run in results.runs if (run.scenario, run.server) not in searched]
+    failed_steps = [run.key for run in results.runs if (run.scenario, run.server) in searched and not run.ok]
     inconclusive = []
     for agg in aggregates:
         where = agg.key.label
@@ -148,10 +167,11 @@ def judge(
         baseline_notes=baseline_notes or [],
         environment_warnings=environment_warnings or [],
         inconclusive=inconclusive,
-        failed_runs=[run.key for run in runs if not run.ok],
+        failed_runs=[run.key for run in runs if not run.ok] + failed_steps,
         failed_requests=[
             FailedRequests(run.key, flag.message) for run in runs for flag in run.flags if flag.kind == "errors"
         ],
+        capacity_unmet=unmet(results),
     )
 
 

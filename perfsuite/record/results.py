@@ -231,6 +231,7 @@ class CapacityStep(_Record):
     ok: bool
     loadgen_behind: bool = False
     loadgen_saturated: bool = Field(False, description="Locust's CPU at 90% or more for half the window")
+    run_failed: bool = Field(False, description="the step's run failed (see its error): the search stopped")
     why: str | None = Field(None, description="what failed the objective")
 
 
@@ -311,6 +312,7 @@ class RunResult(_Record):
     loadgen: LoadgenResult | None = Field(None, description="processes or workers, and what each worker sent")
     open: OpenResult | None = Field(None, description="open mode: offered, completed, failed, unfinished, lag")
     probe: ProbeResult | None = Field(None, description="service times measured before the load (schema 4)")
+    search: bool = Field(False, description="a step of a capacity search (schema 4): held to its objective only")
 
     @property
     def key(self) -> RunKey:

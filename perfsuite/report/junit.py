@@ -50,7 +50,9 @@ def build(suite: str, verdict: Verdict) -> ET.ElementTree:
         case("runs", "runs", key.label, "the run failed; see report.md")
     for item in verdict.failed_requests:
         case("requests", f"requests.{_where(item.key.group)}", f"errors #{item.key.repeat}", item.message)
-    for group in ("slo", "baseline", "runs", "requests"):
+    for message in verdict.capacity_unmet:
+        case("capacity", "capacity", message.partition(":")[0], message)
+    for group in ("slo", "baseline", "runs", "requests", "capacity"):
         members = [element for g, element in cases if g == group]
         if not members:
             continue

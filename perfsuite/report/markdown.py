@@ -75,6 +75,9 @@ def render_view(view: ReportView) -> str:
     if view.verdict is not None and view.verdict.failed_requests:
         lines += ["**Requests failed** (these configs are not ranked):", ""]
         lines += [f"- **{item.key.label}**: {item.message}" for item in view.verdict.failed_requests] + [""]
+    if view.verdict is not None and view.verdict.capacity_unmet:
+        lines += ["**Capacity not met** (no rate passed):", ""]
+        lines += [f"- {item}" for item in view.verdict.capacity_unmet] + [""]
     for scenario in view.scenarios:
         lines += [f"## {scenario.name} ({scenario.mode})", ""]
         if scenario.capacity_table is not None:

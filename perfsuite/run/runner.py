@@ -421,6 +421,7 @@ class Run:
             affinity=Affinity(**plan.cpu),
             settings=RunSettings(warmup_s=plan.warmup_s, duration_s=plan.duration_s, spawn_rate=plan.spawn_rate),
             probe=self.probe,
+            search=plan.search,
             **(self.fields if failure is None else {}),
         )
 

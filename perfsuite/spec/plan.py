@@ -87,6 +87,7 @@ class RunPlan:
     loadgen: LoadgenSettings | None = None
     allowed_errors: str = NO_ERRORS  # failed / sent must meet this comparison
     app: AppFacts | None = None  # what the model may know of the app (its source, read once)
+    search: bool = False  # a step of a capacity search
 
     @property
     def server_name(self) -> str:
@@ -173,7 +174,7 @@ class SearchPlan:
 
     def at(self, rate: float, index: int) -> RunPlan:
         key = RunKey(self.scenario.name, self.server_name, Level(rate=rate), 1)
-        return replace(self.template, index=index, key=key)
+        return replace(self.template, index=index, key=key, search=True)
 
 
 def planned(plans: list[RunPlan], searches: list[SearchPlan]) -> int:
