@@ -37,9 +37,16 @@ def test_slots_per_server_model() -> None:
     assert count(server="gunicorn", worker_class="gthread", workers=3) == 3  # gunicorn's default: 1 thread
     assert count(server="gunicorn", worker_class="gevent", workers=2, worker_connections=50) == 100
     assert count(server="gunicorn", worker_class="gevent") == 1000
-    for unbounded in (dict(server="uvicorn"), dict(server="hypercorn"), dict(server="granian"),
+    for unbounded in (dict(server="uvicorn"), dict(server="hypercorn", interface="asgi"), dict(server="granian"),
                       dict(server="gunicorn", worker_class="uvicorn", workers=2)):  # fmt: skip
         assert math.isinf(count(**unbounded))
+    with pytest.raises(NoModel, match="hypercorn: the app's interface is not plain"):
+        count(server="hypercorn")  # it would tell WSGI from ASGI at run time
+    assert count(server="uvicorn", workers=2, args=["--interface", "wsgi"]) == 20  # WSGIMiddleware's 10 threads
+    assert count(server="granian", interface="wsgi", env={"GRANIAN_BLOCKING_THREADS": "4"}) == 4
+    assert count(server="granian", interface="wsgi", args=["--blocking-threads=2", "--blocking-threads=3"]) == 3
+    with pytest.raises(NoModel, match="not a whole number"):
+        count(server="granian", interface="wsgi", args=["--backpressure", "many"])
     # granian's WSGI threads: backpressure / 2, backpressure = backlog (1024) / workers; or as declared.
     assert count(server="granian", interface="wsgi") == 512
     assert count(server="granian", interface="wsgi", workers=2) == 512
@@ -65,7 +72,8 @@ def test_an_asgi_apps_thread_pool_is_its_slots() -> None:
         slots(server(server="uvicorn"), app, ["/items", "/report/1"])
     with pytest.raises(NoModel, match="/other: no route"):
         slots(server(server="uvicorn"), app, ["/other"])
-    assert math.isinf(slots(server(server="uvicorn"), facts("fastapi", [("/a", True)]), ["/b"]).count)
+    with pytest.raises(NoModel, match="/b: no route"):  # routes elsewhere (include_router, Route lists)
+        slots(server(server="uvicorn"), facts("fastapi", [("/a", True)]), ["/b"])
     assert slots(server(server="hypercorn", workers=3), facts("django", []), ["/x"]).count == 3
     assert slots(server(server="uvicorn", slots=5), app, ["/other"]).count == 5  # declared wins
 
@@ -78,6 +86,12 @@ def test_an_asgi_apps_thread_pool_is_its_slots() -> None:
 )  # fmt: skip
 def test_wait_per_request(path: str, seconds: float) -> None:
     assert wait_s(path, upstream_delay_ms=1000) == pytest.approx(seconds)
+
+
+def test_no_model_where_the_wait_is_not_a_finite_time() -> None:
+    for path in ("/slow?delay_ms=inf", "/slow?delay_ms=1e400", "/slow?delay_ms=-5", "/slow?delay_ms=nan"):
+        with pytest.raises(NoModel, match="not a finite time"):
+            wait_s(path, None)
 
 
 @pytest.mark.parametrize(("path", "why"), [("/cpu?n=100", "CPU-bound"), ("/other", "unknown endpoint")])

@@ -166,6 +166,8 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
          "4: scenarios.0.capacity: needs at least one objective"),
         (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: auto, capacity: {p99: '< 5'}, mix: [{path: /f}]}\n",
          "4: scenarios.0.capacity.p99: unknown field (did you mean 'p99_ms'?)"),
+        (SERVERS + "scenarios:\n  - {name: a, slo: {endpoints: {'f(1)': {p95_ms: 5}}}, mix: [{name: 'f(1)', path: /f}]}\n",
+         "4: scenarios.0.slo.endpoints.f(1).p95_ms: must be a string"),
         (SERVERS + "scenarios:\n  - {name: a, mix: [{path: /f, service_ms: 0}]}\n",
          "4: scenarios.0.mix.0.service_ms: must be > 0, got 0"),
         (SERVERS + "scenarios:\n  - {name: a, mix: [{path: /f, service_ms: -2}]}\n",

@@ -35,19 +35,23 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from perfsuite.record.results import ProbeResult
+from perfsuite.spec.appcheck import WSGI
 from perfsuite.spec.appfacts import AppFacts
 from perfsuite.spec.format import MixEntry, ServerConfig
+from perfsuite.spec.servers import serves
 
 TOLERANCE = 0.10  # measured vs expected throughput beyond this is a mismatch
 DOMINANCE = 0.10  # per-request CPU must be at most this share of the wait
 GUNICORN_DEFAULT_WORKER_CONNECTIONS = 1000
 ANYIO_THREADS = 40  # anyio.to_thread's default limiter: Starlette's run_in_threadpool
+UVICORN_WSGI_THREADS = 10  # uvicorn's WSGIMiddleware: a ThreadPoolExecutor of 10 per worker
+UNBOUNDED_FROM = 10_000  # slots from which the queueing term is taken as an unbounded pool's (none)
 GRANIAN_BACKLOG = 1024  # granian's default; backpressure = backlog / workers; WSGI threads = backpressure / 2
 SLOW_DEFAULT_MS = 5000  # apps' /slow default
 IO_DEFAULT_CALLS = 3
@@ -77,25 +81,27 @@ def executor_threads(server_cores: int) -> int:
     return min(32, cpus + 4)
 
 
-def _flag_value(args: list[str], flag: str) -> int | None:
-    for index, arg in enumerate(args):
-        text = arg.partition("=")[2] if arg.startswith(flag + "=") else None
-        if arg == flag and index + 1 < len(args):
-            text = args[index + 1]
-        if text is not None:
-            try:
-                return int(text)
-            except ValueError:
-                return None
-    return None
+def _setting(server: ServerConfig, flag: str, variable: str) -> int | None:
+    """A granian option as the server would take it: the last `--flag N` or `--flag=N`, else `env:`'s variable."""
+    text = None
+    for index, arg in enumerate(server.args):
+        if arg.startswith(flag + "="):
+            text = arg.partition("=")[2]
+        elif arg == flag and index + 1 < len(server.args):
+            text = server.args[index + 1]
+    text = text if text is not None else server.env.get(variable)
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        raise NoModel(f"{flag} {text!r} is not a whole number") from None
 
 
 def _granian_wsgi_threads(server: ServerConfig) -> int:
-    declared = _flag_value(server.args, "--blocking-threads")
+    declared = _setting(server, "--blocking-threads", "GRANIAN_BLOCKING_THREADS")
     if declared is not None:
         return declared
-    backlog = max(128, _flag_value(server.args, "--backlog") or GRANIAN_BACKLOG)
-    backpressure = _flag_value(server.args, "--backpressure") or backlog // max(1, server.workers)
+    backlog = max(128, _setting(server, "--backlog", "GRANIAN_BACKLOG") or GRANIAN_BACKLOG)
+    backpressure = _setting(server, "--backpressure", "GRANIAN_BACKPRESSURE") or backlog // max(1, server.workers)
     return max(1, backpressure // 2)
 
 
@@ -108,9 +114,7 @@ def _pool_for_paths(app: AppFacts | None, paths: list[str], workers: int) -> Slo
     routes = [app.route_for(path) for path in paths]
     unknown = [path for path, route in zip(paths, routes, strict=True) if route is None]
     sync = [route for route in routes if route is not None and not route.is_async]
-    if not any(not route.is_async for route in app.routes):
-        return None  # no def route at all: everything runs on the event loop
-    if unknown:
+    if unknown:  # a router in another module, a Route(...) list: whether it is def or async def is not known
         raise NoModel(
             f"{unknown[0]}: no route of {app.framework} found for it, so whether it runs in the thread pool"
             " is unknown; declare slots: on the server"
@@ -151,6 +155,11 @@ def slots(server: ServerConfig, app: AppFacts | None = None, paths: list[str] | 
         return Slots(
             float(workers * threads), f"hypercorn WSGI: asyncio's default executor, {threads} threads per worker"
         )
+    if server.server == "hypercorn" and interface is None:
+        raise NoModel("hypercorn: the app's interface is not plain from its source (WSGI runs in a thread pool);"
+                      " declare interface:")  # fmt: skip
+    if server.server == "uvicorn" and WSGI in serves(server):
+        return Slots(float(workers * UVICORN_WSGI_THREADS), f"uvicorn WSGI: {UVICORN_WSGI_THREADS} threads per worker")
     pool = _pool_for_paths(app, paths or [], workers)
     return pool or Slots(math.inf, "event loop: unbounded")
 
@@ -166,19 +175,26 @@ def wait_s(path: str, upstream_delay_ms: float | None) -> float:
         except ValueError:
             raise NoModel(f"{path}: {name} is not a number") from None
 
-    if parts.path in ("/fast", "/json"):
+    wait = _path_wait(parts.path, path, number, upstream_delay_ms)
+    if not math.isfinite(wait) or wait < 0:
+        raise NoModel(f"{path}: the wait it names is not a finite time")
+    return wait
+
+
+def _path_wait(route: str, path: str, number: Callable[[str, float], float], upstream_delay_ms: float | None) -> float:
+    if route in ("/fast", "/json"):
         return 0.0
-    if parts.path == "/slow":
+    if route == "/slow":
         return number("delay_ms", SLOW_DEFAULT_MS) / 1000
-    if parts.path in ("/io/sequential", "/io/concurrent"):
+    if route in ("/io/sequential", "/io/concurrent"):
         delay = number("delay_ms", 0) or upstream_delay_ms
         if not delay:
             raise NoModel(f"{path}: no upstream delay known")
         calls = number("calls", IO_DEFAULT_CALLS)
-        return (calls if parts.path == "/io/sequential" else 1) * delay / 1000
-    if parts.path == "/cpu":
+        return (calls if route == "/io/sequential" else 1) * delay / 1000
+    if route == "/cpu":
         raise NoModel("CPU-bound mix: its cost is computation, not waiting")
-    raise NoModel(f"unknown endpoint {parts.path}: its wait cannot be known")
+    raise NoModel(f"unknown endpoint {route}: its wait cannot be known")
 
 
 def service_of(
@@ -231,7 +247,7 @@ def erlang_c(servers: int, offered: float) -> float:
 def queue_wait_s(rate: float, service: float, servers: float, arrival: str) -> float:
     """Mean wait before service: none for constant arrivals below capacity;
     M/D/c for Poisson arrivals (Erlang C's M/M/c wait, halved: a fixed service time)."""
-    if arrival != "poisson" or math.isinf(servers) or rate <= 0:
+    if arrival != "poisson" or servers >= UNBOUNDED_FROM or rate <= 0:
         return 0.0
     c = int(servers)
     offered = rate * service

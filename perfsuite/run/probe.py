@@ -6,9 +6,11 @@ requests until PROBE_SAMPLES or the entry's time budget is spent (never
 fewer than MIN_SAMPLES that answered); the median is the entry's service
 time. The server's CPU time over the timed requests (psutil, its whole
 process tree) gives its CPU per request. A request answering another status
-than the entry expects is a failure and is not timed. The whole probe is
-bounded by PROBE_BUDGET_S; an entry not reached is left out (the model then
-says it has no service time for it).
+than the entry expects is a failure and is not timed; redirects are followed
+as Locust follows them. Every request ends by its deadline (a streaming or
+trickling answer too), the whole probe by PROBE_BUDGET_S, and a stop asked
+for (Ctrl-C) is honoured between requests; an entry not reached is left out
+(the model then says it has no service time for it).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import http.client
 import json
 import statistics
 import time
-from urllib.parse import urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import psutil
 
 from perfsuite.record.results import ProbeEntry, ProbeResult
+from perfsuite.run.lifecycle import STOP
 from perfsuite.spec.format import MixEntry
 
 PROBE_SAMPLES = 15
@@ -29,6 +32,10 @@ MIN_SAMPLES = 3
 ENTRY_BUDGET_S = 1.5
 PROBE_BUDGET_S = 20.0
 REQUEST_TIMEOUT_S = 10.0
+MAX_REDIRECTS = 5
+CHUNK = 65_536
+REDIRECTS = (301, 302, 303, 307, 308)
+SAFE = "/?&=%:@!$'()*+,;~-._#[]"  # kept as written; anything else (a space, non-ASCII) percent-encoded
 
 
 def _cpu_s(pid: int | None) -> float | None:
@@ -57,22 +64,46 @@ class _Client:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.connection: http.client.HTTPConnection | None = None
 
-    def send(self, entry: MixEntry) -> tuple[float, bool]:
+    def _exchange(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str], deadline: float
+    ) -> tuple[int, str | None]:
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT_S)
+        self.connection.request(method, quote(path, safe=SAFE), body=body, headers=headers)
+        response = self.connection.getresponse()
+        while True:  # the body, against the request's deadline (an endless stream ends here)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the answer did not end within the probe's time")
+            if self.connection.sock is not None:
+                self.connection.sock.settimeout(min(REQUEST_TIMEOUT_S, remaining))
+            if response.length == 0 or not response.read1(CHUNK):
+                break
+        response.close()  # the body is read: the connection may carry the next request
+        if response.will_close:
+            self.close()
+        return response.status, response.getheader("Location")
+
+    def send(self, entry: MixEntry, budget_end: float) -> tuple[float, bool]:
         body = None if entry.body is None else json.dumps(entry.body).encode()
         headers = dict(entry.headers)
         if body is not None:
             headers.setdefault("Content-Type", "application/json")
         start = time.perf_counter()
+        deadline = min(time.monotonic() + REQUEST_TIMEOUT_S, budget_end + REQUEST_TIMEOUT_S)
+        method, path = entry.method, entry.path
         try:
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT_S)
-            self.connection.request(entry.method, entry.path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            response.read()
-            ok = response.status == entry.expect_status
-            if response.will_close:
-                self.close()
-        except (OSError, http.client.HTTPException):
+            for _ in range(MAX_REDIRECTS + 1):
+                status, location = self._exchange(method, path, body, headers, deadline)
+                target = urlsplit(urljoin(f"http://{self.host}:{self.port}{path}", location or ""))
+                same_host = target.hostname in (self.host, None) and (target.port or 80) == self.port
+                if status not in REDIRECTS or not location or not same_host:
+                    break
+                path = target.path + (f"?{target.query}" if target.query else "")
+                if status in (301, 302, 303) and method != "HEAD":
+                    method, body = "GET", None
+            ok = status == entry.expect_status
+        except (TimeoutError, OSError, ValueError, http.client.HTTPException):
             ok = False
             self.close()
         return time.perf_counter() - start, ok
@@ -86,30 +117,34 @@ class _Client:
 def probe(url: str, entries: list[MixEntry], server_pid: int | None, budget_s: float = PROBE_BUDGET_S) -> ProbeResult:
     """Service times of `entries` on the server at `url` (whose process tree is `server_pid`)."""
     found: dict[str, ProbeEntry] = {}
-    deadline = time.monotonic() + budget_s
-    sent = 0
-    cpu_start = _cpu_s(server_pid)
+    budget_end = time.monotonic() + budget_s
+    timed, cpu = 0, 0.0
     client = _Client(url)
     try:
         for entry in entries:
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= budget_end:
                 break
-            client.send(entry)  # untimed: the first request pays for imports and connections
-            sent += 1
+            STOP.check()
+            client.send(entry, budget_end)  # untimed: the first request pays for imports and connections
             samples: list[float] = []
             failures = 0
             entry_end = time.monotonic() + ENTRY_BUDGET_S
-            while len(samples) + failures < PROBE_SAMPLES and time.monotonic() < deadline:
+            cpu_start = _cpu_s(server_pid)
+            while len(samples) + failures < PROBE_SAMPLES and time.monotonic() < budget_end:
                 if time.monotonic() >= entry_end and len(samples) >= MIN_SAMPLES:
                     break
                 if failures >= PROBE_SAMPLES // 2 + 1 and not samples:
                     break
-                seconds, ok = client.send(entry)
-                sent += 1
+                STOP.check()
+                seconds, ok = client.send(entry, budget_end)
                 if ok:
                     samples.append(seconds)
                 else:
                     failures += 1
+            cpu_end = _cpu_s(server_pid)
+            if cpu_start is not None and cpu_end is not None:
+                cpu += max(cpu_end - cpu_start, 0.0)
+                timed += len(samples) + failures
             found[entry.name] = ProbeEntry(
                 service_ms=round(1000 * statistics.median(samples), 3) if samples else 0.0,
                 samples=len(samples),
@@ -118,8 +153,4 @@ def probe(url: str, entries: list[MixEntry], server_pid: int | None, budget_s: f
             )
     finally:
         client.close()
-    cpu_end = _cpu_s(server_pid)
-    cpu = None
-    if cpu_start is not None and cpu_end is not None and sent:
-        cpu = round(1000 * max(cpu_end - cpu_start, 0.0) / sent, 4)
-    return ProbeResult(entries=found, cpu_ms_per_request=cpu)
+    return ProbeResult(entries=found, cpu_ms_per_request=round(1000 * cpu / timed, 4) if timed else None)

@@ -239,8 +239,11 @@ def _one_per_union(errors: list[Any]) -> list[Any]:
     return [{**e, "loc": tuple(p for p in e["loc"] if not _union_tag(p))} for e in kept]
 
 
+UNION_TAG = re.compile(r"^(list|literal|function-[a-z]+|constrained-[a-z]+)\[")  # pydantic's names for alternatives
+
+
 def _union_tag(part: Any) -> bool:
-    return isinstance(part, str) and part != "[key]" and ("[" in part or "(" in part)
+    return isinstance(part, str) and UNION_TAG.match(part) is not None
 
 
 def _resolve(path: PathKey, lines: dict[PathKey, int]) -> tuple[PathKey, int | None]:
