@@ -140,7 +140,11 @@ def main(argv: list[str]) -> int:
             error(resumed)
             return EXIT_INVALID
         results, plans, searches = resumed
-        print(f"{suite.name}: resuming {out_dir}/: {len(results.runs)} runs done, {len(plans)} to go", file=sys.stderr)
+        also = f" and {len(searches)} capacity searches" if searches else ""
+        print(
+            f"{suite.name}: resuming {out_dir}/: {len(results.runs)} runs done, {len(plans)} to go{also}",
+            file=sys.stderr,
+        )
     else:
         out_dir = Path(args.out).resolve() if args.out else stamped(suite.name)
         problem = prepare_out_dir(out_dir, args.force)
