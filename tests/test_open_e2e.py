@@ -70,7 +70,12 @@ def test_open_load_at_a_rate_with_latency_from_the_intended_start(tmp_path: Path
     split = runs[("split", "async", 40.0)]
     assert split["open"]["achieved_rps"] == pytest.approx(40, rel=0.3)
     report = (out / "report.md").read_text()
-    assert "| Server | Offered/s | Answered/s | Offered | Completed | Failed | Unfinished |" in report
+    assert "| Server | Offered/s | Answered/s | Expected/s | Utilisation | Offered | Completed | Failed |" in report
+    # The model beside each open run: the suite's own app, so the wait its path names; one sync worker: 20 req/s.
+    model = over["model"]
+    assert model["applies"] and model["service_source"] == "path" and model["bound"] == "slots"
+    assert model["capacity_rps"] == pytest.approx(1000 / WAIT_MS, rel=0.1) and model["expected_latency_ms"] is None
+    assert runs[("open", "sync-1", 10.0)]["model"]["utilisation"] == pytest.approx(0.5, rel=0.1)
     assert "⚠ overloaded" in report
     html = (out / "report.html").read_text()
     assert 'data-chart="latency vs rate"' in html and "Latency against the offered rate" in html

@@ -92,7 +92,7 @@ def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
     done = run_cli(str(scenario), "--out", str(out))
     assert done.returncode == 0, done.stderr
     results = read_json(out / "results.json")
-    assert results["schema_version"] == 3 and results["suite"] == "suite"
+    assert results["schema_version"] == 4 and results["suite"] == "suite"
     paced, failing = results["runs"]
     # One user, 200 ms per request: about 10 requests in the 2 s window; the
     # 1 s warm-up (5 more) is left out.
@@ -287,7 +287,7 @@ def test_an_external_target(tmp_path: Path, repo: Path) -> None:
         (run,) = read_json(out / "results.json")["runs"]
         assert run["status"] == "ok" and run["rps"] == pytest.approx(20, rel=0.2)
         assert run["server_resources"] is None and run["server_argv"] == []
-        assert run["model"] == {"applies": False, "why_not": "external server: the suite does not know its config"}
+        assert run["model"] == {"applies": False, "why_not": "external server: the suite does not know its config; declare slots: to model it"}
         assert server.poll() is None, "the suite must leave an external server alone"
         assert (
             "not sampled for remote: external servers are not started by the suite" in (out / "report.md").read_text()

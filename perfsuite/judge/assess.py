@@ -28,8 +28,8 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
     delay = plan.upstream.delay_ms if plan.upstream else None
     cores = server_cores(plan)
     try:
-        services = {name: (service_of(entries[name], plan.app, run.probe, delay), n) for name, n in sent.items()}
         config_slots = slots(plan.server, plan.app, [entries[name].path for name in sent], cores)
+        services = {name: (service_of(entries[name], plan.app, run.probe, delay), n) for name, n in sent.items()}
         load = Load(rate=plan.rate, arrival=plan.scenario.arrival or "constant") if plan.mode == "open" else None
         expectation = expect(
             plan.server,

@@ -164,9 +164,11 @@ class ModelResult(_Record):
 
     @model_serializer(mode="wrap")
     def _known_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # As in schema 1: an expectation that does not apply is {applies, why_not}; slots stays (null: unbounded).
+        # As in schema 1: an expectation that does not apply is {applies, why_not}; slots stays (null:
+        # unbounded), and so does expected_latency_ms (null: overloaded, the queue grows without bound).
         data = handler(self)
-        return {k: v for k, v in data.items() if v is not None or (k == "slots" and self.applies)}
+        kept = ("slots", "expected_latency_ms")
+        return {k: v for k, v in data.items() if v is not None or (k in kept and self.applies)}
 
 
 class RequestError(_Record):
