@@ -20,26 +20,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
+from _shared import PLAIN, ROOT, pinned, uvicorn_on_core_0
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET = 0.97
-PLAIN = """\
-from locust import FastHttpUser, task
-
-
-class Plain(FastHttpUser):
-    @task
-    def fast(self):
-        self.client.get("/fast")
-"""
-
-
-def _pinned(core: int) -> dict[str, object]:
-    return {"preexec_fn": lambda: os.sched_setaffinity(0, {core})} if len(os.sched_getaffinity(0)) > 1 else {}
 
 
 def _rps(locustfile: str, url: str, users: int, seconds: float, extra: list[str]) -> float:
@@ -47,7 +32,7 @@ def _rps(locustfile: str, url: str, users: int, seconds: float, extra: list[str]
     quiet = ["--json", "--only-summary", "--loglevel", "ERROR"]
     argv = [sys.executable, "-m", "locust", "-f", locustfile, "--headless", "-H", url, *run_for, *quiet, *extra]
     limit = seconds + 60
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=limit, **_pinned(1))  # type: ignore[call-overload]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=limit, **pinned(1))  # type: ignore[call-overload]
     stats = json.loads(done.stdout)
     requests = sum(entry["num_requests"] for entry in stats)
     first = min(entry["start_time"] for entry in stats)
@@ -64,33 +49,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / "plain.py"
         plain.write_text(PLAIN)
-        port = 18_700 + os.getpid() % 1000
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "apps.asgi_app:app",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            **_pinned(0),  # type: ignore[call-overload]
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{url}/fast", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+        with uvicorn_on_core_0(18_700 + os.getpid() % 1000) as url:
             mix = ["--mix", '[{"name": "fast", "path": "/fast"}]']
             ratios = []
             for round_ in range(1, args.rounds + 1):
@@ -98,9 +57,6 @@ def main() -> int:
                 b = _rps(str(plain), url, args.users, args.seconds, [])
                 ratios.append(a / b)
                 print(f"round {round_}: mix.py {a:,.0f} req/s, plain FastHttpUser {b:,.0f} req/s, ratio {a / b:.3f}")
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     median = statistics.median(ratios)
     print(f"median ratio {median:.3f} (target {TARGET}: {'met' if median >= TARGET else 'missed'})")
     return 0

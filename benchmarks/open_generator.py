@@ -22,39 +22,24 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
+from _shared import PLAIN, ROOT, pinned, uvicorn_on_core_0
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from perfsuite.judge.capacity import Search  # noqa: E402
-from perfsuite.record.open_stats import open_result  # noqa: E402
-from perfsuite.record.results import CapacityStep  # noqa: E402
+from perfsuite.judge.capacity import Search
+from perfsuite.record.open_stats import open_result
+from perfsuite.record.results import CapacityStep
 
 TARGET = 0.8
 LAG_P99_MS = 2.0
 ANSWERED_SHARE = 0.99
-PLAIN = """\
-from locust import FastHttpUser, task
-
-
-class Plain(FastHttpUser):
-    @task
-    def fast(self):
-        self.client.get("/fast")
-"""
-
-
-def _pinned(core: int) -> dict[str, object]:
-    return {"preexec_fn": lambda: os.sched_setaffinity(0, {core})} if len(os.sched_getaffinity(0)) > 1 else {}
 
 
 def _locust(argv: list[str], seconds: float) -> str:
     command = [sys.executable, "-m", "locust", "--headless", "--only-summary", "--loglevel", "ERROR", *argv]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60, **_pinned(1))  # type: ignore[call-overload]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60, **pinned(1))  # type: ignore[call-overload]
     return done.stdout
 
 
@@ -96,32 +81,12 @@ def main() -> int:
         folder = Path(tmp)
         plain = folder / "plain.py"
         plain.write_text(PLAIN)
-        port = 18_800 + os.getpid() % 1000
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "apps.asgi_app:app", "--port", str(port), "--no-access-log",
-             "--log-level", "warning"],
-            cwd=ROOT,
-            **_pinned(0),  # type: ignore[call-overload]
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{url}/fast", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+        with uvicorn_on_core_0(18_800 + os.getpid() % 1000) as url:
             ceiling = closed_ceiling(plain, url, args.users, args.seconds)
             print(f"plain Locust, closed loop, {args.users} users: {ceiling:,.0f} req/s")
             search = Search(start=ceiling / 2, max_steps=8, precision=0.03)
             while (rate := search.next_rate()) is not None:
                 search.add(open_step(url, rate, args.seconds, folder))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     best = search.best or 0.0
     ratio = best / ceiling
     print(f"open generator holds its schedule up to {best:,.0f} req/s: {ratio:.2f}x the closed-loop ceiling"

@@ -91,20 +91,7 @@ Rates = Annotated[
     list[Rate],
     BeforeValidator(lambda v: [v] if isinstance(v, int | float) and not isinstance(v, bool) else v),
     Field(min_length=1),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE},
-                {
-                    "type": "array",
-                    "items": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE},
-                    "minItems": 1,
-                },
-            ],
-            "description": "open mode: requests per second offered, or a list of rates (a sweep)",
-        }
-    ),
-]
+]  # its JSON Schema is RateSetting's
 AUTO = "auto"
 RateSetting = Annotated[
     Rates | Literal["auto"],
