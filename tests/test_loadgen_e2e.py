@@ -132,7 +132,7 @@ def test_an_open_scenario_on_two_workers_elsewhere(tmp_path: Path) -> None:
           - name: arrivals
             mode: open
             rate: 40
-            warmup: 0.5s
+            warmup: 0
             duration: 3s
             loadgen: {{workers: 2, master_bind: "127.0.0.1:{port}"}}
             mix: [{{name: slow, path: /slow?delay_ms=20}}]
@@ -147,4 +147,6 @@ def test_an_open_scenario_on_two_workers_elsewhere(tmp_path: Path) -> None:
     assert run["status"] == "ok" and o["offered"] == o["completed"] + o["failed"] + o["unfinished"]
     assert o["offered"] == pytest.approx(40 * 3, rel=0.1), o  # 20/s from each, not 40/s from each
     assert o["failed"] == 0 and 20 <= run["latency_ms"]["p50"] < 40
+    # The totals are the workers' sum (exactly so without a warm-up: see "load beyond one process").
+    assert run["requests"] == sum(run["loadgen"]["worker_requests"])
     assert strays(suite.pid) == []

@@ -287,7 +287,10 @@ def test_an_external_target(tmp_path: Path, repo: Path) -> None:
         (run,) = read_json(out / "results.json")["runs"]
         assert run["status"] == "ok" and run["rps"] == pytest.approx(20, rel=0.2)
         assert run["server_resources"] is None and run["server_argv"] == []
-        assert run["model"] == {"applies": False, "why_not": "external server: the suite does not know its config; declare slots: to model it"}
+        assert run["model"] == {
+            "applies": False,
+            "why_not": "external server: the suite does not know its config; declare slots: to model it",
+        }
         assert server.poll() is None, "the suite must leave an external server alone"
         assert (
             "not sampled for remote: external servers are not started by the suite" in (out / "report.md").read_text()
@@ -353,7 +356,7 @@ def test_sub_millisecond_percentiles_in_every_mode(tmp_path: Path) -> None:
     assert done.returncode in (0, 3), done.stderr
     for run in read_json(out / "results.json")["runs"]:
         p50 = run["latency_ms"]["p50"]
-        assert 0 < p50 < 50, (run["scenario"], p50)
+        assert 0 < p50 < 5, (run["scenario"], p50)
         keys = [float(k) for k in run["endpoints"]["/fast"]["histogram"]]
         assert any(not k.is_integer() for k in keys), (run["scenario"], keys)  # finer than whole ms
         assert sum(run["endpoints"]["/fast"]["histogram"].values()) == run["requests"]
