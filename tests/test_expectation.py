@@ -43,15 +43,18 @@ def test_slots_per_server_model() -> None:
     with pytest.raises(NoModel, match="hypercorn: the app's interface is not plain"):
         count(server="hypercorn")  # it would tell WSGI from ASGI at run time
     assert count(server="uvicorn", workers=2, args=["--interface", "wsgi"]) == 20  # WSGIMiddleware's 10 threads
-    assert count(server="granian", interface="wsgi", env={"GRANIAN_BLOCKING_THREADS": "4"}) == 4
-    assert count(server="granian", interface="wsgi", args=["--blocking-threads=2", "--blocking-threads=3"]) == 3
+    assert count(server="granian", interface="wsgi", env={"GRANIAN_BACKLOG": "512"}) == 256
+    assert count(server="granian", interface="wsgi", args=["--backlog=300", "--backlog=400"]) == 200  # the last
     with pytest.raises(NoModel, match="not a whole number"):
-        count(server="granian", interface="wsgi", args=["--backpressure", "many"])
+        count(server="granian", interface="wsgi", args=["--backlog", "many"])
     # granian's WSGI threads: backpressure / 2, backpressure = backlog (1024) / workers; or as declared.
     assert count(server="granian", interface="wsgi") == 512
     assert count(server="granian", interface="wsgi", workers=2) == 512
-    assert count(server="granian", interface="wsgi", workers=2, args=["--blocking-threads", "3"]) == 6
-    assert count(server="granian", interface="wsgi", args=["--backpressure=20"]) == 10
+    assert count(server="granian", interface="wsgi", workers=2, blocking_threads=3) == 6
+    assert count(server="granian", interface="wsgi", backpressure=20) == 10
+    assert count(server="granian", interface="wsgi", args=["--backlog", "256"]) == 128
+    assert count(server="granian", workers=2, backpressure=30) == 60  # ASGI: backpressure bounds it
+    assert count(server="gunicorn", worker_class="asgi", workers=2) == math.inf  # an event loop per worker
     assert count(server="hypercorn", interface="wsgi", workers=2) == 2 * executor_threads(1)
     assert count(server="uvicorn", slots=7) == 7 and count(server="gunicorn", workers=2, slots=3) == 3
     assert slots(server(server="gunicorn", slots=3)).source == "declared (slots:)"

@@ -179,7 +179,17 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
         ("servers:\n  g1: {server: gunicorn, app: a:b, threads: 4}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
          "2: servers.g1.threads: needs worker_class: gthread"),
         ("servers:\n  g1: {server: gunicorn, app: a:b, worker_class: eventlet}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
-         "2: servers.g1.worker_class: must be one of 'sync', 'gthread', 'gevent' or 'uvicorn', got 'eventlet'"),
+         "2: servers.g1.worker_class: must be one of 'sync', 'gthread', 'gevent', 'uvicorn' or 'asgi', got 'eventlet'"),
+        ("servers:\n  g1: {server: uvicorn, app: a:b, blocking_threads: 2}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.g1.blocking_threads: is not a setting of server 'uvicorn'"),
+        ("servers:\n  g1: {server: granian, app: a:b, blocking_threads: 2}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.g1.blocking_threads: granian runs more than one blocking thread for interface: wsgi only"),
+        ("servers:\n  g1: {server: granian, app: a:b, runtime_mode: fast}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.g1.runtime_mode: must be one of 'auto', 'mt' or 'st', got 'fast'"),
+        ("servers:\n  g1: {server: gunicorn, app: a:b, asgi_loop: uvloop}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.g1.asgi_loop: needs worker_class: asgi"),
+        ("servers:\n  g1: {server: gunicorn, app: a:b, worker_class: asgi, http_parser: rust}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
+         "2: servers.g1.http_parser: must be one of 'auto', 'fast' or 'python', got 'rust'"),
         ("servers:\n  u: {server: uvicorn, app: a:b, threads: 4}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
          "2: servers.u.threads: is not a setting of server 'uvicorn'"),
         ("servers:\n  u: {server: uvicorn, app: a:b, host: 10.254.254.254}\nscenarios:\n  - {name: a, mix: [{name: f, path: /f}]}\n",
@@ -298,11 +308,14 @@ def test_an_app_the_config_cannot_serve(tmp_path: Path, repo: Path) -> None:
         "5: servers.uv.server: uvicorn serves ASGI, but apps.wsgi_app:app is WSGI",
         "6: servers.gr.server: granian with interface: asgi serves ASGI, but apps.wsgi_app:app is WSGI",
         "7: servers.declared.interface: gunicorn's sync worker serves WSGI, but interface: asgi says the app is ASGI;"
-        " use worker_class: uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
+        " use worker_class: asgi or uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
         f"11: servers.unknown.app: module 'apps.not_there' is neither in {repo} nor installed",
     ]
     # Each says why it believes what the app is, and what to change.
-    assert "returning async def middleware(scope, receive, send) (line 116)); use worker_class: uvicorn" in found[0]
+    assert (
+        "returning async def middleware(scope, receive, send) (line 116)); use worker_class: asgi or uvicorn"
+        in found[0]
+    )
     unless = " (if that reading of the source is wrong, declare interface:)"
     assert found[2].endswith("for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi" + unless)
     assert found[3].endswith("set interface: to the app's" + unless)

@@ -62,8 +62,10 @@ def test_a_probed_service_time_predicts_a_sync_worker_and_an_event_loop(tmp_path
         """\
         defaults: {users: 8, warmup: 1s, duration: 3s}
         servers:
-          sync-1:    {server: gunicorn, app: ledger:wsgi, app_dir: .}
-          uvicorn-1: {server: uvicorn, app: ledger:asgi, app_dir: .}
+          sync-1:         {server: gunicorn, app: ledger:wsgi, app_dir: .}
+          uvicorn-1:      {server: uvicorn, app: ledger:asgi, app_dir: .}
+          gunicorn-asgi:  {server: gunicorn, worker_class: asgi, app: ledger:asgi, app_dir: .}
+          granian-wsgi-2: {server: granian, interface: wsgi, blocking_threads: 2, app: ledger:wsgi, app_dir: .}
         scenarios:
           - name: lookup
             mix: [{name: lookup, path: /ledger/lookup?id=7}]
@@ -72,7 +74,11 @@ def test_a_probed_service_time_predicts_a_sync_worker_and_an_event_loop(tmp_path
     done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history")
     assert done.returncode == 0, done.stderr
     runs = runs_by_server(read_json(tmp_path / "out" / "results.json"))
-    for server, wanted in (("sync-1", 40.0), ("uvicorn-1", 320.0)):
+    # gunicorn's own asgi worker is an event loop per worker; granian's WSGI interface, 2 blocking threads.
+    wanted_rps = (("sync-1", 40.0), ("uvicorn-1", 320.0), ("gunicorn-asgi", 320.0), ("granian-wsgi-2", 80.0))
+    assert "--worker-class" in runs["gunicorn-asgi"]["server_argv"] and "asgi" in runs["gunicorn-asgi"]["server_argv"]
+    assert runs["granian-wsgi-2"]["model"]["slots"] == 2
+    for server, wanted in wanted_rps:
         run = runs[server]
         model, probe = run["model"], run["probe"]["entries"]["lookup"]
         assert model["applies"] and model["service_source"] == "probe", model

@@ -35,7 +35,7 @@ def test_gunicorn_argv() -> None:
          [(0, "--bind"), (1, "-c"), (3, "--threads")]),
         ("gunicorn", ["--timeout", "5", "--worker-tmp-dir", "/dev/shm", "--keep-alive", "2"], []),
         ("uvicorn", ["--port", "1", "--interface", "wsgi", "--timeout-keep-alive", "5"], [(0, "--port")]),
-        ("granian", ["--workers=2", "--blocking-threads", "2"], [(0, "--workers")]),
+        ("granian", ["--workers=2", "--blocking-threads", "2", "--backlog", "64"], [(0, "--workers"), (1, "--blocking-threads")]),
         ("hypercorn", ["-k", "uvloop", "--keep-alive", "5"], [(0, "-k")]),
         # argparse takes abbreviations and clustered short flags
         ("gunicorn", ["--conf", "x.py", "--threa", "4", "-Dw3", "--bin=h:1", "--timeout", "5"],
@@ -57,7 +57,23 @@ def test_environment_variables_that_override_a_declared_field() -> None:
     uvicorn = config(server="uvicorn", app="a:b", env={"UVICORN_UDS": "/tmp/s", "UVICORN_TIMEOUT_KEEP_ALIVE": "5"})
     assert [(where, flag) for where, _, flag, _ in overridden(uvicorn)] == [(("env", "UVICORN_UDS"), "--uds")]
     granian = config(server="granian", app="a:b", env={"GRANIAN_WORKERS": "4", "GRANIAN_BLOCKING_THREADS": "2"})
-    assert [(where, flag) for where, _, flag, _ in overridden(granian)] == [(("env", "GRANIAN_WORKERS"), "--workers")]
+    assert [(where, flag) for where, _, flag, _ in overridden(granian)] == [
+        (("env", "GRANIAN_WORKERS"), "--workers"),
+        (("env", "GRANIAN_BLOCKING_THREADS"), "--blocking-threads"),  # a declared field now: blocking_threads
+    ]
+
+
+def test_the_2026_server_options_become_flags() -> None:
+    asgi = config(server="gunicorn", app="a:b", worker_class="asgi", asgi_loop="asyncio", http_parser="python")
+    argv = build_argv(asgi, "127.0.0.1", 1)
+    assert argv[argv.index("--worker-class") + 1] == "asgi"
+    assert argv[argv.index("--asgi-loop") + 1] == "asyncio" and argv[argv.index("--http-parser") + 1] == "python"
+    granian = config(server="granian", app="a:b", interface="wsgi", runtime_mode="st", runtime_threads=2,
+                     blocking_threads=3, backpressure=16, task_impl="rust", loop="rloop")  # fmt: skip
+    argv = build_argv(granian, "127.0.0.1", 1)
+    for flag, value in (("--runtime-mode", "st"), ("--runtime-threads", "2"), ("--blocking-threads", "3"),
+                        ("--backpressure", "16"), ("--task-impl", "rust"), ("--loop", "rloop")):  # fmt: skip
+        assert argv[argv.index(flag) + 1] == value
 
 
 def test_gunicorn_uvicorn_worker_uses_the_uvicorn_worker_package() -> None:

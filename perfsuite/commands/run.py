@@ -123,7 +123,7 @@ def main(argv: list[str]) -> int:
         error(problem)
     if outputs:
         return EXIT_INVALID
-    environment = fingerprint()
+    environment = fingerprint(suite.spec.servers)
     compared = _baseline(args, environment)
     if compared is None:
         return EXIT_INVALID

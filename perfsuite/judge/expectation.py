@@ -96,13 +96,18 @@ def _setting(server: ServerConfig, flag: str, variable: str) -> int | None:
         raise NoModel(f"{flag} {text!r} is not a whole number") from None
 
 
-def _granian_wsgi_threads(server: ServerConfig) -> int:
-    declared = _setting(server, "--blocking-threads", "GRANIAN_BLOCKING_THREADS")
-    if declared is not None:
-        return declared
+def _granian_backpressure(server: ServerConfig) -> int:
+    """Requests a granian worker processes at once: as declared, else its backlog / workers."""
+    if server.backpressure is not None:
+        return server.backpressure
     backlog = max(128, _setting(server, "--backlog", "GRANIAN_BACKLOG") or GRANIAN_BACKLOG)
-    backpressure = _setting(server, "--backpressure", "GRANIAN_BACKPRESSURE") or backlog // max(1, server.workers)
-    return max(1, backpressure // 2)
+    return max(1, backlog // max(1, server.workers))
+
+
+def _granian_wsgi_threads(server: ServerConfig) -> int:
+    if server.blocking_threads is not None:
+        return server.blocking_threads
+    return max(1, _granian_backpressure(server) // 2)
 
 
 def _pool_for_paths(app: AppFacts | None, paths: list[str], workers: int) -> Slots | None:
@@ -150,6 +155,12 @@ def slots(server: ServerConfig, app: AppFacts | None = None, paths: list[str] | 
     if server.server == "granian" and (server.interface or "asgi") == "wsgi":
         threads = _granian_wsgi_threads(server)
         return Slots(float(workers * threads), f"granian WSGI: {workers} workers x {threads} blocking threads")
+    if server.server == "granian" and server.backpressure is not None:
+        held = workers * server.backpressure
+        pool = _pool_for_paths(app, paths or [], workers)
+        if pool is not None and pool.count < held:
+            return pool
+        return Slots(float(held), f"granian: {workers} workers x backpressure {server.backpressure}")
     if server.server == "hypercorn" and interface == "wsgi":
         threads = executor_threads(cores)
         return Slots(

@@ -11,14 +11,17 @@ import os
 import platform
 import socket
 import subprocess
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
 import psutil
 
 from perfsuite import ROOT
-from perfsuite.record.results import Environment
+from perfsuite.record.results import Environment, InterpreterRecord
 from perfsuite.spec.affinity import default_layout
+from perfsuite.spec.format import ServerConfig
+from perfsuite.spec.interpreters import InterpreterError, ask, modules_for
 
 PACKAGES = ("locust", "gunicorn", "uvicorn", "uvicorn-worker", "gevent", "uvloop", "httptools", "granian",
             "hypercorn", "httpx", "psutil", "pydantic", "perfsuite")  # fmt: skip
@@ -47,7 +50,21 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def fingerprint() -> Environment:
+def interpreters(servers: Mapping[str, ServerConfig]) -> dict[str, InterpreterRecord]:
+    """Per config with its own `python:`: that interpreter's version and server packages."""
+    found = {}
+    for name, server in servers.items():
+        if server.python is None:
+            continue
+        try:
+            asked = ask(server.python, modules_for(server))
+            found[name] = InterpreterRecord(path=server.python, python=asked.python, packages=asked.packages)
+        except InterpreterError:
+            found[name] = InterpreterRecord(path=server.python)
+    return found
+
+
+def fingerprint(servers: Mapping[str, ServerConfig] | None = None) -> Environment:
     commit = _git("rev-parse", "HEAD")
     status = _git("status", "--porcelain", "--untracked-files=no") if commit else None
     return Environment.model_validate(
@@ -67,5 +84,6 @@ def fingerprint() -> Environment:
             "project_dirty": bool(status) if commit else None,
             "default_affinity": default_layout(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
+            "interpreters": interpreters(servers or {}),
         }
     )

@@ -335,6 +335,14 @@ class RunResult(_Record):
         return self.status == "ok"
 
 
+class InterpreterRecord(_Record):
+    """A server config's own interpreter (`python:`) and the server packages inside it."""
+
+    path: str
+    python: str | None = None
+    packages: dict[str, str | None] = Field(default_factory=dict)
+
+
 class Environment(_Record):
     """The machine and package fingerprint (perfsuite.record.fingerprint)."""
 
@@ -353,6 +361,9 @@ class Environment(_Record):
     project_dirty: bool | None = None
     default_affinity: Affinity = Field(default_factory=Affinity)
     load_average: list[float] = Field(default_factory=list)
+    interpreters: dict[str, InterpreterRecord] = Field(
+        default_factory=dict, description="per server config with python: its interpreter and packages (schema 4)"
+    )
 
 
 class SuiteResults(_Record):

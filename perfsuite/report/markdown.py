@@ -128,6 +128,9 @@ def render_view(view: ReportView) -> str:
                 fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", rest)), default=0))
                 lines += ["", f"  {fence}text", *(f"  {line}" for line in rest.splitlines()), f"  {fence}"]
         lines.append("")
+    if view.interpreters is not None:
+        lines += ["## Interpreters", "", "Configs run under their own interpreter (`python:`):", ""]
+        lines += [*table(view.interpreters), ""]
     if view.overhead is not None:
         lines += [view.overhead, ""]
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from typing import Any
 
 from perfsuite.judge.aggregate import Aggregate, Metric, aggregate
 from perfsuite.judge.verdict import EXIT_MEANINGS, Verdict
-from perfsuite.record.results import CapacityResult, Flag, Resources, RunResult, SuiteResults
+from perfsuite.record.results import CapacityResult, Environment, Flag, Resources, RunResult, SuiteResults
 
 FLAG_LABELS = {
     "errors": "errors",
@@ -390,6 +390,26 @@ def aggregates_table(aggregates: list[Aggregate]) -> Table:
     return Table(header, rows)
 
 
+SERVER_PACKAGES = ("gunicorn", "uvicorn", "uvicorn-worker", "granian", "hypercorn", "gevent")
+
+
+def interpreters_table(environment: Environment) -> Table | None:
+    """The versions of configs run under their own `python:`, beside the suite's, side by side."""
+    if not environment.interpreters:
+        return None
+    shown = [p for p in SERVER_PACKAGES if any(i.packages.get(p) for i in environment.interpreters.values())]
+    rows = [
+        [_text("(the suite's own)"), _text(environment.python or "–"), _text("")]
+        + [_text(environment.packages.get(p) or "–") for p in shown]
+    ]
+    for name, record in environment.interpreters.items():
+        rows.append(
+            [_text(name), _text(record.python or "did not answer"), _text(record.path)]
+            + [_text(record.packages.get(p) or "–") for p in shown]
+        )
+    return Table(["Server", "Python", "Interpreter", *shown], rows)
+
+
 def slo_table(verdict: Verdict) -> Table:
     rows = [
         [
@@ -470,6 +490,7 @@ class ReportView:
     slo: Table | None
     baseline: Table | None
     overhead: str | None
+    interpreters: Table | None = None
 
 
 def build_view(
@@ -537,4 +558,5 @@ def build_view(
         slo=slo_table(verdict) if verdict is not None and verdict.slo else None,
         baseline=baseline_table(verdict) if verdict is not None and verdict.baseline is not None else None,
         overhead=overhead,
+        interpreters=interpreters_table(results.environment),
     )

@@ -123,7 +123,7 @@ def _installed(top: str) -> ModuleSpec | None:
     return spec
 
 
-def locate(module: str, roots: list[Path]) -> bool:
+def locate(module: str, roots: list[Path], installed: bool = True) -> bool:
     """Whether the server could import `module`. False only where that is
     certain: nowhere under `roots` (the app's folder and the PYTHONPATH it is
     given) and not installed where the suite's interpreter (the servers') looks;
@@ -136,6 +136,8 @@ def locate(module: str, roots: list[Path]) -> bool:
         for root in roots:
             if (root / top / "__init__.py").is_file():
                 return False  # a regular package here, without the module: Python looks no further
+        if not installed:
+            return True  # another interpreter's packages: not looked into here
         spec = _installed(top)
     except (OSError, ImportError, ValueError):
         return True  # cannot be told here: the server will say

@@ -240,14 +240,41 @@ class ServerConfig(_Model):
         description="external only: the server's base URL, e.g. http://10.0.0.5:8000",
     )
     workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = Field(1, description="worker processes")
-    worker_class: Literal["sync", "gthread", "gevent", "uvicorn"] | None = Field(
-        None, description="gunicorn only (default sync); uvicorn means uvicorn_worker.UvicornWorker"
+    worker_class: Literal["sync", "gthread", "gevent", "uvicorn", "asgi"] | None = Field(
+        None,
+        description="gunicorn only (default sync); uvicorn means uvicorn_worker.UvicornWorker; asgi is gunicorn's"
+        " own ASGI worker (gunicorn 24 and later)",
     )
     threads: Annotated[int, Field(ge=1, le=10_000)] | None = Field(None, description="gunicorn gthread only")
     worker_connections: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
         None, description="gunicorn gevent only (gunicorn's default 1000)"
     )
-    loop: Literal["auto", "asyncio", "uvloop"] | None = Field(None, description="uvicorn, granian, hypercorn")
+    loop: Literal["auto", "asyncio", "uvloop", "rloop"] | None = Field(
+        None, description="uvicorn, granian (also rloop), hypercorn"
+    )
+    asgi_loop: Literal["auto", "asyncio", "uvloop"] | None = Field(
+        None, description="gunicorn's asgi worker: its event loop (--asgi-loop)"
+    )
+    http_parser: Literal["auto", "fast", "python"] | None = Field(
+        None, description="gunicorn: its HTTP parser (--http-parser; fast needs gunicorn_h1c)"
+    )
+    runtime_mode: Literal["auto", "mt", "st"] | None = Field(
+        None, description="granian: its Rust runtime, single- or multi-threaded (--runtime-mode)"
+    )
+    runtime_threads: Annotated[int, Field(ge=1, le=1_024)] | None = Field(
+        None, description="granian: runtime threads per worker (--runtime-threads)"
+    )
+    blocking_threads: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        None,
+        description="granian, interface: wsgi: threads per worker running the app (--blocking-threads; default:"
+        " backpressure / 2)",
+    )
+    backpressure: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        None, description="granian: requests a worker processes at once (--backpressure; default 1024 / workers)"
+    )
+    task_impl: Literal["asyncio", "rust"] | None = Field(
+        None, description="granian: its async task implementation (--task-impl)"
+    )
     http: Literal["auto", "h11", "httptools"] | None = Field(None, description="uvicorn only")
     interface: Literal["asgi", "wsgi"] | None = Field(
         None,
@@ -261,6 +288,11 @@ class ServerConfig(_Model):
     env: dict[EnvName, Text] = Field(default_factory=dict, description="extra environment variables (strings)")
     app_dir: Text | None = Field(
         None, description="where the app is imported from; relative to the scenario file (default: current dir)"
+    )
+    python: Text | None = Field(
+        None,
+        description="the interpreter the server runs under, e.g. a virtualenv's bin/python, relative to the"
+        " scenario file or a command on PATH (default: the suite's own); it must find the server's modules",
     )
     host: str | None = Field(
         None,

@@ -41,6 +41,7 @@ from perfsuite.spec.format import (
     UpstreamSettings,
 )
 from perfsuite.spec.hosts import bind_problem
+from perfsuite.spec.interpreters import InterpreterError, ask, located, modules_for
 from perfsuite.spec.plan import objective_of
 from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden, serves
 
@@ -287,11 +288,36 @@ def _module_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tu
     assert server.app is not None
     module = server.app.partition(":")[0]
     roots = _roots(server, base_dir)
-    if locate(module, roots):
+    if locate(module, roots, installed=server.python is None):  # another interpreter: its packages are its own
         return []
     where = " or ".join(str(root) for root in roots)
     hint = did_you_mean(module, nearby(module, roots))
     return [(("servers", name, "app"), f"module {module!r} is neither in {where} nor installed{hint}")]
+
+
+def _interpreter_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tuple[PathKey, str]]:
+    """A `python:` that cannot run the server: missing, not executable, or without the server's modules."""
+    assert server.python is not None
+    python = located(server.python, base_dir)
+    try:
+        found = ask(python, modules_for(server))
+    except InterpreterError as error:
+        return [(("servers", name, "python"), str(error))]
+    if found.missing:
+        missing = ", ".join(found.missing)
+        return [
+            (("servers", name, "python"), f"{python} (Python {found.python}) cannot import {missing}; install it there")
+        ]
+    return []
+
+
+def with_interpreters(spec: SuiteFile, base_dir: Path) -> SuiteFile:
+    """The servers' `python:` made absolute (the suite runs servers from other folders)."""
+    servers = {
+        name: server.model_copy(update={"python": located(server.python, base_dir)}) if server.python else server
+        for name, server in spec.servers.items()
+    }
+    return spec.model_copy(update={"servers": servers})
 
 
 def _interface_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tuple[PathKey, str]]:
@@ -365,20 +391,33 @@ def _semantic_problems(
             found.append((("servers", name), "needs app: (module.path:attribute)"))
         if not external and server.url is not None:
             found.append((("servers", name, "url"), "is only for server: external (the suite starts this one)"))
-        options = ("worker_class", "threads", "worker_connections", "loop", "http", "interface", "host", "port")
-        for option in (*options, "app", "app_dir"):
+        options = (
+            "worker_class", "threads", "worker_connections", "asgi_loop", "http_parser", "loop", "http",
+            "interface", "host", "port", "runtime_mode", "runtime_threads", "blocking_threads", "backpressure",
+            "task_impl",
+        )  # fmt: skip
+        if not external and server.python is not None:
+            found += _interpreter_problems(name, server, base_dir)
+        for option in (*options, "app", "app_dir", "python"):
             if external and getattr(server, option) not in (None, 1) and option != "url":
                 found.append(
                     (("servers", name, option), "does not apply to server: external (the suite does not start it)")
                 )
                 continue
-            if option in ("app", "app_dir"):
+            if option in ("app", "app_dir", "python"):
                 continue
             if getattr(server, option) is not None and option not in kind.options:
                 found.append(((("servers", name, option)), f"is not a setting of server {server.server!r}"))
         for option, worker_class in WORKER_CLASS_OPTIONS.items():
             if getattr(server, option) is not None and (server.worker_class or "sync") != worker_class:
                 found.append((("servers", name, option), f"needs worker_class: {worker_class}"))
+        if server.server == "granian" and (server.blocking_threads or 1) > 1 and (server.interface or "asgi") != "wsgi":
+            found.append(
+                (
+                    ("servers", name, "blocking_threads"),
+                    "granian runs more than one blocking thread for interface: wsgi only",
+                )
+            )
         if server.loop is not None and server.server in LOOPS and server.loop not in LOOPS[server.server]:
             found.append((("servers", name, "loop"), f"{server.server} takes one of {', '.join(LOOPS[server.server])}"))
         if server.host is not None and (error := bind_problem(server.host)) is not None:
@@ -549,4 +588,5 @@ def load_suite(path: Path) -> Suite:
     semantic = _semantic_problems(spec, base_dir)
     if semantic:
         raise ScenarioError([Problem(shown, _resolve(p, lines)[1], _dotted(p), m) for p, m in semantic])
+    spec = with_interpreters(spec, base_dir)
     return Suite(name=spec.name or path.stem, source=path.resolve(), base_dir=base_dir, spec=spec)

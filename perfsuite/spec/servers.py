@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import shlex
 import signal
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfsuite.spec.appcheck import ASGI, WSGI
 from perfsuite.spec.format import ServerConfig
+from perfsuite.spec.interpreters import interpreter_of, package_version
 
 GUNICORN_WORKER_CLASSES = {
     "sync": "sync",
     "gthread": "gthread",
     "gevent": "gevent",
     "uvicorn": "uvicorn_worker.UvicornWorker",
+    "asgi": "asgi",  # gunicorn's own (24+)
 }
+ASGI_WORKERS = ("uvicorn", "asgi")
 
 NO_GUNICORN_CONF = Path(__file__).with_name("no_gunicorn_conf.py")
 
@@ -49,20 +51,23 @@ class ServerKind:
     option_prefix: str | None = None
 
 
-def _python_module(module: str) -> list[str]:
-    # The suite's own interpreter, so servers come from the same environment.
-    return [sys.executable, "-m", module]
+def _python_module(config: ServerConfig, module: str) -> list[str]:
+    # The config's interpreter (`python:`), else the suite's own.
+    return [interpreter_of(config), "-m", module]
+
+
+CONTROL_SOCKET_FROM = (25, 1)  # gunicorn's control socket (and --no-control-socket) arrived in 25.1
 
 
 def _gunicorn(config: ServerConfig, host: str, port: int) -> list[str]:
     worker_class = config.worker_class or "sync"
     argv = [
-        *_python_module("gunicorn"),
+        *_python_module(config, "gunicorn"),
         # Only the declared settings: no gunicorn.conf.py from the working directory,
         # and no control socket shared with every gunicorn of this user ($HOME/.gunicorn).
         "--config",
         str(NO_GUNICORN_CONF),
-        "--no-control-socket",
+        *(["--no-control-socket"] if (package_version(config, "gunicorn") or (99,)) >= CONTROL_SOCKET_FROM else []),
         "--bind",
         f"{host}:{port}",
         "--workers",
@@ -74,6 +79,10 @@ def _gunicorn(config: ServerConfig, host: str, port: int) -> list[str]:
         argv += ["--threads", str(config.threads)]
     if config.worker_connections is not None:
         argv += ["--worker-connections", str(config.worker_connections)]
+    if config.asgi_loop is not None:
+        argv += ["--asgi-loop", config.asgi_loop]
+    if config.http_parser is not None:
+        argv += ["--http-parser", config.http_parser]
     return [*argv, *config.args, str(config.app)]
 
 
@@ -88,7 +97,7 @@ def _called(config: ServerConfig) -> list[str]:
 
 
 def _uvicorn(config: ServerConfig, host: str, port: int) -> list[str]:
-    argv = [*_python_module("uvicorn"), *_called(config), *_listen(config, host, port), "--no-access-log"]
+    argv = [*_python_module(config, "uvicorn"), *_called(config), *_listen(config, host, port), "--no-access-log"]
     if config.loop is not None:
         argv += ["--loop", config.loop]
     if config.http is not None:
@@ -97,15 +106,23 @@ def _uvicorn(config: ServerConfig, host: str, port: int) -> list[str]:
 
 
 def _granian(config: ServerConfig, host: str, port: int) -> list[str]:
-    argv = [*_python_module("granian"), "--interface", config.interface or ASGI, *_listen(config, host, port)]
-    if config.loop is not None:
-        argv += ["--loop", config.loop]
+    argv = [*_python_module(config, "granian"), "--interface", config.interface or ASGI, *_listen(config, host, port)]
+    for flag, value in (
+        ("--loop", config.loop),
+        ("--runtime-mode", config.runtime_mode),
+        ("--runtime-threads", config.runtime_threads),
+        ("--blocking-threads", config.blocking_threads),
+        ("--backpressure", config.backpressure),
+        ("--task-impl", config.task_impl),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
     return [*argv, *(["--factory"] if config.factory else []), *config.args, config.app_target]
 
 
 def _hypercorn(config: ServerConfig, host: str, port: int) -> list[str]:
     argv = [
-        *_python_module("hypercorn"),
+        *_python_module(config, "hypercorn"),
         "--bind",
         f"{host}:{port}",
         "--workers",
@@ -117,7 +134,7 @@ def _hypercorn(config: ServerConfig, host: str, port: int) -> list[str]:
 
 
 def _gunicorn_serves(config: ServerConfig) -> frozenset[str]:
-    return frozenset({ASGI if config.worker_class == "uvicorn" else WSGI})
+    return frozenset({ASGI if config.worker_class in ASGI_WORKERS else WSGI})
 
 
 def _uvicorn_serves(config: ServerConfig) -> frozenset[str]:
@@ -134,9 +151,9 @@ def _uvicorn_serves(config: ServerConfig) -> frozenset[str]:
 SERVER_KINDS: dict[str, ServerKind] = {
     "gunicorn": ServerKind(
         _gunicorn,
-        frozenset({"worker_class", "threads", "worker_connections", "interface", *LISTEN}),
+        frozenset({"worker_class", "threads", "worker_connections", "asgi_loop", "http_parser", "interface", *LISTEN}),
         _gunicorn_serves,
-        "use worker_class: uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
+        "use worker_class: asgi or uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
         ("--max-requests",),
         # gunicorn's graceful stop (SIGTERM) of a gevent worker waits for idle
         # keep-alive connections, checking once a second (2.6 s here with
@@ -149,6 +166,8 @@ SERVER_KINDS: dict[str, ServerKind] = {
             **dict.fromkeys(("-k", "--worker-class"), "worker_class:"),
             "--threads": "threads: (with worker_class: gthread; gunicorn turns sync into gthread above 1 thread)",
             "--worker-connections": "worker_connections:",
+            "--asgi-loop": "asgi_loop:",
+            "--http-parser": "http_parser:",
             **dict.fromkeys(("-c", "--config"), "the scenario's fields (a config file would override them)"),
             "--chdir": "app_dir:",
             "--pythonpath": "app_dir:, or PYTHONPATH in env:",
@@ -174,7 +193,18 @@ SERVER_KINDS: dict[str, ServerKind] = {
     ),
     "granian": ServerKind(
         _granian,
-        frozenset({"interface", "loop", *LISTEN}),
+        frozenset(
+            {
+                "interface",
+                "loop",
+                "runtime_mode",
+                "runtime_threads",
+                "blocking_threads",
+                "backpressure",
+                "task_impl",
+                *LISTEN,
+            }
+        ),
         lambda c: frozenset({c.interface or ASGI}),
         "set interface: to the app's",
         ("--workers-lifetime", "--workers-max-rss", "GRANIAN_WORKERS_LIFETIME", "GRANIAN_WORKERS_MAX_RSS"),
@@ -183,6 +213,11 @@ SERVER_KINDS: dict[str, ServerKind] = {
             "--workers": "workers:",
             "--interface": "interface:",
             "--loop": "loop:",
+            "--runtime-mode": "runtime_mode:",
+            "--runtime-threads": "runtime_threads:",
+            "--blocking-threads": "blocking_threads:",
+            "--backpressure": "backpressure:",
+            "--task-impl": "task_impl:",
             "--working-dir": "app_dir:",
             "--factory": "app: module:function() (a factory)",
         },
@@ -207,12 +242,12 @@ SERVER_KINDS: dict[str, ServerKind] = {
 }
 
 # Settings valid only together with a given gunicorn worker class.
-WORKER_CLASS_OPTIONS = {"threads": "gthread", "worker_connections": "gevent"}
+WORKER_CLASS_OPTIONS = {"threads": "gthread", "worker_connections": "gevent", "asgi_loop": "asgi"}
 
 # Event-loop choices per kind (the `loop` setting).
 LOOPS = {
     "uvicorn": ("auto", "asyncio", "uvloop"),
-    "granian": ("auto", "asyncio", "uvloop"),
+    "granian": ("auto", "asyncio", "uvloop", "rloop"),
     "hypercorn": ("asyncio", "uvloop"),
 }
 

@@ -1,0 +1,96 @@
+"""Servers from the app's own environment: a config's `python:` names the
+interpreter its server runs under (here a virtualenv made in the test, with
+gunicorn 23 beside the suite's own); validation asks it before anything
+starts, and the reports show the versions side by side."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import read_json, run_cli, write_scenario
+
+pytestmark = pytest.mark.integration
+
+APP = """\
+import time
+
+
+def app(environ, start_response):
+    time.sleep(0.01)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"older"]
+"""
+OLD_GUNICORN = "23.0.0"  # before gunicorn's control socket (25.1): no --no-control-socket either
+
+
+@pytest.fixture(scope="module")
+def bare_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("venvs") / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    return folder / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def old_gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("venvs") / "gunicorn23"
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", f"gunicorn=={OLD_GUNICORN}"], check=True, timeout=300)
+    return python
+
+
+def test_a_config_runs_under_its_own_interpreter_and_the_report_shows_both(tmp_path: Path, old_gunicorn: Path) -> None:
+    (tmp_path / "older.py").write_text(APP)
+    scenario = write_scenario(
+        tmp_path,
+        f"""\
+        defaults: {{users: 2, warmup: 0.5s, duration: 2s}}
+        servers:
+          today:     {{server: gunicorn, app: older:app, app_dir: .}}
+          gunicorn23: {{server: gunicorn, app: older:app, app_dir: ., python: {old_gunicorn}}}
+        scenarios:
+          - name: side-by-side
+            mix: [{{path: /}}]
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out), "--no-history")
+    assert done.returncode in (0, 3), done.stderr
+    results = read_json(out / "results.json")
+    runs = {run["server"]: run for run in results["runs"]}
+    assert all(run["status"] == "ok" and run["requests"] > 0 for run in runs.values())
+    old = runs["gunicorn23"]
+    assert old["server_argv"][0] == str(old_gunicorn) and "--no-control-socket" not in old["server_argv"]
+    assert runs["today"]["server_argv"][0] == sys.executable and "--no-control-socket" in runs["today"]["server_argv"]
+    recorded = results["environment"]["interpreters"]["gunicorn23"]
+    assert recorded["path"] == str(old_gunicorn) and recorded["packages"]["gunicorn"] == OLD_GUNICORN
+    report = (out / "report.md").read_text()
+    today = results["environment"]["packages"]["gunicorn"]
+    assert f"| (the suite's own) | {results['environment']['python']} |  | {today} |" in report
+    assert f"| gunicorn23 | {recorded['python']} | {old_gunicorn} | {OLD_GUNICORN} |" in report
+
+
+def test_an_interpreter_that_is_missing_or_lacks_the_server_is_exit_2(tmp_path: Path, bare_venv: Path) -> None:
+    (tmp_path / "older.py").write_text(APP)
+    scenario = write_scenario(
+        tmp_path,
+        f"""\
+        servers:
+          nowhere: {{server: gunicorn, app: older:app, app_dir: ., python: venvs/none/bin/python}}
+          bare:    {{server: gunicorn, app: older:app, app_dir: ., python: {bare_venv}}}
+          ext:     {{server: external, url: "http://10.0.0.5:8000", python: {bare_venv}}}
+        scenarios:
+          - {{name: a, mix: [{{path: /}}]}}
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 2 and not out.exists()
+    assert f"servers.nowhere.python: {tmp_path / 'venvs/none/bin/python'} is not an executable file" in done.stderr
+    assert f"servers.bare.python: {bare_venv} (Python 3." in done.stderr and "cannot import gunicorn" in done.stderr
+    assert "servers.ext.python: does not apply to server: external" in done.stderr
+    assert "Traceback" not in done.stderr
