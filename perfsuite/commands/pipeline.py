@@ -14,7 +14,7 @@ from typing import Protocol
 
 from perfsuite.judge.aggregate import aggregate
 from perfsuite.judge.assess import assess, predicted_capacity
-from perfsuite.judge.baseline import Baseline, compare_all
+from perfsuite.judge.baseline import Baseline, compare_all, paired
 from perfsuite.judge.baseline import build as build_baseline
 from perfsuite.judge.baseline import save as save_baseline
 from perfsuite.judge.capacity import Search, criterion, start_rate, step_of
@@ -129,6 +129,8 @@ class Afterwards:
     environment_warnings: tuple[str, ...] = ()
     history_db: Path | None = None
     save_baseline_to: Path | None = None
+    pairs: tuple[tuple[str, str], ...] = ()  # (baseline config, candidate config): --against, --pair
+    pairs_label: str = ""  # how the report names the comparison, e.g. "--against HEAD~1"
 
 
 def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards) -> Verdict:
@@ -138,12 +140,16 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
     fixed = [agg for agg in aggregates if (agg.key.scenario, agg.key.server) not in searched]
     slos = {s.name: slo for s in suite.spec.scenarios if (slo := suite.spec.setting(s, "slo")) is not None}
     comparisons, notes = compare_all(after.baseline, fixed) if after.baseline is not None else (None, [])
+    baseline_file = after.baseline_file
+    if after.pairs:  # both versions measured here, interleaved: compared as a baseline would be
+        comparisons, notes = paired(fixed, list(after.pairs))
+        baseline_file = after.pairs_label
     verdict = judge(
         results,
         aggregates,
         evaluate(fixed, slos),
         comparisons,
-        after.baseline_file,
+        baseline_file,
         notes,
         list(after.environment_warnings),
     )

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from perfsuite.commands.against import AgainstError, Worktrees, against, parse_pairs
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, prepare_out_dir, stamped, unwritable
 from perfsuite.commands.pipeline import Afterwards, finish, run_plans
 from perfsuite.judge.baseline import Baseline, BaselineError, environment_differences
@@ -47,6 +48,17 @@ def _parser() -> argparse.ArgumentParser:
         help=f"SQLite file each finished suite is added to (default {history.DEFAULT_DB})",
     )
     parser.add_argument("--no-history", action="store_true", help="do not add this suite to the history")
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="also run each config on git revision REF of its app's repository (NAME@REF), interleaved, and compare",
+    )
+    parser.add_argument(
+        "--pair",
+        action="append",
+        metavar="A:B",
+        help="compare config B with config A of the same run (e.g. two interpreters); repeatable",
+    )
     return parser
 
 
@@ -118,6 +130,45 @@ def main(argv: list[str]) -> int:
     suite = load(args.file)
     if suite is None:
         return EXIT_INVALID
+    trees = Worktrees()
+
+    def force() -> None:  # a second signal: children killed, worktrees removed, then the suite exits
+        kill_all()
+        trees.remove()
+
+    STOP.install(force=force)
+    try:  # --against's worktrees go on every exit but SIGKILL
+        return _main(args, suite, trees)
+    finally:
+        trees.remove()
+
+
+def _compared_versions(
+    args: argparse.Namespace, suite: Suite, trees: Worktrees
+) -> tuple[Suite, list[tuple[str, str]], str] | None:
+    """The suite (doubled by --against) and the pairs to compare; None after an error (exit 2)."""
+    if (args.against or args.pair) and args.baseline:
+        error("--against and --pair compare within this run; --baseline compares with another: choose one")
+        return None
+    if args.against and args.pair:
+        error("--against and --pair: choose one")
+        return None
+    try:
+        if args.against:
+            doubled, pairs = against(suite, args.against, trees)
+            return doubled, pairs, f"--against {args.against}"
+        pairs = parse_pairs(suite, args.pair or [])
+    except AgainstError as failure:
+        error(str(failure))
+        return None
+    return suite, pairs, " ".join(f"--pair {a}:{b}" for a, b in pairs)
+
+
+def _main(args: argparse.Namespace, suite: Suite, trees: Worktrees) -> int:
+    versions = _compared_versions(args, suite, trees)
+    if versions is None:
+        return EXIT_INVALID
+    suite, pairs, pairs_label = versions
     outputs = _unwritable_outputs(args)
     for problem in outputs:
         error(problem)
@@ -175,6 +226,8 @@ def main(argv: list[str]) -> int:
         environment_warnings=tuple(warnings),
         history_db=None if args.no_history or interrupted is not None else Path(args.history).resolve(),
         save_baseline_to=Path(args.save_baseline) if args.save_baseline and interrupted is None else None,
+        pairs=tuple(pairs),
+        pairs_label=pairs_label,
     )
     try:
         verdict = finish(out_dir, results, suite, after)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,19 @@ class EntryComparison:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EntryComparison:
         return cls(GroupKey.from_dict(data), [Comparison.from_dict(c) for c in data.get("comparisons", [])])
+
+
+def paired(aggregates: list[Aggregate], pairs: list[tuple[str, str]]) -> tuple[list[EntryComparison], list[str]]:
+    """Each candidate config against its baseline config of the same run (--against, --pair): the
+    baseline's aggregates stand as a baseline file would, under the candidate's name."""
+    renamed = {base: candidate for base, candidate in pairs}
+    base = [agg for agg in aggregates if agg.key.server in renamed]
+    entries = [
+        replace(entry, key=replace(entry.key, server=renamed[entry.key.server]))
+        for entry in build(base, Environment(), "").entries
+    ]
+    candidates = [agg for agg in aggregates if agg.key.server in renamed.values()]
+    return compare_all(Baseline("", dict(DEFAULT_THRESHOLDS), Environment(), entries), candidates)
 
 
 MAX_NOTES = 20
