@@ -91,8 +91,19 @@ def test_a_slower_head_is_a_regression_named_in_every_report(tmp_path: Path) -> 
 def test_the_same_code_on_both_sides_exits_0_and_bad_refs_are_exit_2(tmp_path: Path) -> None:
     repo = repository(tmp_path, [0.02, 0.02])
     scenario = suite(tmp_path, repo)
-    done = run_cli(str(scenario), "--out", str(tmp_path / "same"), "--no-history", "--against", "HEAD~1")
+    stored = tmp_path / "last-night.json"
+    first = run_cli(str(scenario), "--out", str(tmp_path / "first"), "--no-history", "--save-baseline", str(stored))
+    assert first.returncode == 0, first.stderr
+    # A stored baseline beside --against is a trend to read; the verdict is this run's own comparison.
+    done = run_cli(
+        str(scenario), "--out", str(tmp_path / "same"), "--no-history", "--against", "HEAD~1", "--baseline", str(stored)
+    )
     assert done.returncode == 0, done.stderr
+    checks = read_json(tmp_path / "same" / "checks.json")
+    assert checks["baseline_file"] == "--against HEAD~1"
+    assert any(
+        note.startswith(f"trend against {stored}: buy / shop / 2 users: rps") for note in checks["baseline_notes"]
+    )
     assert len(worktrees(repo)) == 1
     bad = run_cli(str(scenario), "--out", str(tmp_path / "bad"), "--no-history", "--against", "no-such-ref")
     assert bad.returncode == 2 and f"--against no-such-ref: no such revision in {repo}" in bad.stderr

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from perfsuite.judge.aggregate import aggregate
 from perfsuite.judge.assess import assess, predicted_capacity
-from perfsuite.judge.baseline import Baseline, compare_all, paired
+from perfsuite.judge.baseline import Baseline, EntryComparison, compare_all, paired
 from perfsuite.judge.baseline import build as build_baseline
 from perfsuite.judge.baseline import save as save_baseline
 from perfsuite.judge.capacity import Search, criterion, start_rate, step_of
@@ -81,6 +81,15 @@ def run_plans(
     return results
 
 
+def trend_notes(stored: list[EntryComparison], baseline_file: str | None) -> list[str]:
+    """A stored baseline beside --against or --pair: its changes as a trend, for reading, not for the verdict."""
+    return [
+        f"trend against {baseline_file}: {entry.key.label}: {c.metric} {c.ratio - 1:+.1%} ({c.verdict})"
+        for entry in stored
+        for c in entry.comparisons
+    ]
+
+
 def judged(plan: RunPlan, measured: RunResult) -> RunResult:
     """The run assessed; should the model itself fail on it, the run is kept with the model n/a."""
     try:
@@ -142,7 +151,11 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
     comparisons, notes = compare_all(after.baseline, fixed) if after.baseline is not None else (None, [])
     baseline_file = after.baseline_file
     if after.pairs:  # both versions measured here, interleaved: compared as a baseline would be
+        stored = comparisons
         comparisons, notes = paired(fixed, list(after.pairs))
+        notes += trend_notes(stored or [], after.baseline_file)
+        if after.environment_warnings:  # the stored baseline's machine: its trend only, not the verdict
+            notes.append(f"{after.baseline_file} comes from another machine or other versions: a rough trend")
         baseline_file = after.pairs_label
     verdict = judge(
         results,
@@ -151,7 +164,7 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
         comparisons,
         baseline_file,
         notes,
-        list(after.environment_warnings),
+        [] if after.pairs else list(after.environment_warnings),
     )
     write_verdict(out_dir, verdict)
     junit.write(out_dir, results.suite, verdict)

@@ -147,9 +147,6 @@ def _compared_versions(
     args: argparse.Namespace, suite: Suite, trees: Worktrees
 ) -> tuple[Suite, list[tuple[str, str]], str] | None:
     """The suite (doubled by --against) and the pairs to compare; None after an error (exit 2)."""
-    if (args.against or args.pair) and args.baseline:
-        error("--against and --pair compare within this run; --baseline compares with another: choose one")
-        return None
     if args.against and args.pair:
         error("--against and --pair: choose one")
         return None
