@@ -82,7 +82,7 @@ def test_a_probed_service_time_predicts_a_sync_worker_and_an_event_loop(tmp_path
         run = runs[server]
         model, probe = run["model"], run["probe"]["entries"]["lookup"]
         assert model["applies"] and model["service_source"] == "probe", model
-        assert 25.0 <= probe["service_ms"] < 25.0 * 1.1 and probe["samples"] >= 3
+        assert 25.0 <= probe["service_ms"] < 25.0 * 1.2 and probe["samples"] >= 3  # the sleep, plus a little
         assert model["expected_rps"] == pytest.approx(wanted, rel=0.10), server
         assert run["rps"] == pytest.approx(wanted, rel=0.10), server
         assert abs(model["ratio"] - 1) <= 0.10

@@ -208,7 +208,7 @@ def test_invalid_file_exits_2_and_starts_nothing(tmp_path: Path, repo: Path) -> 
         "2: servers.g0.workers: must be an integer >= 1, got 0",
         "3: servers.g1.workers: must be an integer >= 1, got -1",
         "4: servers.g4.workers: must be an integer, got 'four'",
-        "5: servers.ev.worker_class: must be one of 'sync', 'gthread', 'gevent' or 'uvicorn', got 'eventlet'"
+        "5: servers.ev.worker_class: must be one of 'sync', 'gthread', 'gevent', 'uvicorn' or 'asgi', got 'eventlet'"
         " (did you mean 'gevent'?)",
         "6: servers.uv.server: must be one of 'gunicorn', 'uvicorn', 'granian', 'hypercorn' or 'external', got"
         " 'uvicron' (did you mean 'uvicorn'?)",
