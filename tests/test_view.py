@@ -91,6 +91,16 @@ def test_capacity_table_and_knees() -> None:
     assert rows["sync-1"][8] == "gunicorn sync: one request per worker; service 100.000 ms (probe)"
     assert rows["uvicorn-1"][1:6] == [">= 1,280 (load generator)", "n/a", "n/a", "load generator", "1.00"]
     assert rows["tiny"][1] == "< 0.62" and rows["tiny"][7] == "2 (not converged)"
+    short = CapacityResult(scenario="cap", server="x", rps=80.0, criterion="p99_ms < 400",
+                           steps=[CapacityStep(rate=5, ok=True), CapacityStep(rate=80, ok=True)])  # fmt: skip
+    (quick,) = build_view(SuiteResults(suite="s", runs=runs, capacity=[short]), None, None).scenarios
+    assert quick.capacity_table is not None
+    assert [c.text for c in quick.capacity_table.rows[0]][1:5] == [
+        ">= 80.00 (no rate failed)",
+        "n/a",
+        "n/a",
+        "not reached",
+    ]
     assert knees(runs, [sync]) == (10.4, 9.5)  # the model's median capacity; the search's result
     swept = [open_run("s", 5), open_run("s", 10), open_run("s", 20, overloaded=True)]
     assert knees(swept, []) == (None, 10)  # the highest rate below the first overloaded one

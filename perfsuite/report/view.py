@@ -199,13 +199,20 @@ CAPACITY_HEADER = [
 ]  # fmt: skip
 
 
+def unbracketed(found: CapacityResult) -> bool:
+    """The steps ran out before any rate above the best one failed: the capacity is higher still."""
+    return found.rps is not None and not any(not s.ok and s.rate > found.rps for s in found.steps)
+
+
 def capacity_text(found: CapacityResult) -> str:
-    """'12.5', '>= 1,200 (load generator)', or '< 0.625' when no rate passed."""
+    """'12.5', '>= 1,200 (load generator)', '>= 80.0 (no rate failed)', or '< 0.625' when no rate passed."""
     if found.rps is None:
         tried = min((step.rate for step in found.steps), default=None)
         return "none" if tried is None else f"< {rps_text(tried)}"
     shown = rps_text(found.rps)
-    return f">= {shown} (load generator)" if found.bound == "loadgen" else shown
+    if found.bound == "loadgen":
+        return f">= {shown} (load generator)"
+    return f">= {shown} (no rate failed)" if unbracketed(found) else shown
 
 
 def model_source(run: RunResult | None) -> str:
@@ -234,7 +241,7 @@ def capacity_table(found: list[CapacityResult], runs: list[RunResult]) -> Table 
                 Cell(capacity_text(c)),
                 Cell(rps_text(c.model_rps) if c.model_rps is not None else "n/a"),
                 Cell(ratio),
-                _text("load generator" if c.bound == "loadgen" else "server"),
+                _text("load generator" if c.bound == "loadgen" else "not reached" if unbracketed(c) else "server"),
                 Cell(_ratio(c.rps, best) if c.rps is not None and best else "–"),
                 _text(c.criterion),
                 Cell(f"{len(c.steps)}" + ("" if c.converged else " (not converged)")),
