@@ -120,10 +120,8 @@ def _run_key(item: Any) -> RunKey:
 
 
 def searched_configs(results: SuiteResults) -> set[tuple[str, str]]:
-    """(scenario, server) of every capacity search, finished or cut short: their runs are its steps."""
-    return {(found.scenario, found.server) for found in results.capacity} | {
-        (run.scenario, run.server) for run in results.runs if run.search
-    }
+    """(scenario, server) of every capacity search, finished or cut short: its runs are marked as steps."""
+    return {(run.scenario, run.server) for run in results.runs if run.search}
 
 
 def unmet(results: SuiteResults) -> list[str]:

@@ -153,7 +153,13 @@ class Run:
     """One run's children and what they yield, phase by phase."""
 
     def __init__(
-        self, plan: RunPlan, suite: Suite, out_dir: Path, token: str, on_tick: Callable[[Path], None] | None = None
+        self,
+        plan: RunPlan,
+        suite: Suite,
+        out_dir: Path,
+        token: str,
+        on_tick: Callable[[Path], None] | None = None,
+        probes: dict[tuple[str, str], ProbeResult] | None = None,
     ) -> None:
         self.plan = plan
         self.suite = suite
@@ -181,7 +187,7 @@ class Run:
         self.on_window_over: Callable[[], None] | None = None  # e.g. start the next run's children
         self.start_failure: Exception | None = None  # a failure while starting ahead of its turn
         self.started_all = False  # start() done: every child is up
-        self.probes: dict[tuple[str, str], ProbeResult] = {}  # the sequence's: a config is probed once
+        self.probes = {} if probes is None else probes  # the sequence's: a config is probed once
         self.probe: ProbeResult | None = None
 
     # -- phases ---------------------------------------------------------------
@@ -440,17 +446,12 @@ class RunSequence:
         self.prepared: Run | None = None
         self.probes: dict[tuple[str, str], ProbeResult] = {}  # (scenario, server) -> its probe
 
-    def _new_run(self, plan: RunPlan) -> Run:
-        run = Run(plan, self.suite, self.out_dir, self.token)
-        run.probes = self.probes
-        return run
-
     def _run_for(self, plan: RunPlan) -> Run:
         """The run started ahead for `plan`, or a new one (a run started ahead for another plan is stopped)."""
         if self.prepared is not None and self.prepared.plan is plan:
             return self.prepared
         self.close()
-        return self._new_run(plan)
+        return Run(plan, self.suite, self.out_dir, self.token, probes=self.probes)
 
     def _prepare(self, plan: RunPlan, loadgen_only: bool = False, wait_s: float = 0.0) -> None:
         """Start `plan`'s Locust alone (during a warm-up long enough to hide
