@@ -502,9 +502,11 @@ class RunSequence:
         return run.result(teardown_s, failure, self.out_dir)
 
     def close(self) -> None:
-        """Stop a run started ahead of a turn that will not come (interrupted, or the last)."""
+        """Stop a run started ahead of a turn that will not come (interrupted, or the last);
+        its folder goes too: a run that never had its turn leaves nothing, as one not started."""
         if self.prepared is not None:
             self.prepared.teardown()
+            shutil.rmtree(self.prepared.run_dir, ignore_errors=True)
             self.prepared = None
 
 
