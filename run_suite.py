@@ -22,8 +22,8 @@ def _quit_early(signum: int, _frame: object) -> None:
 
 if __name__ == "__main__":
     # Until the command installs its own handlers (perfsuite.run.lifecycle).
-    signal.signal(signal.SIGINT, _quit_early)
-    signal.signal(signal.SIGTERM, _quit_early)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _quit_early)
     ensure_venv([str(Path(__file__).resolve()), *sys.argv[1:]])
     from perfsuite.cli import run
 

@@ -13,10 +13,10 @@ import os
 import signal
 import sys
 
-from perfsuite.run.lifecycle import STOP
+from perfsuite.io.text import TerminalStream
+from perfsuite.run.lifecycle import STOP, STOP_SIGNALS
 
 COMMANDS = ("ui", "history", "validate", "schema", "report", "calibrate")
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _command(argv: list[str]) -> tuple[str, list[str]]:
@@ -35,11 +35,14 @@ def run() -> None:
     finalization would put the default signal handlers back for its last
     100 ms or so, and a Ctrl-C then would kill the process instead of being
     answered with 130; everything the command wrote is closed by then."""
+    # Everything printed is inert (control characters shown as escapes), and a
+    # terminal that hung up or a pipe that closed costs output, never the suite.
+    sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)  # type: ignore[assignment]
     code = main()
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # from here a signal stays pending
     if _command(sys.argv[1:])[0] == "run" and code < 128:  # `ui` ends on Ctrl-C by design, with 0
         # A suite asked to stop after its last check still exits 128+signal.
-        pending = signal.sigpending() & STOP_SIGNALS
+        pending = signal.sigpending() & set(STOP_SIGNALS)
         signum = STOP.signum or (min(pending) if pending else None)
         code = 128 + int(signum) if signum is not None else code
     for stream in (sys.stdout, sys.stderr):

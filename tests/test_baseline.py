@@ -48,11 +48,11 @@ def test_saved_as_schema_2_with_tokens(tmp_path: Path) -> None:
         ("[]", "not a perfsuite baseline"),
         ('{"kind": "perfsuite-baseline", "schema_version": 9}', "schema_version 9"),
         ('{"kind": "perfsuite-baseline", "schema_version": 2, "entries": {}}', "entries must be a list"),
-        ('{"kind": "perfsuite-baseline", "schema_version": 2, "entries": [{"scenario": "s"}]}', "malformed entry"),
+        ('{"kind": "perfsuite-baseline", "schema_version": 2, "entries": [{"scenario": "s"}]}', "entries.0: 'server'"),
         (
             '{"kind": "perfsuite-baseline", "schema_version": 2, "entries": '
             '[{"scenario": "s", "server": "x", "level": "users=1", "samples": {"rps": ["a"]}}]}',
-            "malformed entry",
+            r"entries.0 \(s / x / users=1\): samples.rps must be a list of finite numbers",
         ),
     ],
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from perfsuite.io.text import InertStream, code, csv_cell, markdown, terminal
+from perfsuite.io.text import TerminalStream, code, csv_cell, markdown, terminal
 
 
 def test_terminal_shows_control_characters_as_escapes() -> None:
@@ -13,12 +13,25 @@ def test_terminal_shows_control_characters_as_escapes() -> None:
     assert terminal("abc\u202eevil") == "abc\\u202eevil"
 
 
-def test_an_inert_stream_escapes_what_is_printed_through_it() -> None:
+def test_a_terminal_stream_escapes_what_is_printed_through_it() -> None:
     raw = io.StringIO()
-    stream = InertStream(raw)
+    stream = TerminalStream(raw)
     print("server \x1b]0;title\x07 done", file=stream)
     assert raw.getvalue() == "server \\x1b]0;title\\x07 done\n"
     assert stream.raw is raw and stream.getvalue() == raw.getvalue()
+
+
+def test_a_terminal_that_hung_up_costs_output_not_the_suite() -> None:
+    class HungUp(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(5, "Input/output error")
+
+        def flush(self) -> None:
+            raise OSError(5, "Input/output error")
+
+    stream = TerminalStream(HungUp(), escape=False)
+    assert stream.write("still running\n") == len("still running\n")
+    stream.flush()
 
 
 def test_markdown_renders_html_and_links_as_text() -> None:

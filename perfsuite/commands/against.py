@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfsuite.spec.format import Suite
+from perfsuite.spec.loader import server_problems
 
 GIT_TIMEOUT_S = 60.0
 
@@ -69,6 +70,8 @@ def _top(directory: Path) -> Path | None:
 def against(suite: Suite, ref: str, trees: Worktrees) -> tuple[Suite, list[tuple[str, str]]]:
     """The suite with each config doubled (NAME, NAME@REF), and the pairs to compare (baseline, candidate).
     Worktrees made go into `trees`; on an error nothing is left (the caller removes `trees` in any case)."""
+    if not ref.strip():
+        raise AgainstError("--against needs a git revision (a commit, a tag, HEAD~1); it was given an empty one")
     label = ref_label(ref)
     spec = suite.spec
     servers = {}  # each config, then its twin: interleaved A A@REF B B@REF
@@ -100,6 +103,13 @@ def against(suite: Suite, ref: str, trees: Worktrees) -> tuple[Suite, list[tuple
         pairs.append((twin, name))
     if not pairs:
         raise AgainstError(f"--against {ref}: no server the suite starts (external servers have no code here)")
+    at_ref = [
+        f"--against {ref}: {'.'.join(map(str, where))}: {_at(message, checked_out, ref)}"
+        for twin, name in pairs
+        for where, message in server_problems(name, servers[twin], suite.base_dir)
+    ]
+    if at_ref:  # found before the first run, not when the first @REF run dies
+        raise AgainstError("\n".join(at_ref))
     twins = {candidate: twin for twin, candidate in pairs}
     scenarios = [
         s.model_copy(update={"servers": [x for n in s.servers for x in (n, *([twins[n]] if n in twins else []))]})
@@ -111,6 +121,13 @@ def against(suite: Suite, ref: str, trees: Worktrees) -> tuple[Suite, list[tuple
     return Suite(name=suite.name, source=suite.source, base_dir=suite.base_dir, spec=doubled), pairs
 
 
+def _at(message: str, trees: dict[Path, Path], ref: str) -> str:
+    """A message about a worktree's files, with the worktree named as REF (its path is temporary)."""
+    for top, tree in trees.items():
+        message = message.replace(str(tree), f"{top} at {ref}")
+    return message
+
+
 def parse_pairs(suite: Suite, given: list[str]) -> list[tuple[str, str]]:
     """`--pair A:B` (A the baseline, B the candidate), both declared servers."""
     pairs = []
@@ -118,6 +135,8 @@ def parse_pairs(suite: Suite, given: list[str]) -> list[tuple[str, str]]:
         first, sep, second = text.partition(":")
         if not sep or not first or not second:
             raise AgainstError(f"--pair {text}: write it as BASELINE:CANDIDATE (two server names)")
+        if first == second:
+            raise AgainstError(f"--pair {text}: compares {first!r} with itself, which can only read 'unchanged'")
         for name in (first, second):
             if name not in suite.spec.servers:
                 raise AgainstError(f"--pair {text}: no server {name!r} in {suite.source.name}")

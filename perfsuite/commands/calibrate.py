@@ -22,6 +22,7 @@ from typing import Any
 
 from perfsuite import ROOT
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, error, prepare_out_dir, stamped
+from perfsuite.io.files import write_file
 from perfsuite.run.children import child_environment, new_token, server_process
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.process import ManagedProcess, kill_all, stop_all
@@ -105,7 +106,7 @@ def calibrate(out_dir: Path, users: int = 50, warmup_s: float = 2.0, duration_s:
     }
     if result.status == "ok":
         summary["wrk_rps"] = run_wrk(suite, out_dir, duration_s, users, token)
-    (out_dir / "calibration.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    write_file(out_dir / "calibration.json", json.dumps(summary, indent=1) + "\n")
     return summary
 
 

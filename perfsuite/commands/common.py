@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from perfsuite.record.results import RESULTS_FILE
+from perfsuite.io.files import FolderBusy, FolderLock, not_regular
+from perfsuite.record.results import RESULTS_FILE, RUNS_FOLDER
 from perfsuite.spec.format import Suite
 from perfsuite.spec.loader import ScenarioError, load_suite
 
@@ -34,26 +35,44 @@ def stamped(prefix: str) -> Path:
     return (Path("reports") / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
 
 
-def prepare_out_dir(out_dir: Path, force: bool) -> str | None:
-    """Create the output folder; an error message if it cannot be used."""
-    if (out_dir / RESULTS_FILE).exists() and not force:
-        return f"{out_dir} already holds {RESULTS_FILE}; choose another --out or pass --force"
+def claim_out_dir(out_dir: Path, force: bool = False, existing: bool = False) -> FolderLock | str:
+    """The output folder, made if need be and locked for this process alone
+    (perfsuite.io.files.FolderLock: a second suite, resume or rebuild there is
+    refused, naming the first's pid); or why it cannot be used. A folder that
+    holds results is refused unless `force`, or `existing` (a resume, a rebuild:
+    a folder that must exist). Its runs/ must be a folder of its own, not a link."""
     try:
+        if existing and not out_dir.is_dir():
+            return f"{out_dir} is not a folder"
         out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / ".write-test"
-        probe.write_text("")
-        probe.unlink()
+        lock = FolderLock(out_dir).acquire()
+    except FolderBusy as busy:
+        return str(busy)
     except OSError as failure:
         return f"cannot write to output folder {out_dir}: {failure.strerror or failure}"
-    return None
+    runs = out_dir / RUNS_FOLDER
+    if runs.is_symlink() or (runs.exists() and not runs.is_dir()):
+        lock.release()
+        return f"{runs} is not a folder of its own (a link or a file): the suite writes only inside {out_dir}"
+    if not existing and not force and (out_dir / RESULTS_FILE).exists():
+        lock.release()
+        return f"{out_dir} already holds {RESULTS_FILE}; choose another --out or pass --force"
+    return lock
 
 
-def unwritable(path: Path, what: str) -> str | None:
+def unwritable(path: Path, what: str, link_allowed: bool = True) -> str | None:
     """Why the suite could not write the file `path` at its end, checked
-    before anything starts (nothing is created); None if it can."""
+    before anything starts (nothing is created); None if it can. A file
+    written whole (perfsuite.io.files) replaces a link there; one the suite
+    only adds to (a history, a job summary) may not be a link
+    (`link_allowed=False`): it would be written through."""
     try:
+        if not link_allowed and path.is_symlink():
+            return f"{what} {path} is a symbolic link; name the file itself"
         if path.is_dir():
             return f"{what} {path} is a folder, not a file"
+        if (problem := not_regular(path)) is not None:
+            return f"{what} {path} {problem}"
         parent = path.parent
         while not parent.exists() and parent != parent.parent:  # folders are made as needed
             parent = parent.parent

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from perfsuite.io.files import WriteFailed
 from perfsuite.judge.aggregate import aggregate
 from perfsuite.judge.assess import assess, predicted_capacity
 from perfsuite.judge.baseline import Baseline, EntryComparison, compare_all, paired
@@ -19,12 +20,12 @@ from perfsuite.judge.baseline import build as build_baseline
 from perfsuite.judge.baseline import save as save_baseline
 from perfsuite.judge.capacity import Search, criterion, start_rate, step_of
 from perfsuite.judge.slo import evaluate
-from perfsuite.judge.verdict import Verdict, judge, searched_configs
+from perfsuite.judge.verdict import EXIT_FAILED, Verdict, judge, searched_configs
 from perfsuite.judge.verdict import write as write_verdict
 from perfsuite.record import history
 from perfsuite.record.results import CapacityResult, ModelResult, RunResult, SuiteResults, write_results
 from perfsuite.report import junit
-from perfsuite.report.files import write_reports_safely
+from perfsuite.report.files import ReportFailed, write_reports_safely
 from perfsuite.run.children import new_token
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.runner import RunSequence
@@ -47,10 +48,11 @@ def run_plans(
     searches: Sequence[SearchPlan] = (),
 ) -> SuiteResults:
     """Run every plan in order, then every capacity search, recording each run
-    in results.json as it ends (and each search's capacity once it is found)."""
+    in results.json as it ends (and each search's capacity once it is found).
+    The caller has written results.json once already: a folder where it cannot
+    be written is refused before anything starts. WriteFailed stops the runs."""
     sequence = RunSequence(suite, out_dir, new_token())
     total = max(results.planned_runs, len(plans))  # a resumed suite counts the runs it already has
-    write_results(out_dir, results)
 
     def measure(plan: RunPlan, following: RunPlan | None) -> RunResult:
         STOP.check()
@@ -62,6 +64,7 @@ def run_plans(
         progress.run_finished(plan, result, total)
         return result
 
+    completed = False
     try:
         for index, plan in enumerate(plans):
             measure(plan, plans[index + 1] if index + 1 < len(plans) else None)
@@ -70,6 +73,7 @@ def run_plans(
             results.capacity.append(found)
             results.planned_runs -= search_plan.max_steps - len(found.steps)  # planned: its most steps
             write_results(out_dir, results)
+        completed = True
     except Interrupted:
         results.interrupted = True
         raise
@@ -77,7 +81,12 @@ def run_plans(
         sequence.close()
         results.runs.sort(key=lambda run: run.index)  # a resumed suite appends runs out of order
         results.finished_at = time.time()
-        write_results(out_dir, results)
+        try:
+            write_results(out_dir, results)
+        except WriteFailed:
+            if completed:
+                raise
+            # else an interrupt, or this very file failing, is on its way out already
     return results
 
 
@@ -142,8 +151,22 @@ class Afterwards:
     pairs_label: str = ""  # how the report names the comparison, e.g. "--against HEAD~1"
 
 
-def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards) -> Verdict:
-    """Aggregates, SLOs, baseline, checks.json, junit.xml, history, reports."""
+@dataclass(frozen=True)
+class Finished:
+    """The suite's verdict, and the files it owns that could not be written (each named, with
+    the OS's reason): any of them fails the suite (exit 1), however the runs went."""
+
+    verdict: Verdict
+    unwritten: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.unwritten else self.verdict.exit_code
+
+
+def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards) -> Finished:
+    """Aggregates, SLOs, baseline, checks.json, junit.xml, history, reports; each file
+    written whole or not at all, and one that is not does not stop the others."""
     aggregates = aggregate(results.runs)
     searched = searched_configs(results)  # a search's steps are held to its objective, not to the SLOs
     fixed = [agg for agg in aggregates if (agg.key.scenario, agg.key.server) not in searched]
@@ -166,32 +189,35 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
         notes,
         [] if after.pairs else list(after.environment_warnings),
     )
-    write_verdict(out_dir, verdict)
-    junit.write(out_dir, results.suite, verdict)
+    unwritten: list[str] = []
+
+    def attempt(what: str, write: Callable[[], object]) -> bool:
+        try:
+            write()
+            return True
+        except (OSError, history.HistoryError) as failure:
+            unwritten.append(f"{what}{failure}")
+            print(f"error: {what}{failure}", file=sys.stderr)
+            return False
+
+    attempt("", lambda: write_verdict(out_dir, verdict))
+    attempt("", lambda: junit.write(out_dir, results.suite, verdict))
     # Checked before the first run; should either fail now all the same, the reports still follow.
     if after.save_baseline_to is not None:  # before the reports: a renderer fault must not cost the baseline
-        try:
-            save_baseline(after.save_baseline_to, build_baseline(fixed, results.environment, suite.name))
+        saved = build_baseline(fixed, results.environment, suite.name)
+        if attempt("--save-baseline: ", lambda: save_baseline(after.save_baseline_to, saved)):  # type: ignore[arg-type]
             print(f"baseline: {after.save_baseline_to}", file=sys.stderr)
-        except OSError as failure:
-            print(f"error: cannot write the baseline {after.save_baseline_to}: {failure}", file=sys.stderr)
     if after.history_db is not None:
         rows = [
             history.HistoryRow(agg.key, agg.runs, {m: agg.value(m) for m in history.METRICS}, agg.cv)
             for agg in fixed  # a search's steps sit at rates of its own choosing: no trend to follow
         ]
-        try:
-            history.append(
-                after.history_db,
-                results.suite,
-                results.started_at,
-                out_dir,
-                results.environment,
-                verdict.exit_code,
-                rows,
-            )
-            history.snapshot(after.history_db, results.suite, out_dir)
-        except (history.HistoryError, OSError) as failure:
-            print(f"error: this suite is not in the history: {failure}", file=sys.stderr)
-    write_reports_safely(out_dir, results, aggregates)
-    return verdict
+        db = after.history_db
+        stored = (results.suite, results.started_at, out_dir, results.environment, verdict.exit_code, rows)
+        if attempt("this suite is not in the history: ", lambda: history.append(db, *stored)):
+            attempt("", lambda: history.snapshot(db, results.suite, out_dir))
+    try:
+        write_reports_safely(out_dir, results, aggregates)
+    except ReportFailed as failure:
+        unwritten.append(f"the reports: {failure}")
+    return Finished(verdict, tuple(unwritten))

@@ -8,6 +8,7 @@ import sys
 
 from perfsuite import ROOT
 from perfsuite.commands.common import EXIT_OK
+from perfsuite.io.files import write_file
 from perfsuite.spec.format import json_schema
 
 SCHEMA_PATH = ROOT / "scenarios" / "schema.json"
@@ -19,7 +20,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.write:
-        SCHEMA_PATH.write_text(text, encoding="utf-8")
+        write_file(SCHEMA_PATH, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -224,7 +224,10 @@ class FolderLock:
         self._fd: int | None = None
 
     def acquire(self) -> FolderLock:
-        """FolderBusy if another holds it; FileRefused if the lock file cannot be used."""
+        """FolderBusy if another holds it; FileRefused if the lock file cannot be used.
+        A lock held already is kept (`with FolderLock(d).acquire():` holds it once)."""
+        if self._fd is not None:
+            return self
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         try:
             fd = os.open(self.path, flags, FILE_MODE)
@@ -259,7 +262,9 @@ class FolderLock:
     def __enter__(self) -> FolderLock:
         return self.acquire()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.release()
 
 

@@ -4,7 +4,7 @@ safe for the place it is shown in.
 - terminal(): control characters (C0 but newline and tab, DEL, C1) and the
   bidirectional overrides become visible escapes (`\\x1b`), so no name can
   move the cursor, recolour the terminal, rewrite a line or reverse one.
-  `InertStream` applies it to everything a command prints.
+  `TerminalStream` applies it to everything a command prints.
 - markdown(): HTML and link syntax escaped (`<` `>` as entities, `[` `]` and
   backquotes with a backslash, line breaks as spaces), so a name in report.md
   and in GitHub's job summary (which renders a subset of HTML) reads as the
@@ -16,6 +16,7 @@ safe for the place it is shown in.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any, TextIO
 
@@ -33,16 +34,24 @@ def terminal(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
-class InertStream:
-    """A text stream whose writes pass through terminal(); all else is the wrapped stream's
-    (`raw` is it, for a display that writes its own escape sequences: rich's)."""
+class TerminalStream:
+    """A text stream for a terminal that may hang up (SIGHUP) or a pipe that may
+    close: writes and flushes never raise (the output is lost, not the suite),
+    and with `escape` each write passes through terminal(). All else is the
+    wrapped stream's (`raw`)."""
 
-    def __init__(self, raw: TextIO) -> None:
-        self.raw = raw
+    def __init__(self, raw: TextIO, escape: bool = True) -> None:
+        self.raw = getattr(raw, "raw", raw) if isinstance(raw, TerminalStream) else raw
+        self.escape = escape
 
     def write(self, text: str) -> int:
-        self.raw.write(terminal(text))
+        with contextlib.suppress(OSError, ValueError):  # EIO from a hung-up terminal, EPIPE, closed
+            self.raw.write(terminal(text) if self.escape else text)
         return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.raw.flush()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.raw, name)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from perfsuite.io.files import FileRefused, read_text, write_file
 from perfsuite.judge.aggregate import Aggregate
 from perfsuite.judge.compare import DEFAULT_THRESHOLDS, Comparison, compare
 from perfsuite.record.results import Environment
@@ -61,48 +64,81 @@ class Baseline:
 
 
 def build(aggregates: list[Aggregate], environment: Environment, suite: str) -> Baseline:
-    entries = [
-        BaselineEntry(
-            key=agg.key,
-            runs=agg.runs,
-            medians={name: metric.value for name, metric in agg.metrics.items()},
-            samples={name: list(agg.metrics[name].samples) for name in DEFAULT_THRESHOLDS},
+    """A metric measured as 0 (a latency below the whole-ms buckets of schemas 1 and 2)
+    has no ratio to compare by: it is saved without samples and with a null median,
+    never as a zero that load() would refuse."""
+    entries = []
+    for agg in aggregates:
+        if not agg.runs:
+            continue
+        compared = [m for m in DEFAULT_THRESHOLDS if (agg.metrics[m].value or 0) > 0]
+        entries.append(
+            BaselineEntry(
+                key=agg.key,
+                runs=agg.runs,
+                medians={
+                    name: metric.value if name in compared or name not in DEFAULT_THRESHOLDS else None
+                    for name, metric in agg.metrics.items()
+                },
+                samples={name: list(agg.metrics[name].samples) for name in compared},
+            )
         )
-        for agg in aggregates
-        if agg.runs
-    ]
     return Baseline(suite, dict(DEFAULT_THRESHOLDS), environment, entries)
 
 
 def save(path: Path, baseline: Baseline) -> None:
+    """Written whole (perfsuite.io.files); an OSError (WriteFailed) names the file if it cannot be."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(baseline.as_dict(), indent=1) + "\n", encoding="utf-8")
+    write_file(path, json.dumps(baseline.as_dict(), indent=1) + "\n")
 
 
-def _numbers(value: Any) -> list[float]:
-    if not isinstance(value, list) or not all(isinstance(v, int | float) and math.isfinite(v) for v in value):
-        raise ValueError("samples must be lists of numbers")
+def _numbers(value: Any, what: str) -> list[float]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
+    ):
+        raise ValueError(f"{what} must be a list of finite numbers")
     return [float(v) for v in value]
 
 
-def _entry(data: Any) -> BaselineEntry:
+def _median(value: Any, what: str) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _entry(data: Any, thresholds: dict[str, float]) -> BaselineEntry:
+    """One entry, refused when a figure it would be compared by cannot be: negative
+    anywhere, or zero where a ratio is taken (a metric with a threshold)."""
     if not isinstance(data, dict):
-        raise ValueError("an entry must be an object")
+        raise ValueError("must be an object")
     samples = data.get("samples") or {}
     medians = data.get("medians") or {}
     if not isinstance(samples, dict) or not isinstance(medians, dict):
         raise ValueError("samples and medians must be objects")
-    return BaselineEntry(
+    entry = BaselineEntry(
         key=GroupKey.from_dict(data),
         runs=int(data.get("runs") or 0),
-        medians={str(k): (None if v is None else float(v)) for k, v in medians.items()},
-        samples={str(k): _numbers(v) for k, v in samples.items()},
+        medians={str(k): _median(v, f"medians.{k}") for k, v in medians.items()},
+        samples={str(k): _numbers(v, f"samples.{k}") for k, v in samples.items()},
     )
+    for metric, value in entry.medians.items():
+        if value is not None and (value < 0 or (value == 0 and metric in thresholds)):
+            raise ValueError(f"medians.{metric} is {value:g}: a baseline's figures must be positive")
+    for metric, values in entry.samples.items():
+        if values and min(values) < 0:
+            raise ValueError(f"samples.{metric} holds {min(values):g}: a baseline's figures must be positive")
+        if values and statistics.median(values) == 0 and metric in thresholds:
+            raise ValueError(f"samples.{metric} has a median of 0: a baseline's figures must be positive")
+    return entry
 
 
 def load(path: Path) -> Baseline:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
+    except FileRefused as error:
+        raise BaselineError(f"cannot read baseline {error}") from None
     except OSError as error:
         raise BaselineError(f"{path}: cannot read baseline: {error.strerror or error}") from None
     except ValueError as error:
@@ -119,12 +155,50 @@ def load(path: Path) -> Baseline:
     entries = data.get("entries", [])
     if not isinstance(entries, list):
         raise BaselineError(f"{path}: entries must be a list")
+    merged = {**DEFAULT_THRESHOLDS, **thresholds}
+    parsed = []
+    for index, entry in enumerate(entries):
+        try:
+            parsed.append(_entry(entry, merged))
+        except (KeyError, TypeError, ValueError) as error:
+            raise BaselineError(f"{path}: entries.{index}{_named(entry)}: {error}") from None
     try:
-        parsed = [_entry(entry) for entry in entries]
         environment = Environment.model_validate(data.get("environment") or {})
-    except (KeyError, TypeError, ValueError) as error:
-        raise BaselineError(f"{path}: a malformed entry or environment ({error})") from None
-    return Baseline(str(data.get("suite", "")), {**DEFAULT_THRESHOLDS, **thresholds}, environment, parsed)
+    except ValueError as error:
+        raise BaselineError(f"{path}: a malformed environment ({error})") from None
+    return Baseline(str(data.get("suite", "")), merged, environment, parsed)
+
+
+def _named(entry: Any) -> str:
+    """' (scenario / server / level)' where an entry says so, for a message."""
+    if isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("scenario", "server", "level")):
+        return f" ({entry['scenario']} / {entry['server']} / {entry['level']})"
+    return ""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a baseline and a suite's planned runs have in common, and what only one side holds."""
+
+    compared: list[GroupKey]
+    not_in_baseline: list[GroupKey]  # planned now, absent from the baseline
+    not_planned: list[GroupKey]  # in the baseline (within --only), not planned now
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.not_in_baseline or self.not_planned)
+
+
+def coverage(baseline: Baseline, planned: Iterable[GroupKey], in_scope: Callable[[GroupKey], bool]) -> Coverage:
+    """`planned`: the (scenario, server, level) the suite will measure for the
+    verdict; `in_scope`: whether a baseline entry was selected to run (--only)."""
+    planned = list(dict.fromkeys(planned))
+    held = {entry.key for entry in baseline.entries}
+    return Coverage(
+        compared=[key for key in planned if key in held],
+        not_in_baseline=[key for key in planned if key not in held],
+        not_planned=sorted(key for key in held if key not in set(planned) and in_scope(key)),
+    )
 
 
 def environment_differences(baseline: Baseline, now: Environment) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perfsuite.io.files import read_text, write_file
 from perfsuite.judge.aggregate import Aggregate
 from perfsuite.judge.baseline import EntryComparison
 from perfsuite.judge.compare import REGRESSION, Comparison
@@ -174,7 +175,7 @@ def judge(
 
 
 def write(directory: Path, verdict: Verdict) -> None:
-    (directory / CHECKS_FILE).write_text(json.dumps(verdict.as_dict(), indent=1) + "\n", encoding="utf-8")
+    write_file(directory / CHECKS_FILE, json.dumps(verdict.as_dict(), indent=1) + "\n")
 
 
 class VerdictError(ValueError):
@@ -185,7 +186,7 @@ def read(directory: Path) -> Verdict | None:
     """The verdict in DIR/checks.json; None if there is none; VerdictError if it is malformed."""
     path = directory / CHECKS_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:

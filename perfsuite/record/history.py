@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from perfsuite.io.files import not_regular, read_text, write_file
 from perfsuite.record.results import Environment
 from perfsuite.spec.key import GroupKey
 
@@ -46,6 +47,8 @@ class HistoryError(Exception):
 
 def problem(path: Path) -> str | None:
     """Why an existing history file cannot be used (read only, nothing changed)."""
+    if (kind := not_regular(path)) is not None:
+        return f"history file {path} {kind}"
     if not path.is_file():
         return None
     try:
@@ -165,7 +168,7 @@ def trend(
 def snapshot(path: Path, suite: str, out_dir: Path, last: int = 30) -> None:
     """The trend of this suite's name, saved beside its results for its report."""
     rows = trend(path, suite=suite, last=last)
-    (out_dir / TREND_FILE).write_text(json.dumps(rows, indent=1, default=str) + "\n", encoding="utf-8")
+    write_file(out_dir / TREND_FILE, json.dumps(rows, indent=1, default=str) + "\n")
 
 
 TREND_TYPES: dict[str, Any] = {
@@ -183,7 +186,7 @@ def read_snapshot(out_dir: Path) -> list[dict[str, Any]]:
     """The trend saved with a suite ([] if none); HistoryError if it is malformed."""
     path = out_dir / TREND_FILE
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        rows = json.loads(read_text(path))
     except FileNotFoundError:
         return []
     except (OSError, ValueError) as error:

@@ -20,8 +20,6 @@ to 4 and refuses any other.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,11 +33,13 @@ from pydantic import (
     model_serializer,
 )
 
+from perfsuite.io.files import read_text, write_file
 from perfsuite.spec.key import Level, RunKey
 
 SCHEMA_VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)
 RESULTS_FILE = "results.json"
+RUNS_FOLDER = "runs"  # each run's files, in DIR/runs/<its folder>/
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
 
 
@@ -385,18 +385,8 @@ class SchemaVersionError(ValueError):
 
 
 def write_results(directory: Path, results: SuiteResults) -> Path:
-    """Write DIR/results.json atomically (temp file + rename in the same folder)."""
-    target = directory / RESULTS_FILE
-    fd, temp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(results.model_dump(mode="json"), file, indent=1)
-            file.write("\n")
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    """Write DIR/results.json whole (perfsuite.io.files); WriteFailed if it could not be."""
+    return write_file(directory / RESULTS_FILE, json.dumps(results.model_dump(mode="json"), indent=1) + "\n")
 
 
 def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
@@ -429,7 +419,7 @@ def read_results(directory: Path) -> SuiteResults:
     """DIR/results.json; OSError if absent, ResultsError (a ValueError) if malformed."""
     path = directory / RESULTS_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except ValueError as error:  # not JSON, not UTF-8, or an integer past Python's 4300 digits
         raise ResultsError(f"{path}: not valid JSON: {error}") from None
     return parse_results(data, str(path))

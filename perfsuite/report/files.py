@@ -8,6 +8,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from perfsuite.io.files import WriteFailed, write_files
 from perfsuite.judge.aggregate import Aggregate
 from perfsuite.judge.verdict import VerdictError
 from perfsuite.judge.verdict import read as read_verdict
@@ -56,9 +57,9 @@ def write_reports(out_dir: Path, results: SuiteResults, aggregates: list[Aggrega
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     view = build_view(results, verdict, trend, aggregates)
-    (out_dir / REPORT_MD).write_text(render_view(view), encoding="utf-8")
-    page = html.render(results, series, verdict, trend, view)
-    (out_dir / REPORT_HTML).write_text(page, encoding="utf-8")
+    markdown, page = render_view(view), html.render(results, series, verdict, trend, view)
+    # Both whole or neither: a rebuild that fails keeps the last good pair (WriteFailed names the file).
+    write_files({out_dir / REPORT_MD: markdown, out_dir / REPORT_HTML: page})
 
 
 def write_reports_safely(out_dir: Path, results: SuiteResults, aggregates: list[Aggregate] | None = None) -> None:
@@ -67,7 +68,8 @@ def write_reports_safely(out_dir: Path, results: SuiteResults, aggregates: list[
     try:
         write_reports(out_dir, results, aggregates)
     except Exception as error:
-        detail = "".join(traceback.format_exception_only(error)).strip()
+        detail = str(error) if isinstance(error, WriteFailed) else "".join(traceback.format_exception_only(error))
+        detail = detail.strip()
         print(
             f"error: writing the reports failed ({detail}); results.json is intact; "
             f"retry with: python run_suite.py report {out_dir}",

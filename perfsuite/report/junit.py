@@ -7,6 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from perfsuite.io.files import write_file
 from perfsuite.judge.compare import REGRESSION
 from perfsuite.judge.verdict import Verdict
 from perfsuite.spec.key import GroupKey
@@ -69,6 +70,5 @@ def build(suite: str, verdict: Verdict) -> ET.ElementTree:
 
 
 def write(directory: Path, suite: str, verdict: Verdict) -> Path:
-    path = directory / JUNIT_FILE
-    build(suite, verdict).write(path, encoding="utf-8", xml_declaration=True)
-    return path
+    text = ET.tostring(build(suite, verdict).getroot(), encoding="utf-8", xml_declaration=True)
+    return write_file(directory / JUNIT_FILE, text)

@@ -1,8 +1,13 @@
 """Signals only record; the waits in the runner act on what was recorded.
 
-First SIGINT/SIGTERM: `STOP.requested` is set, and the next wait raises
-Interrupted, so the run's teardown path runs as on any other exit. A second
-signal kills every live process group at once and exits.
+SIGINT, SIGTERM and SIGHUP (a closed terminal, a dropped ssh session) are
+alike. Before anything starts (the pre-flight: validation, interpreter
+checks, worktrees) the first signal raises Interrupted at once: there is
+nothing to keep, and a check that blocks must not outlast it. Once the runs
+begin (`STOP.recording()`), the first signal only sets `STOP.requested`,
+and the next wait raises Interrupted, so the run's teardown path runs as on
+any other exit and the finished runs are kept and reported. A second signal
+kills every live process group at once and exits.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Interrupted(Exception):
@@ -23,6 +30,7 @@ class Interrupted(Exception):
 class StopRequest:
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.immediate = False  # pre-flight: the first signal raises where the program is
         self._force: Callable[[], None] = lambda: None
 
     @property
@@ -36,16 +44,25 @@ class StopRequest:
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.signum is None:
             self.signum = signum
+            if self.immediate:
+                raise Interrupted(signum)
             return
         self._force()
         os._exit(128 + signum)
 
-    def install(self, force: Callable[[], None]) -> None:
-        """Install the handlers (main thread only); `force` runs on a second signal."""
+    def install(self, force: Callable[[], None], immediate: bool = False) -> None:
+        """Install the handlers (main thread only); `force` runs on a second signal.
+        `immediate`: the pre-flight, where the first signal raises Interrupted at once."""
         self._force = force
+        self.immediate = immediate
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, self._handle)
-            signal.signal(signal.SIGTERM, self._handle)
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, self._handle)
+
+    def recording(self) -> None:
+        """From here a first signal is only recorded: the runs' waits act on it.
+        A signal that came during the pre-flight has raised already."""
+        self.immediate = False
 
 
 STOP = StopRequest()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from perfsuite import ROOT
+from perfsuite.io.files import read_text, write_file
 from perfsuite.record import request_errors
 from perfsuite.record.histogram import EndpointStats, endpoints_from_locust_json
 from perfsuite.record.results import RequestError
@@ -177,9 +178,7 @@ def mix_arguments(plan: RunPlan, folder: Path, inline_limit: int = 0) -> list[st
         return []
     if len(mix.encode("utf-8")) <= inline_limit:
         return ["--mix", mix]
-    path = folder / MIX_FILE
-    path.write_text(mix, encoding="utf-8")
-    return ["--mix-file", str(path)]
+    return ["--mix-file", str(write_file(folder / MIX_FILE, mix))]
 
 
 @dataclass(frozen=True)
@@ -196,9 +195,9 @@ class OutcomeError(Exception):
 
 def read_outcome(run_dir: Path) -> LoadOutcome:
     try:
-        data = json.loads((run_dir / f"{LOCUST_PREFIX}.json").read_text(encoding="utf-8"))
-        timing = json.loads((run_dir / TIMING_FILE).read_text(encoding="utf-8"))
-        workers = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(run_dir.glob(f"{TIMING_FILE}.worker-*"))]
+        data = json.loads(read_text(run_dir / f"{LOCUST_PREFIX}.json"))
+        timing = json.loads(read_text(run_dir / TIMING_FILE))
+        workers = [json.loads(read_text(p)) for p in sorted(run_dir.glob(f"{TIMING_FILE}.worker-*"))]
     except FileNotFoundError as error:
         raise OutcomeError(f"Locust wrote no {Path(error.filename).name}") from None
     except (OSError, ValueError) as error:
@@ -225,7 +224,7 @@ def _open(run_dir: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except (OSError, ValueError) as error:
         raise OutcomeError(f"cannot read {OPEN_FILE}: {error}") from None
     if not isinstance(data, dict):
@@ -238,6 +237,6 @@ def _errors(run_dir: Path) -> list[RequestError]:
     if not path.exists():  # a custom locustfile may quit before _window.py writes it
         return []
     try:
-        return request_errors.parse(json.loads(path.read_text(encoding="utf-8")))
+        return request_errors.parse(json.loads(read_text(path)))
     except (OSError, ValueError) as error:
         raise OutcomeError(f"cannot read Locust's {ERRORS_FILE}: {error}") from None

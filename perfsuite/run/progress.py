@@ -19,6 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from perfsuite.io.text import TerminalStream, terminal
 from perfsuite.record.results import RunResult
 from perfsuite.spec.plan import RunPlan
 
@@ -52,8 +53,8 @@ def _error_tail(result: RunResult) -> str:
 
 
 class PlainProgress:
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream
 
     def _print(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -93,7 +94,9 @@ class RichProgress:
     """Live display for a terminal; finished runs scroll above it."""
 
     def __init__(self, plans: list[RunPlan], console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+        # rich writes its own escape sequences: to the terminal itself, never raising if it hung up.
+        raw = getattr(sys.stderr, "raw", sys.stderr)
+        self.console = console or Console(file=TerminalStream(raw, escape=False))  # type: ignore[arg-type]
         self.plans = plans
         self.total = len(plans)  # capacity searches add steps as they go
         self.started = time.monotonic()
@@ -152,13 +155,15 @@ class RichProgress:
             style = "yellow" if result.flags else "green"
             self.console.print(Text(prefix) + Text(_result_line(result), style=style))
         else:
-            self.console.print(Text(prefix) + Text(_error_line(result), style="bold red"))
+            # A failed run's error quotes its logs: shown inert, as everything else printed is.
+            self.console.print(Text(prefix) + Text(terminal(_error_line(result)), style="bold red"))
             if tail := _error_tail(result):
-                self.console.print(Text(tail))
+                self.console.print(Text(terminal(tail)))
 
     def close(self) -> None:
         self.live.stop()
 
 
-def make_progress(plans: list[RunPlan], stream: TextIO = sys.stderr) -> PlainProgress | RichProgress:
+def make_progress(plans: list[RunPlan], stream: TextIO | None = None) -> PlainProgress | RichProgress:
+    stream = sys.stderr if stream is None else stream
     return RichProgress(plans) if stream.isatty() else PlainProgress(stream)

@@ -11,6 +11,7 @@ time series; `summarize` reduces the rows inside the measured window.
 from __future__ import annotations
 
 import csv
+import io
 import threading
 import time
 from collections import defaultdict
@@ -20,6 +21,8 @@ from typing import Any
 
 import psutil
 
+from perfsuite.io.files import write_file
+from perfsuite.io.text import csv_cell
 from perfsuite.record.results import Resources
 
 MB = 1024 * 1024
@@ -161,22 +164,13 @@ class ResourceSampler:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        with open(self.csv_path, "w", newline="", encoding="utf-8") as file:
-            writer = csv.writer(file)
-            writer.writerow(CSV_HEADER)
-            for s in self.samples:
-                writer.writerow(
-                    [
-                        f"{s.t:.3f}",
-                        s.role,
-                        s.pid,
-                        s.kind,
-                        f"{s.cpu_s:.3f}",
-                        f"{s.rss_mb:.2f}",
-                        f"{s.uss_mb:.2f}",
-                        f"{s.pss_mb:.2f}",
-                    ]
-                )
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(CSV_HEADER)
+        for s in self.samples:
+            row = (f"{s.t:.3f}", s.role, s.pid, s.kind, f"{s.cpu_s:.3f}", f"{s.rss_mb:.2f}", f"{s.uss_mb:.2f}")
+            writer.writerow([csv_cell(cell) for cell in (*row, f"{s.pss_mb:.2f}")])
+        write_file(self.csv_path, text.getvalue())
         return self.samples
 
 

@@ -29,9 +29,11 @@ from typing import Any
 
 import httpx
 
+from perfsuite.io.files import write_file
 from perfsuite.record.histogram import merge
 from perfsuite.record.open_stats import open_result, window_latency
 from perfsuite.record.results import (
+    RUNS_FOLDER,
     Affinity,
     ChildEnv,
     EndpointResult,
@@ -89,7 +91,7 @@ def unexpected(error: Exception, run_dir: Path) -> RunFailed:
     """What the suite did not foresee, as this run's error; the traceback goes to the run's folder."""
     with contextlib.suppress(OSError):
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / SUITE_ERROR_LOG).write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+        write_file(run_dir / SUITE_ERROR_LOG, "".join(traceback.format_exception(error)))
     return RunFailed(f"the suite failed at this run ({type(error).__name__}: {error}); traceback in {SUITE_ERROR_LOG}")
 
 
@@ -165,7 +167,7 @@ class Run:
         self.suite = suite
         self.token = token
         self.on_tick = on_tick
-        self.run_dir = out_dir / "runs" / plan.dirname
+        self.run_dir = out_dir / RUNS_FOLDER / plan.dirname
         self.external = is_external(plan.server)
         self.url = str(plan.server.url).rstrip("/") if self.external else ""
         self.upstream_url = ""

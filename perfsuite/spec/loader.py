@@ -41,7 +41,7 @@ from perfsuite.spec.format import (
     UpstreamSettings,
 )
 from perfsuite.spec.hosts import bind_problem
-from perfsuite.spec.interpreters import InterpreterError, ask, located, modules_for
+from perfsuite.spec.interpreters import InterpreterError, ask, ask_all, located, modules_for
 from perfsuite.spec.plan import objective_of
 from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden, serves
 
@@ -375,6 +375,67 @@ def _partial(data: Any) -> tuple[SuiteFile, list[int], set[str]] | None:
     return spec, [index for index, _ in scenarios], {str(name) for name in raw_servers}
 
 
+SERVER_OPTIONS = (
+    "worker_class", "threads", "worker_connections", "asgi_loop", "http_parser", "loop", "http",
+    "interface", "host", "port", "runtime_mode", "runtime_threads", "blocking_threads", "backpressure",
+    "task_impl",
+)  # fmt: skip
+
+
+def server_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tuple[PathKey, str]]:
+    """One server config's checks across its fields and against this machine: its
+    kind's options, its interpreter, its app_dir, its app's module and interface
+    (`--against REF` runs them again on each config's code at REF)."""
+    found: list[tuple[PathKey, str]] = []
+    kind = SERVER_KINDS[server.server]
+    external = kind.build_argv is None
+    if external and server.url is None:
+        found.append((("servers", name), "server: external needs url: (e.g. http://10.0.0.5:8000)"))
+    if not external and server.app is None:
+        found.append((("servers", name), "needs app: (module.path:attribute)"))
+    if not external and server.url is not None:
+        found.append((("servers", name, "url"), "is only for server: external (the suite starts this one)"))
+    if not external and server.python is not None:
+        found += _interpreter_problems(name, server, base_dir)
+    for option in (*SERVER_OPTIONS, "app", "app_dir", "python"):
+        if external and getattr(server, option) not in (None, 1) and option != "url":
+            found.append(
+                (("servers", name, option), "does not apply to server: external (the suite does not start it)")
+            )
+            continue
+        if option in ("app", "app_dir", "python"):
+            continue
+        if getattr(server, option) is not None and option not in kind.options:
+            found.append(((("servers", name, option)), f"is not a setting of server {server.server!r}"))
+    for option, worker_class in WORKER_CLASS_OPTIONS.items():
+        if getattr(server, option) is not None and (server.worker_class or "sync") != worker_class:
+            found.append((("servers", name, option), f"needs worker_class: {worker_class}"))
+    if server.server == "granian" and (server.blocking_threads or 1) > 1 and (server.interface or "asgi") != "wsgi":
+        found.append(
+            (
+                ("servers", name, "blocking_threads"),
+                "granian runs more than one blocking thread for interface: wsgi only",
+            )
+        )
+    if server.loop is not None and server.server in LOOPS and server.loop not in LOOPS[server.server]:
+        found.append((("servers", name, "loop"), f"{server.server} takes one of {', '.join(LOOPS[server.server])}"))
+    if server.host is not None and (error := bind_problem(server.host)) is not None:
+        found.append((("servers", name, "host"), f"cannot listen on {server.host} here ({error.strerror or error})"))
+    for where, text, flag, field_instead in overridden(server):
+        found.append(
+            (
+                ("servers", name, *where),
+                f"{text!r} would override what the suite sets ({flag}); declare {field_instead}",
+            )
+        )
+    if server.app_dir is not None and (missing := _missing(base_dir / server.app_dir, "directory")):
+        found.append((("servers", name, "app_dir"), f"directory {server.app_dir!r} {missing}"))
+    elif not external and server.app is not None:
+        missing = _module_problems(name, server, base_dir)
+        found += missing or _interface_problems(name, server, base_dir)
+    return found
+
+
 def _semantic_problems(
     spec: SuiteFile, base_dir: Path, positions: list[int] | None = None, declared: set[str] | None = None
 ) -> list[tuple[PathKey, str]]:
@@ -382,60 +443,10 @@ def _semantic_problems(
     are its valid scenarios' places in the file and `declared` every server name."""
     declared = set(spec.servers) if declared is None else declared
     found: list[tuple[PathKey, str]] = _cpu_problems(spec.defaults.cpu, ("defaults",))
+    # Every interpreter named is asked once, all at once (a config's check then reads the answer).
+    ask_all(located(s.python, base_dir) for s in spec.servers.values() if s.python and s.server != "external")
     for name, server in spec.servers.items():
-        kind = SERVER_KINDS[server.server]
-        external = kind.build_argv is None
-        if external and server.url is None:
-            found.append((("servers", name), "server: external needs url: (e.g. http://10.0.0.5:8000)"))
-        if not external and server.app is None:
-            found.append((("servers", name), "needs app: (module.path:attribute)"))
-        if not external and server.url is not None:
-            found.append((("servers", name, "url"), "is only for server: external (the suite starts this one)"))
-        options = (
-            "worker_class", "threads", "worker_connections", "asgi_loop", "http_parser", "loop", "http",
-            "interface", "host", "port", "runtime_mode", "runtime_threads", "blocking_threads", "backpressure",
-            "task_impl",
-        )  # fmt: skip
-        if not external and server.python is not None:
-            found += _interpreter_problems(name, server, base_dir)
-        for option in (*options, "app", "app_dir", "python"):
-            if external and getattr(server, option) not in (None, 1) and option != "url":
-                found.append(
-                    (("servers", name, option), "does not apply to server: external (the suite does not start it)")
-                )
-                continue
-            if option in ("app", "app_dir", "python"):
-                continue
-            if getattr(server, option) is not None and option not in kind.options:
-                found.append(((("servers", name, option)), f"is not a setting of server {server.server!r}"))
-        for option, worker_class in WORKER_CLASS_OPTIONS.items():
-            if getattr(server, option) is not None and (server.worker_class or "sync") != worker_class:
-                found.append((("servers", name, option), f"needs worker_class: {worker_class}"))
-        if server.server == "granian" and (server.blocking_threads or 1) > 1 and (server.interface or "asgi") != "wsgi":
-            found.append(
-                (
-                    ("servers", name, "blocking_threads"),
-                    "granian runs more than one blocking thread for interface: wsgi only",
-                )
-            )
-        if server.loop is not None and server.server in LOOPS and server.loop not in LOOPS[server.server]:
-            found.append((("servers", name, "loop"), f"{server.server} takes one of {', '.join(LOOPS[server.server])}"))
-        if server.host is not None and (error := bind_problem(server.host)) is not None:
-            found.append(
-                (("servers", name, "host"), f"cannot listen on {server.host} here ({error.strerror or error})")
-            )
-        for where, text, flag, field_instead in overridden(server):
-            found.append(
-                (
-                    ("servers", name, *where),
-                    f"{text!r} would override what the suite sets ({flag}); declare {field_instead}",
-                )
-            )
-        if server.app_dir is not None and (missing := _missing(base_dir / server.app_dir, "directory")):
-            found.append((("servers", name, "app_dir"), f"directory {server.app_dir!r} {missing}"))
-        elif not external and server.app is not None:
-            missing = _module_problems(name, server, base_dir)
-            found += missing or _interface_problems(name, server, base_dir)
+        found += server_problems(name, server, base_dir)
     seen: dict[str, int] = {}
     for index, scenario in zip(positions or range(len(spec.scenarios)), spec.scenarios, strict=True):
         at: PathKey = ("scenarios", index)
