@@ -35,7 +35,9 @@ def test_a_terminal_that_hung_up_costs_output_not_the_suite() -> None:
 
 
 def test_markdown_renders_html_and_links_as_text() -> None:
-    assert markdown("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert markdown("<script>alert(1)</script>") == "&lt;script>alert(1)&lt;/script>"
+    assert markdown("<!-- x --><?php <a:b>") == "&lt;!-- x -->&lt;?php &lt;a:b>"
+    assert markdown("p99 < 200, rps >= 30") == "p99 < 200, rps >= 30"
     assert markdown("![x](http://tracker/p.png)") == "!\\[x\\](http://tracker/p.png)"
     assert markdown("a\nb`c`\\") == "a b\\`c\\`\\\\"
 

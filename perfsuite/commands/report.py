@@ -1,4 +1,10 @@
-"""`run_suite.py report DIR`: rebuild report.md and report.html from a results folder alone."""
+"""`run_suite.py report DIR`: rebuild report.md and report.html from a results folder alone.
+
+The folder is locked while it is rebuilt (a suite or another rebuild there is
+refused, naming its pid); the two reports are written whole or not at all,
+so a rebuild that fails keeps the last good pair byte for byte. Nothing is
+started: every failure is exit 2.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, error
+from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, claim_out_dir, error
+from perfsuite.io.files import WriteFailed
 from perfsuite.record.results import SchemaVersionError, read_results
 from perfsuite.report.files import REPORT_HTML, REPORT_MD, write_reports
+from perfsuite.run.lifecycle import STOP, Interrupted
 
 
 def main(argv: list[str]) -> int:
@@ -16,11 +24,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("dir")
     args = parser.parse_args(argv)
     out_dir = Path(args.dir)
+    STOP.install(force=lambda: None, immediate=True)  # a signal ends it where it is: nothing to tear down
     try:
-        results = read_results(out_dir)
-    except (OSError, ValueError, SchemaVersionError) as failure:
-        error(str(failure))
-        return EXIT_INVALID
-    write_reports(out_dir, results)
+        claimed = claim_out_dir(out_dir, existing=True)
+        if isinstance(claimed, str):
+            error(claimed)
+            return EXIT_INVALID
+        with claimed:
+            try:
+                results = read_results(out_dir)
+            except (OSError, ValueError, SchemaVersionError) as failure:
+                error(str(failure))
+                return EXIT_INVALID
+            try:
+                write_reports(out_dir, results)
+            except WriteFailed as failure:
+                error(f"{failure}; the reports there before are as they were")
+                return EXIT_INVALID
+    except Interrupted as interrupt:
+        return 128 + interrupt.signum
     print(f"report: {out_dir / REPORT_HTML} and {REPORT_MD}", file=sys.stderr)
     return EXIT_OK

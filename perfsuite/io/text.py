@@ -5,8 +5,8 @@ safe for the place it is shown in.
   bidirectional overrides become visible escapes (`\\x1b`), so no name can
   move the cursor, recolour the terminal, rewrite a line or reverse one.
   `TerminalStream` applies it to everything a command prints.
-- markdown(): HTML and link syntax escaped (`<` `>` as entities, `[` `]` and
-  backquotes with a backslash, line breaks as spaces), so a name in report.md
+- markdown(): HTML and link syntax escaped (a `<` that would open a tag as an
+  entity; `[` `]` and backquotes with a backslash; line breaks as spaces), so a name in report.md
   and in GitHub's job summary (which renders a subset of HTML) reads as the
   text it is. code(): an inline code span no text can close early.
 - csv_cell(): a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage
@@ -57,14 +57,13 @@ class TerminalStream:
         return getattr(self.raw, name)
 
 
-_MARKDOWN = str.maketrans(
-    {"<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "`": "\\`", "\\": "\\\\", "\n": " ", "\r": " "}
-)
+_MARKDOWN = str.maketrans({"[": "\\[", "]": "\\]", "`": "\\`", "\\": "\\\\", "\n": " ", "\r": " "})
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")  # what begins raw HTML or an autolink (`< 200` stays as it is)
 
 
 def markdown(text: str) -> str:
     """Text from a record, inert in Markdown: no HTML, no link or image, no code span, one line."""
-    return terminal(text).translate(_MARKDOWN)
+    return _TAG_OPEN.sub("&lt;", terminal(text).translate(_MARKDOWN))
 
 
 def code(text: str) -> str:

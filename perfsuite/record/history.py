@@ -12,6 +12,7 @@ perfsuite.report.trend's.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from typing import Any
 
 from perfsuite.io.files import not_regular, read_text, write_file
 from perfsuite.record.results import Environment
-from perfsuite.spec.key import GroupKey
+from perfsuite.spec.key import GroupKey, Level
 
 DEFAULT_DB = Path(os.environ.get("PERFSUITE_HISTORY") or Path("reports") / "history.sqlite")
 METRICS = ("rps", "p50_ms", "p95_ms", "p99_ms", "error_rate")
@@ -162,7 +163,11 @@ def trend(
             " ORDER BY s.id, m.rowid",
             (*ids, *args),
         ).fetchall()
-    return [dict(row) for row in rows]
+    found = [dict(row) for row in rows]
+    for row in found:
+        if (problem := row_problem(row)) is not None:
+            raise HistoryError(f"history file {path}: suite {row.get('suite_id')!r}: {problem}")
+    return found
 
 
 def snapshot(path: Path, suite: str, out_dir: Path, last: int = 30) -> None:
@@ -180,6 +185,23 @@ TREND_TYPES: dict[str, Any] = {
     "project_commit": str | None,
     **dict.fromkeys(METRICS, int | float | None),
 }
+_EXPECTED = {int: "an integer", int | float: "a number", str: "text", str | None: "text or nothing"}
+
+
+def row_problem(row: dict[str, Any]) -> str | None:
+    """Why a stored trend row cannot be shown (a text where a number goes, a level
+    that is none, a figure negative or not finite); None if it can."""
+    for column, kind in TREND_TYPES.items():
+        value = row.get(column)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"{column} holds {str(value)[:40]!r} where {_EXPECTED.get(kind, 'a number or nothing')} goes"
+        if isinstance(value, float) and not (math.isfinite(value) and value >= 0):
+            return f"{column} holds {value!r}, not a finite figure of zero or more"
+    try:
+        Level.parse(row["level"])
+    except ValueError:
+        return f"level holds {str(row['level'])[:40]!r}, not a level (users=10, rate=50)"
+    return None
 
 
 def read_snapshot(out_dir: Path) -> list[dict[str, Any]]:
@@ -191,8 +213,6 @@ def read_snapshot(out_dir: Path) -> list[dict[str, Any]]:
         return []
     except (OSError, ValueError) as error:
         raise HistoryError(f"{path}: {error}") from None
-    if not isinstance(rows, list) or not all(
-        isinstance(row, dict) and all(isinstance(row.get(k), t) for k, t in TREND_TYPES.items()) for row in rows
-    ):
+    if not isinstance(rows, list) or not all(isinstance(row, dict) and row_problem(row) is None for row in rows):
         raise HistoryError(f"{path}: not a list of trend rows ({', '.join(TREND_TYPES)})")
     return rows

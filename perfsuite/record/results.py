@@ -20,17 +20,21 @@ to 4 and refuses any other.
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any, Literal
+import math
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     ValidationError,
     computed_field,
+    field_validator,
     model_serializer,
+    model_validator,
 )
 
 from perfsuite.io.files import read_text, write_file
@@ -43,9 +47,47 @@ RUNS_FOLDER = "runs"  # each run's files, in DIR/runs/<its folder>/
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
 
 
+def _no_negative(value: Any, where: str) -> None:
+    """Every figure of a record counts or measures something: none is below zero."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float) and value < 0:
+        raise ValueError(f"{where} is {value:g}: a count or a measurement is never negative")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_negative(item, f"{where}.{key}")
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _no_negative(item, f"{where}.{index}")
+
+
 class _Record(BaseModel):
     # Unknown keys are dropped on read, so a newer minor addition never breaks an older reader.
-    model_config = ConfigDict(extra="ignore")
+    # NaN and infinities are refused: no figure the suite records is either.
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _figures_not_negative(self) -> Any:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if not isinstance(value, BaseModel):
+                _no_negative(value, name)
+        return self
+
+
+def _buckets(histogram: dict[str, int]) -> dict[str, int]:
+    """A histogram's keys are milliseconds: finite numbers, never below zero."""
+    for key in histogram:
+        try:
+            ms = float(key)
+        except ValueError:
+            raise ValueError(f"bucket {key[:40]!r} is not a number of milliseconds") from None
+        if not math.isfinite(ms) or ms < 0:
+            raise ValueError(f"bucket {key[:40]!r} is not a number of milliseconds")
+    return histogram
+
+
+Histogram = Annotated[dict[str, int], AfterValidator(_buckets)]
 
 
 class Latency(_Record):
@@ -62,7 +104,7 @@ class EndpointResult(_Record):
     failures: int
     rps: float
     latency_ms: Latency
-    histogram: dict[str, int] = Field(
+    histogram: Histogram = Field(
         default_factory=dict, description="ms, to 3 significant figures (schema 3; whole ms below 100 before) -> count"
     )
 
@@ -205,7 +247,7 @@ class OpenResult(_Record):
     schedule_lag_ms: Lag = Field(default_factory=Lag, description="the generator's lateness at each send")
     late_starts: int = Field(0, description="requests sent 1 ms or more after their intended time")
     latency_rise: float | None = Field(None, description="mean latency of the window's last third over its first third")
-    histogram: dict[str, int] = Field(
+    histogram: Histogram = Field(
         default_factory=dict, description="ms from the intended start, to 3 significant figures -> count"
     )
 
@@ -316,6 +358,16 @@ class RunResult(_Record):
     probe: ProbeResult | None = Field(None, description="service times measured before the load (schema 4)")
     search: bool = Field(False, description="a step of a capacity search (schema 4): held to its objective only")
 
+    @field_validator("run_dir")
+    @classmethod
+    def _inside_the_suite_folder(cls, value: str) -> str:
+        """A run's folder lies inside the suite's (runs/NNN-...): a record that points
+        elsewhere would have reports link, and read, outside it."""
+        parts = PurePosixPath(value).parts
+        if value and (value.startswith("/") or ".." in parts or any(ord(c) < 32 for c in value)):
+            raise ValueError(f"{value!r} lies outside the suite's folder (a run's folder is {RUNS_FOLDER}/...)")
+        return value
+
     @property
     def key(self) -> RunKey:
         if self.rate is not None:
@@ -406,7 +458,10 @@ def parse_results(data: Any, where: str) -> SuiteResults:
     try:
         return SuiteResults.model_validate(_upgrade(data) if version != SCHEMA_VERSION else data)
     except ValidationError as error:
-        shown = [f"{'.'.join(map(str, e['loc']))}: {e['msg'].lower()}" for e in error.errors(include_url=False)[:3]]
+        shown = [
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors(include_url=False)[:3]
+        ]
         more = f" (and {error.error_count() - 3} more)" if error.error_count() > 3 else ""
         raise ResultsError(f"{where}: not a perfsuite results file: {'; '.join(shown)}{more}") from None
 

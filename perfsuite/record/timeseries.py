@@ -11,10 +11,12 @@ measured window started, relative to the first row.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfsuite.io.files import read_text
 from perfsuite.record.results import SuiteResults
 
 
@@ -45,10 +47,9 @@ def read_series(run_dir: Path) -> Series:
     """The run's series; an empty one if it has no history file; MalformedFile if one is malformed."""
     history = run_dir / HISTORY_CSV
     try:
-        with open(history, newline="", encoding="utf-8") as file:
-            reader = csv.DictReader(file)
-            rows = [row for row in reader if row.get("Name") == "Aggregated"]
-            columns = reader.fieldnames or []
+        reader = csv.DictReader(io.StringIO(read_text(history), newline=""))
+        rows = [row for row in reader if row.get("Name") == "Aggregated"]
+        columns = reader.fieldnames or []
     except FileNotFoundError:
         return Series()
     except (OSError, UnicodeDecodeError, csv.Error) as error:
@@ -69,7 +70,7 @@ def read_series(run_dir: Path) -> Series:
 def _window_start(run_dir: Path) -> float | None:
     path = run_dir / TIMING_JSON
     try:
-        timing = json.loads(path.read_text(encoding="utf-8"))
+        timing = json.loads(read_text(path))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:

@@ -3,6 +3,9 @@
 Per scenario one comparison table, a row per server config and users level,
 with each row's throughput as a ratio to the best; burst scenarios in the
 classic table shape (Server | Mode | # per entry | Elapsed | Throughput).
+Every text taken from a scenario or a record goes through `md` (no HTML, no
+link, no code span, one line; perfsuite.io.text): report.md is appended to
+GitHub's job summary, which renders a subset of HTML.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from perfsuite.io.text import code, terminal
+from perfsuite.io.text import markdown as md
 from perfsuite.judge.verdict import Verdict
 from perfsuite.record.results import SuiteResults
 from perfsuite.report.trend import render_text as render_trend
@@ -22,11 +27,12 @@ def _cell(cell: Cell) -> list[str]:
     if cell.kind in ("violated", "regression"):
         mark, _, word = cell.text.partition(" ")  # "❌ violated" -> "❌ **violated**"
         return [f"{mark} **{word}**"]
-    return [cell.text.replace("|", "\\|")]
+    return [md(cell.text).replace("|", "\\|")]
 
 
 def table(data: Table) -> list[str]:
-    lines = ["| " + " | ".join(data.header) + " |", "|" + "|".join("---" for _ in data.header) + "|"]
+    header = [md(name).replace("|", "\\|") for name in data.header]  # a burst's header names its mix entries
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(text for cell in row for text in _cell(cell)) + " |" for row in data.rows]
     return lines
 
@@ -40,17 +46,17 @@ def _verdict(view: ReportView, verdict: Verdict) -> list[str]:
             "Comparisons below may reflect the environment, not the code:",
             "",
         ]
-        lines += [f"- {warning}" for warning in verdict.environment_warnings] + [""]
+        lines += [f"- {md(warning)}" for warning in verdict.environment_warnings] + [""]
     if view.slo is not None:
         held = len(verdict.slo) - len(verdict.slo_failures)
         lines += ["## SLOs", "", f"{held} of {len(verdict.slo)} objectives held.", "", *table(view.slo), ""]
     if view.baseline is not None:
-        lines += ["## Against the baseline", "", f"Baseline: `{verdict.baseline_file}`.", ""]
+        lines += ["## Against the baseline", "", f"Baseline: {code(verdict.baseline_file or '')}.", ""]
         lines += table(view.baseline) if view.baseline.rows else ["Nothing in common with the baseline."]
-        lines += [""] + [f"- {note}" for note in verdict.baseline_notes] + [""]
+        lines += [""] + [f"- {md(note)}" for note in verdict.baseline_notes] + [""]
     if verdict.inconclusive:
         lines += ["## Inconclusive", "", "These measurements cannot be trusted as they stand:", ""]
-        lines += [f"- {reason}" for reason in verdict.inconclusive] + [""]
+        lines += [f"- {md(reason)}" for reason in verdict.inconclusive] + [""]
     return lines
 
 
@@ -58,10 +64,10 @@ def _trend(trend: list[dict[str, Any]]) -> list[str]:
     suites = {row["suite_id"] for row in trend}
     if len(suites) < 2:
         return []
-    lines = ["## Trend", "", f"Medians over the last {len(suites)} suites of this name (oldest first):", "", "```"]
-    for metric in ("rps", "p95_ms"):
-        lines += [render_trend(trend, metric), ""]
-    return [*lines[:-1], "```", ""]
+    text = "\n\n".join(terminal(render_trend(trend, metric)) for metric in ("rps", "p95_ms"))
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    lines = ["## Trend", "", f"Medians over the last {len(suites)} suites of this name (oldest first):", ""]
+    return [*lines, fence, text, fence, ""]
 
 
 CAPACITY_NOTE = "Capacity: the highest offered rate that met the criterion (latency from the intended start)."
@@ -69,17 +75,17 @@ CAPACITY_NOTE = "Capacity: the highest offered rate that met the criterion (late
 
 def render_view(view: ReportView) -> str:
     results = view.results
-    lines = [f"# Suite {results.suite}", "", view.summary, ""]
+    lines = [f"# Suite {md(results.suite)}", "", view.summary, ""]
     if view.verdict_line is not None:
         lines += [view.verdict_line, ""]
     if view.verdict is not None and view.verdict.failed_requests:
         lines += ["**Requests failed** (these configs are not ranked):", ""]
-        lines += [f"- **{item.key.label}**: {item.message}" for item in view.verdict.failed_requests] + [""]
+        lines += [f"- **{md(item.key.label)}**: {md(item.message)}" for item in view.verdict.failed_requests] + [""]
     if view.verdict is not None and view.verdict.capacity_unmet:
         lines += ["**Capacity not met** (no rate passed):", ""]
-        lines += [f"- {item}" for item in view.verdict.capacity_unmet] + [""]
+        lines += [f"- {md(item)}" for item in view.verdict.capacity_unmet] + [""]
     for scenario in view.scenarios:
-        lines += [f"## {scenario.name} ({scenario.mode})", ""]
+        lines += [f"## {md(scenario.name)} ({scenario.mode})", ""]
         if scenario.capacity_table is not None:
             lines += [
                 "Capacity: the highest offered rate that met the criterion (latency from the intended start).",
@@ -88,10 +94,10 @@ def render_view(view: ReportView) -> str:
             lines += [*table(scenario.capacity_table), "", "Every step of the searches:", ""]
         lines += table(scenario.table)
         if scenario.model_notes:
-            lines += ["", "Model from: " + "; ".join(scenario.model_notes) + "."]
+            lines += ["", "Model from: " + "; ".join(map(md, scenario.model_notes)) + "."]
         if scenario.failed_requests is not None:
             lines += ["", "Failed requests (by Locust's error message):", "", *table(scenario.failed_requests)]
-        lines += [line for reason in scenario.why_not for line in ("", f"Model n/a: {reason}.")]
+        lines += [line for reason in scenario.why_not for line in ("", f"Model n/a: {md(reason)}.")]
         if scenario.aggregates is not None:
             lines += ["", "Across repetitions (latency percentiles from the merged histograms):", ""]
             lines += table(scenario.aggregates)
@@ -101,7 +107,7 @@ def render_view(view: ReportView) -> str:
         if scenario.external:
             lines += [
                 "",
-                f"Server resources not sampled for {', '.join(scenario.external)}: "
+                f"Server resources not sampled for {md(', '.join(scenario.external))}: "
                 "external servers are not started by the suite.",
             ]
         if scenario.endpoints is not None:
@@ -115,16 +121,19 @@ def render_view(view: ReportView) -> str:
         lines += ["## Flags", "", "Numbers of these runs cannot be taken at face value:", ""]
         for run, flag in flagged:
             label = FLAG_LABELS.get(flag.kind, flag.kind)
-            lines.append(f"- **{run.scenario} / {run.server}** ({run.key.level}): {label}: {flag.message}")
+            lines.append(
+                f"- **{md(run.scenario)} / {md(run.server)}** ({run.key.level}): {md(label)}: {md(flag.message)}"
+            )
         lines.append("")
     errors = [run for scenario in view.scenarios for run in scenario.errors]
     if errors:
         lines += ["## Failed runs", ""]
         for run in errors:
             first, _, rest = (run.error or "unknown error").partition("\n")
-            lines.append(f"- **{run.scenario} / {run.server}** ({run.key.level}): {first}  ")
-            lines.append(f"  logs: `{run.run_dir}/`")
-            if rest.strip():
+            lines.append(f"- **{md(run.scenario)} / {md(run.server)}** ({run.key.level}): {md(first)}  ")
+            lines.append(f"  logs: {code(run.run_dir + '/')}")
+            if rest.strip():  # a log's tail, in a fence no line of it can close
+                rest = terminal(rest)
                 fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", rest)), default=0))
                 lines += ["", f"  {fence}text", *(f"  {line}" for line in rest.splitlines()), f"  {fence}"]
         lines.append("")
