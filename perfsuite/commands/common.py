@@ -21,13 +21,17 @@ def error(message: str) -> None:
 
 
 def load(path: str) -> Suite | None:
-    """The suite, or None after printing every problem (file:line: field: message)."""
+    """The suite, or None after printing every problem (file:line: field: message);
+    what is valid but will not measure what it says is printed as a warning."""
     try:
-        return load_suite(Path(path))
+        suite = load_suite(Path(path))
     except ScenarioError as failure:
         for problem in failure.problems:
             error(str(problem))
         return None
+    for warning in suite.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return suite
 
 
 def stamped(prefix: str) -> Path:

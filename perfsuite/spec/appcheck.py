@@ -33,6 +33,10 @@ from dataclasses import dataclass
 from importlib.machinery import ModuleSpec, PathFinder
 from pathlib import Path
 
+from perfsuite.io.files import read_text
+
+MAX_SOURCE_BYTES = 4 * 2**20  # an app's module read for its interface and routes
+
 ASGI, WSGI = "asgi", "wsgi"
 
 # The last components of a constructor's dotted name -> the interface it makes.
@@ -175,8 +179,8 @@ def infer(app: str, roots: list[Path]) -> Interface | None:
     if path is None:
         return None
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        tree = ast.parse(read_text(path, MAX_SOURCE_BYTES), filename=str(path))  # a FIFO is refused, never read
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
         return None  # the server will say so, with its own log
     shown = _shown(path)
     bindings: dict[str, ast.stmt] = {}

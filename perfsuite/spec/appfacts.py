@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfsuite import ROOT
-from perfsuite.spec.appcheck import find_module, infer, server_roots
+from perfsuite.io.files import read_text
+from perfsuite.spec.appcheck import MAX_SOURCE_BYTES, find_module, infer, server_roots
 from perfsuite.spec.format import ServerConfig
 
 OWN_APPS = ("apps/wsgi_app.py", "apps/asgi_app.py")
 ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
-MAX_SOURCE_BYTES = 4 * 2**20
 FRAMEWORKS = {"FastAPI": "fastapi", "Starlette": "starlette", "get_asgi_application": "django", "ASGIHandler": "django"}
 
 
@@ -86,8 +86,7 @@ def describe(server: ServerConfig, base_dir: Path) -> AppFacts | None:
     routes: tuple[Route, ...] = ()
     if path is not None and framework in ("fastapi", "starlette"):
         try:
-            if path.stat().st_size <= MAX_SOURCE_BYTES:
-                routes = _routes(ast.parse(path.read_text(encoding="utf-8")))
-        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            routes = _routes(ast.parse(read_text(path, MAX_SOURCE_BYTES)))
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
             routes = ()
     return AppFacts(own, interface, framework, routes, str(path) if path else "")

@@ -68,7 +68,22 @@ Text = Annotated[str, AfterValidator(_printable), Field(max_length=65_536)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=256)]
 HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", max_length=256)]
 HeaderValue = Annotated[str, AfterValidator(_header_value), Field(max_length=65_536)]
-EntryName = Annotated[str, AfterValidator(_printable), Field(min_length=1, max_length=8_200)]
+FORMULA_STARTS = ("=", "+", "-", "@")  # a CSV cell that begins so is a formula to a spreadsheet
+
+
+def _not_a_formula(value: str) -> str:
+    """A mix entry's name reaches Locust's CSV files as it is: none may begin as a formula does."""
+    if value.startswith(FORMULA_STARTS):
+        raise ValueError(
+            f"begins with {value[0]!r}: Locust's CSV files carry names as they are, and a spreadsheet runs a cell"
+            " that begins with =, +, - or @ as a formula; rename it"
+        )
+    return value
+
+
+EntryName = Annotated[
+    str, AfterValidator(_printable), AfterValidator(_not_a_formula), Field(min_length=1, max_length=8_200)
+]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 UserCount = Annotated[int, Field(ge=1, le=MAX_USERS)]
 Users = Annotated[
@@ -329,9 +344,10 @@ class MixEntry(_Model):
         description="as Locust names it in its statistics (default: the path; METHOD /path when not a GET)"
     )
     path: str = Field(
-        pattern=r"^/[^\s\x00-\x1f\x7f]*$",
+        pattern=r"^/([^/\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*)?$",
         max_length=8_192,
-        description="path and query, starting with /, no spaces (percent-encode them: %20)",
+        description="path and query, starting with exactly one / (//host/x would name another host), no spaces"
+        " (percent-encode them: %20)",
     )
     method: Method = "GET"
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
@@ -423,6 +439,7 @@ class Suite:
     source: Path
     base_dir: Path  # relative paths in the file resolve from here
     spec: SuiteFile
+    warnings: tuple[str, ...] = ()  # file:line: field: what may not measure what it says (nothing refused)
 
 
 def json_schema() -> dict[str, Any]:

@@ -9,6 +9,7 @@ key's line, refuses duplicate keys, constructs no Python objects, and accepts
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import difflib
 import errno
@@ -24,6 +25,8 @@ from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
+from perfsuite.io.files import FileRefused, read_text
+from perfsuite.spec.affinity import resolve_layout
 from perfsuite.spec.appcheck import infer, locate, nearby, server_roots
 from perfsuite.spec.format import (
     AUTO,
@@ -42,7 +45,8 @@ from perfsuite.spec.format import (
 )
 from perfsuite.spec.hosts import bind_problem
 from perfsuite.spec.interpreters import InterpreterError, ask, ask_all, located, modules_for
-from perfsuite.spec.plan import objective_of
+from perfsuite.spec.objectives import objective_problems
+from perfsuite.spec.plan import beyond_generator, objective_of, senders_of
 from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden, serves
 
 PathKey = tuple[str | int, ...]
@@ -176,7 +180,7 @@ _PATTERN_HELP = {
         for metric in ("rps", "error_rate", "avg_ms", "p50_ms", "p95_ms", "p99_ms")
     },
     "app": "must look like module.path:attribute (e.g. apps.wsgi_app:app), or module.path:function() for a factory",
-    "path": "must start with / and hold no spaces or control characters (write a space as %20)",
+    "path": "must start with exactly one / and hold no spaces or control characters (write a space as %20)",
     "env[key]": "must be an environment variable name (letters, digits and _, not starting with a digit)",
     "headers[key]": "must be a header name (letters, digits and !#$%&'*+.^_`|~-)",
     "host": "must be an IPv4 address or localhost (e.g. 127.0.0.1, 0.0.0.0)",
@@ -277,6 +281,20 @@ def _missing(path: Path, kind: str) -> str | None:
     except OSError as error:
         return "does not exist" if error.errno == errno.ENOENT else f"cannot be looked at ({error.strerror or error})"
     return f"is not a {kind}"
+
+
+def _locustfile_problem(path: Path) -> str | None:
+    """Why Locust could not import `path` as a locustfile, found without running it."""
+    if path.suffix != ".py":
+        return "is not a Python file (.py): Locust imports a locustfile as a module"
+    try:
+        source = read_text(path, MAX_FILE_BYTES)
+        compile(source, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return f"is not valid Python (line {error.lineno}: {error.msg})"
+    except (OSError, ValueError, RecursionError, MemoryError) as error:  # unreadable, not UTF-8, a NUL byte
+        return f"cannot be read as Python ({str(error)[:200] or type(error).__name__})"
+    return None
 
 
 def _roots(server: ServerConfig, base_dir: Path) -> list[Path]:
@@ -443,6 +461,7 @@ def _semantic_problems(
     are its valid scenarios' places in the file and `declared` every server name."""
     declared = set(spec.servers) if declared is None else declared
     found: list[tuple[PathKey, str]] = _cpu_problems(spec.defaults.cpu, ("defaults",))
+    found += _slo_problems(spec.defaults.slo, ("defaults", "slo"))
     # Every interpreter named is asked once, all at once (a config's check then reads the answer).
     ask_all(located(s.python, base_dir) for s in spec.servers.values() if s.python and s.server != "external")
     for name, server in spec.servers.items():
@@ -467,6 +486,8 @@ def _semantic_problems(
                 found.append(((*at, "locustfile"), f"{scenario.mode} mode needs a mix, not a locustfile"))
             if missing := _missing(base_dir / scenario.locustfile, "file"):
                 found.append(((*at, "locustfile"), f"file {scenario.locustfile!r} {missing}"))
+            elif problem := _locustfile_problem(base_dir / scenario.locustfile):
+                found.append(((*at, "locustfile"), f"{scenario.locustfile!r} {problem}"))
         if scenario.mode == "burst":
             for field in ("users", "spawn_rate", "warmup", "duration", "repeat"):
                 if field != "repeat" and getattr(scenario, field) is not None:
@@ -536,16 +557,62 @@ def _semantic_problems(
         for position, entry_name in enumerate(names):
             if entry_name in names[:position]:
                 found.append(((*at, "mix", position, "name"), f"duplicate mix entry name {entry_name!r}"))
+        found += _objective_problems(spec, scenario, at)
     return found
+
+
+def _warnings(spec: SuiteFile) -> list[tuple[PathKey, str]]:
+    """What is valid but will not measure what it says: an open rate beyond its generator."""
+    found = []
+    for index, scenario in enumerate(spec.scenarios):
+        if scenario.mode != "open" or not isinstance(scenario.rate, list):
+            continue
+        senders = senders_of(spec.setting(scenario, "loadgen"), resolve_layout(scenario.cpu, spec.defaults.cpu))
+        for position, rate in enumerate(scenario.rate):
+            if (why := beyond_generator(rate, senders)) is not None:
+                found.append(
+                    (
+                        ("scenarios", index, "rate", *([position] if len(scenario.rate) > 1 else [])),
+                        f"{why}: the run will be flagged loadgen_behind; spread it with loadgen: {{processes: N}}",
+                    )
+                )
+    return found
+
+
+def _slo_problems(slo: Slo | None, at: PathKey) -> list[tuple[PathKey, str]]:
+    if slo is None:
+        return []
+    found = objective_problems(slo, at)
+    for name, endpoint in slo.endpoints.items():
+        found += objective_problems(endpoint, (*at, "endpoints", name))
+    return found
+
+
+def _objective_problems(spec: SuiteFile, scenario: Scenario, at: PathKey) -> list[tuple[PathKey, str]]:
+    """A scenario's own SLO and its capacity objective (declared, or taken from the SLO)
+    that no run can meet (perfsuite.spec.objectives); the defaults' SLO is checked once."""
+    found = _slo_problems(scenario.slo, (*at, "slo"))
+    if scenario.mode != "open" or scenario.rate != AUTO:
+        return found
+    if scenario.capacity is not None:
+        return found + objective_problems(scenario.capacity, (*at, "capacity"), capacity=True)
+    taken = objective_of(spec, scenario)
+    where = (*at, "slo") if scenario.slo else ("defaults", "slo")
+    known = {message for _, message in [*found, *_slo_problems(spec.defaults.slo, ("defaults", "slo"))]}
+    return found + [
+        (path, f"{message} (rate: auto takes its capacity objective from this slo)")
+        for path, message in objective_problems(taken, where, capacity=True)
+        if message not in known
+    ]
 
 
 def load_suite(path: Path) -> Suite:
     """Read and validate a scenario file; raise ScenarioError listing every problem."""
     shown = str(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError([Problem(shown, None, "", f"is over {MAX_FILE_BYTES // 2**20} MiB")])
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, MAX_FILE_BYTES)  # a FIFO or a device is refused, never opened blocking
+    except FileRefused as error:
+        raise ScenarioError([Problem(shown, None, "", error.reason)]) from None
     except OSError as error:
         raise ScenarioError([Problem(shown, None, "", f"cannot read file: {error.strerror or error}")]) from None
     except UnicodeDecodeError:
@@ -600,4 +667,5 @@ def load_suite(path: Path) -> Suite:
     if semantic:
         raise ScenarioError([Problem(shown, _resolve(p, lines)[1], _dotted(p), m) for p, m in semantic])
     spec = with_interpreters(spec, base_dir)
-    return Suite(name=spec.name or path.stem, source=path.resolve(), base_dir=base_dir, spec=spec)
+    warnings = tuple(str(Problem(shown, _resolve(p, lines)[1], _dotted(p), m)) for p, m in _warnings(spec))
+    return Suite(name=spec.name or path.stem, source=path.resolve(), base_dir=base_dir, spec=spec, warnings=warnings)

@@ -48,6 +48,23 @@ def loadgen_processes(loadgen: LoadgenSettings | None, cpu: Layout) -> int:
     return wanted
 
 
+# Requests per second one open.py process schedules on time on a 2-core machine of this
+# project (benchmarks/open_generator.py: 4,220 held; README, "The open generator's ceiling").
+GENERATOR_RATE = 4_000.0
+
+
+def beyond_generator(rate: float, senders: int) -> str | None:
+    """Why an open rate is more than its generator schedules on time, or None."""
+    if rate <= senders * GENERATOR_RATE:
+        return None
+    many = senders > 1
+    return (
+        f"{rate:,.0f} req/s is above what {senders} generator process{'es' if many else ''}"
+        f" {'schedule' if many else 'schedules'} on time here (about {GENERATOR_RATE:,.0f}/s each,"
+        " benchmarks/open_generator.py)"
+    )
+
+
 def senders_of(loadgen: LoadgenSettings | None, cpu: Layout) -> int:
     """Processes that send requests: local workers, workers elsewhere, or the one Locust."""
     if loadgen is not None and loadgen.workers is not None:
