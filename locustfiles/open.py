@@ -179,10 +179,15 @@ SPIN_SHARE = 0.1  # ... for at most this share of the interval between arrivals:
 
 def _until(moment: float, spin: float) -> None:
     """Wait until `moment` (monotonic), letting other greenlets run meanwhile;
-    the last `spin` seconds yield in a loop rather than trust a timer."""
+    the last `spin` seconds yield in a loop rather than trust a timer. Behind
+    its schedule, it still yields once: a scheduler that never yields would
+    starve the sends and Locust's own quit (a rate of 1,000,000/s never ended)."""
     coarse = moment - time.monotonic() - spin
     if coarse > 0:
         gevent.sleep(coarse)
+    elif time.monotonic() >= moment:
+        gevent.sleep(0)
+        return
     while time.monotonic() < moment:
         gevent.sleep(0)
 

@@ -10,8 +10,12 @@ between them. Ctrl-C tears everything down through the one stop path.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ipaddress
 import sys
 from pathlib import Path
+
+import psutil
 
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, stamped
 from perfsuite.judge.capacity import DEFAULT_START
@@ -107,7 +111,11 @@ def explore(
         locust.start()
         ui_url = f"http://{WILDCARDS.get(web_host, web_host)}:{ui_port}"
         locust.wait_ready(ui_url, READY_TIMEOUT_S)
-        print(f"Locust web UI: {ui_url}   (scenario {first.scenario.name}; Ctrl-C stops everything)")
+        bound = bound_addresses(locust.pid, ui_port) or [web_host]
+        beyond = [host for host in bound if not loopback(host)]
+        shown = f"http://{bound[0]}:{ui_port}" if len(bound) == 1 else f"port {ui_port} on {', '.join(bound)}"
+        reach = f"; here: {ui_url}" if beyond else ""
+        print(f"Locust web UI: {shown}   (scenario {first.scenario.name}{reach}; Ctrl-C stops everything)")
         for name, url in urls:
             print(f"  {name}: {url}")
         print(f"logs: {log_dir}/", flush=True)
@@ -122,6 +130,29 @@ def explore(
         raise UiError(str(failure)) from None
     finally:
         stop_all(processes)
+
+
+def loopback(host: str) -> bool:
+    """Whether an address is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bound_addresses(pid: int, port: int) -> list[str]:
+    """The addresses the process `pid` (or a child of it) listens on at `port`, as the kernel has them."""
+    found: list[str] = []
+    with contextlib.suppress(psutil.Error):
+        process = psutil.Process(pid)
+        for proc in (process, *process.children(recursive=True)):
+            with contextlib.suppress(psutil.Error):
+                found += [
+                    c.laddr.ip for c in proc.net_connections("inet") if c.status == "LISTEN" and c.laddr.port == port
+                ]
+    return sorted(set(found))
 
 
 def main(argv: list[str]) -> int:
@@ -143,6 +174,13 @@ def main(argv: list[str]) -> int:
     if (problem := bind_problem(args.web_host)) is not None:
         error(f"--web-host {args.web_host}: cannot listen there ({problem.strerror or problem})")
         return EXIT_INVALID
+    if not loopback(args.web_host):
+        reach = "every interface of this machine" if args.web_host == "0.0.0.0" else args.web_host
+        print(
+            f"WARNING: --web-host {args.web_host}: the web UI will listen on {reach}, with no login:"
+            " anyone who can reach it can start load from this machine and stop it",
+            file=sys.stderr,
+        )
     suite = load(args.file)
     if suite is None:
         return EXIT_INVALID

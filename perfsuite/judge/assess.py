@@ -10,7 +10,7 @@ import os
 from perfsuite.judge.expectation import TOLERANCE, Load, NoModel, expect, service_of, slots
 from perfsuite.judge.flags import open_flags, run_flags
 from perfsuite.record.results import ModelResult, ProbeResult, RunResult
-from perfsuite.spec.plan import RunPlan
+from perfsuite.spec.plan import RunPlan, senders_of
 
 
 def server_cores(plan: RunPlan) -> int:
@@ -94,4 +94,5 @@ def assess(plan: RunPlan, run: RunResult) -> RunResult:
         allowed_errors=plan.allowed_errors,
         request_errors=run.request_errors,
     )
-    return run.model_copy(update={"model": model, "flags": flags + open_flags(run.open)})
+    senders = senders_of(plan.loadgen, plan.cpu)
+    return run.model_copy(update={"model": model, "flags": flags + open_flags(run.open, senders)})

@@ -28,7 +28,7 @@ from perfsuite.judge.expectation import TOLERANCE
 from perfsuite.judge.slo import holds
 from perfsuite.record.request_errors import statuses
 from perfsuite.record.results import Flag, ModelResult, OpenResult, RequestError, Resources, UpstreamStats
-from perfsuite.spec.plan import NO_ERRORS
+from perfsuite.spec.plan import NO_ERRORS, beyond_generator
 
 UPSTREAM_TOLERANCE = 0.05
 LAG_P99_MS = 5.0
@@ -58,18 +58,20 @@ def short_of_offered(result: OpenResult) -> bool:
     return answered < ACHIEVED_SHARE * result.offered - 1
 
 
-def open_flags(result: OpenResult | None) -> list[Flag]:
-    """loadgen_behind, or else overloaded, for an open run."""
+def open_flags(result: OpenResult | None, senders: int = 1) -> list[Flag]:
+    """loadgen_behind, or else overloaded, for an open run (`senders`: its generator's processes)."""
     if result is None:
         return []
     lag = result.schedule_lag_ms.p99
     if lag is not None and lag > LAG_P99_MS:
         late = result.late_starts / result.offered if result.offered else 0.0
+        beyond = beyond_generator(result.rate, senders)
         return [
             _flag(
                 "loadgen_behind",
                 f"the load generator fell behind its schedule (lag p99 {lag:.1f} ms, over {LAG_P99_MS:g} ms;"
-                f" {late:.1%} of requests sent 1 ms or more late): what was offered is not {result.rate:g} req/s",
+                f" {late:.1%} of requests sent 1 ms or more late): what was offered is not {result.rate:g} req/s"
+                + (f"; {beyond}: spread it with loadgen: {{processes: N}}" if beyond else ""),
             )
         ]
     reasons = []

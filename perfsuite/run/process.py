@@ -62,6 +62,10 @@ class NotReady(ProcessFailed):
     """Nothing answered HTTP before the deadline."""
 
 
+class Overran(ProcessFailed):
+    """A child that should have ended did not, within its time."""
+
+
 class PortTaken(ProcessFailed):
     """The port a config asks for is bound by another process."""
 
@@ -251,7 +255,7 @@ class ManagedProcess:
             if code is not None:
                 return code
             if time.monotonic() > deadline:
-                raise self.failure(f"{self.name} did not finish within {timeout_s:g} s")
+                raise Overran(f"{self.name} did not finish within {timeout_s:g} s", self)
             time.sleep(POLL_S)
 
     def stop(self, grace_s: float = 5.0) -> float:

@@ -69,10 +69,18 @@ from perfsuite.run.loadgen import (
     worker_command,
 )
 from perfsuite.run.probe import probe
-from perfsuite.run.process import ManagedProcess, ProcessFailed, describe_exit, free_port, stop_all, wait_for_http
+from perfsuite.run.process import (
+    ManagedProcess,
+    Overran,
+    ProcessFailed,
+    describe_exit,
+    free_port,
+    stop_all,
+    wait_for_http,
+)
 from perfsuite.run.resources import ResourceSampler, Sample, summarize
 from perfsuite.spec.format import Suite
-from perfsuite.spec.plan import RunPlan
+from perfsuite.spec.plan import RunPlan, beyond_generator, senders_of
 from perfsuite.spec.servers import is_external, recycles_workers
 
 GATE_MARGIN_S = 60.0  # Locust waits at its gate this much beyond the readiness timeouts
@@ -305,7 +313,17 @@ class Run:
         if self.on_load_started is not None:
             self.on_load_started()
         tick = (lambda: self.on_tick(self.run_dir)) if self.on_tick else None  # type: ignore[misc]
-        code = self.locust.wait(time_limit_s(plan), on_tick=tick, check=self._while_measuring)
+        try:
+            code = self.locust.wait(time_limit_s(plan), on_tick=tick, check=self._while_measuring)
+        except Overran as overran:
+            if plan.mode != "open":
+                raise
+            senders = senders_of(plan.loadgen, plan.cpu)
+            beyond = beyond_generator(plan.rate, senders)
+            raise self.locust.failure(
+                f"{overran.message}: the open generator was behind its schedule and could not end on time"
+                + (f" ({beyond})" if beyond else f" ({plan.rate:g} req/s from {senders} process(es))")
+            ) from None
         self.samples = self.sampler.stop()
         if code != 0:
             raise self.locust.failure(f"Locust {describe_exit(code)}")
