@@ -3,11 +3,21 @@ suite has never seen: each now runs or is refused before anything starts."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import read_json, run_cli, write_scenario
+from perfsuite.run.process import free_port
+from tests.conftest import REPO, STARTED_SUITES, read_json, run_cli, start_cli, strays, write_scenario
 
 pytestmark = pytest.mark.integration
 
@@ -167,3 +177,152 @@ def test_app_factories_run_on_every_server_kind(tmp_path: Path) -> None:
     calls = sorted(path.name.split("-")[0] for path in (tmp_path / "calls").iterdir())
     assert calls.count("wsgi") == 2  # once per gunicorn worker
     assert calls.count("asgi") >= 3
+
+
+# -- the third hostile round (issue 20): cases that need servers, Locust or signals -----------
+
+PACED = """\
+name: hostile
+servers:
+  u: {server: uvicorn, app: apps.asgi_app:app}
+scenarios:
+  - {name: paced, users: 2, warmup: 0, duration: DURATION, repeat: REPEAT, mix: [{path: /slow?delay_ms=20}]}
+"""
+
+
+def paced(tmp_path: Path, duration: str = "1s", repeat: int = 1) -> Path:
+    return write_scenario(tmp_path, PACED.replace("DURATION", duration).replace("REPEAT", str(repeat)))
+
+
+def wait_for(condition: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.05)
+
+
+def finished_runs(out: Path) -> int:
+    try:
+        return len(read_json(out / "results.json")["runs"])
+    except (OSError, ValueError):
+        return 0
+
+
+def test_a_baseline_that_cannot_be_written_at_the_end_fails_the_suite(tmp_path: Path) -> None:
+    out, target = tmp_path / "out", tmp_path / "next.json"
+    running = start_cli(str(paced(tmp_path)), "--out", str(out), "--no-history", "--save-baseline", str(target))
+    wait_for(lambda: (out / "results.json").exists(), 60, "the suite began")
+    target.mkdir()  # from now on the baseline cannot be written
+    _, err = running.communicate(timeout=120)
+    assert running.returncode == 1, err
+    assert f"error: --save-baseline: cannot write {target}: is a folder, not a regular file" in err
+    assert "failed: 1 of the suite's files could not be written" in err
+    assert (out / "report.md").exists() and read_json(out / "checks.json")["exit_code"] == 0
+    assert "Traceback" not in err
+
+
+def test_two_resumes_of_one_folder_never_run_at_once(tmp_path: Path) -> None:
+    scenario = paced(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text(
+        json.dumps({"schema_version": 4, "suite": "hostile", "interrupted": True, "planned_runs": 1, "started_at": 1.0})
+    )
+    first = start_cli(str(scenario), "--resume", str(out), "--no-history")
+    second = start_cli(str(scenario), "--resume", str(out), "--no-history")
+    outcomes = {proc.pid: (proc.communicate(timeout=120)[1], proc.returncode) for proc in (first, second)}
+    codes = sorted(code for _, code in outcomes.values())
+    assert codes == [0, 2], outcomes
+    (winner,) = [pid for pid, (_, code) in outcomes.items() if code == 0]
+    (loser_err,) = [err for err, code in outcomes.values() if code == 2]
+    assert f"is in use by another suite (pid {winner})" in loser_err
+    runs = read_json(out / "results.json")["runs"]
+    assert len(runs) == 1 and runs[0]["status"] == "ok"
+    log = (out / runs[0]["run_dir"] / "server.log").read_text()
+    assert log.count("Started server process") == 1  # one server measured, alone
+
+
+def test_sighup_mid_run_is_handled_like_sigterm(tmp_path: Path) -> None:
+    """A terminal that closes: the suite's output goes nowhere (EIO), and SIGHUP
+    stops it as SIGTERM would: finished runs kept and marked, reports written."""
+    out = tmp_path / "out"
+    master, terminal = os.openpty()
+    running = subprocess.Popen(
+        [sys.executable, str(REPO / "run_suite.py"), str(paced(tmp_path, "2s", 3)), "--out", str(out), "--no-history"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env={**os.environ, "TERM": "xterm"},
+    )
+    STARTED_SUITES.append(running.pid)
+    os.close(terminal)
+    shown: list[bytes] = []
+
+    def drain() -> None:  # as a terminal would: read what the suite shows, until it hangs up
+        with contextlib.suppress(OSError):
+            while chunk := os.read(master, 4096):
+                shown.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: finished_runs(out) >= 1, 90, "a first run finished")
+        os.close(master)  # the terminal hangs up ...
+        running.send_signal(signal.SIGHUP)  # ... and its session is told so
+        assert running.wait(timeout=60) == 128 + signal.SIGHUP
+    finally:
+        if running.poll() is None:
+            running.kill()
+    results = read_json(out / "results.json")
+    assert results["interrupted"] is True and 1 <= len(results["runs"]) < 3
+    assert "the suite was interrupted" in (out / "report.md").read_text()
+    assert strays(running.pid) == []
+    assert b"run 1 of 3" in b"".join(shown) or b"[1/3]" in b"".join(shown)  # it was shown on the terminal
+
+
+def test_an_open_rate_beyond_the_generator_warns_and_ends_on_time(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          u: {server: uvicorn, app: apps.asgi_app:app}
+        scenarios:
+          - {name: flood, mode: open, rate: 1000000, warmup: 0, duration: 1s, mix: [{path: /fast}]}
+        """,
+    )
+    out = tmp_path / "out"
+    started = time.monotonic()
+    done = run_cli(str(scenario), "--out", str(out), "--no-history", timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert "warning: " in done.stderr and "scenarios.0.rate: 1,000,000 req/s is above what 1 generator" in done.stderr
+    (run,) = read_json(out / "results.json")["runs"]
+    assert run["status"] == "ok", run["error"]
+    behind = [flag["message"] for flag in run["flags"] if flag["kind"] == "loadgen_behind"]
+    assert behind and "1,000,000 req/s is above what 1 generator process schedules on time" in behind[0]
+    assert time.monotonic() - started < 30  # it ended at its window, not at the suite's deadline for Locust
+
+
+def test_ui_beyond_loopback_warns_and_names_the_address_it_bound(tmp_path: Path) -> None:
+    scenario = write_scenario(
+        tmp_path,
+        "servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n  - {name: a, mix: [{path: /fast}]}\n",
+    )
+    port = free_port()
+    proc = start_cli("ui", str(scenario), "--server", "u", "--port", str(port), "--web-host", "0.0.0.0",
+                     "--logs", str(tmp_path / "logs"))  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        wait_for(lambda: any(line.startswith("logs:") for line in lines) or proc.poll() is not None, 90, "the UI")
+        banner = next(line for line in lines if line.startswith("Locust web UI:"))
+        assert (
+            banner.startswith(f"Locust web UI: http://0.0.0.0:{port} ") and f"here: http://127.0.0.1:{port}" in banner
+        )
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert (
+        "WARNING: --web-host 0.0.0.0: the web UI will listen on every interface of this machine, with no login" in err
+    )
+    assert proc.returncode == 0 and strays(proc.pid) == []

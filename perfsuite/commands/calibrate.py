@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from perfsuite import ROOT
-from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, error, prepare_out_dir, stamped
+from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, claim_out_dir, error, stamped
 from perfsuite.io.files import write_file
 from perfsuite.run.children import child_environment, new_token, server_process
 from perfsuite.run.lifecycle import STOP, Interrupted
@@ -151,15 +151,19 @@ def main(argv: list[str]) -> int:
         error("--users must be 1..100000 and --duration positive")
         return EXIT_INVALID
     out_dir = Path(args.out).resolve() if args.out else stamped("calibrate")
-    problem = prepare_out_dir(out_dir, force=True)
-    if problem:
-        error(problem)
+    claimed = claim_out_dir(out_dir, force=True)
+    if isinstance(claimed, str):
+        error(claimed)
         return EXIT_INVALID
     STOP.install(force=kill_all)
     try:
-        summary = calibrate(out_dir, users=args.users, duration_s=duration)
+        with claimed:
+            summary = calibrate(out_dir, users=args.users, duration_s=duration)
     except Interrupted as interrupt:
         return 128 + interrupt.signum
+    except OSError as failure:  # calibration.json could not be written (the run itself records its failures)
+        error(str(failure))
+        return EXIT_FAILED
     print(describe(summary))
     print(f"details: {out_dir / 'calibration.json'}", file=sys.stderr)
     return EXIT_OK if summary["status"] == "ok" else EXIT_FAILED

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,9 +67,12 @@ def claim_out_dir(out_dir: Path, force: bool = False, existing: bool = False) ->
 
 def unwritable(path: Path, what: str, link_allowed: bool = True) -> str | None:
     """Why the suite could not write the file `path` at its end, checked
-    before anything starts (nothing is created); None if it can. A file
-    written whole (perfsuite.io.files) replaces a link there; one the suite
-    only adds to (a history, a job summary) may not be a link
+    before anything starts; None if it can. Nothing is left behind: a file
+    is created in the folder it will be written in (where the write's own
+    temporary file goes) and removed at once, so a folder that refuses new
+    files (/proc, a read-only mount) is found now, not after the runs. A
+    file written whole (perfsuite.io.files) replaces a link there; one the
+    suite only adds to (a history, a job summary) may not be a link
     (`link_allowed=False`): it would be written through."""
     try:
         if not link_allowed and path.is_symlink():
@@ -82,14 +86,16 @@ def unwritable(path: Path, what: str, link_allowed: bool = True) -> str | None:
             parent = parent.parent
         if not parent.is_dir():
             return f"{what} {path}: {parent} is not a folder"
-        if path.exists():
-            if not os.access(path, os.W_OK):
-                return f"{what} {path} is not writable"
-            if parent == path.parent and not os.access(parent, os.W_OK | os.X_OK):
-                return f"{what} {path}: cannot create files beside it in {parent} (SQLite's journal, a rename)"
-            return None
+        if path.exists() and not os.access(path, os.W_OK):
+            return f"{what} {path} is not writable"
         if not os.access(parent, os.W_OK | os.X_OK):
             return f"{what} {path}: cannot create files in {parent}"
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".perfsuite-probe-", dir=parent)
+        except OSError as error:
+            return f"{what} {path}: cannot create files in {parent} ({error.strerror or error})"
+        os.close(fd)
+        os.unlink(probe)
         path.stat()  # a name too long, say, fails here rather than at the end
     except FileNotFoundError:
         return None
