@@ -11,6 +11,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import pytest
 from perfsuite.record import history
 from perfsuite.record.fingerprint import fingerprint
 from perfsuite.spec import interpreters
-from tests.conftest import REPO, read_json, run_cli, write_scenario
+from tests.conftest import REPO, read_json, run_cli, start_cli, write_scenario
 
 FIXTURE = REPO / "tests" / "data" / "fixture_run"
 DEADLINE_S = 60  # every command here ends within this, or the test fails
@@ -483,3 +484,50 @@ def test_against_a_ref_where_the_app_dir_does_not_exist_is_exit_2_before_any_run
     assert not out.exists()
     listed = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True, check=True)
     assert len(listed.stdout.splitlines()) == 1  # the worktree made for the check is gone
+
+
+@pytest.mark.parametrize("where", ["scenario", "baseline", "history", "history-command"])
+def test_a_fifo_where_the_suite_reads_is_refused_at_once(tmp_path: Path, where: str) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    scenario = write_scenario(tmp_path, SUITE)
+    args = {
+        "scenario": ["validate", str(fifo)],
+        "baseline": [str(scenario), "--baseline", str(fifo), "--out", str(tmp_path / "out")],
+        "history": [str(scenario), "--history", str(fifo), "--out", str(tmp_path / "out")],
+        "history-command": ["history", "--db", str(fifo)],
+    }[where]
+    done = run_cli(*args, timeout=DEADLINE_S)
+    assert done.returncode == 2, done.stderr
+    assert "is a FIFO, not a regular file" in done.stderr
+    assert not (tmp_path / "out").exists()
+    no_traceback(done)
+
+
+def test_a_signal_during_the_checks_before_the_runs_stops_the_suite_at_once(tmp_path: Path) -> None:
+    """The first SIGTERM ends a check that hangs (an interpreter that never answers) at once,
+    and what the check started goes with it."""
+    marker = f"{os.getpid()}{time.monotonic_ns()}"
+    hang = tmp_path / "hang"
+    hang.write_text(HANGING.format(marker=marker))
+    hang.chmod(0o755)
+    scenario = write_scenario(
+        tmp_path,
+        SUITE.replace("app: apps.asgi_app:app}", f"app: apps.asgi_app:app, python: {hang}}}"),
+    )
+    running = start_cli(str(scenario), "--out", str(tmp_path / "out"))
+    deadline = time.monotonic() + DEADLINE_S
+    while not _pids_running(marker):
+        assert time.monotonic() < deadline and running.poll() is None, "the check never began"
+        time.sleep(0.05)
+    sent = time.monotonic()
+    running.send_signal(signal.SIGTERM)
+    _, err = running.communicate(timeout=DEADLINE_S)
+    assert running.returncode == 128 + signal.SIGTERM, err
+    assert time.monotonic() - sent < 5  # not the 30 s the check may take
+    assert "interrupted before anything started (interrupted by SIGTERM)" in err
+    deadline = time.monotonic() + 5
+    while _pids_running(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _pids_running(marker) == [] and not (tmp_path / "out").exists()
+    no_traceback(subprocess.CompletedProcess([], 0, "", err))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -222,20 +223,29 @@ def test_a_baseline_that_cannot_be_written_at_the_end_fails_the_suite(tmp_path: 
 
 
 def test_two_resumes_of_one_folder_never_run_at_once(tmp_path: Path) -> None:
-    scenario = paced(tmp_path)
+    """While one suite resumes a folder, a second resume, a run into it with --force
+    and a report rebuild there are each exit 2 naming its pid; it alone measures."""
+    scenario = paced(tmp_path, "6s")  # long enough for the others to be refused while it measures
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text(
         json.dumps({"schema_version": 4, "suite": "hostile", "interrupted": True, "planned_runs": 1, "started_at": 1.0})
     )
     first = start_cli(str(scenario), "--resume", str(out), "--no-history")
-    second = start_cli(str(scenario), "--resume", str(out), "--no-history")
-    outcomes = {proc.pid: (proc.communicate(timeout=120)[1], proc.returncode) for proc in (first, second)}
-    codes = sorted(code for _, code in outcomes.values())
-    assert codes == [0, 2], outcomes
-    (winner,) = [pid for pid, (_, code) in outcomes.items() if code == 0]
-    (loser_err,) = [err for err, code in outcomes.values() if code == 2]
-    assert f"is in use by another suite (pid {winner})" in loser_err
+    lock = out / ".perfsuite.lock"
+    wait_for(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), 60, "the first resume holds it")
+    others = [
+        start_cli(str(scenario), "--resume", str(out), "--no-history"),
+        start_cli(str(scenario), "--out", str(out), "--force", "--no-history"),
+        start_cli("report", str(out)),
+    ]
+    refused = [other.communicate(timeout=60)[1] for other in others]
+    assert first.poll() is None  # still measuring: the others were refused while it ran
+    for other, err in zip(others, refused, strict=True):
+        assert other.returncode == 2, err
+        assert f"{out} is in use by another suite (pid {first.pid})" in err
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
     runs = read_json(out / "results.json")["runs"]
     assert len(runs) == 1 and runs[0]["status"] == "ok"
     log = (out / runs[0]["run_dir"] / "server.log").read_text()
@@ -326,3 +336,27 @@ def test_ui_beyond_loopback_warns_and_names_the_address_it_bound(tmp_path: Path)
         "WARNING: --web-host 0.0.0.0: the web UI will listen on every interface of this machine, with no login" in err
     )
     assert proc.returncode == 0 and strays(proc.pid) == []
+
+
+def test_links_planted_in_a_folder_to_resume_are_replaced_or_refused(tmp_path: Path) -> None:
+    """No file outside the output folder is written: a link where a run's folder goes is
+    replaced; runs/ itself as a link is refused before anything starts."""
+    scenario = paced(tmp_path)
+    out, victim = tmp_path / "out", tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("precious")
+    (out / "runs").mkdir(parents=True)
+    (out / "results.json").write_text(
+        json.dumps({"schema_version": 4, "suite": "hostile", "interrupted": True, "planned_runs": 1, "started_at": 1.0})
+    )
+    (out / "runs" / "001-paced-u-u2-r1").symlink_to(victim)
+    done = run_cli(str(scenario), "--resume", str(out), "--no-history", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in victim.iterdir()] == ["keep.txt"] and (victim / "keep.txt").read_text() == "precious"
+    run_dir = out / read_json(out / "results.json")["runs"][0]["run_dir"]
+    assert run_dir.is_dir() and not run_dir.is_symlink() and (run_dir / "server.log").exists()
+    shutil.rmtree(out / "runs")
+    (out / "runs").symlink_to(victim)
+    refused = run_cli(str(scenario), "--resume", str(out), "--no-history", timeout=60)
+    assert refused.returncode == 2 and f"{out / 'runs'} is not a folder of its own (a link or a file)" in refused.stderr
+    assert [p.name for p in victim.iterdir()] == ["keep.txt"]

@@ -204,6 +204,8 @@ class Run:
 
     def _folder(self) -> None:
         if not self.run_dir.exists() or not self.children:
+            if self.run_dir.is_symlink():  # planted where this run's folder goes: replaced, never followed
+                self.run_dir.unlink()
             shutil.rmtree(self.run_dir, ignore_errors=True)  # a run's folder holds that run's files only
             self.run_dir.mkdir(parents=True)
 
