@@ -225,7 +225,7 @@ def test_a_baseline_that_cannot_be_written_at_the_end_fails_the_suite(tmp_path: 
 def test_two_resumes_of_one_folder_never_run_at_once(tmp_path: Path) -> None:
     """While one suite resumes a folder, a second resume, a run into it with --force
     and a report rebuild there are each exit 2 naming its pid; it alone measures."""
-    scenario = paced(tmp_path, "6s")  # long enough for the others to be refused while it measures
+    scenario = paced(tmp_path, "8s")  # long enough for the others to be refused while it measures
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text(

@@ -203,10 +203,10 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
     attempt("", lambda: write_verdict(out_dir, verdict))
     attempt("", lambda: junit.write(out_dir, results.suite, verdict))
     # Checked before the first run; should either fail now all the same, the reports still follow.
-    if after.save_baseline_to is not None:  # before the reports: a renderer fault must not cost the baseline
+    if (target := after.save_baseline_to) is not None:  # before the reports: a renderer fault must not cost it
         saved = build_baseline(fixed, results.environment, suite.name)
-        if attempt("--save-baseline: ", lambda: save_baseline(after.save_baseline_to, saved)):  # type: ignore[arg-type]
-            print(f"baseline: {after.save_baseline_to}", file=sys.stderr)
+        if attempt("--save-baseline: ", lambda: save_baseline(target, saved)):
+            print(f"baseline: {target}", file=sys.stderr)
     if after.history_db is not None:
         rows = [
             history.HistoryRow(agg.key, agg.runs, {m: agg.value(m) for m in history.METRICS}, agg.cv)

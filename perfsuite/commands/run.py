@@ -253,7 +253,8 @@ def _prepare(args: argparse.Namespace, suite: Suite, trees: Worktrees) -> Prepar
     if not plans and not searches:
         error(f"--only {' '.join(args.only or [])} matches no run of {args.file}")
         return None
-    if baseline is not None and not _gate(args, baseline, plans):
+    # Beside --against or --pair the stored baseline is a trend to read, not the gate: the pairs are.
+    if baseline is not None and not pairs and not _gate(args, baseline, plans):
         return None
     return Prepared(suite, pairs, pairs_label, environment, baseline, warnings, plans, searches)
 

@@ -7,7 +7,7 @@ import json
 import sys
 
 from perfsuite import ROOT
-from perfsuite.commands.common import EXIT_OK
+from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, error
 from perfsuite.io.files import write_file
 from perfsuite.spec.format import json_schema
 
@@ -20,7 +20,11 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.write:
-        write_file(SCHEMA_PATH, text)
+        try:
+            write_file(SCHEMA_PATH, text)
+        except OSError as failure:
+            error(str(failure))
+            return EXIT_INVALID
     else:
         sys.stdout.write(text)
     return EXIT_OK

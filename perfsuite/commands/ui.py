@@ -196,3 +196,6 @@ def main(argv: list[str]) -> int:
     except UiError as failure:
         error(str(failure))
         return EXIT_INVALID if isinstance(failure, UiInputError) else EXIT_FAILED
+    except OSError as failure:  # its logs folder or the mix's file could not be written; all is stopped
+        error(str(failure))
+        return EXIT_FAILED

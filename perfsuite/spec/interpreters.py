@@ -87,6 +87,7 @@ def located(python: str, base_dir: Path) -> str:
 
 def ask(python: str, modules: list[str]) -> Interpreter:
     """The interpreter's version, which of `modules` it cannot find, and its server packages' versions."""
+    assert set(modules) <= set(SERVER_MODULES), f"asked for {modules}: add them to SERVER_MODULES"
     ask_all([python])
     known = _KNOWN[python]
     if isinstance(known, InterpreterError):
