@@ -187,8 +187,9 @@ name: hostile
 servers:
   u: {server: uvicorn, app: apps.asgi_app:app}
 scenarios:
-  - {name: paced, users: 2, warmup: 0, duration: DURATION, repeat: REPEAT, mix: [{path: /slow?delay_ms=20}]}
+  - {name: paced, users: 2, warmup: 0, duration: DURATION, repeat: REPEAT, mix: [{path: /slow?delay_ms=100}]}
 """
+MEASURED = (0, 3)  # what the numbers say is not these tests' concern: on a loaded machine the model may disagree
 
 
 def paced(tmp_path: Path, duration: str = "1s", repeat: int = 1) -> Path:
@@ -218,7 +219,7 @@ def test_a_baseline_that_cannot_be_written_at_the_end_fails_the_suite(tmp_path: 
     assert running.returncode == 1, err
     assert f"error: --save-baseline: cannot write {target}: is a folder, not a regular file" in err
     assert "failed: 1 of the suite's files could not be written" in err
-    assert (out / "report.md").exists() and read_json(out / "checks.json")["exit_code"] == 0
+    assert (out / "report.md").exists() and read_json(out / "checks.json")["exit_code"] in MEASURED
     assert "Traceback" not in err
 
 
@@ -245,7 +246,7 @@ def test_two_resumes_of_one_folder_never_run_at_once(tmp_path: Path) -> None:
         assert other.returncode == 2, err
         assert f"{out} is in use by another suite (pid {first.pid})" in err
     _, err = first.communicate(timeout=120)
-    assert first.returncode == 0, err
+    assert first.returncode in MEASURED, err
     runs = read_json(out / "results.json")["runs"]
     assert len(runs) == 1 and runs[0]["status"] == "ok"
     log = (out / runs[0]["run_dir"] / "server.log").read_text()
@@ -351,7 +352,7 @@ def test_links_planted_in_a_folder_to_resume_are_replaced_or_refused(tmp_path: P
     )
     (out / "runs" / "001-paced-u-u2-r1").symlink_to(victim)
     done = run_cli(str(scenario), "--resume", str(out), "--no-history", timeout=120)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode in MEASURED, done.stderr
     assert [p.name for p in victim.iterdir()] == ["keep.txt"] and (victim / "keep.txt").read_text() == "precious"
     run_dir = out / read_json(out / "results.json")["runs"][0]["run_dir"]
     assert run_dir.is_dir() and not run_dir.is_symlink() and (run_dir / "server.log").exists()

@@ -270,6 +270,7 @@ def _main(args: argparse.Namespace, suite: Suite, trees: Worktrees) -> int:
         error(f"--resume {out_dir}: {claimed}" if args.resume else claimed)
         return EXIT_INVALID
     with claimed:  # the folder is this suite's alone until it ends
+        STOP.recording()  # from here a signal is answered with a folder whose record says so
         if args.resume:
             resumed = resume(out_dir, suite, plans, searches)
             if isinstance(resumed, str):
@@ -297,7 +298,6 @@ def _main(args: argparse.Namespace, suite: Suite, trees: Worktrees) -> int:
         except WriteFailed as failure:  # before the first run: nothing started
             error(str(failure))
             return EXIT_INVALID
-        STOP.recording()
         return _run(args, prepared, out_dir, results, plans, searches)
 
 
