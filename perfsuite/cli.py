@@ -14,7 +14,7 @@ import signal
 import sys
 
 from perfsuite.io.text import TerminalStream
-from perfsuite.run.lifecycle import STOP, STOP_SIGNALS
+from perfsuite.run.lifecycle import STOP, STOP_SIGNALS, Interrupted
 
 COMMANDS = ("ui", "history", "validate", "schema", "report", "calibrate")
 
@@ -25,9 +25,15 @@ def _command(argv: list[str]) -> tuple[str, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     name, rest = _command(sys.argv[1:] if argv is None else argv)
-    # Imported on demand: `validate` need not load matplotlib, Locust's helpers or scipy.
-    command = importlib.import_module(f"perfsuite.commands.{name}")
-    return int(command.main(rest))
+    # Until a command installs its own, a signal stops it where it is: its checks
+    # (an interpreter asked in a process group of its own) end with it.
+    STOP.install(force=lambda: None, immediate=True)
+    try:
+        # Imported on demand: `validate` need not load matplotlib, Locust's helpers or scipy.
+        command = importlib.import_module(f"perfsuite.commands.{name}")
+        return int(command.main(rest))
+    except Interrupted as interrupt:
+        return 128 + interrupt.signum
 
 
 def run() -> None:

@@ -234,7 +234,8 @@ def test_two_resumes_of_one_folder_never_run_at_once(tmp_path: Path) -> None:
     )
     first = start_cli(str(scenario), "--resume", str(out), "--no-history")
     lock = out / ".perfsuite.lock"
-    wait_for(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), 60, "the first resume holds it")
+    held = f"{first.pid} another suite's --resume"
+    wait_for(lambda: lock.exists() and lock.read_text().strip() == held, 60, "the first resume holds it")
     others = [
         start_cli(str(scenario), "--resume", str(out), "--no-history"),
         start_cli(str(scenario), "--out", str(out), "--force", "--no-history"),
@@ -244,7 +245,7 @@ def test_two_resumes_of_one_folder_never_run_at_once(tmp_path: Path) -> None:
     assert first.poll() is None  # still measuring: the others were refused while it ran
     for other, err in zip(others, refused, strict=True):
         assert other.returncode == 2, err
-        assert f"{out} is in use by another suite (pid {first.pid})" in err
+        assert f"{out} is in use by another suite's --resume (pid {first.pid})" in err
     _, err = first.communicate(timeout=120)
     assert first.returncode in MEASURED, err
     runs = read_json(out / "results.json")["runs"]

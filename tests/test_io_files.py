@@ -151,6 +151,8 @@ def test_a_folder_has_one_holder_and_the_second_is_told_the_first_pid(tmp_path: 
             FolderLock(tmp_path).acquire()
         assert busy.value.pid == os.getpid()
         assert f"in use by another suite (pid {os.getpid()})" in str(busy.value)
+    with FolderLock(tmp_path, "a report rebuild"), pytest.raises(FolderBusy, match=r"in use by a report rebuild \(pid"):
+        FolderLock(tmp_path).acquire()
     with FolderLock(tmp_path):  # released: free again
         pass
 
@@ -175,7 +177,7 @@ def test_a_lock_held_by_another_process_is_released_when_it_dies(tmp_path: Path)
         holder.kill()
         holder.wait(timeout=10)
     with FolderLock(tmp_path):
-        assert (tmp_path / LOCK_FILE).read_text().strip() == str(os.getpid())
+        assert (tmp_path / LOCK_FILE).read_text().strip() == f"{os.getpid()} another suite"
 
 
 def test_a_planted_lock_link_or_fifo_is_refused(tmp_path: Path) -> None:

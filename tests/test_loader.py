@@ -461,3 +461,17 @@ def test_a_factory_is_read_for_its_interface(tmp_path: Path) -> None:
     ]
     assert "factories.py:4: app = Flask(...)" in found[0]
     assert "factories.py:7: return FastAPI(...)" in found[1]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [b"\xef\xbb\xbffrom locust import HttpUser\n", b"# -*- coding: latin-1 -*-\nNAME = '\xe9t\xe9'\n"],
+)
+def test_a_locustfile_with_a_bom_or_a_coding_line_is_python(tmp_path: Path, source: bytes) -> None:
+    """As Python imports it: compiled from its bytes, not decoded as UTF-8 first."""
+    (tmp_path / "own.py").write_bytes(source)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n  - {name: a, locustfile: own.py}\n"
+    )
+    assert load_suite(scenario).spec.scenarios[0].locustfile == "own.py"

@@ -122,9 +122,11 @@ def against(suite: Suite, ref: str, trees: Worktrees) -> tuple[Suite, list[tuple
 
 
 def _at(message: str, trees: dict[Path, Path], ref: str) -> str:
-    """A message about a worktree's files, with the worktree named as REF (its path is temporary)."""
+    """A message about a worktree's files, its paths written as git names them, REF:path (the
+    worktree's own path is temporary), and the repository named after it."""
     for top, tree in trees.items():
-        message = message.replace(str(tree), f"{top} at {ref}")
+        if str(tree) in message:
+            message = message.replace(f"{tree}/", f"{ref}:").replace(str(tree), f"{ref}:") + f" (in {top})"
     return message
 
 

@@ -151,7 +151,7 @@ def main(argv: list[str]) -> int:
         error("--users must be 1..100000 and --duration positive")
         return EXIT_INVALID
     out_dir = Path(args.out).resolve() if args.out else stamped("calibrate")
-    claimed = claim_out_dir(out_dir, force=True)
+    claimed = claim_out_dir(out_dir, force=True, holder="a calibration")
     if isinstance(claimed, str):
         error(claimed)
         return EXIT_INVALID

@@ -40,17 +40,20 @@ def stamped(prefix: str) -> Path:
     return (Path("reports") / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
 
 
-def claim_out_dir(out_dir: Path, force: bool = False, existing: bool = False) -> FolderLock | str:
+def claim_out_dir(
+    out_dir: Path, force: bool = False, existing: bool = False, holder: str = "another suite"
+) -> FolderLock | str:
     """The output folder, made if need be and locked for this process alone
     (perfsuite.io.files.FolderLock: a second suite, resume or rebuild there is
     refused, naming the first's pid); or why it cannot be used. A folder that
     holds results is refused unless `force`, or `existing` (a resume, a rebuild:
-    a folder that must exist). Its runs/ must be a folder of its own, not a link."""
+    a folder that must exist). Its runs/ must be a folder of its own, not a link.
+    `holder` says what holds it, to a process refused it."""
     try:
         if existing and not out_dir.is_dir():
             return f"{out_dir} is not a folder"
         out_dir.mkdir(parents=True, exist_ok=True)
-        lock = FolderLock(out_dir).acquire()
+        lock = FolderLock(out_dir, holder).acquire()
     except FolderBusy as busy:
         return str(busy)
     except OSError as failure:
@@ -65,7 +68,7 @@ def claim_out_dir(out_dir: Path, force: bool = False, existing: bool = False) ->
     return lock
 
 
-def unwritable(path: Path, what: str, link_allowed: bool = True) -> str | None:
+def unwritable(path: Path, what: str, link_allowed: bool = True, appended: bool = False) -> str | None:
     """Why the suite could not write the file `path` at its end, checked
     before anything starts; None if it can. Nothing is left behind: a file
     is created in the folder it will be written in (where the write's own
@@ -73,7 +76,8 @@ def unwritable(path: Path, what: str, link_allowed: bool = True) -> str | None:
     files (/proc, a read-only mount) is found now, not after the runs. A
     file written whole (perfsuite.io.files) replaces a link there; one the
     suite only adds to (a history, a job summary) may not be a link
-    (`link_allowed=False`): it would be written through."""
+    (`link_allowed=False`): it would be written through. A file only
+    appended to (`appended`: a job summary) needs no new file beside it."""
     try:
         if not link_allowed and path.is_symlink():
             return f"{what} {path} is a symbolic link; name the file itself"
@@ -88,6 +92,8 @@ def unwritable(path: Path, what: str, link_allowed: bool = True) -> str | None:
             return f"{what} {path}: {parent} is not a folder"
         if path.exists() and not os.access(path, os.W_OK):
             return f"{what} {path} is not writable"
+        if appended and path.exists():
+            return None
         if not os.access(parent, os.W_OK | os.X_OK):
             return f"{what} {path}: cannot create files in {parent}"
         try:

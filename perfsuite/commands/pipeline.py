@@ -158,6 +158,7 @@ class Finished:
 
     verdict: Verdict
     unwritten: tuple[str, ...] = ()
+    reports_written: bool = True
 
     @property
     def exit_code(self) -> int:
@@ -220,4 +221,5 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
         write_reports_safely(out_dir, results, aggregates)
     except ReportFailed as failure:
         unwritten.append(f"the reports: {failure}")
+        return Finished(verdict, tuple(unwritten), reports_written=False)
     return Finished(verdict, tuple(unwritten))

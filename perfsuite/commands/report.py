@@ -16,7 +16,6 @@ from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, claim_out_dir, erro
 from perfsuite.io.files import WriteFailed
 from perfsuite.record.results import SchemaVersionError, read_results
 from perfsuite.report.files import REPORT_HTML, REPORT_MD, write_reports
-from perfsuite.run.lifecycle import STOP, Interrupted
 
 
 def main(argv: list[str]) -> int:
@@ -24,24 +23,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("dir")
     args = parser.parse_args(argv)
     out_dir = Path(args.dir)
-    STOP.install(force=lambda: None, immediate=True)  # a signal ends it where it is: nothing to tear down
-    try:
-        claimed = claim_out_dir(out_dir, existing=True)
-        if isinstance(claimed, str):
-            error(claimed)
+    # A signal ends it where it is (perfsuite.cli): nothing to tear down, and the two reports are renamed
+    # into place together or not at all.
+    claimed = claim_out_dir(out_dir, existing=True, holder="a report rebuild")
+    if isinstance(claimed, str):
+        error(claimed)
+        return EXIT_INVALID
+    with claimed:
+        try:
+            results = read_results(out_dir)
+        except (OSError, ValueError, SchemaVersionError) as failure:
+            error(str(failure))
             return EXIT_INVALID
-        with claimed:
-            try:
-                results = read_results(out_dir)
-            except (OSError, ValueError, SchemaVersionError) as failure:
-                error(str(failure))
-                return EXIT_INVALID
-            try:
-                write_reports(out_dir, results)
-            except WriteFailed as failure:
-                error(f"{failure}; the reports there before are as they were")
-                return EXIT_INVALID
-    except Interrupted as interrupt:
-        return 128 + interrupt.signum
+        try:
+            write_reports(out_dir, results)
+        except WriteFailed as failure:
+            error(f"{failure}; the reports there before are as they were")
+            return EXIT_INVALID
     print(f"report: {out_dir / REPORT_HTML} and {REPORT_MD}", file=sys.stderr)
     return EXIT_OK

@@ -21,6 +21,7 @@ from perfsuite.commands.against import AgainstError, Worktrees, against, parse_p
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, claim_out_dir, error, load, stamped, unwritable
 from perfsuite.commands.pipeline import Afterwards, finish, run_plans
 from perfsuite.io.files import WriteFailed, append_text, read_text
+from perfsuite.io.signals import held
 from perfsuite.judge.baseline import Baseline, BaselineError, coverage, environment_differences
 from perfsuite.judge.baseline import load as load_baseline
 from perfsuite.record import history
@@ -170,7 +171,7 @@ def _unwritable_outputs(args: argparse.Namespace) -> list[str]:
         if problem:
             found.append(f"{problem} (--no-history runs without one)")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary and (problem := unwritable(Path(summary), "$GITHUB_STEP_SUMMARY", link_allowed=False)):
+    if summary and (problem := unwritable(Path(summary), "$GITHUB_STEP_SUMMARY", link_allowed=False, appended=True)):
         found.append(problem)
     return found
 
@@ -196,7 +197,8 @@ def main(argv: list[str]) -> int:
         print(f"interrupted before anything started ({interrupt})", file=sys.stderr)
         return 128 + interrupt.signum
     finally:
-        trees.remove()
+        with held():  # a signal now waits until the worktrees are gone
+            trees.remove()
 
 
 def _compared_versions(
@@ -265,7 +267,8 @@ def _main(args: argparse.Namespace, suite: Suite, trees: Worktrees) -> int:
         return EXIT_INVALID
     suite, plans, searches = prepared.suite, prepared.plans, prepared.searches
     out_dir = Path(args.resume if args.resume else args.out or stamped(suite.name)).resolve()
-    claimed = claim_out_dir(out_dir, force=args.force, existing=bool(args.resume))
+    holder = "another suite's --resume" if args.resume else "another suite"
+    claimed = claim_out_dir(out_dir, force=args.force, existing=bool(args.resume), holder=holder)
     if isinstance(claimed, str):
         error(f"--resume {out_dir}: {claimed}" if args.resume else claimed)
         return EXIT_INVALID
@@ -342,7 +345,7 @@ def _run(
     if STOP.signum is not None:  # asked to stop after the last run: everything is written
         print(f"interrupted after the last run; results and reports are complete in {out_dir}/", file=sys.stderr)
         return 128 + STOP.signum
-    if not finished.unwritten:
+    if finished.reports_written:
         _append_step_summary(out_dir)
         print(f"report: {out_dir / REPORT_HTML} and {REPORT_MD}", file=sys.stderr)
     for line in verdict_lines(finished.verdict):

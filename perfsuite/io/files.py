@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
+from perfsuite.io.signals import held
+
 LOCK_FILE = ".perfsuite.lock"
 READ_LIMIT = 256 * 1024 * 1024  # results.json of thousands of runs stays far below this
 
@@ -131,11 +133,12 @@ def write_files(contents: Mapping[Path, bytes | str]) -> None:
     try:
         for path, data in contents.items():
             staged.append((_stage(path, data), path))
-        for temp, path in staged:
-            try:
-                os.replace(temp, path)
-            except OSError as error:
-                raise WriteFailed(path, _reason(error)) from None
+        with held():  # a signal does not land between two renames: the files stay a pair
+            for temp, path in staged:
+                try:
+                    os.replace(temp, path)
+                except OSError as error:
+                    raise WriteFailed(path, _reason(error)) from None
     finally:
         for temp, _ in staged:
             with contextlib.suppress(OSError):  # renamed already, or nothing to take back
@@ -207,20 +210,23 @@ def read_text(path: Path, limit: int = READ_LIMIT) -> str:
 class FolderBusy(Exception):
     """Another process holds the folder's lock."""
 
-    def __init__(self, folder: Path, pid: int | None) -> None:
+    def __init__(self, folder: Path, pid: int | None, holder: str = "") -> None:
         self.folder = folder
         self.pid = pid
-        holder = f"pid {pid}" if pid is not None else "a pid not written yet"
-        super().__init__(f"{folder} is in use by another suite ({holder}); wait for it to end or choose another folder")
+        self.holder = holder or "another suite"
+        which = f"pid {pid}" if pid is not None else "its pid not written yet"
+        super().__init__(f"{folder} is in use by {self.holder} ({which}); wait for it to end or choose another folder")
 
 
 class FolderLock:
     """An exclusive lock on a folder for one suite, resume or report rebuild
-    at a time (flock on DIR/.perfsuite.lock, which holds the holder's pid)."""
+    at a time (flock on DIR/.perfsuite.lock, which holds the holder's pid and
+    what it is: `holder`, e.g. "a report rebuild")."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, holder: str = "another suite") -> None:
         self.folder = folder
         self.path = folder / LOCK_FILE
+        self.holder = " ".join(holder.split())[:200]
         self._fd: int | None = None
 
     def acquire(self) -> FolderLock:
@@ -241,11 +247,11 @@ class FolderLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise FolderBusy(self.folder, _pid_in(fd)) from None
+                raise FolderBusy(self.folder, *_holder_in(fd)) from None
             except OSError as error:
                 raise FileRefused(self.path, f"cannot be locked ({_reason(error)})") from None
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.pwrite(fd, f"{os.getpid()} {self.holder}\n".encode(), 0)
         except BaseException:
             os.close(fd)
             raise
@@ -268,7 +274,9 @@ class FolderLock:
         self.release()
 
 
-def _pid_in(fd: int) -> int | None:
+def _holder_in(fd: int) -> tuple[int | None, str]:
+    """The pid and the description the lock file holds (None, "" where it holds none yet)."""
     with contextlib.suppress(OSError, ValueError):
-        return int(os.pread(fd, 32, 0).decode("ascii").strip())
-    return None
+        pid, _, holder = os.pread(fd, 256, 0).decode("utf-8", "replace").strip().partition(" ")
+        return int(pid), holder
+    return None, ""

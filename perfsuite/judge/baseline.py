@@ -125,13 +125,23 @@ def _entry(data: Any, thresholds: dict[str, float]) -> BaselineEntry:
     )
     for metric, value in entry.medians.items():
         if value is not None and (value < 0 or (value == 0 and metric in thresholds)):
-            raise ValueError(f"medians.{metric} is {value:g}: a baseline's figures must be positive")
+            raise ValueError(f"medians.{metric} is {value:g}: a baseline's figures must be positive{_zero(value)}")
     for metric, values in entry.samples.items():
         if values and min(values) < 0:
             raise ValueError(f"samples.{metric} holds {min(values):g}: a baseline's figures must be positive")
         if values and statistics.median(values) == 0 and metric in thresholds:
-            raise ValueError(f"samples.{metric} has a median of 0: a baseline's figures must be positive")
+            raise ValueError(f"samples.{metric} has a median of 0: a baseline's figures must be positive{_zero(0)}")
     return entry
+
+
+def _zero(value: float) -> str:
+    """What a zero in a baseline most likely is, and what to do about it."""
+    if value != 0:
+        return ""
+    return (
+        " (a ratio to 0 means nothing; a latency under 1 ms saved in whole milliseconds by a suite before"
+        " results schema 3 reads 0: save a new baseline with --save-baseline)"
+    )
 
 
 def load(path: Path) -> Baseline:

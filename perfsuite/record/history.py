@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -135,8 +136,10 @@ def trend(
     scenario: str | None = None,
     server: str | None = None,
     last: int = 30,
+    skipped: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of the last `last` suites (oldest first), filtered, one per (suite, scenario, server, level)."""
+    """Rows of the last `last` suites (oldest first), filtered, one per (suite, scenario, server, level).
+    A malformed row raises HistoryError naming it; given `skipped`, it is left out and named there."""
     if not path.exists():
         return []
     where, args = ["1 = 1"], []
@@ -163,16 +166,25 @@ def trend(
             " ORDER BY s.id, m.rowid",
             (*ids, *args),
         ).fetchall()
-    found = [dict(row) for row in rows]
-    for row in found:
-        if (problem := row_problem(row)) is not None:
-            raise HistoryError(f"history file {path}: suite {row.get('suite_id')!r}: {problem}")
+    found = []
+    for row in map(dict, rows):
+        if (problem := row_problem(row)) is None:
+            found.append(row)
+            continue
+        named = f"history file {path}: suite {row.get('suite_id')!r}: {problem}"
+        if skipped is None:
+            raise HistoryError(named)
+        skipped.append(named)
     return found
 
 
 def snapshot(path: Path, suite: str, out_dir: Path, last: int = 30) -> None:
-    """The trend of this suite's name, saved beside its results for its report."""
-    rows = trend(path, suite=suite, last=last)
+    """The trend of this suite's name, saved beside its results for its report; a malformed
+    row of an earlier suite is left out of it with a warning (it is no fault of this suite's)."""
+    skipped: list[str] = []
+    rows = trend(path, suite=suite, last=last, skipped=skipped)
+    for problem in skipped:
+        print(f"warning: {problem}; left out of this suite's trend", file=sys.stderr)
     write_file(out_dir / TREND_FILE, json.dumps(rows, indent=1, default=str) + "\n")
 
 

@@ -31,6 +31,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     ValidationError,
+    ValidationInfo,
     computed_field,
     field_validator,
     model_serializer,
@@ -47,31 +48,38 @@ RUNS_FOLDER = "runs"  # each run's files, in DIR/runs/<its folder>/
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
 
 
-def _no_negative(value: Any, where: str) -> None:
-    """Every figure of a record counts or measures something: none is below zero."""
+READING = {"reading": True}  # the validation context of a file read back: its figures are checked
+
+
+def _sound(value: Any, where: str) -> None:
+    """Every figure of a record counts or measures something: finite, and never below zero."""
     if isinstance(value, bool):
         return
-    if isinstance(value, int | float) and value < 0:
-        raise ValueError(f"{where} is {value:g}: a count or a measurement is never negative")
+    if isinstance(value, int | float) and not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{where} is {value!r}: a count or a measurement is a finite number of zero or more")
     if isinstance(value, dict):
         for key, item in value.items():
-            _no_negative(item, f"{where}.{key}")
+            _sound(item, f"{where}.{key}")
     if isinstance(value, list):
         for index, item in enumerate(value):
-            _no_negative(item, f"{where}.{index}")
+            _sound(item, f"{where}.{index}")
 
 
 class _Record(BaseModel):
     # Unknown keys are dropped on read, so a newer minor addition never breaks an older reader.
-    # NaN and infinities are refused: no figure the suite records is either.
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(extra="ignore")
 
     @model_validator(mode="after")
-    def _figures_not_negative(self) -> Any:
+    def _figures_sound(self, info: ValidationInfo) -> Any:
+        """Read back (results.json given to report or --resume), a record with a figure that is NaN,
+        infinite or negative was tampered with: refused. A record being made is not held to it: a clock
+        that steps back mid-run must not cost a measured run."""
+        if not (info.context or {}).get("reading"):
+            return self
         for name in type(self).model_fields:
             value = getattr(self, name)
             if not isinstance(value, BaseModel):
-                _no_negative(value, name)
+                _sound(value, name)
         return self
 
 
@@ -456,7 +464,7 @@ def parse_results(data: Any, where: str) -> SuiteResults:
         )
     assert isinstance(data, dict)
     try:
-        return SuiteResults.model_validate(_upgrade(data) if version != SCHEMA_VERSION else data)
+        return SuiteResults.model_validate(_upgrade(data) if version != SCHEMA_VERSION else data, context=READING)
     except ValidationError as error:
         shown = [
             f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+from perfsuite.io.signals import STOP_SIGNALS
 
 
 class Interrupted(Exception):

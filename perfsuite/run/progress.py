@@ -9,6 +9,7 @@ starts and one with its numbers when it ends. Errors stand out in both.
 from __future__ import annotations
 
 import csv
+import io
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from perfsuite.io.files import read_text
 from perfsuite.io.text import TerminalStream, terminal
 from perfsuite.record.results import RunResult
 from perfsuite.spec.plan import RunPlan
@@ -78,9 +80,9 @@ class PlainProgress:
 def live_numbers(run_dir: Path) -> tuple[float, int] | None:
     """(requests/s over the last second, failures so far) from Locust's history file."""
     try:
-        with open(run_dir / "locust_stats_history.csv", newline="", encoding="utf-8") as file:
-            rows = [row for row in csv.DictReader(file) if row.get("Name") == "Aggregated"]
-    except OSError:
+        text = read_text(run_dir / "locust_stats_history.csv")
+        rows = [row for row in csv.DictReader(io.StringIO(text, newline="")) if row.get("Name") == "Aggregated"]
+    except (OSError, ValueError, csv.Error):
         return None
     if len(rows) < 2:
         return None
@@ -107,6 +109,9 @@ class RichProgress:
         self.last_tick = 0.0
         self.live = Live(self._render(), console=self.console, refresh_per_second=4, transient=True)
         self.live.start()
+        # While it shows, rich takes what is printed above its display and decodes ANSI codes in it
+        # into styles: escaped first, as everything printed is (rich puts the streams back at stop).
+        sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)  # type: ignore[assignment]
 
     def _planned(self, plan: RunPlan) -> float:
         return plan.warmup_s + plan.duration_s if plan.mode in ("steady", "open") else 0.0

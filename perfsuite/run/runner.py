@@ -322,10 +322,13 @@ class Run:
                 raise
             senders = senders_of(plan.loadgen, plan.cpu)
             beyond = beyond_generator(plan.rate, senders)
-            raise self.locust.failure(
-                f"{overran.message}: the open generator was behind its schedule and could not end on time"
-                + (f" ({beyond})" if beyond else f" ({plan.rate:g} req/s from {senders} process(es))")
-            ) from None
+            why = (
+                f"the open generator was behind its schedule and could not end on time ({beyond})"
+                if beyond
+                else f"{plan.rate:g} req/s offered from {senders} Locust process(es), within what they schedule:"
+                " requests the server held past the window, or the generator stalled"
+            )
+            raise self.locust.failure(f"{overran.message}: {why}") from None
         self.samples = self.sampler.stop()
         if code != 0:
             raise self.locust.failure(f"Locust {describe_exit(code)}")
@@ -420,7 +423,8 @@ class Run:
 
     def result(self, teardown_s: float, failure: Exception | None, out_dir: Path) -> RunResult:
         plan = self.plan
-        start_s = None if self.first_request is None else self.first_request - self.turn_started
+        # Two wall clocks (Locust's and ours): a clock stepped back mid-run reads 0, never a negative cost.
+        start_s = None if self.first_request is None else max(0.0, self.first_request - self.turn_started)
         return RunResult(
             index=plan.index,
             scenario=plan.key.scenario,

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from perfsuite.io.signals import held
 from perfsuite.spec.format import ServerConfig
 
 PACKAGES = ("gunicorn", "uvicorn", "uvicorn-worker", "granian", "hypercorn", "gevent", "uvloop", "httptools")
@@ -166,8 +167,9 @@ def ask_all(pythons: Iterable[str]) -> None:
         for a in asking:
             _KNOWN[a.python] = a.answer()
     finally:
-        for a in asking:
-            a.end()
+        with held():  # an interrupt does not cut this short: every group goes, then it is answered
+            for a in asking:
+                a.end()
 
 
 def interpreter_of(server: ServerConfig) -> str:

@@ -25,7 +25,7 @@ from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from perfsuite.io.files import FileRefused, read_text
+from perfsuite.io.files import FileRefused, read_bytes, read_text
 from perfsuite.spec.affinity import resolve_layout
 from perfsuite.spec.appcheck import infer, locate, nearby, server_roots
 from perfsuite.spec.format import (
@@ -287,9 +287,8 @@ def _locustfile_problem(path: Path) -> str | None:
     """Why Locust could not import `path` as a locustfile, found without running it."""
     if path.suffix != ".py":
         return "is not a Python file (.py): Locust imports a locustfile as a module"
-    try:
-        source = read_text(path, MAX_FILE_BYTES)
-        compile(source, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    try:  # compiled from bytes, as an import reads it: a BOM or a coding line is honoured
+        compile(read_bytes(path, MAX_FILE_BYTES), str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as error:
         return f"is not valid Python (line {error.lineno}: {error.msg})"
     except (OSError, ValueError, RecursionError, MemoryError) as error:  # unreadable, not UTF-8, a NUL byte
