@@ -1,7 +1,7 @@
 """Locust-driven performance suite for Python web servers.
 
 The package's folders are the phases a suite flows through, in order:
-spec (the scenario file and the plan of runs), run (processes and a run's
+plan (the scenario file and the plan of runs), run (processes and a run's
 phases), record (results.json, time series, history), judge (expectations,
 flags, aggregates, SLOs, baselines, the verdict), report (one view model,
 rendered), commands (one module per command). A phase imports only the

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from perfsuite.spec.appcheck import ASGI, WSGI, find_module, infer
+from perfsuite.plan.appcheck import ASGI, WSGI, find_module, infer
 
 
 def module(tmp_path: Path, source: str, name: str = "pkg/site.py") -> Path:

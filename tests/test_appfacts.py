@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from perfsuite.spec.appfacts import Route, describe
-from perfsuite.spec.format import ServerConfig
+from perfsuite.plan.appfacts import Route, describe
+from perfsuite.plan.format import ServerConfig
 
 FASTAPI = """\
 import fastapi

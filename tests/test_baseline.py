@@ -9,8 +9,8 @@ import pytest
 
 from perfsuite.judge.aggregate import aggregate
 from perfsuite.judge.baseline import BaselineError, build, compare_all, environment_differences, load, save
+from perfsuite.plan.key import GroupKey, Level
 from perfsuite.record.results import read_results
-from perfsuite.spec.key import GroupKey, Level
 
 DATA = Path(__file__).parent / "data"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from perfsuite.judge.capacity import Search, criterion, round_rate, start_rate, step_of
+from perfsuite.plan.format import CapacityObjective
 from perfsuite.record.results import CapacityStep, Flag, Latency, OpenResult, RunResult
-from perfsuite.spec.format import CapacityObjective
 
 
 def run_until(search: Search, capacity: float, generator: float = float("inf"), hiccup: float = -1) -> list[float]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from perfsuite.plan.format import Suite, SuiteFile
+from perfsuite.plan.runs import build_plan
 from perfsuite.run.children import TOKEN_VARIABLE, child_environment, server_environment
-from perfsuite.spec.format import Suite, SuiteFile
-from perfsuite.spec.plan import build_plan
 
 LEAKY = {
     "GUNICORN_CMD_ARGS": "--max-requests 20",
@@ -23,13 +23,13 @@ LEAKY = {
 
 
 def suite(tmp_path: Path, **server: object) -> Suite:
-    spec = SuiteFile.model_validate(
+    declared = SuiteFile.model_validate(
         {
             "servers": {"s": {"server": "gunicorn", "app": "apps.wsgi_app:app", **server}},
             "scenarios": [{"name": "x", "mix": [{"name": "fast", "path": "/fast"}]}],
         }
     )
-    return Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, spec=spec)
+    return Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, declared=declared)
 
 
 def test_the_callers_variables_do_not_reach_a_child(monkeypatch: pytest.MonkeyPatch) -> None:

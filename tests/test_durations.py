@@ -1,6 +1,6 @@
 import pytest
 
-from perfsuite.spec.durations import format_duration, parse_duration
+from perfsuite.plan.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

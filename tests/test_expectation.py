@@ -19,9 +19,9 @@ from perfsuite.judge.expectation import (
     slots,
     wait_s,
 )
+from perfsuite.plan.appfacts import AppFacts, Route
+from perfsuite.plan.format import MixEntry, ServerConfig
 from perfsuite.record.results import ProbeEntry, ProbeResult
-from perfsuite.spec.appfacts import AppFacts, Route
-from perfsuite.spec.format import MixEntry, ServerConfig
 
 
 def server(**fields: object) -> ServerConfig:

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
+from perfsuite.plan import interpreters
 from perfsuite.record import history
 from perfsuite.record.fingerprint import fingerprint
-from perfsuite.spec import interpreters
 from tests.conftest import REPO, read_json, run_cli, start_cli, write_scenario
 
 FIXTURE = REPO / "tests" / "data" / "fixture_run"

@@ -31,7 +31,7 @@ def test_cases_and_failures_per_group() -> None:
 
 def test_failed_requests_are_failing_cases() -> None:
     from perfsuite.judge.verdict import FailedRequests, Verdict
-    from perfsuite.spec.key import Level, RunKey
+    from perfsuite.plan.key import Level, RunKey
 
     failed = FailedRequests(RunKey("s", "g", Level(users=2), 1), "9 of 9 requests failed (100.0%): 500 x 9")
     root = build("x", Verdict(failed_requests=[failed])).getroot()

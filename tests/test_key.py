@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfsuite.spec.key import GroupKey, Level, RunKey
+from perfsuite.plan.key import GroupKey, Level, RunKey
 
 
 def test_levels_have_a_token_and_a_display() -> None:

@@ -1,5 +1,5 @@
 """The package's folders are phases, and a phase imports only those below it:
-io < spec < record < {run, judge} < report < commands. run and judge never
+io < plan < record < {run, judge} < report < commands. run and judge never
 import each other (measuring and judging stay apart); nothing imports a
 command; io (files and terminals) imports no phase at all."""
 
@@ -13,12 +13,12 @@ import perfsuite
 PACKAGE = Path(perfsuite.__file__).parent
 ALLOWED = {
     "io": {"io"},
-    "spec": {"io", "spec"},
-    "record": {"io", "spec", "record"},
-    "run": {"io", "spec", "record", "run"},
-    "judge": {"io", "spec", "record", "judge"},
-    "report": {"io", "spec", "record", "judge", "report"},
-    "commands": {"io", "spec", "record", "run", "judge", "report", "commands"},
+    "plan": {"io", "plan"},
+    "record": {"io", "plan", "record"},
+    "run": {"io", "plan", "record", "run"},
+    "judge": {"io", "plan", "record", "judge"},
+    "report": {"io", "plan", "record", "judge", "report"},
+    "commands": {"io", "plan", "record", "run", "judge", "report", "commands"},
 }
 
 

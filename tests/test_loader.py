@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfsuite.spec.loader import ScenarioError, load_suite
-from perfsuite.spec.plan import build_plan, build_searches
+from perfsuite.plan.loader import ScenarioError, load_suite
+from perfsuite.plan.runs import build_plan, build_searches
 from tests.conftest import write_scenario
 
 GOOD = """\
@@ -49,10 +49,10 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 def test_the_issue_example_loads(tmp_path: Path) -> None:
     suite = load_suite(write_scenario(tmp_path, GOOD))
     assert suite.name == "seed"
-    spec = suite.spec
-    assert spec.defaults.users == [50] and spec.defaults.warmup == 3.0 and spec.defaults.duration == 20.0
-    assert spec.scenarios[0].mix is not None and spec.scenarios[0].mix[0].path == "/slow?delay_ms=5000"
-    entry = spec.scenarios[1].mix[1]  # type: ignore[index]
+    declared = suite.declared
+    assert declared.defaults.users == [50] and declared.defaults.warmup == 3.0 and declared.defaults.duration == 20.0
+    assert declared.scenarios[0].mix is not None and declared.scenarios[0].mix[0].path == "/slow?delay_ms=5000"
+    entry = declared.scenarios[1].mix[1]  # type: ignore[index]
     assert entry.method == "POST" and entry.body == {"k": [1, 2]} and entry.expect_status == 201
 
 
@@ -274,12 +274,12 @@ def test_an_override_beside_a_scenarios_server_list(tmp_path: Path) -> None:
 def test_a_mix_entry_is_named_by_its_path_unless_named(tmp_path: Path) -> None:
     mix_text = "[{path: /slow?delay_ms=5}, {name: n, path: /f}, {path: /orders}, {path: /orders, method: post}]"
     path = write_scenario(tmp_path, SERVERS + "scenarios:\n  - {name: a, mix: " + mix_text + "}\n")
-    mix = load_suite(path).spec.scenarios[0].mix
+    mix = load_suite(path).declared.scenarios[0].mix
     assert mix is not None and [e.name for e in mix] == ["/slow?delay_ms=5", "n", "/orders", "POST /orders"]
     tab = write_scenario(
         tmp_path, SERVERS + 'scenarios:\n  - {name: a, mix: [{path: /, headers: {X: "a\\tb"}}]}\n', "t.yaml"
     )
-    mix = load_suite(tab).spec.scenarios[0].mix
+    mix = load_suite(tab).declared.scenarios[0].mix
     assert mix is not None and mix[0].headers == {"X": "a\tb"}  # sent as declared
 
 
@@ -474,4 +474,4 @@ def test_a_locustfile_with_a_bom_or_a_coding_line_is_python(tmp_path: Path, sour
     scenario.write_text(
         "servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n  - {name: a, locustfile: own.py}\n"
     )
-    assert load_suite(scenario).spec.scenarios[0].locustfile == "own.py"
+    assert load_suite(scenario).declared.scenarios[0].locustfile == "own.py"

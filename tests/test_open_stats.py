@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from perfsuite.judge.flags import open_flags
+from perfsuite.plan.key import Level, RunKey
 from perfsuite.record.open_stats import latency_rise, open_result, window_latency
-from perfsuite.spec.key import Level, RunKey
 
 DATA = {
     "rate": 50.0,

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from perfsuite.judge.slo import holds
-from perfsuite.spec.loader import load_suite
-from perfsuite.spec.plan import QUICK_DURATION_S, build_plan
+from perfsuite.plan.loader import load_suite
+from perfsuite.plan.runs import QUICK_DURATION_S, build_plan
 from tests.conftest import write_scenario
 
 SUITE = """\

@@ -12,9 +12,9 @@ from typing import ClassVar
 
 import pytest
 
+from perfsuite.plan.format import MixEntry
 from perfsuite.run import probe as probe_module
 from perfsuite.run.probe import probe
-from perfsuite.spec.format import MixEntry
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from perfsuite.plan.key import Level, RunKey
 from perfsuite.record.results import SCHEMA_VERSION, SchemaVersionError, read_results, write_results
-from perfsuite.spec.key import Level, RunKey
 
 FIXTURE = Path(__file__).parent / "data" / "fixture_run"
 

@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pytest
 
+from perfsuite.plan.format import Suite, SuiteFile
+from perfsuite.plan.runs import RunPlan, build_plan
 from perfsuite.record.histogram import EndpointStats
 from perfsuite.record.results import RunResult
 from perfsuite.run.loadgen import TIMING_FILE, LoadOutcome
 from perfsuite.run.process import LIVE
 from perfsuite.run.runner import Run, RunFailed, RunSequence, measured_fields
-from perfsuite.spec.format import Suite, SuiteFile
-from perfsuite.spec.plan import RunPlan, build_plan
 from tests.conftest import REPO
 
 UVICORN: dict[str, object] = {"server": "uvicorn", "app": "apps.asgi_app:app", "app_dir": str(REPO)}
 
 
 def suite(tmp_path: Path, scenario: dict[str, object], servers: dict[str, object] | None = None) -> Suite:
-    spec = SuiteFile.model_validate({"servers": servers or {"u": UVICORN}, "scenarios": [scenario]})
-    return Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, spec=spec)
+    declared = SuiteFile.model_validate({"servers": servers or {"u": UVICORN}, "scenarios": [scenario]})
+    return Suite(name="t", source=tmp_path / "t.yaml", base_dir=tmp_path, declared=declared)
 
 
 def run_pair(loaded: Suite, tmp_path: Path) -> tuple[RunResult, RunResult]:
@@ -167,9 +167,9 @@ def test_an_unforeseen_fault_is_that_runs_error_and_the_next_run_runs(tmp_path: 
     # fails at the child's start with a ValueError from the OS layer.
     scenario = {"name": "s", "users": 1, "warmup": 0, "duration": 0.5, "mix": [{"name": "f", "path": "/fast"}]}
     loaded = suite(tmp_path, scenario, {"bad": UVICORN, "good": UVICORN})
-    bad = loaded.spec.servers["bad"].model_copy(update={"env": {"X": "a\x00b"}})
-    spec = loaded.spec.model_copy(update={"servers": {**loaded.spec.servers, "bad": bad}})
-    failed, fine = run_pair(Suite(loaded.name, loaded.source, loaded.base_dir, spec), tmp_path)
+    bad = loaded.declared.servers["bad"].model_copy(update={"env": {"X": "a\x00b"}})
+    declared = loaded.declared.model_copy(update={"servers": {**loaded.declared.servers, "bad": bad}})
+    failed, fine = run_pair(Suite(loaded.name, loaded.source, loaded.base_dir, declared), tmp_path)
     assert failed.status == "error" and failed.error is not None
     assert failed.error.startswith("the suite failed at this run (ValueError: embedded null byte)")
     assert "Traceback" in (tmp_path / failed.run_dir / "suite_error.log").read_text()

@@ -8,9 +8,9 @@ import sys
 import httpx
 import pytest
 
+from perfsuite.plan.format import ServerConfig
+from perfsuite.plan.servers import NO_GUNICORN_CONF, SERVER_KINDS, build_argv, overridden, recycles_workers, serves
 from perfsuite.run.process import ManagedProcess, free_port
-from perfsuite.spec.format import ServerConfig
-from perfsuite.spec.servers import NO_GUNICORN_CONF, SERVER_KINDS, build_argv, overridden, recycles_workers, serves
 from tests.conftest import REPO
 
 
@@ -169,7 +169,7 @@ def test_uvicorn_serves_wsgi_only_when_told() -> None:
 def test_the_signal_that_starts_a_stop() -> None:
     import signal
 
-    from perfsuite.spec.servers import stop_signal
+    from perfsuite.plan.servers import stop_signal
 
     def config(**fields: object) -> ServerConfig:
         return ServerConfig.model_validate({"server": "gunicorn", "app": "a:b", **fields})
@@ -183,6 +183,6 @@ def test_the_signal_that_starts_a_stop() -> None:
 def test_the_format_names_every_kind_of_the_registry() -> None:
     from typing import get_args
 
-    from perfsuite.spec.format import SERVER_KIND_NAMES, ServerKindName
+    from perfsuite.plan.format import SERVER_KIND_NAMES, ServerKindName
 
     assert tuple(SERVER_KINDS) == SERVER_KIND_NAMES == get_args(ServerKindName)

@@ -6,8 +6,8 @@ import pytest
 
 from perfsuite.judge.aggregate import Aggregate, Metric
 from perfsuite.judge.slo import evaluate, parse
-from perfsuite.spec.format import Slo
-from perfsuite.spec.key import GroupKey, Level
+from perfsuite.plan.format import Slo
+from perfsuite.plan.key import GroupKey, Level
 
 KEY = GroupKey("s", "x", Level(users=10))
 

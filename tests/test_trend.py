@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from perfsuite.plan.key import GroupKey, Level
 from perfsuite.record import history
 from perfsuite.record.results import Environment
 from perfsuite.report.trend import render_text, series
-from perfsuite.spec.key import GroupKey, Level
 
 
 def test_old_and_new_rows_form_one_series(tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ from perfsuite.judge.verdict import (
     read,
     write,
 )
+from perfsuite.plan.format import Slo
+from perfsuite.plan.key import GroupKey, Level, RunKey
 from perfsuite.record.results import CapacityResult, CapacityStep, Flag, RunResult, SuiteResults, read_results
-from perfsuite.spec.format import Slo
-from perfsuite.spec.key import GroupKey, Level, RunKey
 
 FIXTURE = Path(__file__).parent / "data" / "fixture_run"
 

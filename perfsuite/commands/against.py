@@ -20,8 +20,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perfsuite.spec.format import Suite
-from perfsuite.spec.loader import server_problems
+from perfsuite.plan.format import Suite
+from perfsuite.plan.loader import server_problems
 
 GIT_TIMEOUT_S = 60.0
 
@@ -73,11 +73,11 @@ def against(suite: Suite, ref: str, trees: Worktrees) -> tuple[Suite, list[tuple
     if not ref.strip():
         raise AgainstError("--against needs a git revision (a commit, a tag, HEAD~1); it was given an empty one")
     label = ref_label(ref)
-    spec = suite.spec
+    declared = suite.declared
     servers = {}  # each config, then its twin: interleaved A A@REF B B@REF
     pairs: list[tuple[str, str]] = []
     checked_out: dict[Path, Path] = {}
-    for name, server in spec.servers.items():
+    for name, server in declared.servers.items():
         servers[name] = server
         if server.server == "external":
             continue  # not started by the suite: no code of its own to check out
@@ -115,10 +115,10 @@ def against(suite: Suite, ref: str, trees: Worktrees) -> tuple[Suite, list[tuple
         s.model_copy(update={"servers": [x for n in s.servers for x in (n, *([twins[n]] if n in twins else []))]})
         if s.servers
         else s
-        for s in spec.scenarios
+        for s in declared.scenarios
     ]
-    doubled = spec.model_copy(update={"servers": servers, "scenarios": scenarios})
-    return Suite(name=suite.name, source=suite.source, base_dir=suite.base_dir, spec=doubled), pairs
+    doubled = declared.model_copy(update={"servers": servers, "scenarios": scenarios})
+    return Suite(name=suite.name, source=suite.source, base_dir=suite.base_dir, declared=doubled), pairs
 
 
 def _at(message: str, trees: dict[Path, Path], ref: str) -> str:
@@ -140,7 +140,7 @@ def parse_pairs(suite: Suite, given: list[str]) -> list[tuple[str, str]]:
         if first == second:
             raise AgainstError(f"--pair {text}: compares {first!r} with itself, which can only read 'unchanged'")
         for name in (first, second):
-            if name not in suite.spec.servers:
+            if name not in suite.declared.servers:
                 raise AgainstError(f"--pair {text}: no server {name!r} in {suite.source.name}")
         pairs.append((first, second))
     return pairs

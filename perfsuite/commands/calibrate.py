@@ -23,20 +23,20 @@ from typing import Any
 from perfsuite import ROOT
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, claim_out_dir, error, stamped
 from perfsuite.io.files import write_file
+from perfsuite.plan.affinity import default_layout
+from perfsuite.plan.durations import parse_duration
+from perfsuite.plan.format import Suite, SuiteFile
+from perfsuite.plan.runs import build_plan
 from perfsuite.run.children import child_environment, new_token, server_process
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.process import ManagedProcess, kill_all, stop_all
 from perfsuite.run.runner import run_one
-from perfsuite.spec.affinity import default_layout
-from perfsuite.spec.durations import parse_duration
-from perfsuite.spec.format import Suite, SuiteFile
-from perfsuite.spec.plan import build_plan
 
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 
 
 def calibration_suite(users: int, warmup_s: float, duration_s: float) -> Suite:
-    spec = SuiteFile.model_validate(
+    declared = SuiteFile.model_validate(
         {
             "servers": {"uvicorn-1": {"server": "uvicorn", "app": "apps.asgi_app:app", "workers": 1}},
             "scenarios": [
@@ -51,7 +51,7 @@ def calibration_suite(users: int, warmup_s: float, duration_s: float) -> Suite:
         }
     )
     root = ROOT
-    return Suite(name="calibrate", source=root / "<calibrate>", base_dir=root, spec=spec)
+    return Suite(name="calibrate", source=root / "<calibrate>", base_dir=root, declared=declared)
 
 
 def run_wrk(suite: Suite, out_dir: Path, seconds: float, connections: int, token: str) -> float | None:

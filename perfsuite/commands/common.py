@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from perfsuite.io.files import FolderBusy, FolderLock, not_regular
+from perfsuite.plan.format import Suite
+from perfsuite.plan.loader import ScenarioError, load_suite
 from perfsuite.record.results import RESULTS_FILE, RUNS_FOLDER
-from perfsuite.spec.format import Suite
-from perfsuite.spec.loader import ScenarioError, load_suite
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 

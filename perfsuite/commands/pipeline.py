@@ -22,6 +22,8 @@ from perfsuite.judge.capacity import Search, criterion, start_rate, step_of
 from perfsuite.judge.slo import evaluate
 from perfsuite.judge.verdict import EXIT_FAILED, Verdict, judge, searched_configs
 from perfsuite.judge.verdict import write as write_verdict
+from perfsuite.plan.format import Suite
+from perfsuite.plan.runs import RunPlan, SearchPlan
 from perfsuite.record import history
 from perfsuite.record.results import CapacityResult, ModelResult, RunResult, SuiteResults, write_results
 from perfsuite.report import junit
@@ -29,8 +31,6 @@ from perfsuite.report.files import ReportFailed, write_reports_safely
 from perfsuite.run.children import new_token
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.runner import RunSequence
-from perfsuite.spec.format import Suite
-from perfsuite.spec.plan import RunPlan, SearchPlan
 
 
 class Progress(Protocol):
@@ -171,7 +171,7 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
     aggregates = aggregate(results.runs)
     searched = searched_configs(results)  # a search's steps are held to its objective, not to the SLOs
     fixed = [agg for agg in aggregates if (agg.key.scenario, agg.key.server) not in searched]
-    slos = {s.name: slo for s in suite.spec.scenarios if (slo := suite.spec.setting(s, "slo")) is not None}
+    slos = {s.name: slo for s in suite.declared.scenarios if (slo := suite.declared.setting(s, "slo")) is not None}
     comparisons, notes = compare_all(after.baseline, fixed) if after.baseline is not None else (None, [])
     baseline_file = after.baseline_file
     if after.pairs:  # both versions measured here, interleaved: compared as a baseline would be

@@ -24,6 +24,9 @@ from perfsuite.io.files import WriteFailed, append_text, read_text
 from perfsuite.io.signals import held
 from perfsuite.judge.baseline import Baseline, BaselineError, coverage, environment_differences
 from perfsuite.judge.baseline import load as load_baseline
+from perfsuite.plan.format import Suite
+from perfsuite.plan.key import GroupKey, RunKey
+from perfsuite.plan.runs import RunPlan, SearchPlan, build_plan, build_searches, planned, selected
 from perfsuite.record import history
 from perfsuite.record.fingerprint import fingerprint
 from perfsuite.record.results import (
@@ -39,9 +42,6 @@ from perfsuite.report.files import REPORT_HTML, REPORT_MD, step_summary
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.process import kill_all
 from perfsuite.run.progress import make_progress
-from perfsuite.spec.format import Suite
-from perfsuite.spec.key import GroupKey, RunKey
-from perfsuite.spec.plan import RunPlan, SearchPlan, build_plan, build_searches, planned, selected
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -245,7 +245,7 @@ def _prepare(args: argparse.Namespace, suite: Suite, trees: Worktrees) -> Prepar
         error(problem)
     if outputs:
         return None
-    environment = fingerprint(suite.spec.servers)
+    environment = fingerprint(suite.declared.servers)
     compared = _baseline(args, environment)
     if compared is None:
         return None

@@ -19,13 +19,13 @@ import psutil
 
 from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, stamped
 from perfsuite.judge.capacity import DEFAULT_START
+from perfsuite.plan.format import Suite
+from perfsuite.plan.hosts import bind_problem
+from perfsuite.plan.runs import RunPlan, build_plan, build_searches
 from perfsuite.run.children import HOST, READY_TIMEOUT_S, locust_process, new_token, server_process, upstream_process
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.loadgen import MIX_ARGUMENT_LIMIT, locustfiles_for, mix_arguments, open_arguments
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, describe_exit, free_port, kill_all, stop_all
-from perfsuite.spec.format import Suite
-from perfsuite.spec.hosts import bind_problem
-from perfsuite.spec.plan import RunPlan, build_plan, build_searches
 
 DEFAULT_UI_PORT = 8089
 
@@ -60,9 +60,9 @@ def explore(
     web_host: str = HOST,
 ) -> int:
     """Run until Ctrl-C; returns the exit code. `ready` receives the UI URL once it is up (for tests)."""
-    unknown = [s for s in servers if s not in suite.spec.servers]
+    unknown = [s for s in servers if s not in suite.declared.servers]
     if unknown:
-        raise UiInputError(f"unknown server(s) {', '.join(unknown)}; the file has {', '.join(suite.spec.servers)}")
+        raise UiInputError(f"unknown server(s) {', '.join(unknown)}; the file has {', '.join(suite.declared.servers)}")
     plans = [_plan_for(suite, scenario, server) for server in servers]
     token = new_token()
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -187,7 +187,7 @@ def main(argv: list[str]) -> int:
     if args.server:
         servers = [args.server]
     elif args.servers == "all":
-        servers = list(suite.spec.servers)
+        servers = list(suite.declared.servers)
     else:
         servers = [name.strip() for name in args.servers.split(",") if name.strip()]
     logs = Path(args.logs).resolve() if args.logs else stamped("ui")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, load
-from perfsuite.spec.plan import build_plan, build_searches
+from perfsuite.plan.runs import build_plan, build_searches
 
 
 def main(argv: list[str]) -> int:

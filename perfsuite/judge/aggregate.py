@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from perfsuite.plan.key import GroupKey, Level
 from perfsuite.record.histogram import percentile
 from perfsuite.record.results import RunResult
-from perfsuite.spec.key import GroupKey, Level
 
 NOISY_CV = 0.10
 BOOTSTRAP_RESAMPLES = 2000

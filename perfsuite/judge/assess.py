@@ -9,8 +9,8 @@ import os
 
 from perfsuite.judge.expectation import TOLERANCE, Load, NoModel, expect, service_of, slots
 from perfsuite.judge.flags import open_flags, run_flags
+from perfsuite.plan.runs import RunPlan, senders_of
 from perfsuite.record.results import ModelResult, ProbeResult, RunResult
-from perfsuite.spec.plan import RunPlan, senders_of
 
 
 def server_cores(plan: RunPlan) -> int:

@@ -20,8 +20,8 @@ from typing import Any
 from perfsuite.io.files import FileRefused, read_text, write_file
 from perfsuite.judge.aggregate import Aggregate
 from perfsuite.judge.compare import DEFAULT_THRESHOLDS, Comparison, compare
+from perfsuite.plan.key import GroupKey
 from perfsuite.record.results import Environment
-from perfsuite.spec.key import GroupKey
 
 KIND = "perfsuite-baseline"
 SCHEMA_VERSION = 2

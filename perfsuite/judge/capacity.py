@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 from perfsuite.judge.flags import short_of_offered
 from perfsuite.judge.slo import holds
+from perfsuite.plan.format import CapacityObjective
 from perfsuite.record.results import CapacityStep, RunResult
-from perfsuite.spec.format import CapacityObjective
 
-MAX_STEPS = 8  # the plan names its own (perfsuite.spec.plan.SEARCH_STEPS)
+MAX_STEPS = 8  # the plan names its own (perfsuite.plan.runs.SEARCH_STEPS)
 PRECISION = 0.05  # the bracket's width over its low end
 START_SHARE = 0.8  # of the model's prediction
 DEFAULT_START = 5.0  # req/s, without a prediction

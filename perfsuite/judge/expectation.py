@@ -40,11 +40,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from perfsuite.plan.appcheck import WSGI
+from perfsuite.plan.appfacts import AppFacts
+from perfsuite.plan.format import MixEntry, ServerConfig
+from perfsuite.plan.servers import serves
 from perfsuite.record.results import ProbeResult
-from perfsuite.spec.appcheck import WSGI
-from perfsuite.spec.appfacts import AppFacts
-from perfsuite.spec.format import MixEntry, ServerConfig
-from perfsuite.spec.servers import serves
 
 TOLERANCE = 0.10  # measured vs expected throughput beyond this is a mismatch
 DOMINANCE = 0.10  # per-request CPU must be at most this share of the wait

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from perfsuite.judge.expectation import TOLERANCE
 from perfsuite.judge.slo import holds
+from perfsuite.plan.runs import NO_ERRORS, beyond_generator
 from perfsuite.record.request_errors import statuses
 from perfsuite.record.results import Flag, ModelResult, OpenResult, RequestError, Resources, UpstreamStats
-from perfsuite.spec.plan import NO_ERRORS, beyond_generator
 
 UPSTREAM_TOLERANCE = 0.05
 LAG_P99_MS = 5.0

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfsuite.judge.aggregate import Aggregate, Metric
-from perfsuite.spec.format import EndpointSlo, Slo
-from perfsuite.spec.key import GroupKey
+from perfsuite.plan.format import EndpointSlo, Slo
+from perfsuite.plan.key import GroupKey
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,

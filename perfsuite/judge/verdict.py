@@ -21,8 +21,8 @@ from perfsuite.judge.aggregate import Aggregate
 from perfsuite.judge.baseline import EntryComparison
 from perfsuite.judge.compare import REGRESSION, Comparison
 from perfsuite.judge.slo import SloCheck
+from perfsuite.plan.key import Level, RunKey
 from perfsuite.record.results import SuiteResults
-from perfsuite.spec.key import Level, RunKey
 
 EXIT_OK, EXIT_FAILED, EXIT_INCONCLUSIVE = 0, 1, 3
 EXIT_MEANINGS = {

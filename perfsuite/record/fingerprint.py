@@ -18,10 +18,10 @@ from pathlib import Path
 import psutil
 
 from perfsuite import ROOT
+from perfsuite.plan.affinity import default_layout
+from perfsuite.plan.format import ServerConfig
+from perfsuite.plan.interpreters import InterpreterError, ask, modules_for
 from perfsuite.record.results import Environment, InterpreterRecord
-from perfsuite.spec.affinity import default_layout
-from perfsuite.spec.format import ServerConfig
-from perfsuite.spec.interpreters import InterpreterError, ask, modules_for
 
 PACKAGES = ("locust", "gunicorn", "uvicorn", "uvicorn-worker", "gevent", "uvloop", "httptools", "granian",
             "hypercorn", "httpx", "psutil", "pydantic", "perfsuite")  # fmt: skip

@@ -3,7 +3,7 @@
 Each finished (not interrupted) suite adds a row per (scenario, server,
 level) with its medians, the fingerprint and the verdict. A level is stored
 as its token (users=10); rows written before schema 2 hold the display text
-("10 users"), which perfsuite.spec.key.Level.parse reads alike. A suite's own
+("10 users"), which perfsuite.plan.key.Level.parse reads alike. A suite's own
 report shows its trend from a snapshot (trend.json) taken when it finished,
 so the report can be rebuilt from its folder alone. Rendering trends is
 perfsuite.report.trend's.
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from perfsuite.io.files import not_regular, read_text, write_file
+from perfsuite.plan.key import GroupKey, Level
 from perfsuite.record.results import Environment
-from perfsuite.spec.key import GroupKey, Level
 
 DEFAULT_DB = Path(os.environ.get("PERFSUITE_HISTORY") or Path("reports") / "history.sqlite")
 METRICS = ("rps", "p50_ms", "p95_ms", "p99_ms", "error_rate")

@@ -6,7 +6,7 @@ and types what schema 1 held without renaming what scripts read (runs[].
 scenario, server, status, error, requests, failures, rps, elapsed_s,
 latency_ms, model.applies, model.expected_rps, flags[].kind,
 server_resources). It adds `level` (the run's level as a token, see
-perfsuite.spec.key) and `child_env` (what the suite set in each child's
+perfsuite.plan.key) and `child_env` (what the suite set in each child's
 environment). Schema 3 buckets each endpoint's `histogram` to 3 significant
 figures of a millisecond ("0.412": count) where schemas 1 and 2 held whole
 milliseconds below 100 ms, so percentiles resolve below a millisecond; the
@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from perfsuite.io.files import read_text, write_file
-from perfsuite.spec.key import Level, RunKey
+from perfsuite.plan.key import Level, RunKey
 
 SCHEMA_VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)

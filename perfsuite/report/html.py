@@ -14,11 +14,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from perfsuite.judge.verdict import Verdict
+from perfsuite.plan.key import Level
 from perfsuite.record.results import CapacityResult, RunResult, SuiteResults
 from perfsuite.record.timeseries import Series
 from perfsuite.report import charts
 from perfsuite.report.view import FLAG_LABELS, ReportView, build_view, number
-from perfsuite.spec.key import Level
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RAW_FILES = (

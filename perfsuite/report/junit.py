@@ -10,7 +10,7 @@ from pathlib import Path
 from perfsuite.io.files import write_file
 from perfsuite.judge.compare import REGRESSION
 from perfsuite.judge.verdict import Verdict
-from perfsuite.spec.key import GroupKey
+from perfsuite.plan.key import GroupKey
 
 JUNIT_FILE = "junit.xml"
 

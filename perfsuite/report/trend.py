@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from perfsuite.spec.key import GroupKey, Level
+from perfsuite.plan.key import GroupKey, Level
 
 SPARKS = "▁▂▃▄▅▆▇█"
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfsuite import ROOT
+from perfsuite.plan.format import ServerConfig, Suite
+from perfsuite.plan.runs import RunPlan
+from perfsuite.plan.servers import build_argv, stop_signal
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, check_port, free_port
-from perfsuite.spec.format import ServerConfig, Suite
-from perfsuite.spec.plan import RunPlan
-from perfsuite.spec.servers import build_argv, stop_signal
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0

@@ -16,10 +16,10 @@ from typing import Any
 
 from perfsuite import ROOT
 from perfsuite.io.files import read_text, write_file
+from perfsuite.plan.runs import RunPlan, loadgen_processes
 from perfsuite.record import request_errors
 from perfsuite.record.histogram import EndpointStats, endpoints_from_locust_json
 from perfsuite.record.results import RequestError
-from perfsuite.spec.plan import RunPlan, loadgen_processes
 
 LOCUSTFILES = ROOT / "locustfiles"
 LOCUST_PREFIX = "locust"  # locust_stats.csv, locust_stats_history.csv, locust.json, ...

@@ -23,9 +23,9 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import psutil
 
+from perfsuite.plan.format import MixEntry
 from perfsuite.record.results import ProbeEntry, ProbeResult
 from perfsuite.run.lifecycle import STOP
-from perfsuite.spec.format import MixEntry
 
 PROBE_SAMPLES = 15
 MIN_SAMPLES = 3

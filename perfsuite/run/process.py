@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 import psutil
 
+from perfsuite.plan.hosts import bind_problem
 from perfsuite.run.lifecycle import STOP
 from perfsuite.run.watchdog import WATCHDOG
-from perfsuite.spec.hosts import bind_problem
 
 POLL_S = 0.01  # waits for a child (every run waits on Locust: its end is seen within this)
 PROBE_S = 0.01  # readiness probes

@@ -22,8 +22,8 @@ from rich.text import Text
 
 from perfsuite.io.files import read_text
 from perfsuite.io.text import TerminalStream, terminal
+from perfsuite.plan.runs import RunPlan
 from perfsuite.record.results import RunResult
-from perfsuite.spec.plan import RunPlan
 
 
 def _result_line(result: RunResult) -> str:

@@ -30,6 +30,9 @@ from typing import Any
 import httpx
 
 from perfsuite.io.files import write_file
+from perfsuite.plan.format import Suite
+from perfsuite.plan.runs import RunPlan, beyond_generator, senders_of
+from perfsuite.plan.servers import is_external, recycles_workers
 from perfsuite.record.histogram import merge
 from perfsuite.record.open_stats import open_result, window_latency
 from perfsuite.record.results import (
@@ -79,9 +82,6 @@ from perfsuite.run.process import (
     wait_for_http,
 )
 from perfsuite.run.resources import ResourceSampler, Sample, summarize
-from perfsuite.spec.format import Suite
-from perfsuite.spec.plan import RunPlan, beyond_generator, senders_of
-from perfsuite.spec.servers import is_external, recycles_workers
 
 GATE_MARGIN_S = 60.0  # Locust waits at its gate this much beyond the readiness timeouts
 UNKNOWN_HOST = "http://127.0.0.1:9"  # Locust's -H until its gate tells it the server's URL

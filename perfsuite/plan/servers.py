@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perfsuite.spec.appcheck import ASGI, WSGI
-from perfsuite.spec.format import ServerConfig
-from perfsuite.spec.interpreters import interpreter_of, package_version
+from perfsuite.plan.appcheck import ASGI, WSGI
+from perfsuite.plan.format import ServerConfig
+from perfsuite.plan.interpreters import interpreter_of, package_version
 
 GUNICORN_WORKER_CLASSES = {
     "sync": "sync",

@@ -26,9 +26,9 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
 from perfsuite.io.files import FileRefused, read_bytes, read_text
-from perfsuite.spec.affinity import resolve_layout
-from perfsuite.spec.appcheck import infer, locate, nearby, server_roots
-from perfsuite.spec.format import (
+from perfsuite.plan.affinity import resolve_layout
+from perfsuite.plan.appcheck import infer, locate, nearby, server_roots
+from perfsuite.plan.format import (
     AUTO,
     CapacityObjective,
     CpuSettings,
@@ -43,11 +43,11 @@ from perfsuite.spec.format import (
     SuiteFile,
     UpstreamSettings,
 )
-from perfsuite.spec.hosts import bind_problem
-from perfsuite.spec.interpreters import InterpreterError, ask, ask_all, located, modules_for
-from perfsuite.spec.objectives import objective_problems
-from perfsuite.spec.plan import beyond_generator, objective_of, senders_of
-from perfsuite.spec.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden, serves
+from perfsuite.plan.hosts import bind_problem
+from perfsuite.plan.interpreters import InterpreterError, ask, ask_all, located, modules_for
+from perfsuite.plan.objectives import objective_problems
+from perfsuite.plan.runs import beyond_generator, objective_of, senders_of
+from perfsuite.plan.servers import LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden, serves
 
 PathKey = tuple[str | int, ...]
 MAX_DIGITS = 4_301  # Python refuses to turn a longer run of digits into an int
@@ -328,13 +328,13 @@ def _interpreter_problems(name: str, server: ServerConfig, base_dir: Path) -> li
     return []
 
 
-def with_interpreters(spec: SuiteFile, base_dir: Path) -> SuiteFile:
+def with_interpreters(declared: SuiteFile, base_dir: Path) -> SuiteFile:
     """The servers' `python:` made absolute (the suite runs servers from other folders)."""
     servers = {
         name: server.model_copy(update={"python": located(server.python, base_dir)}) if server.python else server
-        for name, server in spec.servers.items()
+        for name, server in declared.servers.items()
     }
-    return spec.model_copy(update={"servers": servers})
+    return declared.model_copy(update={"servers": servers})
 
 
 def _interface_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tuple[PathKey, str]]:
@@ -386,10 +386,10 @@ def _partial(data: Any) -> tuple[SuiteFile, list[int], set[str]] | None:
     raw_scenarios = data.get("scenarios") if isinstance(data.get("scenarios"), list) else []
     scenarios = [(index, found) for index, raw in enumerate(raw_scenarios) if (found := valid(Scenario, raw))]
     defaults = valid(LoadSettings, data.get("defaults", {})) or LoadSettings()
-    spec = SuiteFile.model_construct(
+    declared = SuiteFile.model_construct(
         name=None, defaults=defaults, servers=servers, scenarios=[scenario for _, scenario in scenarios]
     )
-    return spec, [index for index, _ in scenarios], {str(name) for name in raw_servers}
+    return declared, [index for index, _ in scenarios], {str(name) for name in raw_servers}
 
 
 SERVER_OPTIONS = (
@@ -454,19 +454,19 @@ def server_problems(name: str, server: ServerConfig, base_dir: Path) -> list[tup
 
 
 def _semantic_problems(
-    spec: SuiteFile, base_dir: Path, positions: list[int] | None = None, declared: set[str] | None = None
+    declared: SuiteFile, base_dir: Path, positions: list[int] | None = None, server_names: set[str] | None = None
 ) -> list[tuple[PathKey, str]]:
     """Checks across fields; on a partly valid file (`_partial`), `positions`
-    are its valid scenarios' places in the file and `declared` every server name."""
-    declared = set(spec.servers) if declared is None else declared
-    found: list[tuple[PathKey, str]] = _cpu_problems(spec.defaults.cpu, ("defaults",))
-    found += _slo_problems(spec.defaults.slo, ("defaults", "slo"))
+    are its valid scenarios' places in the file and `server_names` every server name."""
+    server_names = set(declared.servers) if server_names is None else server_names
+    found: list[tuple[PathKey, str]] = _cpu_problems(declared.defaults.cpu, ("defaults",))
+    found += _slo_problems(declared.defaults.slo, ("defaults", "slo"))
     # Every interpreter named is asked once, all at once (a config's check then reads the answer).
-    ask_all(located(s.python, base_dir) for s in spec.servers.values() if s.python and s.server != "external")
-    for name, server in spec.servers.items():
+    ask_all(located(s.python, base_dir) for s in declared.servers.values() if s.python and s.server != "external")
+    for name, server in declared.servers.items():
         found += server_problems(name, server, base_dir)
     seen: dict[str, int] = {}
-    for index, scenario in zip(positions or range(len(spec.scenarios)), spec.scenarios, strict=True):
+    for index, scenario in zip(positions or range(len(declared.scenarios)), declared.scenarios, strict=True):
         at: PathKey = ("scenarios", index)
         found += _cpu_problems(scenario.cpu, at)
         if scenario.name in seen:
@@ -475,8 +475,8 @@ def _semantic_problems(
             )
         seen.setdefault(scenario.name, index)
         for position, server_name in enumerate(scenario.servers or []):
-            if server_name not in declared:
-                hint = did_you_mean(server_name, sorted(declared))
+            if server_name not in server_names:
+                hint = did_you_mean(server_name, sorted(server_names))
                 found.append(((*at, "servers", position), f"unknown server {server_name!r}{hint}"))
         if (scenario.mix is None) == (scenario.locustfile is None):
             found.append((at, "needs exactly one of mix or locustfile"))
@@ -502,7 +502,7 @@ def _semantic_problems(
             for field in ("users", "spawn_rate"):
                 if getattr(scenario, field) is not None:
                     found.append(((*at, field), "does not apply to open mode (arrivals wait for no user): use rate:"))
-            if scenario.rate == AUTO and objective_of(spec, scenario) is None:
+            if scenario.rate == AUTO and objective_of(declared, scenario) is None:
                 found.append(
                     (
                         (*at, "rate"),
@@ -529,7 +529,7 @@ def _semantic_problems(
         ):
             found.append(((*at, "mix"), "every weight is 0: nothing to send"))
         names = [entry.name for entry in scenario.mix or []]
-        loadgen = spec.setting(scenario, "loadgen")
+        loadgen = declared.setting(scenario, "loadgen")
         if loadgen is not None:
             where_lg = (*at, "loadgen") if scenario.loadgen else ("defaults", "loadgen")
             if loadgen.processes not in (None, 0) and loadgen.workers is not None:
@@ -547,7 +547,7 @@ def _semantic_problems(
                     found.append(((*where_lg, "master_bind"), f"cannot listen on {host} here ({reason})"))
             if scenario.mode == "burst" and (loadgen.processes or loadgen.workers) and scenario.loadgen:
                 found.append(((*at, "loadgen"), "burst mode runs in one Locust process"))
-        slo = spec.setting(scenario, "slo")
+        slo = declared.setting(scenario, "slo")
         where = (*at, "slo") if scenario.slo else ("defaults", "slo")
         for endpoint in slo.endpoints if slo else {}:
             if scenario.mix is not None and endpoint not in names:
@@ -556,17 +556,17 @@ def _semantic_problems(
         for position, entry_name in enumerate(names):
             if entry_name in names[:position]:
                 found.append(((*at, "mix", position, "name"), f"duplicate mix entry name {entry_name!r}"))
-        found += _objective_problems(spec, scenario, at)
+        found += _objective_problems(declared, scenario, at)
     return found
 
 
-def _warnings(spec: SuiteFile) -> list[tuple[PathKey, str]]:
+def _warnings(declared: SuiteFile) -> list[tuple[PathKey, str]]:
     """What is valid but will not measure what it says: an open rate beyond its generator."""
     found = []
-    for index, scenario in enumerate(spec.scenarios):
+    for index, scenario in enumerate(declared.scenarios):
         if scenario.mode != "open" or not isinstance(scenario.rate, list):
             continue
-        senders = senders_of(spec.setting(scenario, "loadgen"), resolve_layout(scenario.cpu, spec.defaults.cpu))
+        senders = senders_of(declared.setting(scenario, "loadgen"), resolve_layout(scenario.cpu, declared.defaults.cpu))
         for position, rate in enumerate(scenario.rate):
             if (why := beyond_generator(rate, senders)) is not None:
                 found.append(
@@ -587,17 +587,17 @@ def _slo_problems(slo: Slo | None, at: PathKey) -> list[tuple[PathKey, str]]:
     return found
 
 
-def _objective_problems(spec: SuiteFile, scenario: Scenario, at: PathKey) -> list[tuple[PathKey, str]]:
+def _objective_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> list[tuple[PathKey, str]]:
     """A scenario's own SLO and its capacity objective (declared, or taken from the SLO)
-    that no run can meet (perfsuite.spec.objectives); the defaults' SLO is checked once."""
+    that no run can meet (perfsuite.plan.objectives); the defaults' SLO is checked once."""
     found = _slo_problems(scenario.slo, (*at, "slo"))
     if scenario.mode != "open" or scenario.rate != AUTO:
         return found
     if scenario.capacity is not None:
         return found + objective_problems(scenario.capacity, (*at, "capacity"), capacity=True)
-    taken = objective_of(spec, scenario)
+    taken = objective_of(declared, scenario)
     where = (*at, "slo") if scenario.slo else ("defaults", "slo")
-    known = {message for _, message in [*found, *_slo_problems(spec.defaults.slo, ("defaults", "slo"))]}
+    known = {message for _, message in [*found, *_slo_problems(declared.defaults.slo, ("defaults", "slo"))]}
     return found + [
         (path, f"{message} (rate: auto takes its capacity objective from this slo)")
         for path, message in objective_problems(taken, where, capacity=True)
@@ -643,7 +643,7 @@ def load_suite(path: Path) -> Suite:
     if tags:
         raise ScenarioError([Problem(shown, lines.get(p), _dotted(p), "YAML tags are not allowed here") for p in tags])
     try:
-        spec = SuiteFile.model_validate(data)
+        declared = SuiteFile.model_validate(data)
     except ValidationError as error:
         problems = []
         for item in _one_per_union(error.errors(include_url=False)):
@@ -662,9 +662,11 @@ def load_suite(path: Path) -> Suite:
         problems.sort(key=lambda p: p.line or 0)
         raise ScenarioError(problems) from None
     base_dir = path.resolve().parent
-    semantic = _semantic_problems(spec, base_dir)
+    semantic = _semantic_problems(declared, base_dir)
     if semantic:
         raise ScenarioError([Problem(shown, _resolve(p, lines)[1], _dotted(p), m) for p, m in semantic])
-    spec = with_interpreters(spec, base_dir)
-    warnings = tuple(str(Problem(shown, _resolve(p, lines)[1], _dotted(p), m)) for p, m in _warnings(spec))
-    return Suite(name=spec.name or path.stem, source=path.resolve(), base_dir=base_dir, spec=spec, warnings=warnings)
+    declared = with_interpreters(declared, base_dir)
+    warnings = tuple(str(Problem(shown, _resolve(p, lines)[1], _dotted(p), m)) for p, m in _warnings(declared))
+    return Suite(
+        name=declared.name or path.stem, source=path.resolve(), base_dir=base_dir, declared=declared, warnings=warnings
+    )

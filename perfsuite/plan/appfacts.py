@@ -3,7 +3,7 @@
 - whether it is one of the suite's own apps (apps/wsgi_app.py, apps/asgi_app.py),
   whose paths say how long a request waits (`/slow?delay_ms=`, `/io/*`); any
   other app's service time is measured or declared instead;
-- its interface (perfsuite.spec.appcheck.infer) and framework, where plain;
+- its interface (perfsuite.plan.appcheck.infer) and framework, where plain;
 - the routes a FastAPI or Starlette module declares with a decorator
   (`@app.get("/items/{id}")`, `@router.post(...)`, `@app.route(...)`), each
   with whether its function is `async def` (run on the event loop) or `def`
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from perfsuite import ROOT
 from perfsuite.io.files import read_text
-from perfsuite.spec.appcheck import MAX_SOURCE_BYTES, find_module, infer, server_roots
-from perfsuite.spec.format import ServerConfig
+from perfsuite.plan.appcheck import MAX_SOURCE_BYTES, find_module, infer, server_roots
+from perfsuite.plan.format import ServerConfig
 
 OWN_APPS = ("apps/wsgi_app.py", "apps/asgi_app.py")
 ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}

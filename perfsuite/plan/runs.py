@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any
 
-from perfsuite.spec.affinity import Layout, resolve_layout
-from perfsuite.spec.appfacts import AppFacts, describe
-from perfsuite.spec.format import (
+from perfsuite.plan.affinity import Layout, resolve_layout
+from perfsuite.plan.appfacts import AppFacts, describe
+from perfsuite.plan.format import (
     AUTO,
     CapacityObjective,
     LoadgenSettings,
@@ -27,7 +27,7 @@ from perfsuite.spec.format import (
     SuiteFile,
     UpstreamSettings,
 )
-from perfsuite.spec.key import Level, RunKey
+from perfsuite.plan.key import Level, RunKey
 
 QUICK_WARMUP_S = 0.25
 QUICK_DURATION_S = 1.0
@@ -72,11 +72,11 @@ def senders_of(loadgen: LoadgenSettings | None, cpu: Layout) -> int:
     return loadgen_processes(loadgen, cpu) or 1
 
 
-def allowed_errors(spec: SuiteFile, scenario: Scenario) -> str:
+def allowed_errors(declared: SuiteFile, scenario: Scenario) -> str:
     """The error rate a scenario accepts, as a comparison: its own
     `max_error_rate`, else its own SLO's `error_rate`, else the same under
     `defaults:` in that order, else none at all."""
-    for source in (scenario, spec.defaults):
+    for source in (scenario, declared.defaults):
         if source.max_error_rate is not None:
             return f"<= {_decimal(source.max_error_rate)}"
         if source.slo is not None and source.slo.error_rate is not None:
@@ -161,12 +161,12 @@ def selected(key: RunKey, only: list[str] | None) -> bool:
     return not only or any(fnmatch.fnmatchcase(key.selector, glob) for glob in only)
 
 
-def objective_of(spec: SuiteFile, scenario: Scenario) -> CapacityObjective | None:
+def objective_of(declared: SuiteFile, scenario: Scenario) -> CapacityObjective | None:
     """What a capacity search holds each rate to: the scenario's `capacity:`,
     else the latencies and error rate of its `slo:` (or the defaults'), else nothing."""
     if scenario.capacity is not None:
         return scenario.capacity
-    slo = spec.setting(scenario, "slo")
+    slo = declared.setting(scenario, "slo")
     if slo is None:
         return None
     fields = {m: getattr(slo, m) for m in ("error_rate", "avg_ms", "p50_ms", "p95_ms", "p99_ms")}
@@ -212,15 +212,15 @@ def build_searches(suite: Suite, only: list[str] | None = None, quick: bool = Fa
 def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | SearchPlan]:
     plans: list[RunPlan | SearchPlan] = []
     runs = 0
-    spec = suite.spec
+    declared = suite.declared
     facts: dict[str, AppFacts | None] = {}
-    for scenario in spec.scenarios:
-        servers = scenario.servers or list(spec.servers)
-        repeat = 1 if quick else int(spec.setting(scenario, "repeat"))
-        upstream = spec.setting(scenario, "upstream")
-        loadgen = spec.setting(scenario, "loadgen")
-        cpu = resolve_layout(scenario.cpu, spec.defaults.cpu)
-        errors = allowed_errors(spec, scenario)
+    for scenario in declared.scenarios:
+        servers = scenario.servers or list(declared.servers)
+        repeat = 1 if quick else int(declared.setting(scenario, "repeat"))
+        upstream = declared.setting(scenario, "upstream")
+        loadgen = declared.setting(scenario, "loadgen")
+        cpu = resolve_layout(scenario.cpu, declared.defaults.cpu)
+        errors = allowed_errors(declared, scenario)
         search = scenario.mode == "open" and scenario.rate == AUTO
         if scenario.mode == "burst":
             total = sum(entry.count or 1 for entry in scenario.mix or [])
@@ -235,14 +235,14 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                 rates = [1.0] if search else list(scenario.rate or [])  # type: ignore[arg-type]
                 levels = [(Level(rate=r), senders) for r in ([max(rates)] if quick else rates)]
             else:
-                users = list(spec.setting(scenario, "users"))
+                users = list(declared.setting(scenario, "users"))
                 levels = [(Level(users=u), u) for u in ([max(users)] if quick else users)]
-            warmup = float(spec.setting(scenario, "warmup"))
-            duration = float(spec.setting(scenario, "duration"))
+            warmup = float(declared.setting(scenario, "warmup"))
+            duration = float(declared.setting(scenario, "duration"))
             if quick:
                 warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
         for level, users in levels:
-            rate = spec.setting(scenario, "spawn_rate") if level.users is not None else None
+            rate = declared.setting(scenario, "spawn_rate") if level.users is not None else None
             spawn_rate = float(rate if rate is not None else users)
             for rep in range(1, (1 if search else repeat) + 1):
                 for server_name in servers:
@@ -250,12 +250,12 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                     if not selected(key, only):
                         continue
                     if server_name not in facts:
-                        facts[server_name] = describe(spec.servers[server_name], suite.base_dir)
+                        facts[server_name] = describe(declared.servers[server_name], suite.base_dir)
                     plan = RunPlan(
                         index=runs + 1,
                         key=key,
                         scenario=scenario,
-                        server=spec.servers[server_name],
+                        server=declared.servers[server_name],
                         users=users,
                         spawn_rate=spawn_rate,
                         warmup_s=warmup,
@@ -267,7 +267,7 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                         app=facts[server_name],
                     )
                     if search:
-                        objective = objective_of(spec, scenario)
+                        objective = objective_of(declared, scenario)
                         assert objective is not None, "validation requires an objective for rate: auto"
                         steps = QUICK_SEARCH_STEPS if quick else SEARCH_STEPS
                         plans.append(SearchPlan(scenario, server_name, objective, plan, steps))

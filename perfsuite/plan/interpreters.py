@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from perfsuite.io.signals import held
-from perfsuite.spec.format import ServerConfig
+from perfsuite.plan.format import ServerConfig
 
 PACKAGES = ("gunicorn", "uvicorn", "uvicorn-worker", "granian", "hypercorn", "gevent", "uvloop", "httptools")
 SERVER_MODULES = ("gunicorn", "uvicorn_worker", "gevent", "uvicorn", "granian", "hypercorn")  # every modules_for

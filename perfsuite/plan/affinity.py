@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from perfsuite.spec.format import CpuSettings
+from perfsuite.plan.format import CpuSettings
 
 ROLES = ("server", "loadgen", "upstream")
 Layout = dict[str, list[int] | None]

@@ -2,7 +2,7 @@
 
 Each setting is declared once here with its type, bounds and help; the JSON
 Schema shipped for editors (scenarios/schema.json) is generated from it.
-Resolved runtime state (ports, argv, effective load) lives in perfsuite.spec.plan.
+Resolved runtime state (ports, argv, effective load) lives in perfsuite.plan.runs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from perfsuite.spec.durations import parse_duration
+from perfsuite.plan.durations import parse_duration
 
 MAX_USERS = 100_000
 MAX_WORKERS = 1_024
@@ -126,7 +126,7 @@ RateSetting = Annotated[
         }
     ),
 ]
-# The registry (perfsuite.spec.servers) has one entry per name; a test holds them equal.
+# The registry (perfsuite.plan.servers) has one entry per name; a test holds them equal.
 SERVER_KIND_NAMES = ("gunicorn", "uvicorn", "granian", "hypercorn", "external")
 ServerKindName = Literal["gunicorn", "uvicorn", "granian", "hypercorn", "external"]
 Method = Annotated[
@@ -438,7 +438,7 @@ class Suite:
     name: str
     source: Path
     base_dir: Path  # relative paths in the file resolve from here
-    spec: SuiteFile
+    declared: SuiteFile  # what the file declares, validated
     warnings: tuple[str, ...] = ()  # file:line: field: what may not measure what it says (nothing refused)
 
 
