@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfsuite.plan.format import Suite
-from perfsuite.plan.loader import server_problems
+from perfsuite.plan.rules import server_problems
 
 GIT_TIMEOUT_S = 60.0
 

@@ -241,6 +241,13 @@ SERVER_KINDS: dict[str, ServerKind] = {
     "external": ServerKind(None, frozenset({"url"}), lambda _: BOTH, ""),
 }
 
+# The settings that belong to some kinds only, in the model's order: any other kind refuses them.
+KIND_OPTIONS = tuple(
+    name
+    for name in ServerConfig.model_fields
+    if name != "url" and any(name in k.options for k in SERVER_KINDS.values())
+)
+
 # Settings valid only together with a given gunicorn worker class.
 WORKER_CLASS_OPTIONS = {"threads": "gthread", "worker_connections": "gevent", "asgi_loop": "asgi"}
 

@@ -1,0 +1,251 @@
+"""The scenario file's rules across fields, one function per section: a
+server config, a scenario's mode, its mix, its load generator, its
+objectives (SLO and capacity), and warnings. Each returns (path, message)
+pairs; the loader gives them their lines. Checks against this machine
+(files, interpreters, modules) are perfsuite.plan.preflight's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from perfsuite.plan.affinity import resolve_layout
+from perfsuite.plan.format import AUTO, LoadgenSettings, Scenario, ServerConfig, Slo, SuiteFile
+from perfsuite.plan.hosts import bind_problem
+from perfsuite.plan.interpreters import ask_all, located
+from perfsuite.plan.messages import did_you_mean
+from perfsuite.plan.objectives import objective_problems
+from perfsuite.plan.preflight import app_problems, cpu_problems, interpreter_problems, locustfile_problem, missing
+from perfsuite.plan.problems import PathKey
+from perfsuite.plan.runs import beyond_generator, objective_of, senders_of
+from perfsuite.plan.servers import KIND_OPTIONS, LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden
+
+Found = list[tuple[PathKey, str]]
+BURST_LIMIT = 10_000  # requests one burst may send
+
+
+def problems(
+    declared: SuiteFile, base_dir: Path, positions: list[int] | None = None, server_names: set[str] | None = None
+) -> Found:
+    """Every rule across fields, on the whole file; on a partly valid file, `positions`
+    are its valid scenarios' places in it and `server_names` every server name it declares."""
+    server_names = set(declared.servers) if server_names is None else server_names
+    found = cpu_problems(declared.defaults.cpu, ("defaults",)) + _slo_problems(
+        declared.defaults.slo, ("defaults", "slo")
+    )
+    # Every interpreter named is asked once, all at once (a config's check then reads the answer).
+    ask_all(located(s.python, base_dir) for s in declared.servers.values() if s.python and s.server != "external")
+    for name, server in declared.servers.items():
+        found += server_problems(name, server, base_dir)
+    seen: dict[str, int] = {}
+    for index, scenario in zip(positions or range(len(declared.scenarios)), declared.scenarios, strict=True):
+        at: PathKey = ("scenarios", index)
+        found += cpu_problems(scenario.cpu, at)
+        if scenario.name in seen:
+            found.append(
+                ((*at, "name"), f"duplicate scenario name {scenario.name!r} (also scenarios.{seen[scenario.name]})")
+            )
+        seen.setdefault(scenario.name, index)
+        for position, server_name in enumerate(scenario.servers or []):
+            if server_name not in server_names:
+                hint = did_you_mean(server_name, sorted(server_names))
+                found.append(((*at, "servers", position), f"unknown server {server_name!r}{hint}"))
+        found += _mode_problems(declared, scenario, at, base_dir)
+        found += _mix_problems(scenario, at)
+        found += _loadgen_problems(declared, scenario, at)
+        found += _endpoint_problems(declared, scenario, at)
+        found += _objective_problems(declared, scenario, at)
+    return found
+
+
+def server_problems(name: str, server: ServerConfig, base_dir: Path) -> Found:
+    """One server config's rules across its fields, and its checks against this machine:
+    its kind's settings, its interpreter, its app_dir, its app's module and interface."""
+    kind = SERVER_KINDS[server.server]
+    external = kind.build_argv is None
+    at: PathKey = ("servers", name)
+    found: Found = []
+    if external and server.url is None:
+        found.append((at, "server: external needs url: (e.g. http://10.0.0.5:8000)"))
+    if not external and server.app is None:
+        found.append((at, "needs app: (module.path:attribute)"))
+    if not external and server.url is not None:
+        found.append(((*at, "url"), "is only for server: external (the suite starts this one)"))
+    if not external and server.python is not None:
+        found += interpreter_problems(name, server, base_dir)
+    for option in (*KIND_OPTIONS, "app", "app_dir", "python"):
+        if external and getattr(server, option) not in (None, 1) and option != "url":
+            found.append(((*at, option), "does not apply to server: external (the suite does not start it)"))
+        elif option in KIND_OPTIONS and getattr(server, option) is not None and option not in kind.options:
+            found.append(((*at, option), f"is not a setting of server {server.server!r}"))
+    return found + _server_settings_problems(server, at) + app_problems(name, server, base_dir)
+
+
+def _server_settings_problems(server: ServerConfig, at: PathKey) -> Found:
+    """Settings that hold only together with others, where to listen, and what args: and env: may set."""
+    found: Found = []
+    for option, worker_class in WORKER_CLASS_OPTIONS.items():
+        if getattr(server, option) is not None and (server.worker_class or "sync") != worker_class:
+            found.append(((*at, option), f"needs worker_class: {worker_class}"))
+    if server.server == "granian" and (server.blocking_threads or 1) > 1 and (server.interface or "asgi") != "wsgi":
+        found.append(((*at, "blocking_threads"), "granian runs more than one blocking thread for interface: wsgi only"))
+    if server.loop is not None and server.server in LOOPS and server.loop not in LOOPS[server.server]:
+        found.append(((*at, "loop"), f"{server.server} takes one of {', '.join(LOOPS[server.server])}"))
+    if server.host is not None and (error := bind_problem(server.host)) is not None:
+        found.append(((*at, "host"), f"cannot listen on {server.host} here ({error.strerror or error})"))
+    for where, text, flag, field_instead in overridden(server):
+        found.append(((*at, *where), f"{text!r} would override what the suite sets ({flag}); declare {field_instead}"))
+    return found
+
+
+def _mode_problems(declared: SuiteFile, scenario: Scenario, at: PathKey, base_dir: Path) -> Found:
+    """What a scenario sends (a mix or its own locustfile) and the fields its mode takes."""
+    found: Found = []
+    if (scenario.mix is None) == (scenario.locustfile is None):
+        found.append((at, "needs exactly one of mix or locustfile"))
+    if scenario.locustfile is not None:
+        if scenario.mode in ("burst", "open"):
+            found.append(((*at, "locustfile"), f"{scenario.mode} mode needs a mix, not a locustfile"))
+        if why := missing(base_dir / scenario.locustfile, "file"):
+            found.append(((*at, "locustfile"), f"file {scenario.locustfile!r} {why}"))
+        elif problem := locustfile_problem(base_dir / scenario.locustfile):
+            found.append(((*at, "locustfile"), f"{scenario.locustfile!r} {problem}"))
+    if scenario.mode == "burst":
+        for field in ("users", "spawn_rate", "warmup", "duration"):
+            if getattr(scenario, field) is not None:
+                found.append(((*at, field), "does not apply to burst mode (each request is sent once)"))
+        total = sum(entry.count or 1 for entry in scenario.mix or [])
+        if total > BURST_LIMIT:
+            found.append(((*at, "mix"), f"a burst may send at most {BURST_LIMIT} requests, got {total}"))
+    elif scenario.order is not None:
+        found.append(((*at, "order"), "applies to burst mode only"))
+    if scenario.mode == "open":
+        return found + _open_problems(declared, scenario, at)
+    for field in ("rate", "arrival", "max_in_flight", "capacity"):
+        if getattr(scenario, field) is not None:
+            found.append(((*at, field), "applies to open mode only (mode: open)"))
+    return found
+
+
+def _open_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
+    found: Found = []
+    if scenario.rate is None:
+        found.append((at, "open mode needs rate: (requests per second offered, or a list of them)"))
+    for field in ("users", "spawn_rate"):
+        if getattr(scenario, field) is not None:
+            found.append(((*at, field), "does not apply to open mode (arrivals wait for no user): use rate:"))
+    if scenario.rate == AUTO and objective_of(declared, scenario) is None:
+        found.append(
+            (
+                (*at, "rate"),
+                'auto needs an objective: capacity: {p99_ms: "< 500"}, or an slo: with a latency or error_rate',
+            )
+        )
+    if scenario.capacity is not None and scenario.rate != AUTO:
+        found.append(((*at, "capacity"), "applies to rate: auto only (a capacity search)"))
+    elif scenario.capacity is not None and not scenario.capacity.model_dump(exclude_none=True):
+        found.append(((*at, "capacity"), "needs at least one objective (p99_ms, error_rate, ...)"))
+    return found
+
+
+def _mix_problems(scenario: Scenario, at: PathKey) -> Found:
+    """Each entry's weight or count as its mode takes it, and names that tell entries apart."""
+    found: Found = []
+    for position, entry in enumerate(scenario.mix or []):
+        if scenario.mode == "burst" and entry.weight is not None:
+            found.append(((*at, "mix", position, "weight"), "burst mode takes count, not weight"))
+        if scenario.mode != "burst" and entry.count is not None:
+            found.append(((*at, "mix", position, "count"), f"{scenario.mode} mode takes weight, not count"))
+    if (
+        scenario.mode != "burst"
+        and scenario.mix
+        and sum(e.weight if e.weight is not None else 1 for e in scenario.mix) == 0
+    ):
+        found.append(((*at, "mix"), "every weight is 0: nothing to send"))
+    return found
+
+
+def _loadgen_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
+    """Locust processes here or workers elsewhere, and where a master listens."""
+    loadgen: LoadgenSettings | None = declared.setting(scenario, "loadgen")
+    if loadgen is None:
+        return []
+    where = (*at, "loadgen") if scenario.loadgen else ("defaults", "loadgen")
+    found: Found = []
+    if loadgen.processes not in (None, 0) and loadgen.workers is not None:
+        found.append((where, "processes (here) and workers (elsewhere) do not combine"))
+    if loadgen.processes == 0:
+        found.append(((*where, "processes"), "must be -1 or at least 1, got 0"))
+    if loadgen.master_bind is not None and loadgen.workers is None:
+        found.append(((*where, "master_bind"), "needs workers: (how many to wait for)"))
+    if loadgen.master_bind is not None:
+        host, port = loadgen.master_bind.rsplit(":", 1)
+        if not 1 <= int(port) <= 65_535:
+            found.append(((*where, "master_bind"), f"port must be 1..65535, got {int(port)}"))
+        elif (bind := bind_problem(host)) is not None:
+            found.append(((*where, "master_bind"), f"cannot listen on {host} here ({bind.strerror or bind})"))
+    if scenario.mode == "burst" and (loadgen.processes or loadgen.workers) and scenario.loadgen:
+        found.append(((*at, "loadgen"), "burst mode runs in one Locust process"))
+    return found
+
+
+def _endpoint_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
+    """An SLO per endpoint names a mix entry; no two entries share a name."""
+    found: Found = []
+    names = [entry.name for entry in scenario.mix or []]
+    slo = declared.setting(scenario, "slo")
+    where = (*at, "slo") if scenario.slo else ("defaults", "slo")
+    for endpoint in slo.endpoints if slo else {}:
+        if scenario.mix is not None and endpoint not in names:
+            found.append(
+                ((*where, "endpoints", endpoint), f"no mix entry named {endpoint!r}{did_you_mean(endpoint, names)}")
+            )
+    for position, entry_name in enumerate(names):
+        if entry_name in names[:position]:
+            found.append(((*at, "mix", position, "name"), f"duplicate mix entry name {entry_name!r}"))
+    return found
+
+
+def _slo_problems(slo: Slo | None, at: PathKey) -> Found:
+    if slo is None:
+        return []
+    found = objective_problems(slo, at)
+    for name, endpoint in slo.endpoints.items():
+        found += objective_problems(endpoint, (*at, "endpoints", name))
+    return found
+
+
+def _objective_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
+    """A scenario's own SLO and its capacity objective (declared, or taken from the SLO)
+    that no run can meet (perfsuite.plan.objectives); the defaults' SLO is checked once."""
+    found = _slo_problems(scenario.slo, (*at, "slo"))
+    if scenario.mode != "open" or scenario.rate != AUTO:
+        return found
+    if scenario.capacity is not None:
+        return found + objective_problems(scenario.capacity, (*at, "capacity"), capacity=True)
+    taken = objective_of(declared, scenario)
+    where = (*at, "slo") if scenario.slo else ("defaults", "slo")
+    known = {message for _, message in [*found, *_slo_problems(declared.defaults.slo, ("defaults", "slo"))]}
+    return found + [
+        (path, f"{message} (rate: auto takes its capacity objective from this slo)")
+        for path, message in objective_problems(taken, where, capacity=True)
+        if message not in known
+    ]
+
+
+def warnings(declared: SuiteFile) -> Found:
+    """What is valid but will not measure what it says: an open rate beyond its generator."""
+    found: Found = []
+    for index, scenario in enumerate(declared.scenarios):
+        if scenario.mode != "open" or not isinstance(scenario.rate, list):
+            continue
+        senders = senders_of(declared.setting(scenario, "loadgen"), resolve_layout(scenario.cpu, declared.defaults.cpu))
+        for position, rate in enumerate(scenario.rate):
+            if (why := beyond_generator(rate, senders)) is not None:
+                found.append(
+                    (
+                        ("scenarios", index, "rate", *([position] if len(scenario.rate) > 1 else [])),
+                        f"{why}: the run will be flagged loadgen_behind; spread it with loadgen: {{processes: N}}",
+                    )
+                )
+    return found
