@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from perfsuite.plan.format import json_schema
+from perfsuite.plan.schema import json_schema
 from tests.conftest import REPO, run_cli, write_scenario
 
 VALID = """\

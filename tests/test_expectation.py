@@ -6,21 +6,11 @@ import math
 
 import pytest
 
-from perfsuite.judge.expectation import (
-    Expectation,
-    Load,
-    NoModel,
-    Service,
-    erlang_c,
-    executor_threads,
-    expect,
-    queue_wait_s,
-    service_of,
-    slots,
-    wait_s,
-)
+from perfsuite.judge.expectation import Expectation, Load, Service, erlang_c, expect, queue_wait_s, service_of, wait_s
 from perfsuite.plan.appfacts import AppFacts, Route
+from perfsuite.plan.concurrency import NoModel, executor_threads
 from perfsuite.plan.format import MixEntry, ServerConfig
+from perfsuite.plan.servers import slots
 from perfsuite.record.results import ProbeEntry, ProbeResult
 
 

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 
 from perfsuite.plan import interpreters
+from perfsuite.plan.format import ServerConfig
+from perfsuite.plan.preflight import interpreter_problems
 from perfsuite.record import history
 from perfsuite.record.fingerprint import fingerprint
 from tests.conftest import REPO, read_json, run_cli, start_cli, write_scenario
@@ -278,9 +280,11 @@ def test_an_interpreter_that_hangs_is_asked_once_and_leaves_nothing(
     monkeypatch.setattr(interpreters, "ASK_TIMEOUT_S", 1.5)
     monkeypatch.setattr(interpreters, "_KNOWN", {})
     started = time.monotonic()
-    for modules in (["uvicorn"], ["gunicorn", "gevent"], ["hypercorn"]):  # three configs naming it, one wait
-        with pytest.raises(interpreters.InterpreterError, match="did not answer within 1.5 s"):
-            interpreters.ask(str(hang), modules)
+    configs = [{"server": "uvicorn"}, {"server": "gunicorn", "worker_class": "gevent"}, {"server": "hypercorn"}]
+    for index, fields in enumerate(configs):  # three configs naming it, one wait
+        config = ServerConfig.model_validate({**fields, "app": "a:b", "python": str(hang)})
+        ((where, message),) = interpreter_problems(f"s{index}", config, tmp_path)
+        assert where == ("servers", f"s{index}", "python") and message == f"{hang} did not answer within 1.5 s"
     assert (tmp_path / "count").read_text() == "asked\n"  # started once, not three times
     assert time.monotonic() - started < 3
     deadline = time.monotonic() + 5

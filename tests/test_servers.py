@@ -180,9 +180,45 @@ def test_the_signal_that_starts_a_stop() -> None:
     assert stop_signal(ServerConfig.model_validate({"server": "uvicorn", "app": "a:b"})) == signal.SIGTERM
 
 
-def test_the_format_names_every_kind_of_the_registry() -> None:
+def test_every_kind_of_the_registry_is_one_complete_entry() -> None:
+    """A kind is one entry: the format, the JSON Schema, the packages recorded and the modules
+    asked for all come from it, and every entry answers every question the suite asks of a kind."""
+    import signal
     from typing import get_args
 
-    from perfsuite.plan.format import SERVER_KIND_NAMES, ServerKindName
+    from perfsuite.plan.concurrency import NoModel, Slots
+    from perfsuite.plan.format import ServerConfig as Config
+    from perfsuite.plan.schema import json_schema
+    from perfsuite.plan.servers import (
+        KIND_OPTIONS,
+        SERVER_KIND_NAMES,
+        SERVER_MODULES,
+        SERVER_PACKAGES,
+        modules_for,
+        package_version,
+        slots,
+        stop_signal,
+    )
 
-    assert tuple(SERVER_KINDS) == SERVER_KIND_NAMES == get_args(ServerKindName)
+    enum = json_schema()["$defs"]["ServerConfig"]["properties"]["server"]["enum"]
+    assert tuple(enum) == SERVER_KIND_NAMES == tuple(SERVER_KINDS)
+    loop_choices = {value for arg in get_args(Config.model_fields["loop"].annotation) for value in get_args(arg)}
+    for name, kind in SERVER_KINDS.items():
+        assert kind.options <= {*KIND_OPTIONS, "url"} and set(kind.loops) <= loop_choices, name
+        assert set(kind.packages) <= set(SERVER_PACKAGES) and set(kind.modules) <= set(SERVER_MODULES), name
+        if kind.build_argv is None:  # external: the suite starts nothing and knows nothing of its model
+            config = Config.model_validate({"server": name, "url": "http://10.0.0.5:8000"})
+            assert kind.packages == () and modules_for(config) == ()
+            with pytest.raises(NoModel):
+                slots(config)
+            continue
+        config = Config.model_validate({"server": name, "app": "apps.asgi_app:app", "workers": 2})
+        argv = build_argv(config, "127.0.0.1", 8123)
+        assert argv[1:3] == ["-m", kind.modules[0]] and any("8123" in arg for arg in argv), (name, argv)
+        assert package_version(config, kind.packages[0]) is not None, name  # installed beside the suite
+        assert set(modules_for(config)) <= set(kind.modules) and modules_for(config)[0] == kind.modules[0]
+        assert serves(config) and serves(config) <= {"asgi", "wsgi"} and kind.fix is not None
+        assert isinstance(stop_signal(config), signal.Signals)
+        assert {"--workers", "-w"} & set(kind.owned), f"{name}: args: could set the workers the suite sets"
+        held = slots(config.model_copy(update={"interface": "asgi"}))
+        assert isinstance(held, Slots) and held.count > 0 and held.source, name

@@ -9,7 +9,7 @@ import sys
 from perfsuite import ROOT
 from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, error
 from perfsuite.io.files import write_file
-from perfsuite.plan.format import json_schema
+from perfsuite.plan.schema import json_schema
 
 SCHEMA_PATH = ROOT / "scenarios" / "schema.json"
 

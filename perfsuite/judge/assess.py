@@ -7,9 +7,11 @@ from __future__ import annotations
 import math
 import os
 
-from perfsuite.judge.expectation import TOLERANCE, Load, NoModel, expect, service_of, slots
+from perfsuite.judge.expectation import TOLERANCE, Load, expect, service_of
 from perfsuite.judge.flags import open_flags, run_flags
+from perfsuite.plan.concurrency import NoModel
 from perfsuite.plan.runs import RunPlan, senders_of
+from perfsuite.plan.servers import slots
 from perfsuite.record.results import ModelResult, ProbeResult, RunResult
 
 

@@ -21,6 +21,7 @@ from perfsuite.io.files import FileRefused, read_text, write_file
 from perfsuite.judge.aggregate import Aggregate
 from perfsuite.judge.compare import DEFAULT_THRESHOLDS, Comparison, compare
 from perfsuite.plan.key import GroupKey
+from perfsuite.plan.servers import SERVER_PACKAGES
 from perfsuite.record.results import Environment
 
 KIND = "perfsuite-baseline"
@@ -28,7 +29,7 @@ SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 # Fingerprint fields that must match for numbers to be comparable.
 MACHINE_KEYS = ("hostname", "cpu_model", "cpu_count", "memory_gb", "python", "kernel")
-PACKAGES = ("locust", "gunicorn", "uvicorn", "uvicorn-worker", "gevent", "uvloop", "httptools", "granian", "hypercorn")
+PACKAGES = ("locust", *SERVER_PACKAGES)
 
 
 class BaselineError(ValueError):

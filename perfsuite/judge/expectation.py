@@ -8,14 +8,9 @@ Service time s of each mix entry, with its source:
              request at a time (perfsuite.run.probe)
 weighted by how often each request was actually sent.
 
-Slots S, the requests the config serves at once, with their source:
-  sync: workers; gthread: workers x threads; gevent: workers x
-  worker_connections; event loops: unbounded, except where the app's sync
-  code runs in a pool: FastAPI/Starlette `def` routes (anyio's 40 threads
-  per worker), Django under ASGI (sync views in one thread per worker),
-  hypercorn serving WSGI (asyncio's default executor: min(32, cores + 4)
-  threads per worker), granian's WSGI interface (its blocking threads per
-  worker); a config's `slots:` overrides all of them.
+Slots S, the requests the config serves at once, with their source: each
+server kind's entry models its own (perfsuite.plan.servers.slots,
+perfsuite.plan.concurrency); a config's `slots:` overrides them.
 
 Closed loop, U users (no think time), client time Z (Locust's CPU per request):
   X = min(U / (s + Z), S / s), never above min(workers, cores) / cpu
@@ -33,38 +28,21 @@ per request (server and Locust) exceeds 10% of the wait in a closed loop, a
 from __future__ import annotations
 
 import math
-import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from perfsuite.plan.appcheck import WSGI
 from perfsuite.plan.appfacts import AppFacts
+from perfsuite.plan.concurrency import NoModel, Slots
 from perfsuite.plan.format import MixEntry, ServerConfig
-from perfsuite.plan.servers import serves
 from perfsuite.record.results import ProbeResult
 
 TOLERANCE = 0.10  # measured vs expected throughput beyond this is a mismatch
 DOMINANCE = 0.10  # per-request CPU must be at most this share of the wait
-GUNICORN_DEFAULT_WORKER_CONNECTIONS = 1000
-ANYIO_THREADS = 40  # anyio.to_thread's default limiter: Starlette's run_in_threadpool
-UVICORN_WSGI_THREADS = 10  # uvicorn's WSGIMiddleware: a ThreadPoolExecutor of 10 per worker
 UNBOUNDED_FROM = 10_000  # slots from which the queueing term is taken as an unbounded pool's (none)
-GRANIAN_BACKLOG = 1024  # granian's default; backpressure = backlog / workers; WSGI threads = backpressure / 2
 SLOW_DEFAULT_MS = 5000  # apps' /slow default
 IO_DEFAULT_CALLS = 3
-
-
-class NoModel(Exception):
-    """The model does not apply; the message says why."""
-
-
-@dataclass(frozen=True)
-class Slots:
-    count: float  # math.inf: an event loop, unbounded
-    source: str
 
 
 @dataclass(frozen=True)
@@ -72,107 +50,6 @@ class Service:
     seconds: float  # on an idle server
     source: str  # declared, path or probe
     plus_cpu: bool = False  # path: the wait only; the server's CPU per request is added
-
-
-def executor_threads(server_cores: int) -> int:
-    """asyncio's default executor: min(32, CPUs + 4); from Python 3.13 the CPUs
-    the process may run on (its affinity), before that all of the machine's."""
-    cpus = server_cores if sys.version_info >= (3, 13) else (os.cpu_count() or 1)
-    return min(32, cpus + 4)
-
-
-def _setting(server: ServerConfig, flag: str, variable: str) -> int | None:
-    """A granian option as the server would take it: the last `--flag N` or `--flag=N`, else `env:`'s variable."""
-    text = None
-    for index, arg in enumerate(server.args):
-        if arg.startswith(flag + "="):
-            text = arg.partition("=")[2]
-        elif arg == flag and index + 1 < len(server.args):
-            text = server.args[index + 1]
-    text = text if text is not None else server.env.get(variable)
-    try:
-        return int(text) if text is not None else None
-    except ValueError:
-        raise NoModel(f"{flag} {text!r} is not a whole number") from None
-
-
-def _granian_backpressure(server: ServerConfig) -> int:
-    """Requests a granian worker processes at once: as declared, else its backlog / workers."""
-    if server.backpressure is not None:
-        return server.backpressure
-    backlog = max(128, _setting(server, "--backlog", "GRANIAN_BACKLOG") or GRANIAN_BACKLOG)
-    return max(1, backlog // max(1, server.workers))
-
-
-def _granian_wsgi_threads(server: ServerConfig) -> int:
-    if server.blocking_threads is not None:
-        return server.blocking_threads
-    return max(1, _granian_backpressure(server) // 2)
-
-
-def _pool_for_paths(app: AppFacts | None, paths: list[str], workers: int) -> Slots | None:
-    """An ASGI app's own pool for sync code, if the mix runs in it (None: on the event loop)."""
-    if app is None or app.framework is None:
-        return None
-    if app.framework == "django":
-        return Slots(float(workers), "Django runs sync views under ASGI in one thread per worker")
-    routes = [app.route_for(path) for path in paths]
-    unknown = [path for path, route in zip(paths, routes, strict=True) if route is None]
-    sync = [route for route in routes if route is not None and not route.is_async]
-    if unknown:  # a router in another module, a Route(...) list: whether it is def or async def is not known
-        raise NoModel(
-            f"{unknown[0]}: no route of {app.framework} found for it, so whether it runs in the thread pool"
-            " is unknown; declare slots: on the server"
-        )
-    if sync and len(sync) < len(routes):
-        raise NoModel("the mix calls both def routes (in a thread pool) and async def routes; declare slots:")
-    if sync:
-        return Slots(
-            float(ANYIO_THREADS * workers),
-            f"{app.framework} runs def routes in anyio's thread pool: {ANYIO_THREADS} threads per worker",
-        )
-    return None
-
-
-def slots(server: ServerConfig, app: AppFacts | None = None, paths: list[str] | None = None, cores: int = 1) -> Slots:
-    """Requests the config can serve at once, and why."""
-    workers = server.workers
-    if server.slots is not None:
-        return Slots(float(server.slots), "declared (slots:)")
-    if server.server == "external":
-        raise NoModel("external server: the suite does not know its config; declare slots: to model it")
-    interface = server.interface or (app.interface if app else None)
-    if server.server == "gunicorn":
-        worker_class = server.worker_class or "sync"
-        if worker_class == "sync":
-            return Slots(float(workers), "gunicorn sync: one request per worker")
-        if worker_class == "gthread":
-            threads = server.threads or 1
-            return Slots(float(workers * threads), f"gunicorn gthread: {workers} workers x {threads} threads")
-        if worker_class == "gevent":
-            conns = server.worker_connections or GUNICORN_DEFAULT_WORKER_CONNECTIONS
-            return Slots(float(workers * conns), f"gunicorn gevent: {workers} workers x {conns} connections")
-    if server.server == "granian" and (server.interface or "asgi") == "wsgi":
-        threads = _granian_wsgi_threads(server)
-        return Slots(float(workers * threads), f"granian WSGI: {workers} workers x {threads} blocking threads")
-    if server.server == "granian" and server.backpressure is not None:
-        held = workers * server.backpressure
-        pool = _pool_for_paths(app, paths or [], workers)
-        if pool is not None and pool.count < held:
-            return pool
-        return Slots(float(held), f"granian: {workers} workers x backpressure {server.backpressure}")
-    if server.server == "hypercorn" and interface == "wsgi":
-        threads = executor_threads(cores)
-        return Slots(
-            float(workers * threads), f"hypercorn WSGI: asyncio's default executor, {threads} threads per worker"
-        )
-    if server.server == "hypercorn" and interface is None:
-        raise NoModel("hypercorn: the app's interface is not plain from its source (WSGI runs in a thread pool);"
-                      " declare interface:")  # fmt: skip
-    if server.server == "uvicorn" and WSGI in serves(server):
-        return Slots(float(workers * UVICORN_WSGI_THREADS), f"uvicorn WSGI: {UVICORN_WSGI_THREADS} threads per worker")
-    pool = _pool_for_paths(app, paths or [], workers)
-    return pool or Slots(math.inf, "event loop: unbounded")
 
 
 def wait_s(path: str, upstream_delay_ms: float | None) -> float:

@@ -13,10 +13,10 @@ from pathlib import Path
 from perfsuite.io.files import read_bytes
 from perfsuite.plan.appcheck import infer, locate, nearby, server_roots
 from perfsuite.plan.format import CpuSettings, ServerConfig, SuiteFile
-from perfsuite.plan.interpreters import InterpreterError, ask, located, modules_for
+from perfsuite.plan.interpreters import InterpreterError, located
 from perfsuite.plan.messages import did_you_mean
 from perfsuite.plan.problems import PathKey
-from perfsuite.plan.servers import SERVER_KINDS, serves
+from perfsuite.plan.servers import SERVER_KINDS, interpreter, modules_for, serves
 from perfsuite.plan.yamlfile import MAX_FILE_BYTES
 
 
@@ -88,11 +88,12 @@ def interpreter_problems(name: str, server: ServerConfig, base_dir: Path) -> lis
     assert server.python is not None
     python = located(server.python, base_dir)
     try:
-        found = ask(python, modules_for(server))
+        found = interpreter(python)
     except InterpreterError as error:
         return [(("servers", name, "python"), str(error))]
-    if found.missing:
-        missing = ", ".join(found.missing)
+    lacking = [module for module in modules_for(server) if module in found.missing]
+    if lacking:
+        missing = ", ".join(lacking)
         return [
             (("servers", name, "python"), f"{python} (Python {found.python}) cannot import {missing}; install it there")
         ]

@@ -12,13 +12,13 @@ from pathlib import Path
 from perfsuite.plan.affinity import resolve_layout
 from perfsuite.plan.format import AUTO, LoadgenSettings, Scenario, ServerConfig, Slo, SuiteFile
 from perfsuite.plan.hosts import bind_problem
-from perfsuite.plan.interpreters import ask_all, located
+from perfsuite.plan.interpreters import located
 from perfsuite.plan.messages import did_you_mean
 from perfsuite.plan.objectives import objective_problems
 from perfsuite.plan.preflight import app_problems, cpu_problems, interpreter_problems, locustfile_problem, missing
 from perfsuite.plan.problems import PathKey
 from perfsuite.plan.runs import beyond_generator, objective_of, senders_of
-from perfsuite.plan.servers import KIND_OPTIONS, LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, overridden
+from perfsuite.plan.servers import KIND_OPTIONS, LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, ask_all, overridden
 
 Found = list[tuple[PathKey, str]]
 BURST_LIMIT = 10_000  # requests one burst may send
@@ -34,7 +34,7 @@ def problems(
         declared.defaults.slo, ("defaults", "slo")
     )
     # Every interpreter named is asked once, all at once (a config's check then reads the answer).
-    ask_all(located(s.python, base_dir) for s in declared.servers.values() if s.python and s.server != "external")
+    ask_all([located(s.python, base_dir) for s in declared.servers.values() if s.python and s.server != "external"])
     for name, server in declared.servers.items():
         found += server_problems(name, server, base_dir)
     seen: dict[str, int] = {}
@@ -61,6 +61,11 @@ def problems(
 def server_problems(name: str, server: ServerConfig, base_dir: Path) -> Found:
     """One server config's rules across its fields, and its checks against this machine:
     its kind's settings, its interpreter, its app_dir, its app's module and interface."""
+    if server.server not in SERVER_KINDS:  # the registry holds the kinds: nothing else can be checked
+        names = list(SERVER_KINDS)
+        choices = ", ".join(map(repr, names[:-1])) + f" or {names[-1]!r}"
+        hint = did_you_mean(server.server, names)
+        return [(("servers", name, "server"), f"must be one of {choices}, got {server.server!r}{hint}")]
     kind = SERVER_KINDS[server.server]
     external = kind.build_argv is None
     at: PathKey = ("servers", name)

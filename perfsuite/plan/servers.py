@@ -1,280 +1,127 @@
-"""Registry of server kinds: a short name -> how to build its argv (never a shell).
+"""The registry of server kinds: a short name -> its entry (perfsuite.plan.kinds).
 
-Adding a server is adding one entry to SERVER_KINDS. Each kind also declares
-which optional settings it understands, so a setting meant for another kind
-is an error in the scenario file rather than silently ignored.
+An entry is everything the suite knows of a kind: how to build its argv
+(never a shell), the settings it accepts and the flags `args:` may not set,
+the app interfaces it serves, how it stops, its packages and modules, and
+its concurrency model (slots, and why). Adding a server kind is adding an
+entry: its module under perfsuite/plan/kinds/ and one line below. The names
+the scenario format accepts, the packages whose versions are recorded and
+compared, and the modules an interpreter is asked for are derived from here.
 """
 
 from __future__ import annotations
 
+import math
 import shlex
 import signal
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 
-from perfsuite.plan.appcheck import ASGI, WSGI
+from perfsuite.plan import interpreters
+from perfsuite.plan.appfacts import AppFacts
+from perfsuite.plan.concurrency import Slots, app_pool
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.interpreters import interpreter_of, package_version
-
-GUNICORN_WORKER_CLASSES = {
-    "sync": "sync",
-    "gthread": "gthread",
-    "gevent": "gevent",
-    "uvicorn": "uvicorn_worker.UvicornWorker",
-    "asgi": "asgi",  # gunicorn's own (24+)
-}
-ASGI_WORKERS = ("uvicorn", "asgi")
-
-NO_GUNICORN_CONF = Path(__file__).with_name("no_gunicorn_conf.py")
-
-# Which interfaces each config serves; the loader holds the app's against them.
-BOTH = frozenset({ASGI, WSGI})
-LISTEN = frozenset({"host", "port"})  # where a server the suite starts listens
-
-
-@dataclass(frozen=True)
-class ServerKind:
-    build_argv: Callable[[ServerConfig, str, int], list[str]] | None  # None: the suite does not start it
-    options: frozenset[str]  # optional settings this kind accepts
-    serves: Callable[[ServerConfig], frozenset[str]]  # the app interfaces a config can serve
-    fix: str  # what to change when the app's interface does not fit
-    recycling: tuple[str, ...] = ()  # options (or env variables) that restart workers on purpose
-    # The signal that starts a config's stop (then the grace period, then SIGKILL).
-    stop_signal: Callable[[ServerConfig], signal.Signals] = lambda _: signal.SIGTERM
-    # Flags the suite sets from declared fields (or must own), -> the field to declare instead.
-    owned: dict[str, str] = field(default_factory=dict)
-    # How else the server takes options: argparse (abbreviated long options, clustered
-    # short ones), an environment variable of arguments, environment variables per option.
-    argparse: bool = False
-    args_variable: str | None = None
-    option_prefix: str | None = None
-
-
-def _python_module(config: ServerConfig, module: str) -> list[str]:
-    # The config's interpreter (`python:`), else the suite's own.
-    return [interpreter_of(config), "-m", module]
-
-
-CONTROL_SOCKET_FROM = (25, 1)  # gunicorn's control socket (and --no-control-socket) arrived in 25.1
-
-
-def _gunicorn(config: ServerConfig, host: str, port: int) -> list[str]:
-    worker_class = config.worker_class or "sync"
-    argv = [
-        *_python_module(config, "gunicorn"),
-        # Only the declared settings: no gunicorn.conf.py from the working directory,
-        # and no control socket shared with every gunicorn of this user ($HOME/.gunicorn).
-        "--config",
-        str(NO_GUNICORN_CONF),
-        *(["--no-control-socket"] if (package_version(config, "gunicorn") or (99,)) >= CONTROL_SOCKET_FROM else []),
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(config.workers),
-        "--worker-class",
-        GUNICORN_WORKER_CLASSES[worker_class],
-    ]
-    if config.threads is not None:
-        argv += ["--threads", str(config.threads)]
-    if config.worker_connections is not None:
-        argv += ["--worker-connections", str(config.worker_connections)]
-    if config.asgi_loop is not None:
-        argv += ["--asgi-loop", config.asgi_loop]
-    if config.http_parser is not None:
-        argv += ["--http-parser", config.http_parser]
-    return [*argv, *config.args, str(config.app)]
-
-
-def _listen(config: ServerConfig, host: str, port: int) -> list[str]:
-    return ["--host", host, "--port", str(port), "--workers", str(config.workers)]
-
-
-def _called(config: ServerConfig) -> list[str]:
-    """uvicorn and granian take a factory as module:function plus --factory
-    (gunicorn and hypercorn read module:function() themselves)."""
-    return [config.app_target, "--factory"] if config.factory else [str(config.app)]
-
-
-def _uvicorn(config: ServerConfig, host: str, port: int) -> list[str]:
-    argv = [*_python_module(config, "uvicorn"), *_called(config), *_listen(config, host, port), "--no-access-log"]
-    if config.loop is not None:
-        argv += ["--loop", config.loop]
-    if config.http is not None:
-        argv += ["--http", config.http]
-    return [*argv, *config.args]
-
-
-def _granian(config: ServerConfig, host: str, port: int) -> list[str]:
-    argv = [*_python_module(config, "granian"), "--interface", config.interface or ASGI, *_listen(config, host, port)]
-    for flag, value in (
-        ("--loop", config.loop),
-        ("--runtime-mode", config.runtime_mode),
-        ("--runtime-threads", config.runtime_threads),
-        ("--blocking-threads", config.blocking_threads),
-        ("--backpressure", config.backpressure),
-        ("--task-impl", config.task_impl),
-    ):
-        if value is not None:
-            argv += [flag, str(value)]
-    return [*argv, *(["--factory"] if config.factory else []), *config.args, config.app_target]
-
-
-def _hypercorn(config: ServerConfig, host: str, port: int) -> list[str]:
-    argv = [
-        *_python_module(config, "hypercorn"),
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(config.workers),
-    ]
-    if config.loop is not None:
-        argv += ["--worker-class", config.loop]
-    return [*argv, *config.args, str(config.app)]
-
-
-def _gunicorn_serves(config: ServerConfig) -> frozenset[str]:
-    return frozenset({ASGI if config.worker_class in ASGI_WORKERS else WSGI})
-
-
-def _uvicorn_serves(config: ServerConfig) -> frozenset[str]:
-    # uvicorn serves WSGI only when told (`--interface wsgi`); its auto mode takes any app for ASGI.
-    told = None
-    for position, arg in enumerate(config.args):
-        if arg == "--interface" and position + 1 < len(config.args):
-            told = config.args[position + 1]
-        elif arg.startswith("--interface="):
-            told = arg.split("=", 1)[1]
-    return frozenset({WSGI}) if told == WSGI else frozenset({ASGI})
-
+from perfsuite.plan.kinds import external, granian, gunicorn, hypercorn, uvicorn
+from perfsuite.plan.kinds.base import ServerKind
 
 SERVER_KINDS: dict[str, ServerKind] = {
-    "gunicorn": ServerKind(
-        _gunicorn,
-        frozenset({"worker_class", "threads", "worker_connections", "asgi_loop", "http_parser", "interface", *LISTEN}),
-        _gunicorn_serves,
-        "use worker_class: asgi or uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
-        ("--max-requests",),
-        # gunicorn's graceful stop (SIGTERM) of a gevent worker waits for idle
-        # keep-alive connections, checking once a second (2.6 s here with
-        # Locust's connections open); its quick stop (SIGINT) takes 0.3 s. The
-        # suite stops a server only when nothing it measures is in flight.
-        lambda c: signal.SIGINT if c.worker_class == "gevent" else signal.SIGTERM,
-        {
-            **dict.fromkeys(("-b", "--bind"), "host: and port:"),
-            **dict.fromkeys(("-w", "--workers"), "workers:"),
-            **dict.fromkeys(("-k", "--worker-class"), "worker_class:"),
-            "--threads": "threads: (with worker_class: gthread; gunicorn turns sync into gthread above 1 thread)",
-            "--worker-connections": "worker_connections:",
-            "--asgi-loop": "asgi_loop:",
-            "--http-parser": "http_parser:",
-            **dict.fromkeys(("-c", "--config"), "the scenario's fields (a config file would override them)"),
-            "--chdir": "app_dir:",
-            "--pythonpath": "app_dir:, or PYTHONPATH in env:",
-        },
-        argparse=True,
-        args_variable="GUNICORN_CMD_ARGS",
-    ),
-    "uvicorn": ServerKind(
-        _uvicorn,
-        frozenset({"loop", "http", "interface", *LISTEN}),
-        _uvicorn_serves,
-        "for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi",
-        ("--limit-max-requests",),
-        owned={
-            **dict.fromkeys(("--host", "--port", "--uds", "--fd"), "host: and port:"),
-            "--workers": "workers:",
-            "--loop": "loop:",
-            "--http": "http:",
-            "--app-dir": "app_dir:",
-            "--factory": "app: module:function() (a factory)",
-        },
-        option_prefix="UVICORN_",
-    ),
-    "granian": ServerKind(
-        _granian,
-        frozenset(
-            {
-                "interface",
-                "loop",
-                "runtime_mode",
-                "runtime_threads",
-                "blocking_threads",
-                "backpressure",
-                "task_impl",
-                *LISTEN,
-            }
-        ),
-        lambda c: frozenset({c.interface or ASGI}),
-        "set interface: to the app's",
-        ("--workers-lifetime", "--workers-max-rss", "GRANIAN_WORKERS_LIFETIME", "GRANIAN_WORKERS_MAX_RSS"),
-        owned={
-            **dict.fromkeys(("--host", "--port", "--uds"), "host: and port:"),
-            "--workers": "workers:",
-            "--interface": "interface:",
-            "--loop": "loop:",
-            "--runtime-mode": "runtime_mode:",
-            "--runtime-threads": "runtime_threads:",
-            "--blocking-threads": "blocking_threads:",
-            "--backpressure": "backpressure:",
-            "--task-impl": "task_impl:",
-            "--working-dir": "app_dir:",
-            "--factory": "app: module:function() (a factory)",
-        },
-        option_prefix="GRANIAN_",
-    ),
-    "hypercorn": ServerKind(
-        _hypercorn,
-        frozenset({"loop", "interface", *LISTEN}),
-        lambda _: BOTH,
-        "",
-        ("--max-requests",),
-        owned={
-            **dict.fromkeys(("-b", "--bind", "--insecure-bind", "--quic-bind"), "host: and port:"),
-            **dict.fromkeys(("-w", "--workers"), "workers:"),
-            **dict.fromkeys(("-k", "--worker-class"), "loop:"),
-            **dict.fromkeys(("-c", "--config"), "the scenario's fields (a config file would override them)"),
-        },
-        argparse=True,
-    ),
-    # A server the suite does not start (another machine, say): no lifecycle, no resource sampling.
-    "external": ServerKind(None, frozenset({"url"}), lambda _: BOTH, ""),
+    "gunicorn": gunicorn.KIND,
+    "uvicorn": uvicorn.KIND,
+    "granian": granian.KIND,
+    "hypercorn": hypercorn.KIND,
+    "external": external.KIND,
 }
 
+SERVER_KIND_NAMES = tuple(SERVER_KINDS)
+# Every kind's distributions and modules, each once, in the registry's order.
+SERVER_PACKAGES = tuple(dict.fromkeys(p for kind in SERVER_KINDS.values() for p in kind.packages))
+SERVER_MODULES = tuple(dict.fromkeys(m for kind in SERVER_KINDS.values() for m in kind.modules))
 # The settings that belong to some kinds only, in the model's order: any other kind refuses them.
 KIND_OPTIONS = tuple(
     name
     for name in ServerConfig.model_fields
-    if name != "url" and any(name in k.options for k in SERVER_KINDS.values())
+    if name != "url" and any(name in kind.options for kind in SERVER_KINDS.values())
 )
+LOOPS = {name: kind.loops for name, kind in SERVER_KINDS.items() if kind.loops}  # the `loop:` choices per kind
+WORKER_CLASS_OPTIONS = gunicorn.KIND.requires  # settings valid only with a given gunicorn worker class
+NO_GUNICORN_CONF = gunicorn.NO_GUNICORN_CONF
 
-# Settings valid only together with a given gunicorn worker class.
-WORKER_CLASS_OPTIONS = {"threads": "gthread", "worker_connections": "gevent", "asgi_loop": "asgi"}
 
-# Event-loop choices per kind (the `loop` setting).
-LOOPS = {
-    "uvicorn": ("auto", "asyncio", "uvloop"),
-    "granian": ("auto", "asyncio", "uvloop", "rloop"),
-    "hypercorn": ("asyncio", "uvloop"),
-}
+def kind_of(config: ServerConfig) -> ServerKind:
+    return SERVER_KINDS[config.server]
 
 
 def is_external(config: ServerConfig) -> bool:
-    return SERVER_KINDS[config.server].build_argv is None
+    return kind_of(config).build_argv is None
 
 
 def build_argv(config: ServerConfig, host: str, port: int) -> list[str]:
-    build = SERVER_KINDS[config.server].build_argv
+    build = kind_of(config).build_argv
     if build is None:
         raise ValueError(f"server kind {config.server!r} is not started by the suite")
-    return build(config, host, port)
+    return build(config, host, port, lambda package: package_version(config, package))
+
+
+def serves(config: ServerConfig) -> frozenset[str]:
+    return kind_of(config).serves(config)
+
+
+def stop_signal(config: ServerConfig) -> signal.Signals:
+    return kind_of(config).stop_signal(config)
+
+
+def modules_for(config: ServerConfig) -> tuple[str, ...]:
+    """What `python -m` must find for this config to start."""
+    return kind_of(config).modules_for(config)
+
+
+def interpreter(python: str) -> interpreters.Interpreter:
+    """An interpreter asked about every kind's modules and packages (once; InterpreterError)."""
+    return interpreters.ask(python, SERVER_MODULES, SERVER_PACKAGES)
+
+
+def ask_all(pythons: list[str]) -> None:
+    """Every interpreter named asked at once, about every kind's modules and packages."""
+    interpreters.ask_all(pythons, SERVER_MODULES, SERVER_PACKAGES)
+
+
+def package_version(config: ServerConfig, package: str) -> tuple[int, ...] | None:
+    """A package's version in the config's interpreter, as numbers (None: not known)."""
+    if config.python is None:
+        try:
+            text = installed_version(package)
+        except PackageNotFoundError:
+            return None
+    else:
+        try:
+            text = interpreter(config.python).packages.get(package) or ""
+        except interpreters.InterpreterError:
+            return None
+    numbers = []
+    for part in text.split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers) or None
+
+
+def slots(config: ServerConfig, app: AppFacts | None = None, paths: list[str] | None = None, cores: int = 1) -> Slots:
+    """Requests the config can serve at once, and why (NoModel where that cannot be known):
+    its declared `slots:`, else its kind's model, else the app's own pool, else an event loop's."""
+    if config.slots is not None:
+        return Slots(float(config.slots), "declared (slots:)")
+    held = kind_of(config).slots(config, app, paths or [], cores)
+    if held is not None:
+        return held
+    return app_pool(app, paths or [], config.workers) or Slots(math.inf, "event loop: unbounded")
 
 
 def recycles_workers(config: ServerConfig) -> bool:
     """Whether the config restarts its workers on purpose (then a worker exiting is not a fault).
     Seen in args: and env: (GUNICORN_CMD_ARGS too); a gunicorn -c config file is not read."""
     words = [*config.args, *shlex.split(config.env.get("GUNICORN_CMD_ARGS", ""))]
-    recycling = SERVER_KINDS[config.server].recycling
+    recycling = kind_of(config).recycling
     return any(w == flag or w.startswith(flag + "=") for w in words for flag in recycling) or any(
         name in config.env for name in recycling
     )
@@ -304,8 +151,8 @@ def _owned(arg: str, kind: ServerKind) -> str | None:
 def overridden(config: ServerConfig) -> list[tuple[tuple[str | int, ...], str, str, str]]:
     """What in `args:` or `env:` would set what the suite sets:
     (where in the config, what was written, the flag it sets, the field to declare instead)."""
-    kind = SERVER_KINDS[config.server]
-    found = []
+    kind = kind_of(config)
+    found: list[tuple[tuple[str | int, ...], str, str, str]] = []
     for position, arg in enumerate(config.args):
         if (flag := _owned(arg, kind)) is not None:
             found.append((("args", position), arg, flag, kind.owned[flag]))
@@ -324,11 +171,3 @@ def overridden(config: ServerConfig) -> list[tuple[tuple[str | int, ...], str, s
             if flag in kind.owned:
                 found.append((("env", name), name, flag, kind.owned[flag]))
     return found
-
-
-def stop_signal(config: ServerConfig) -> signal.Signals:
-    return SERVER_KINDS[config.server].stop_signal(config)
-
-
-def serves(config: ServerConfig) -> frozenset[str]:
-    return SERVER_KINDS[config.server].serves(config)

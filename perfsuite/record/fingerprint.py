@@ -20,11 +20,11 @@ import psutil
 from perfsuite import ROOT
 from perfsuite.plan.affinity import default_layout
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.interpreters import InterpreterError, ask, modules_for
+from perfsuite.plan.interpreters import InterpreterError
+from perfsuite.plan.servers import SERVER_PACKAGES, interpreter
 from perfsuite.record.results import Environment, InterpreterRecord
 
-PACKAGES = ("locust", "gunicorn", "uvicorn", "uvicorn-worker", "gevent", "uvloop", "httptools", "granian",
-            "hypercorn", "httpx", "psutil", "pydantic", "perfsuite")  # fmt: skip
+PACKAGES = ("locust", *SERVER_PACKAGES, "httpx", "psutil", "pydantic", "perfsuite")
 
 
 def _cpu_model() -> str | None:
@@ -57,7 +57,7 @@ def interpreters(servers: Mapping[str, ServerConfig]) -> dict[str, InterpreterRe
         if server.python is None:
             continue
         try:
-            asked = ask(server.python, modules_for(server))
+            asked = interpreter(server.python)
             found[name] = InterpreterRecord(path=server.python, python=asked.python, packages=asked.packages)
         except InterpreterError:
             found[name] = InterpreterRecord(path=server.python)

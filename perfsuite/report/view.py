@@ -14,6 +14,7 @@ from typing import Any
 
 from perfsuite.judge.aggregate import Aggregate, Metric, aggregate
 from perfsuite.judge.verdict import EXIT_MEANINGS, Verdict
+from perfsuite.plan.servers import SERVER_PACKAGES
 from perfsuite.record.results import CapacityResult, Environment, Flag, Resources, RunResult, SuiteResults
 
 FLAG_LABELS = {
@@ -395,9 +396,6 @@ def aggregates_table(aggregates: list[Aggregate]) -> Table:
         )
     header = ["Server", "Level", "Repetitions", "RPS median [95% CI]", "p50 ms", "p95 ms", "p99 ms", "CV of RPS", ""]
     return Table(header, rows)
-
-
-SERVER_PACKAGES = ("gunicorn", "uvicorn", "uvicorn-worker", "granian", "hypercorn", "gevent")
 
 
 def interpreters_table(environment: Environment) -> Table | None:

@@ -1,0 +1,68 @@
+"""What a server kind's entry holds, and the pieces its argv builders share."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from perfsuite.plan.appcheck import ASGI, WSGI
+from perfsuite.plan.appfacts import AppFacts
+from perfsuite.plan.concurrency import Slots
+from perfsuite.plan.format import ServerConfig
+
+BOTH = frozenset({ASGI, WSGI})
+LISTEN = frozenset({"host", "port"})  # where a server the suite starts listens
+
+Version = Callable[[str], tuple[int, ...] | None]  # a package's version in the config's interpreter
+ArgvBuilder = Callable[[ServerConfig, str, int, Version], list[str]]
+SlotsModel = Callable[[ServerConfig, AppFacts | None, list[str], int], Slots | None]
+
+
+def _sigterm(_: ServerConfig) -> signal.Signals:
+    return signal.SIGTERM
+
+
+@dataclass(frozen=True)
+class ServerKind:
+    """One server kind, whole: how it starts, what it takes and refuses, what it
+    serves, how it stops, what it is made of, and how many requests it holds."""
+
+    build_argv: ArgvBuilder | None  # (config, host, port, version) -> argv; None: the suite does not start it
+    options: frozenset[str]  # the optional settings of the scenario format this kind accepts
+    serves: Callable[[ServerConfig], frozenset[str]]  # the app interfaces a config can serve
+    fix: str  # what to change when the app's interface does not fit
+    packages: tuple[str, ...]  # its distributions, its own first: versions recorded, compared and shown
+    modules: tuple[str, ...]  # every module `python -m` may need for it (asked of a config's interpreter)
+    slots: SlotsModel  # requests a config serves at once, and why; None: an event loop (the app's pools apply)
+    needs: Callable[[ServerConfig], tuple[str, ...]] | None = None  # of `modules`, what a config needs (all)
+    recycling: tuple[str, ...] = ()  # options (or env variables) that restart workers on purpose
+    stop_signal: Callable[[ServerConfig], signal.Signals] = _sigterm  # starts its stop (then grace, SIGKILL)
+    # Flags the suite sets from declared fields (or must own), -> the field to declare instead.
+    owned: dict[str, str] = field(default_factory=dict)
+    # How else the server takes options: argparse (abbreviated long options, clustered
+    # short ones), an environment variable of arguments, environment variables per option.
+    argparse: bool = False
+    args_variable: str | None = None
+    option_prefix: str | None = None
+    loops: tuple[str, ...] = ()  # its `loop:` choices
+    requires: dict[str, str] = field(default_factory=dict)  # option -> the worker_class it needs
+
+    def modules_for(self, config: ServerConfig) -> tuple[str, ...]:
+        return self.needs(config) if self.needs is not None else self.modules
+
+
+def python_module(config: ServerConfig, module: str) -> list[str]:
+    """`python -m module` under the config's interpreter (`python:`), else the suite's own."""
+    return [config.python or sys.executable, "-m", module]
+
+
+def listen(config: ServerConfig, host: str, port: int) -> list[str]:
+    return ["--host", host, "--port", str(port), "--workers", str(config.workers)]
+
+
+def called(config: ServerConfig) -> list[str]:
+    """uvicorn and granian take a factory as module:function plus --factory
+    (gunicorn and hypercorn read module:function() themselves)."""
+    return [config.app_target, "--factory"] if config.factory else [str(config.app)]
