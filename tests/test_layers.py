@@ -1,7 +1,8 @@
 """The package's folders are phases, and a phase imports only those below it:
-io < plan < record < {run, judge} < report < commands. run and judge never
-import each other (measuring and judging stay apart); nothing imports a
-command; io (files and terminals) imports no phase at all."""
+io < plan < record < {run, judge} < report < conduct < commands. run and
+judge never import each other (measuring and judging stay apart); nothing
+imports a command, and commands/ holds only commands; io (files, terminals,
+signals) imports no phase at all."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ ALLOWED = {
     "run": {"io", "plan", "record", "run"},
     "judge": {"io", "plan", "record", "judge"},
     "report": {"io", "plan", "record", "judge", "report"},
-    "commands": {"io", "plan", "record", "run", "judge", "report", "commands"},
+    "conduct": {"io", "plan", "record", "run", "judge", "report", "conduct"},
+    "commands": {"io", "plan", "record", "run", "judge", "report", "conduct"},
 }
 
 
@@ -85,3 +87,11 @@ def test_the_checker_sees_a_wrong_import(tmp_path: Path) -> None:
     wrong = tmp_path / "bad.py"
     wrong.write_text("from perfsuite.run.process import ManagedProcess\nimport perfsuite.judge.verdict\n")
     assert {phase_of(m) for m in imports(wrong)} == {"run", "judge"}
+
+
+def test_commands_holds_only_commands() -> None:
+    """One module per command, each one the CLI dispatches to; what commands share lives in conduct/."""
+    from perfsuite.cli import COMMANDS
+
+    modules = sorted(path.stem for path in (PACKAGE / "commands").glob("*.py") if path.stem != "__init__")
+    assert modules == sorted([*COMMANDS, "run"])

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from perfsuite import ROOT
-from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, claim_out_dir, error, stamped
+from perfsuite.conduct.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, claim_out_dir, error, stamped
 from perfsuite.io.files import write_file
 from perfsuite.plan.affinity import default_layout
 from perfsuite.plan.durations import parse_duration

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, error
+from perfsuite.conduct.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, error
 from perfsuite.record import history
 from perfsuite.report.trend import render_text
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, claim_out_dir, error
+from perfsuite.conduct.common import EXIT_INVALID, EXIT_OK, claim_out_dir, error
 from perfsuite.io.files import WriteFailed
 from perfsuite.record.results import SchemaVersionError, read_results
 from perfsuite.report.files import REPORT_HTML, REPORT_MD, write_reports

@@ -17,9 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from perfsuite.commands.against import AgainstError, Worktrees, against, parse_pairs
-from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, claim_out_dir, error, load, stamped, unwritable
-from perfsuite.commands.pipeline import Afterwards, finish, run_plans
+from perfsuite.conduct.common import EXIT_FAILED, EXIT_INVALID, claim_out_dir, error, load, stamped, unwritable
+from perfsuite.conduct.finish import Afterwards, finish
+from perfsuite.conduct.runs import run_plans
+from perfsuite.conduct.versions import AgainstError, Worktrees, against, parse_pairs
 from perfsuite.io.files import WriteFailed, append_text, read_text
 from perfsuite.io.signals import held
 from perfsuite.judge.baseline import Baseline, BaselineError, coverage, environment_differences
@@ -39,9 +40,9 @@ from perfsuite.record.results import (
 )
 from perfsuite.report.console import verdict_lines
 from perfsuite.report.files import REPORT_HTML, REPORT_MD, step_summary
+from perfsuite.report.progress import make_progress
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.process import kill_all
-from perfsuite.run.progress import make_progress
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ import json
 import sys
 
 from perfsuite import ROOT
-from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, error
+from perfsuite.conduct.common import EXIT_INVALID, EXIT_OK, error
 from perfsuite.io.files import write_file
 from perfsuite.plan.schema import json_schema
 

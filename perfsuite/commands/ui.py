@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from perfsuite.commands.common import EXIT_FAILED, EXIT_INVALID, error, load, stamped
+from perfsuite.conduct.common import EXIT_FAILED, EXIT_INVALID, error, load, stamped
 from perfsuite.judge.capacity import DEFAULT_START
 from perfsuite.plan.format import Suite
 from perfsuite.plan.hosts import bind_problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from perfsuite.commands.common import EXIT_INVALID, EXIT_OK, load
+from perfsuite.conduct.common import EXIT_INVALID, EXIT_OK, load
 from perfsuite.plan.runs import build_plan, build_searches
 
 

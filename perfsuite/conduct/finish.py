@@ -1,93 +1,27 @@
-"""The run command's pipeline around its runs: each plan measured (run/),
-judged (judge.assess) and recorded (results.json after every run); after the
-last, the suite judged (aggregates, SLOs, baseline, verdict) and its files
-written (checks.json, junit.xml, baseline, history, reports)."""
+"""The end of a suite: its runs judged together (aggregates, SLOs, a baseline
+or the pairs of --against/--pair, the verdict) and its files written
+(checks.json, junit.xml, the baseline, the history, the reports), each whole
+or not at all, one that fails not stopping the others."""
 
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from perfsuite.io.files import WriteFailed
 from perfsuite.judge.aggregate import aggregate
-from perfsuite.judge.assess import assess, predicted_capacity
 from perfsuite.judge.baseline import Baseline, EntryComparison, compare_all, paired
 from perfsuite.judge.baseline import build as build_baseline
 from perfsuite.judge.baseline import save as save_baseline
-from perfsuite.judge.capacity import Search, criterion, start_rate, step_of
 from perfsuite.judge.slo import evaluate
 from perfsuite.judge.verdict import EXIT_FAILED, Verdict, judge, searched_configs
 from perfsuite.judge.verdict import write as write_verdict
 from perfsuite.plan.format import Suite
-from perfsuite.plan.runs import RunPlan, SearchPlan
 from perfsuite.record import history
-from perfsuite.record.results import CapacityResult, ModelResult, RunResult, SuiteResults, write_results
+from perfsuite.record.results import SuiteResults
 from perfsuite.report import junit
 from perfsuite.report.files import ReportFailed, write_reports_safely
-from perfsuite.run.children import new_token
-from perfsuite.run.lifecycle import STOP, Interrupted
-from perfsuite.run.runner import RunSequence
-
-
-class Progress(Protocol):
-    def run_started(self, plan: RunPlan, total: int) -> None: ...
-    def tick(self, plan: RunPlan, run_dir: Path) -> None: ...
-    def run_finished(self, plan: RunPlan, result: RunResult, total: int) -> None: ...
-
-
-def run_plans(
-    suite: Suite,
-    plans: list[RunPlan],
-    out_dir: Path,
-    results: SuiteResults,
-    progress: Progress,
-    searches: Sequence[SearchPlan] = (),
-) -> SuiteResults:
-    """Run every plan in order, then every capacity search, recording each run
-    in results.json as it ends (and each search's capacity once it is found).
-    The caller has written results.json once already: a folder where it cannot
-    be written is refused before anything starts. WriteFailed stops the runs."""
-    sequence = RunSequence(suite, out_dir, new_token())
-    total = max(results.planned_runs, len(plans))  # a resumed suite counts the runs it already has
-
-    def measure(plan: RunPlan, following: RunPlan | None) -> RunResult:
-        STOP.check()
-        progress.run_started(plan, total)
-        measured = sequence.run(plan, following, on_tick=lambda run_dir: progress.tick(plan, run_dir))
-        result = judged(plan, measured)
-        results.runs.append(result)
-        write_results(out_dir, results)
-        progress.run_finished(plan, result, total)
-        return result
-
-    completed = False
-    try:
-        for index, plan in enumerate(plans):
-            measure(plan, plans[index + 1] if index + 1 < len(plans) else None)
-        for search_plan in searches:
-            found = search(search_plan, lambda rate, sp=search_plan: measure(sp.at(rate, _next_index(results)), None))
-            results.capacity.append(found)
-            results.planned_runs -= search_plan.max_steps - len(found.steps)  # planned: its most steps
-            write_results(out_dir, results)
-        completed = True
-    except Interrupted:
-        results.interrupted = True
-        raise
-    finally:
-        sequence.close()
-        results.runs.sort(key=lambda run: run.index)  # a resumed suite appends runs out of order
-        results.finished_at = time.time()
-        try:
-            write_results(out_dir, results)
-        except WriteFailed:
-            if completed:
-                raise
-            # else an interrupt, or this very file failing, is on its way out already
-    return results
 
 
 def trend_notes(stored: list[EntryComparison], baseline_file: str | None) -> list[str]:
@@ -97,45 +31,6 @@ def trend_notes(stored: list[EntryComparison], baseline_file: str | None) -> lis
         for entry in stored
         for c in entry.comparisons
     ]
-
-
-def judged(plan: RunPlan, measured: RunResult) -> RunResult:
-    """The run assessed; should the model itself fail on it, the run is kept with the model n/a."""
-    try:
-        return assess(plan, measured)
-    except Exception as failure:  # a measured run is never lost to its judging
-        why = f"the model failed on this run ({type(failure).__name__}: {failure})"
-        print(f"WARNING: {plan.label}: {why}", file=sys.stderr)
-        return measured.model_copy(update={"model": ModelResult(applies=False, why_not=why)})
-
-
-def _next_index(results: SuiteResults) -> int:
-    return max((run.index for run in results.runs), default=0) + 1
-
-
-def search(plan: SearchPlan, measure: Callable[[float], RunResult]) -> CapacityResult:
-    """One config's capacity: steps measured at the rates the search names."""
-    found = Search(start=start_rate(predicted_capacity(plan.template)), max_steps=plan.max_steps)
-    model_at: dict[float, float] = {}
-    while (rate := found.next_rate()) is not None:
-        result = measure(rate)
-        found.add(step_of(result, plan.objective))
-        if result.model is not None and result.model.capacity_rps is not None:
-            model_at[rate] = result.model.capacity_rps
-            found.tell(result.model.capacity_rps)
-    best = found.best
-    # The model's figure from the step nearest the capacity (its CPU per request is measured at that load).
-    nearest = min(model_at, key=lambda r: abs(r - (best or 0.0)), default=None)
-    return CapacityResult(
-        scenario=plan.scenario.name,
-        server=plan.server_name,
-        rps=best,
-        criterion=criterion(plan.objective),
-        model_rps=None if nearest is None else round(model_at[nearest], 3),
-        bound="loadgen" if found.generator_bound else "server",
-        converged=found.converged,
-        steps=found.steps,
-    )
 
 
 @dataclass(frozen=True)
