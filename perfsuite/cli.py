@@ -43,7 +43,7 @@ def run() -> None:
     answered with 130; everything the command wrote is closed by then."""
     # Everything printed is inert (control characters shown as escapes), and a
     # terminal that hung up or a pipe that closed costs output, never the suite.
-    sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)
     code = main()
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # from here a signal stays pending
     if _command(sys.argv[1:])[0] == "run" and code < 128:  # `ui` ends on Ctrl-C by design, with 0

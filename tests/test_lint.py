@@ -1,4 +1,4 @@
-"""The code base stays clean under ruff (rules in pyproject.toml)."""
+"""The code base stays clean under ruff (complexity included) and mypy (rules in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from tests.conftest import REPO
 
 def test_ruff_check_is_clean() -> None:
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_is_clean() -> None:
+    """mypy with pydantic's plugin over perfsuite/ (settings in pyproject.toml): 0 errors."""
+    done = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

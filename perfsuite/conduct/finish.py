@@ -108,9 +108,9 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
             history.HistoryRow(agg.key, agg.runs, {m: agg.value(m) for m in history.METRICS}, agg.cv)
             for agg in fixed  # a search's steps sit at rates of its own choosing: no trend to follow
         ]
-        db = after.history_db
-        stored = (results.suite, results.started_at, out_dir, results.environment, verdict.exit_code, rows)
-        if attempt("this suite is not in the history: ", lambda: history.append(db, *stored)):
+        db, env, code = after.history_db, results.environment, verdict.exit_code
+        added = lambda: history.append(db, results.suite, results.started_at, out_dir, env, code, rows)  # noqa: E731
+        if attempt("this suite is not in the history: ", added):
             attempt("", lambda: history.snapshot(db, results.suite, out_dir))
     try:
         write_reports_safely(out_dir, results, aggregates)

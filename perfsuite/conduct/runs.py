@@ -4,6 +4,7 @@ each capacity search stepped; perfsuite.conduct.finish takes it from there."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -52,12 +53,15 @@ def run_plans(
         progress.run_finished(plan, result, total)
         return result
 
+    def step(search_plan: SearchPlan, rate: float) -> RunResult:
+        return measure(search_plan.at(rate, _next_index(results)), None)
+
     completed = False
     try:
         for index, plan in enumerate(plans):
             measure(plan, plans[index + 1] if index + 1 < len(plans) else None)
         for search_plan in searches:
-            found = search(search_plan, lambda rate, sp=search_plan: measure(sp.at(rate, _next_index(results)), None))
+            found = search(search_plan, functools.partial(step, search_plan))
             results.capacity.append(found)
             results.planned_runs -= search_plan.max_steps - len(found.steps)  # planned: its most steps
             write_results(out_dir, results)

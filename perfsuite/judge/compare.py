@@ -39,7 +39,17 @@ class Comparison:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Comparison:
-        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__})
+        p_value = data.get("p_value")
+        return cls(
+            metric=str(data["metric"]),
+            baseline=float(data["baseline"]),
+            candidate=float(data["candidate"]),
+            ratio=float(data["ratio"]),
+            threshold=float(data["threshold"]),
+            verdict=str(data["verdict"]),
+            p_value=None if p_value is None else float(p_value),
+            basis=str(data.get("basis") or ""),
+        )
 
 
 def compare(metric: str, baseline: Sequence[float], candidate: Sequence[float], threshold: float) -> Comparison:

@@ -187,39 +187,32 @@ def expect(
         cpu_ceiling = min(max(1, server.workers), max(cores, 1)) / cpu
         if cpu_ceiling < capacity:
             capacity, bound = cpu_ceiling, "cpu"
-    common = {
-        "slots": config_slots.count,
-        "slots_source": config_slots.source,
-        "service_source": source,
-        "wait_s": round(wait, 6),
-        "cpu_s": round(cpu, 6),
-        "client_s": round(client, 6),
-        "service_s": round(service, 6),
-        "capacity_rps": round(capacity, 4),
-    }
-    if load.rate is not None:
-        utilisation = load.rate / capacity
-        if utilisation < 1:
-            queue = queue_wait_s(load.rate, service, config_slots.count, load.arrival) if bound == "slots" else 0.0
-            if bound == "cpu" and load.arrival == "poisson":  # M/D/1 on the CPU
-                queue = utilisation / (2 * capacity * (1 - utilisation))
-            latency: float | None = round(1000 * (service + queue), 3)
-            rps, bound = load.rate, "rate"
-        else:
-            latency, rps = None, capacity
+
+    def made(rps: float, latency: float | None, limit: str, utilisation: float | None = None) -> Expectation:
         return Expectation(
-            **common,
+            slots=config_slots.count,
+            slots_source=config_slots.source,
+            service_source=source,
+            wait_s=round(wait, 6),
+            cpu_s=round(cpu, 6),
+            client_s=round(client, 6),
+            service_s=round(service, 6),
             expected_rps=round(rps, 4),
             expected_latency_ms=latency,
-            bound=bound,
-            utilisation=round(utilisation, 4),
+            bound=limit,
+            capacity_rps=round(capacity, 4),
+            utilisation=utilisation,
         )
+
+    if load.rate is not None:
+        utilisation = load.rate / capacity
+        if utilisation >= 1:  # the queue grows without bound
+            return made(capacity, None, bound, round(utilisation, 4))
+        queue = queue_wait_s(load.rate, service, config_slots.count, load.arrival) if bound == "slots" else 0.0
+        if bound == "cpu" and load.arrival == "poisson":  # M/D/1 on the CPU
+            queue = utilisation / (2 * capacity * (1 - utilisation))
+        return made(load.rate, round(1000 * (service + queue), 3), "rate", round(utilisation, 4))
     assert load.users is not None
     by_users = load.users / (service + client)
     rps, bound = (by_users, "users") if by_users <= capacity else (capacity, bound)
-    return Expectation(
-        **common,
-        expected_rps=round(rps, 4),
-        expected_latency_ms=round(1000 * (load.users / rps - client), 3),
-        bound=bound,
-    )
+    return made(rps, round(1000 * (load.users / rps - client), 3), bound)

@@ -66,9 +66,9 @@ def _partial(data: Any) -> tuple[SuiteFile, list[int], set[str]] | None:
         except ValidationError:
             return None
 
-    raw_servers = data.get("servers") if isinstance(data.get("servers"), dict) else {}
+    raw_servers: dict[Any, Any] = data["servers"] if isinstance(data.get("servers"), dict) else {}
     servers = {name: found for name, raw in raw_servers.items() if (found := valid(ServerConfig, raw)) is not None}
-    raw_scenarios = data.get("scenarios") if isinstance(data.get("scenarios"), list) else []
+    raw_scenarios: list[Any] = data["scenarios"] if isinstance(data.get("scenarios"), list) else []
     scenarios = [(index, found) for index, raw in enumerate(raw_scenarios) if (found := valid(Scenario, raw))]
     defaults = valid(LoadSettings, data.get("defaults", {})) or LoadSettings()
     declared = SuiteFile.model_construct(

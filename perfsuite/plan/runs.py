@@ -232,11 +232,11 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
         else:
             if scenario.mode == "open":  # one sending process per Locust process: arrivals need no users
                 senders = senders_of(loadgen, cpu)
-                rates = [1.0] if search else list(scenario.rate or [])  # type: ignore[arg-type]
+                rates = list(scenario.rate) if isinstance(scenario.rate, list) and not search else [1.0]
                 levels = [(Level(rate=r), senders) for r in ([max(rates)] if quick else rates)]
             else:
-                users = list(declared.setting(scenario, "users"))
-                levels = [(Level(users=u), u) for u in ([max(users)] if quick else users)]
+                user_levels: list[int] = list(declared.setting(scenario, "users"))
+                levels = [(Level(users=u), u) for u in ([max(user_levels)] if quick else user_levels)]
             warmup = float(declared.setting(scenario, "warmup"))
             duration = float(declared.setting(scenario, "duration"))
             if quick:

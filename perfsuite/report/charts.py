@@ -44,11 +44,13 @@ def color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def _figure(rows: int, cols: int, width: float, height: float, **shared: bool) -> tuple[Figure, list[Axes]]:
+def _figure(
+    rows: int, cols: int, width: float, height: float, sharex: bool = False, sharey: bool = False
+) -> tuple[Figure, list[Axes]]:
     # Figure objects directly, not pyplot: no global figure manager to keep.
     fig = Figure(figsize=(width, height))
     FigureCanvasSVG(fig)
-    axes = fig.subplots(rows, cols, squeeze=False, **shared).flatten().tolist()
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=sharex, sharey=sharey).flatten().tolist()
     return fig, axes
 
 
@@ -240,7 +242,7 @@ def latency_vs_rate(
                          label=f"{label} knee, measured")  # fmt: skip
     for label, line_color, points in zip(labels, colors, lines, strict=True):
         for column, style, name in ((1, "-", "p50"), (2, "--", "p99")):
-            shown = [(p[0], p[column]) for p in points if p[column] is not None]
+            shown = [(x, y) for x, *ys in points if (y := ys[column - 1]) is not None]
             marker = "o" if column == 1 else "^"
             axis.plot([x for x, _ in shown], [y for _, y in shown], color=line_color, linestyle=style,
                       marker=marker, markersize=3, linewidth=1.2, label=f"{label} {name}")  # fmt: skip

@@ -106,8 +106,11 @@ def _figures(
                 percentiles,
             )
         )
-        timed = [(label, c, series.get(run.run_dir)) for label, c, run in zip(labels, run_colors, ok, strict=True)]
-        timed = [(label, c, s) for label, c, s in timed if s is not None and s.t]
+        timed = [
+            (label, c, s)
+            for label, c, run in zip(labels, run_colors, ok, strict=True)
+            if (s := series.get(run.run_dir)) is not None and s.t
+        ]
         if timed:
             figures.append(
                 _job(

@@ -70,5 +70,7 @@ def build(suite: str, verdict: Verdict) -> ET.ElementTree:
 
 
 def write(directory: Path, suite: str, verdict: Verdict) -> Path:
-    text = ET.tostring(build(suite, verdict).getroot(), encoding="utf-8", xml_declaration=True)
+    root = build(suite, verdict).getroot()
+    assert root is not None
+    text = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return write_file(directory / JUNIT_FILE, text)

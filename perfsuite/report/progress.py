@@ -111,7 +111,7 @@ class RichProgress:
         self.live.start()
         # While it shows, rich takes what is printed above its display and decodes ANSI codes in it
         # into styles: escaped first, as everything printed is (rich puts the streams back at stop).
-        sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)  # type: ignore[assignment]
+        sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)
 
     def _planned(self, plan: RunPlan) -> float:
         return plan.warmup_s + plan.duration_s if plan.mode in ("steady", "open") else 0.0

@@ -429,8 +429,8 @@ class Run:
             index=plan.index,
             scenario=plan.key.scenario,
             server=plan.key.server,
-            mode=plan.mode,  # type: ignore[arg-type]
-            order=plan.order,  # type: ignore[arg-type]
+            mode=plan.mode,
+            order=plan.order,
             users=plan.users,
             rate=plan.key.level.rate,
             repeat=plan.repeat,
