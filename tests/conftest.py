@@ -1,9 +1,16 @@
-"""Shared helpers: run the real CLI, find processes a suite left behind."""
+"""Shared helpers: run the real CLI, find processes a suite left behind.
+
+The tiers are known by one rule, the folder: tests/unit/ starts no process
+(pure functions, files, an in-process socket at most), tests/lint/ runs the
+linters and the type checker, tests/e2e/ starts real processes (servers,
+Locust, the suite's own CLI, browsers) and is marked `e2e` here, by folder.
+`python3 run_tests.py --fast` runs everything but e2e."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,6 +25,13 @@ RUN_SUITE = REPO / "run_suite.py"
 
 
 STARTED_SUITES: list[int] = []  # pids of every suite a test started
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E in item.path.resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def start_cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -100,6 +114,21 @@ def _no_strays_at_end() -> Any:
 @pytest.fixture()
 def repo() -> Path:
     return REPO
+
+
+FIXTURE_RUN = REPO / "tests" / "data" / "fixture_run"  # a real run of tests/data/fixture_suite.yaml
+
+
+@pytest.fixture()
+def rendered(tmp_path: Path) -> Path:
+    """A copy of the fixture run with its reports written."""
+    from perfsuite.record.results import read_results
+    from perfsuite.report.files import write_reports
+
+    out = tmp_path / "run"
+    shutil.copytree(FIXTURE_RUN, out)
+    write_reports(out, read_results(out))
+    return out
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,6 @@ import pytest
 
 from tests.conftest import read_json, run_cli, write_scenario
 
-pytestmark = pytest.mark.integration
-
 DELAY_MS = 200
 SERVERS = """\
 servers:

@@ -6,11 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import run_cli
-
-pytestmark = pytest.mark.integration
 
 
 def test_calibrate_reports_the_locust_ceiling(tmp_path: Path) -> None:

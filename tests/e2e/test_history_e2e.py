@@ -9,8 +9,6 @@ import pytest
 
 from tests.conftest import run_cli, write_scenario
 
-pytestmark = pytest.mark.integration
-
 
 def test_history_shows_a_trend_over_three_suites(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite"

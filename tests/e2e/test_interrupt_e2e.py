@@ -24,8 +24,6 @@ import pytest
 from perfsuite.record.results import read_results
 from tests.conftest import start_cli, strays, write_scenario
 
-pytestmark = pytest.mark.integration
-
 SEED = int(os.environ.get("PERFSUITE_INTERRUPT_SEED") or time.time_ns() % 1_000_000)
 EXIT_WITHIN_S = 10.0
 

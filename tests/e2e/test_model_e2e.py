@@ -12,8 +12,6 @@ import pytest
 
 from tests.conftest import REPO, read_json, run_cli, write_scenario
 
-pytestmark = pytest.mark.integration
-
 # Named like nothing the suite knows: only the probe can tell how long a request takes.
 LEDGER = """\
 import asyncio

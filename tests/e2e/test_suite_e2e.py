@@ -13,8 +13,6 @@ import pytest
 
 from tests.conftest import REPO, own_locustfile, read_json, run_cli, write_scenario
 
-pytestmark = pytest.mark.integration
-
 DELAY_S = 0.4
 
 

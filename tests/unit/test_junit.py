@@ -7,7 +7,7 @@ from pathlib import Path
 from perfsuite.judge.verdict import read
 from perfsuite.report.junit import build
 
-FIXTURE = Path(__file__).parent / "data" / "fixture_run"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixture_run"
 
 
 def test_cases_and_failures_per_group() -> None:

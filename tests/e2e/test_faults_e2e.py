@@ -16,11 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
-import pytest
 
 from tests.conftest import read_json, start_cli, strays, write_scenario
-
-pytestmark = pytest.mark.integration
 
 LONG_S = 60  # the faulted runs' window: a run that ends early was ended by the fault
 

@@ -10,7 +10,7 @@ import pytest
 from perfsuite.plan.key import Level, RunKey
 from perfsuite.record.results import SCHEMA_VERSION, SchemaVersionError, read_results, write_results
 
-FIXTURE = Path(__file__).parent / "data" / "fixture_run"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixture_run"
 
 
 def test_a_schema_1_folder_reads_into_the_typed_model() -> None:

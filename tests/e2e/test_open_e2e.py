@@ -10,8 +10,6 @@ import pytest
 
 from tests.conftest import read_json, run_cli, write_scenario
 
-pytestmark = pytest.mark.integration
-
 WAIT_MS = 50  # each request: a 50 ms sleep; one sync worker takes at most 20 req/s
 
 

@@ -18,8 +18,6 @@ import pytest
 from perfsuite.run.process import free_port
 from tests.conftest import REPO, read_json, run_cli, start_cli, strays, write_scenario
 
-pytestmark = pytest.mark.integration
-
 
 def test_two_local_processes(tmp_path: Path) -> None:
     scenario = write_scenario(

@@ -13,8 +13,6 @@ import pytest
 
 from tests.conftest import read_json, run_cli, write_scenario
 
-pytestmark = pytest.mark.integration
-
 APP = """\
 import time
 

@@ -14,8 +14,6 @@ import pytest
 
 from tests.conftest import read_json, run_cli, start_cli, strays, write_scenario
 
-pytestmark = pytest.mark.integration
-
 # Sleep-dominated, so repetitions agree: 10 users / 200 ms = 50 req/s, and a
 # scheduling hiccup of a few ms is a few percent of any percentile.
 STEADY = """\

@@ -15,12 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from perfsuite.run.process import free_port
 from tests.conftest import REPO, STARTED_SUITES, read_json, run_cli, start_cli, strays, write_scenario
-
-pytestmark = pytest.mark.integration
 
 ECHO = """\
 async def app(scope, receive, send):

@@ -13,7 +13,7 @@ from pathlib import Path
 from perfsuite.record.results import SuiteResults
 from perfsuite.report.markdown import render
 
-FIXTURE = Path(__file__).parent / "data" / "fixture_run" / "results.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixture_run" / "results.json"
 
 
 def results() -> SuiteResults:

@@ -18,7 +18,6 @@ import pytest
 from perfsuite.run.process import free_port
 from tests.conftest import own_locustfile, start_cli, strays, write_scenario
 
-pytestmark = pytest.mark.integration
 CHROMIUM = Path("/usr/bin/chromium")
 
 

@@ -25,7 +25,7 @@ from perfsuite.plan.format import Slo
 from perfsuite.plan.key import GroupKey, Level, RunKey
 from perfsuite.record.results import CapacityResult, CapacityStep, Flag, RunResult, SuiteResults, read_results
 
-FIXTURE = Path(__file__).parent / "data" / "fixture_run"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixture_run"
 
 
 def test_exit_codes_in_order_of_gravity() -> None:

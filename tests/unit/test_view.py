@@ -20,7 +20,7 @@ from perfsuite.report.html import knees
 from perfsuite.report.markdown import table
 from perfsuite.report.view import build_view
 
-FIXTURE = Path(__file__).parent / "data" / "fixture_run"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixture_run"
 
 
 def test_the_view_of_the_fixture() -> None:

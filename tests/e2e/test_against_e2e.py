@@ -9,11 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import read_json, run_cli, start_cli, strays, write_scenario
-
-pytestmark = pytest.mark.integration
 
 APP = """\
 import time

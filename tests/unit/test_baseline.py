@@ -12,7 +12,7 @@ from perfsuite.judge.baseline import BaselineError, build, compare_all, environm
 from perfsuite.plan.key import GroupKey, Level
 from perfsuite.record.results import read_results
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def test_a_schema_1_baseline_compares_by_key() -> None:

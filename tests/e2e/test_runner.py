@@ -83,7 +83,6 @@ def test_the_window_is_over_once_every_local_locust_process_stopped(tmp_path: Pa
     assert not far._all_users_stopped()  # workers elsewhere: wait for Locust's exit
 
 
-@pytest.mark.integration
 def test_a_sequence_starts_the_next_run_early_but_never_overlaps_load(tmp_path: Path) -> None:
     sequence, (first, second) = sequence_of(tmp_path, users=2, warmup=0.2, duration=1.0, repeat=2)
     try:
@@ -103,7 +102,6 @@ def test_a_sequence_starts_the_next_run_early_but_never_overlaps_load(tmp_path: 
     assert not LIVE
 
 
-@pytest.mark.integration
 def test_closing_a_sequence_stops_a_run_started_ahead(tmp_path: Path) -> None:
     sequence, (first, second) = sequence_of(tmp_path, users=1, warmup=0, duration=0.5, repeat=2)
     sequence.run(first, second)
@@ -112,7 +110,6 @@ def test_closing_a_sequence_stops_a_run_started_ahead(tmp_path: Path) -> None:
     assert sequence.prepared is None and not LIVE
 
 
-@pytest.mark.integration
 def test_the_next_locust_starts_in_a_long_warm_up_and_learns_its_url_at_the_gate(tmp_path: Path) -> None:
     sequence, (first, second) = sequence_of(tmp_path, users=2, warmup=1.6, duration=0.5, repeat=2)
     try:
@@ -133,7 +130,6 @@ def test_the_next_locust_starts_in_a_long_warm_up_and_learns_its_url_at_the_gate
     assert not LIVE
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize(
     "settings",
     [
@@ -161,7 +157,6 @@ def test_back_to_back_runs_that_cannot_share_a_resource(tmp_path: Path, settings
     assert not LIVE
 
 
-@pytest.mark.integration
 def test_an_unforeseen_fault_is_that_runs_error_and_the_next_run_runs(tmp_path: Path) -> None:
     # A NUL byte in env (refused by validation today; forced in here, unvalidated)
     # fails at the child's start with a ValueError from the OS layer.

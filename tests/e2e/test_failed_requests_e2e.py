@@ -7,11 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import read_json, run_cli, write_scenario
-
-pytestmark = pytest.mark.integration
 
 APPS = """\
 def wsgi(environ, start_response):
