@@ -1,7 +1,7 @@
 """Command line: dispatch to one module per command (perfsuite.commands).
 
 `run_suite.py FILE ...` runs a scenario file; the other commands are named
-first: validate, schema, report, calibrate, history, ui. Each command's
+first: validate, schema, docs, report, calibrate, history, ui. Each command's
 module parses its own arguments and returns the exit code.
 """
 
@@ -16,7 +16,7 @@ import sys
 from perfsuite.io.text import TerminalStream
 from perfsuite.run.lifecycle import STOP, STOP_SIGNALS, Interrupted
 
-COMMANDS = ("ui", "history", "validate", "schema", "report", "calibrate")
+COMMANDS = ("ui", "history", "validate", "schema", "docs", "report", "calibrate")
 
 
 def _command(argv: list[str]) -> tuple[str, list[str]]:

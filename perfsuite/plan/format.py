@@ -149,9 +149,9 @@ class UpstreamSettings(_Model):
 class CpuSettings(_Model):
     """Cores per role; a role left out gets the default (server and load generator on disjoint cores)."""
 
-    server: CoreList | None = None
-    loadgen: CoreList | None = None
-    upstream: CoreList | None = None
+    server: CoreList | None = Field(None, description="cores the server (and so its workers) runs on")
+    loadgen: CoreList | None = Field(None, description="cores Locust runs on")
+    upstream: CoreList | None = Field(None, description="cores the upstream runs on")
 
 
 Threshold = Annotated[
@@ -336,8 +336,15 @@ class ServerConfig(_Model):
         return (self.app or "").removesuffix("()")
 
 
+def _name_may_be_left_out(schema: dict[str, Any]) -> None:
+    """A mix entry's name is filled in from its path before validation: optional to whoever writes the file."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "name"]
+
+
 class MixEntry(_Model):
     """One request of a mix."""
+
+    model_config = ConfigDict(json_schema_extra=_name_may_be_left_out)
 
     name: EntryName = Field(
         description="as Locust names it in its statistics (default: the path; METHOD /path when not a GET)"
@@ -348,8 +355,8 @@ class MixEntry(_Model):
         description="path and query, starting with exactly one / (//host/x would name another host), no spaces"
         " (percent-encode them: %20)",
     )
-    method: Method = "GET"
-    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    method: Method = Field("GET", description="the HTTP method")
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, description="request headers")
     body: JsonValue = Field(None, alias="json", description="a JSON request body")
     expect_status: Annotated[int, Field(ge=100, le=599)] = Field(200, description="anything else is a failure")
     weight: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(None, description="steady mode (default 1)")
@@ -380,7 +387,7 @@ class MixEntry(_Model):
 class Scenario(LoadSettings):
     """One scenario: a request mix (or own locustfile) run against server configs."""
 
-    name: Name
+    name: Name = Field(description="names its runs and its table in the reports")
     mode: Literal["steady", "burst", "open"] = Field(
         "steady",
         description="steady: closed-loop users; burst: each request sent once; open: requests arrive at a rate,"
@@ -404,7 +411,9 @@ class Scenario(LoadSettings):
         None, description="burst only (default both)"
     )
     servers: Annotated[list[str], Field(min_length=1)] | None = Field(None, description="default: every server")
-    mix: Annotated[list[MixEntry], Field(min_length=1)] | None = None
+    mix: Annotated[list[MixEntry], Field(min_length=1)] | None = Field(
+        None, description="the requests sent: weighted (steady, open) or counted (burst)"
+    )
     locustfile: Text | None = Field(None, description="instead of mix: your own locustfile (steady mode)")
     timeout: Annotated[Duration, Field(gt=0, le=DAY_S)] = Field(
         300.0, description="burst only: give up on the burst after this long"
@@ -415,9 +424,13 @@ class SuiteFile(_Model):
     """A whole scenario file."""
 
     name: Name | None = Field(None, description="default: the file's stem")
-    defaults: LoadSettings = Field(default_factory=LoadSettings)
-    servers: Annotated[dict[Name, ServerConfig], Field(min_length=1)]
-    scenarios: Annotated[list[Scenario], Field(min_length=1)]
+    defaults: LoadSettings = Field(default_factory=LoadSettings, description="load fields every scenario inherits")
+    servers: Annotated[dict[Name, ServerConfig], Field(min_length=1)] = Field(
+        description="the configs under test, by name"
+    )
+    scenarios: Annotated[list[Scenario], Field(min_length=1)] = Field(
+        description="what load each config gets, in order"
+    )
 
     def setting(self, scenario: Scenario, name: str) -> Any:
         """A load setting as it applies to `scenario`: its own value, else the

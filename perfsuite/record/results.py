@@ -99,19 +99,19 @@ Histogram = Annotated[dict[str, int], AfterValidator(_buckets)]
 
 
 class Latency(_Record):
-    avg: float | None = None
-    min: float | None = None
-    max: float | None = None
-    p50: float | None = None
-    p95: float | None = None
-    p99: float | None = None
+    avg: float | None = Field(None, description="mean, ms (exact: from Locust's sum)")
+    min: float | None = Field(None, description="ms")
+    max: float | None = Field(None, description="ms")
+    p50: float | None = Field(None, description="ms, from the merged histograms")
+    p95: float | None = Field(None, description="ms")
+    p99: float | None = Field(None, description="ms")
 
 
 class EndpointResult(_Record):
-    requests: int
-    failures: int
-    rps: float
-    latency_ms: Latency
+    requests: int = Field(description="answered in the window")
+    failures: int = Field(description="of them, failed")
+    rps: float = Field(description="requests per second of the window")
+    latency_ms: Latency = Field(description="the endpoint's latencies")
     histogram: Histogram = Field(
         default_factory=dict, description="ms, to 3 significant figures (schema 3; whole ms below 100 before) -> count"
     )
@@ -120,41 +120,51 @@ class EndpointResult(_Record):
 class Overhead(_Record):
     """Seconds the suite spends around a run: start to first request, and teardown."""
 
-    start_s: float | None = None
-    teardown_s: float | None = None
-    total_s: float | None = None
+    start_s: float | None = Field(
+        None, description="from the run's turn (the previous teardown done) to its first request"
+    )
+    teardown_s: float | None = Field(None, description="stopping every child of the run")
+    total_s: float | None = Field(None, description="start_s + teardown_s")
 
 
 class MeanPeak(_Record):
-    mean: float | None = None
-    peak: float | None = None
+    mean: float | None = Field(None, description="over the window's samples")
+    peak: float | None = Field(None, description="the highest sample")
 
 
 class MemoryTotals(_Record):
-    peak_total: float | None = None
+    peak_total: float | None = Field(None, description="MB, the tree's highest total")
     per_process: dict[str, float | None] = Field(default_factory=dict, description="pid -> MB")
 
 
 class PerWorker(_Record):
-    uss: float | None = None
-    rss: float | None = None
+    uss: float | None = Field(None, description="MB, the median worker's unique memory")
+    rss: float | None = Field(None, description="MB")
 
 
 class Resources(_Record):
     """CPU and memory of one role's process tree inside the measured window."""
 
-    cpu_seconds: float | None = None
+    cpu_seconds: float | None = Field(None, description="CPU time the tree used in the window")
     cpu_percent: MeanPeak = Field(default_factory=MeanPeak, description="of one core")
     share_above_90_percent: float | None = Field(None, description="share of samples above 90% of `cores`")
-    cores: int = 1
-    samples: int = 0
-    processes: int = 0
-    workers: int = 0
-    rss_mb: MemoryTotals = Field(default_factory=MemoryTotals)
-    uss_mb: MemoryTotals = Field(default_factory=MemoryTotals)
-    pss_mb: MemoryTotals = Field(default_factory=MemoryTotals)
-    memory_per_worker_mb: PerWorker = Field(default_factory=PerWorker)
-    cpu_seconds_per_1k_requests: float | None = None
+    cores: int = Field(1, description="the cores the role may use (saturation is 90% of them)")
+    samples: int = Field(0, description="psutil samples in the window (every 0.25 s)")
+    processes: int = Field(0, description="in the tree")
+    workers: int = Field(
+        0, description="of them, workers (a server's; helpers such as multiprocessing's tracker left out)"
+    )
+    rss_mb: MemoryTotals = Field(
+        default_factory=MemoryTotals, description="resident memory; double-counts pages forked workers share"
+    )
+    uss_mb: MemoryTotals = Field(
+        default_factory=MemoryTotals, description="unique memory: what each process alone holds"
+    )
+    pss_mb: MemoryTotals = Field(
+        default_factory=MemoryTotals, description="proportional memory: shared pages divided among their sharers"
+    )
+    memory_per_worker_mb: PerWorker = Field(default_factory=PerWorker, description="per worker")
+    cpu_seconds_per_1k_requests: float | None = Field(None, description="CPU seconds per 1,000 requests of the window")
 
     @property
     def saturated(self) -> bool:
@@ -169,17 +179,17 @@ class Resources(_Record):
 class UpstreamStats(_Record):
     """The upstream's own account of the calls in the window."""
 
-    requests: int = 0
-    requested_ms_mean: float | None = None
-    taken_ms_mean: float | None = None
-    taken_ms_max: float | None = None
+    requests: int = Field(0, description="calls the upstream answered in the window")
+    requested_ms_mean: float | None = Field(None, description="the delay asked, mean")
+    taken_ms_mean: float | None = Field(None, description="the delay it took, mean")
+    taken_ms_max: float | None = Field(None, description="the delay it took, highest")
     ratio: float | None = Field(None, description="taken / requested")
 
 
 class UpstreamResult(_Record):
-    delay_ms: int
-    jitter_ms: int = 0
-    stats: UpstreamStats | None = None
+    delay_ms: int = Field(description="configured delay")
+    jitter_ms: int = Field(0, description="configured jitter, plus or minus")
+    stats: UpstreamStats | None = Field(None, description="the upstream's own account of the window")
 
 
 class LoadgenResult(_Record):
@@ -191,26 +201,30 @@ class LoadgenResult(_Record):
 class ModelResult(_Record):
     """What the config should achieve, beside what it did (perfsuite.judge.expectation)."""
 
-    applies: bool
-    why_not: str | None = None
+    applies: bool = Field(description="whether the model judged this run")
+    why_not: str | None = Field(None, description="why it does not apply")
     slots: int | None = Field(None, description="requests held at once; null: unbounded")
-    wait_s: float | None = None
-    cpu_s: float | None = None
-    client_s: float | None = None
-    service_s: float | None = None
-    expected_rps: float | None = None
-    expected_latency_ms: float | None = None
-    bound: Literal["users", "slots", "cpu", "rate"] | None = None
+    wait_s: float | None = Field(None, description="mean wait per request (not computing)")
+    cpu_s: float | None = Field(None, description="the server's CPU per request, measured")
+    client_s: float | None = Field(None, description="Locust's CPU per request, measured")
+    service_s: float | None = Field(None, description="mean service time per request: wait plus CPU")
+    expected_rps: float | None = Field(None, description="what the config should achieve")
+    expected_latency_ms: float | None = Field(None, description="mean latency it should show")
+    bound: Literal["users", "slots", "cpu", "rate"] | None = Field(
+        None, description="what limits it: users, slots, cpu or the offered rate"
+    )
     service_source: str | None = Field(
         None, description="where the service time came from: path (the suite's apps), declared, probe, or a mix"
     )
     slots_source: str | None = Field(None, description="why the config holds that many requests at once")
     utilisation: float | None = Field(None, description="open runs: rate x service time / slots (or CPU share)")
     capacity_rps: float | None = Field(None, description="the highest rate the config should take")
-    measured_rps: float | None = None
-    measured_latency_ms: float | None = None
-    ratio: float | None = None
-    tolerance: float | None = None
+    measured_rps: float | None = Field(None, description="what it did")
+    measured_latency_ms: float | None = Field(None, description="mean latency it showed")
+    ratio: float | None = Field(None, description="measured / expected")
+    tolerance: float | None = Field(
+        None, description="the ratio's allowed distance from 1 (10%, or one wave of requests where coarser)"
+    )
 
     @model_serializer(mode="wrap")
     def _known_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -224,17 +238,17 @@ class ModelResult(_Record):
 class RequestError(_Record):
     """One kind of failed request, as Locust counted it in the window."""
 
-    method: str
-    name: str
-    error: str
-    occurrences: int
+    method: str = Field(description="HTTP method")
+    name: str = Field(description="the mix entry (Locust's name)")
+    error: str = Field(description="Locust's message")
+    occurrences: int = Field(description="in the window")
     status: int | None = Field(None, description="the HTTP status the error names, if any")
 
 
 class Lag(_Record):
-    p50: float | None = None
-    p99: float | None = None
-    max: float | None = None
+    p50: float | None = Field(None, description="ms")
+    p99: float | None = Field(None, description="ms")
+    max: float | None = Field(None, description="ms")
 
 
 class OpenResult(_Record):
@@ -243,15 +257,15 @@ class OpenResult(_Record):
     from each request's intended start, `send_latency_ms` from its actual send."""
 
     rate: float = Field(description="requests per second offered")
-    arrival: Literal["constant", "poisson"] = "constant"
-    max_in_flight: int = 1000
-    offered: int = 0
-    completed: int = 0
-    failed: int = 0
+    arrival: Literal["constant", "poisson"] = Field("constant", description="constant or poisson")
+    max_in_flight: int = Field(1000, description="the generator's cap")
+    offered: int = Field(0, description="requests whose intended start fell in the window")
+    completed: int = Field(0, description="of them, answered as expected")
+    failed: int = Field(0, description="of them, answered otherwise or not at all")
     unfinished: int = Field(0, description="in flight when the window ended")
     answered: int | None = Field(None, description="answers (ok or failed) the window received, as they came")
     achieved_rps: float = Field(0.0, description="answered per second of the window")
-    send_latency_ms: Latency = Field(default_factory=Latency)
+    send_latency_ms: Latency = Field(default_factory=Latency, description="from each request's actual send")
     schedule_lag_ms: Lag = Field(default_factory=Lag, description="the generator's lateness at each send")
     late_starts: int = Field(0, description="requests sent 1 ms or more after their intended time")
     latency_rise: float | None = Field(None, description="mean latency of the window's last third over its first third")
@@ -262,26 +276,26 @@ class OpenResult(_Record):
 
 class ProbeEntry(_Record):
     service_ms: float = Field(description="median time one request took on the idle server")
-    samples: int = 0
+    samples: int = Field(0, description="requests timed")
     spread_ms: list[float] = Field(default_factory=list, description="fastest and slowest sample")
-    failures: int = 0
+    failures: int = Field(0, description="requests that failed")
 
 
 class ProbeResult(_Record):
     """Each mix entry's service time, measured before the load, one request at a time."""
 
-    entries: dict[str, ProbeEntry] = Field(default_factory=dict)
+    entries: dict[str, ProbeEntry] = Field(default_factory=dict, description="per mix entry")
     cpu_ms_per_request: float | None = Field(None, description="the server's CPU time per probe request")
     run_index: int | None = Field(None, description="the run the probe was taken in (a config is probed once)")
 
 
 class CapacityStep(_Record):
-    rate: float
-    achieved_rps: float | None = None
-    p99_ms: float | None = None
-    error_rate: float | None = None
-    ok: bool
-    loadgen_behind: bool = False
+    rate: float = Field(description="offered, req/s")
+    achieved_rps: float | None = Field(None, description="answered per second")
+    p99_ms: float | None = Field(None, description="from the intended start")
+    error_rate: float | None = Field(None, description="failed / sent")
+    ok: bool = Field(description="whether the step met the objective")
+    loadgen_behind: bool = Field(False, description="the generator fell behind its schedule")
     loadgen_saturated: bool = Field(False, description="Locust's CPU at 90% or more for half the window")
     run_failed: bool = Field(False, description="the step's run failed (see its error): the search stopped")
     why: str | None = Field(None, description="what failed the objective")
@@ -290,71 +304,77 @@ class CapacityStep(_Record):
 class CapacityResult(_Record):
     """One config's capacity: the highest rate meeting the objective."""
 
-    scenario: str
-    server: str
+    scenario: str = Field(description="the search's scenario")
+    server: str = Field(description="the config searched")
     rps: float | None = Field(description="highest rate that met the criterion; null: none did")
-    criterion: str
-    model_rps: float | None = None
-    bound: Literal["server", "loadgen"] = "server"
+    criterion: str = Field(description="the objective, as text")
+    model_rps: float | None = Field(None, description="the model's capacity, from the step nearest the measured one")
+    bound: Literal["server", "loadgen"] = Field(
+        "server", description="what stopped the search: the server, or the load generator"
+    )
     converged: bool = Field(False, description="bracketed to within 5%")
-    steps: list[CapacityStep] = Field(default_factory=list)
+    steps: list[CapacityStep] = Field(default_factory=list, description="each rate measured, in order")
 
 
 class Flag(_Record):
-    kind: str  # errors, loadgen_saturated, upstream_slow, model_mismatch
-    message: str
+    kind: str = Field(
+        description="errors, loadgen_saturated, loadgen_behind, overloaded, upstream_slow or model_mismatch"
+    )
+    message: str = Field(description="what happened and the likely reason")
 
 
 class ChildEnv(_Record):
     """A child's environment: what the suite set, and the names passed on from the caller's (an allow-list)."""
 
-    set_by_suite: dict[str, str] = Field(default_factory=dict)
+    set_by_suite: dict[str, str] = Field(default_factory=dict, description="variables the suite set, with their values")
     inherited: list[str] = Field(default_factory=list, description="names only; values stay private")
 
 
 class Affinity(_Record):
-    server: list[int] | None = None
-    loadgen: list[int] | None = None
-    upstream: list[int] | None = None
+    server: list[int] | None = Field(None, description="cores the server was pinned to")
+    loadgen: list[int] | None = Field(None, description="cores Locust was pinned to")
+    upstream: list[int] | None = Field(None, description="cores the upstream was pinned to")
 
 
 class RunSettings(_Record):
-    warmup_s: float | None = None
-    duration_s: float | None = None
-    spawn_rate: float | None = None
+    warmup_s: float | None = Field(None, description="run but left out of every statistic")
+    duration_s: float | None = Field(None, description="the measured window")
+    spawn_rate: float | None = Field(None, description="users started per second")
 
 
 class RunResult(_Record):
-    index: int
-    scenario: str
-    server: str
-    mode: Literal["steady", "burst", "open"]
-    order: Literal["sequential", "concurrent"] | None
-    users: int
+    index: int = Field(description="1-based position in the suite")
+    scenario: str = Field(description="its scenario")
+    server: str = Field(description="its server config")
+    mode: Literal["steady", "burst", "open"] = Field(description="steady, burst or open")
+    order: Literal["sequential", "concurrent"] | None = Field(description="burst: sequential or concurrent")
+    users: int = Field(description="steady: users; open: sending processes")
     rate: float | None = Field(None, description="open mode: requests per second offered")
-    repeat: int
-    status: Literal["ok", "error"]
-    error: str | None = None
-    requests: int = 0
-    failures: int = 0
-    rps: float = 0.0
-    elapsed_s: float = 0.0
-    latency_ms: Latency = Field(default_factory=Latency)
-    endpoints: dict[str, EndpointResult] = Field(default_factory=dict)
-    run_dir: str = ""
-    started_at: float = 0.0
-    overhead: Overhead = Field(default_factory=Overhead)
-    server_kind: str = ""
-    server_argv: list[str] = Field(default_factory=list)
+    repeat: int = Field(description="1-based repetition")
+    status: Literal["ok", "error"] = Field(description="ok, or error (see error)")
+    error: str | None = Field(None, description="why the run failed, with the tail of the log that says so")
+    requests: int = Field(0, description="answered in the window")
+    failures: int = Field(0, description="of them, failed")
+    rps: float = Field(0.0, description="requests per second of the window")
+    elapsed_s: float = Field(0.0, description="the window's length (a burst: first send to last answer)")
+    latency_ms: Latency = Field(
+        default_factory=Latency, description="latencies of the window (open mode: from the intended start)"
+    )
+    endpoints: dict[str, EndpointResult] = Field(default_factory=dict, description="per mix entry (Locust's name)")
+    run_dir: str = Field("", description="the run's files, relative to the suite's folder")
+    started_at: float = Field(0.0, description="the run's turn, seconds since the epoch")
+    overhead: Overhead = Field(default_factory=Overhead, description="the suite's own cost around the run")
+    server_kind: str = Field("", description="the server kind")
+    server_argv: list[str] = Field(default_factory=list, description="the server's command line")
     server_env: dict[str, str] = Field(default_factory=dict, description="variables the suite set for the server")
     child_env: dict[str, ChildEnv] = Field(
         default_factory=dict, description="per child (server, upstream, loadgen): the environment it was given"
     )
-    affinity: Affinity = Field(default_factory=Affinity)
-    settings: RunSettings = Field(default_factory=RunSettings)
+    affinity: Affinity = Field(default_factory=Affinity, description="the cores each child was pinned to")
+    settings: RunSettings = Field(default_factory=RunSettings, description="the run's warm-up, window and spawn rate")
     server_resources: Resources | None = Field(None, description="CPU and memory of the server's process tree")
-    loadgen_resources: Resources | None = None
-    upstream_resources: Resources | None = None
+    loadgen_resources: Resources | None = Field(None, description="CPU and memory of Locust's process tree")
+    upstream_resources: Resources | None = Field(None, description="CPU and memory of the upstream's process tree")
     upstream: UpstreamResult | None = Field(None, description="configured delay and the upstream's own latency")
     model: ModelResult | None = Field(None, description="what the config should achieve, beside what it did")
     flags: list[Flag] = Field(default_factory=list, description="reasons not to trust the numbers")
@@ -398,46 +418,58 @@ class RunResult(_Record):
 class InterpreterRecord(_Record):
     """A server config's own interpreter (`python:`) and the server packages inside it."""
 
-    path: str
-    python: str | None = None
-    packages: dict[str, str | None] = Field(default_factory=dict)
+    path: str = Field(description="the interpreter")
+    python: str | None = Field(None, description="its version")
+    packages: dict[str, str | None] = Field(
+        default_factory=dict, description="server packages inside it and their versions"
+    )
 
 
 class Environment(_Record):
     """The machine and package fingerprint (perfsuite.record.fingerprint)."""
 
-    python: str | None = None
-    implementation: str | None = None
-    os: str | None = None
-    kernel: str | None = None
-    machine: str | None = None
-    hostname: str | None = None
-    cpu_model: str | None = None
-    cpu_count: int | None = None
-    cpus_available: list[int] = Field(default_factory=list)
-    memory_gb: float | None = None
-    packages: dict[str, str | None] = Field(default_factory=dict)
-    project_commit: str | None = None
-    project_dirty: bool | None = None
-    default_affinity: Affinity = Field(default_factory=Affinity)
-    load_average: list[float] = Field(default_factory=list)
+    python: str | None = Field(None, description="the suite's Python")
+    implementation: str | None = Field(None, description="CPython, PyPy, ...")
+    os: str | None = Field(None, description="platform")
+    kernel: str | None = Field(None, description="release")
+    machine: str | None = Field(None, description="architecture")
+    hostname: str | None = Field(None, description="the machine's name")
+    cpu_model: str | None = Field(None, description="from /proc/cpuinfo")
+    cpu_count: int | None = Field(None, description="logical CPUs")
+    cpus_available: list[int] = Field(default_factory=list, description="CPUs the suite may use (its affinity)")
+    memory_gb: float | None = Field(None, description="total")
+    packages: dict[str, str | None] = Field(
+        default_factory=dict, description="versions of the server packages and the suite's own"
+    )
+    project_commit: str | None = Field(None, description="the suite's git commit")
+    project_dirty: bool | None = Field(None, description="uncommitted changes to tracked files")
+    default_affinity: Affinity = Field(default_factory=Affinity, description="the default core layout")
+    load_average: list[float] = Field(default_factory=list, description="1, 5, 15 minutes, at start")
     interpreters: dict[str, InterpreterRecord] = Field(
         default_factory=dict, description="per server config with python: its interpreter and packages (schema 4)"
     )
 
 
 class SuiteResults(_Record):
-    schema_version: int = SCHEMA_VERSION
-    suite: str
-    source: str = ""
-    started_at: float = 0.0
-    finished_at: float | None = None
-    interrupted: bool = False
-    planned_runs: int = 0
-    command: list[str] = Field(default_factory=list)
+    schema_version: int = Field(SCHEMA_VERSION, description="this file's schema (readers take 1 to the current)")
+    suite: str = Field(description="the suite's name")
+    source: str = Field("", description="the scenario file")
+    started_at: float = Field(0.0, description="seconds since the epoch")
+    finished_at: float | None = Field(None, description="seconds since the epoch; null while it runs")
+    interrupted: bool = Field(False, description="stopped by a signal: finish it with --resume")
+    planned_runs: int = Field(0, description="runs planned (a search counts its most steps)")
+    command: list[str] = Field(default_factory=list, description="the command line")
     environment: Environment = Field(default_factory=Environment, description="machine and package fingerprint")
-    runs: list[RunResult] = Field(default_factory=list)
+    runs: list[RunResult] = Field(default_factory=list, description="every run, in order")
     capacity: list[CapacityResult] = Field(default_factory=list, description="rate: auto searches (schema 4)")
+
+
+def json_schema() -> dict[str, Any]:
+    """results.json's JSON Schema, as the suite writes it (scenarios/results.schema.json)."""
+    schema = SuiteResults.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"perfsuite results.json, schema {SCHEMA_VERSION}"
+    return schema
 
 
 class SchemaVersionError(ValueError):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from perfsuite.plan.schema import json_schema
 from tests.conftest import REPO, run_cli, write_scenario
 
 VALID = """\
@@ -35,12 +34,6 @@ def test_validate_reports_errors_with_exit_2(tmp_path: Path) -> None:
 )
 def test_shipped_scenarios_are_valid(name: str) -> None:
     assert run_cli("validate", f"scenarios/{name}").returncode == 0
-
-
-def test_shipped_schema_is_generated_from_the_model() -> None:
-    shipped = json.loads((REPO / "scenarios" / "schema.json").read_text())
-    assert shipped == json.loads(json.dumps(json_schema())), "run: python run_suite.py schema --write"
-    assert set(shipped["properties"]) == {"name", "defaults", "servers", "scenarios"}
 
 
 def test_refuses_a_folder_that_holds_results(tmp_path: Path) -> None:
