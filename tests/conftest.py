@@ -8,6 +8,7 @@ Locust, the suite's own CLI, browsers) and is marked `e2e` here, by folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ RUN_SUITE = REPO / "run_suite.py"
 
 
 STARTED_SUITES: list[int] = []  # pids of every suite a test started
+_OPEN: list[subprocess.Popen[str]] = []  # suites of the test running now, their pipes closed after it
 E2E = Path(__file__).resolve().parent / "e2e"
 
 
@@ -44,6 +46,7 @@ def start_cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -
         env={**os.environ, **(env or {})},
     )
     STARTED_SUITES.append(proc.pid)
+    _OPEN.append(proc)
     return proc
 
 
@@ -109,6 +112,22 @@ def _no_strays_at_end() -> Any:
     for proc in left:
         proc.kill()
     assert not left, f"processes left running by the suite: {[p.cmdline() for p in left]}"
+
+
+@pytest.fixture(autouse=True)
+def _suites_closed() -> Any:
+    """Every suite a test started has ended (killed if a failed test left it) and its pipes are
+    closed when the test ends: an unclosed pipe is a ResourceWarning, and warnings are errors."""
+    yield
+    while _OPEN:
+        proc = _OPEN.pop()
+        if proc.poll() is None:
+            proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.fixture()

@@ -91,6 +91,7 @@ class Watchdog:
 
     def __init__(self) -> None:
         self._fd: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None  # held: it lives as long as the suite
         self._lock = threading.Lock()
         os.register_at_fork(after_in_child=self._forked)
 
@@ -109,7 +110,7 @@ class Watchdog:
                 return
             read_end, write_end = os.pipe()
             try:
-                subprocess.Popen(
+                self._process = subprocess.Popen(
                     [sys.executable, "-I", __file__, f"{os.getpid()}-"],
                     stdin=read_end,  # the pipe as fd 0, whatever number it had here
                     stdout=subprocess.DEVNULL,

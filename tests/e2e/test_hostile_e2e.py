@@ -329,7 +329,9 @@ def test_ui_beyond_loopback_warns_and_names_the_address_it_bound(tmp_path: Path)
         )
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+        err = proc.stderr.read() if proc.stderr else ""
     assert (
         "WARNING: --web-host 0.0.0.0: the web UI will listen on every interface of this machine, with no login" in err
     )

@@ -168,7 +168,7 @@ def test_interrupts_at_random_moments(tmp_path: Path, repo: Path) -> None:
     moments = [(anchor, rng.uniform(low, high)) for anchor, low, high in plan]
     interrupted_runs = set()
     for attempt, (anchor, moment) in enumerate(moments):
-        signum = (signal.SIGINT, signal.SIGTERM)[attempt % 2]
+        signum = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)[attempt % 3]
         why = f"seed {SEED}, attempt {attempt}: {signal.Signals(signum).name} {moment:.2f} s after {anchor}"
         out = tmp_path / f"out{attempt}"
         suite, err, took, watcher = interrupt_at(scenario, out, anchor, moment, signum)

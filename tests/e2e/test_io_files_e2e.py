@@ -63,5 +63,7 @@ def test_a_lock_held_by_another_process_is_released_when_it_dies(tmp_path: Path)
     finally:
         holder.kill()
         holder.wait(timeout=10)
+        if holder.stdout is not None:
+            holder.stdout.close()
     with FolderLock(tmp_path):
         assert (tmp_path / LOCK_FILE).read_text().strip() == f"{os.getpid()} another suite"

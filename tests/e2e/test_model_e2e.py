@@ -94,7 +94,7 @@ def test_a_capacity_search_finds_a_sync_workers_limit_and_an_event_loops_far_hig
     scenario = write_scenario(
         tmp_path,
         """\
-        defaults: {warmup: 1s, duration: 3s}
+        defaults: {warmup: 0.5s, duration: 3s}
         servers:
           sync-1:    {server: gunicorn, app: ledger:wsgi, app_dir: .}
           uvicorn-1: {server: uvicorn, app: ledger:asgi, app_dir: .}

@@ -62,3 +62,4 @@ def test_notices_a_descendant_that_exits_while_the_root_lives(tmp_path: Path) ->
         for pid in (second, proc.pid):
             os.kill(pid, 9)
         proc.wait()
+        proc.stdout.close()

@@ -85,6 +85,7 @@ def test_explore_in_the_web_ui(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=20)
+        reader.join(timeout=10)  # it reads to the end of the pipe, which closes after the test
     assert code == 0
     assert strays(proc.pid) == []
 
@@ -123,6 +124,7 @@ def ui_for(scenario: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=20)
+        reader.join(timeout=10)  # it reads to the end of the pipe, which closes after the test
     assert code == 0
     assert strays(proc.pid) == []
 
