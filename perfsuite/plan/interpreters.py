@@ -1,12 +1,13 @@
 """An interpreter, asked what it holds: its Python version, which of some
-modules it cannot find, and some packages' versions.
+modules it cannot find or cannot import, and some packages' versions.
 
 A server config may name its own interpreter (`python:`), typically a
 virtualenv's bin/python, so an app's dependencies need not fit beside the
 suite's, and two versions of a server (or of Python) can be compared. Before
 anything starts, that interpreter is asked, isolated (`-I`: no PYTHONPATH, no
-user site). Nothing is imported: finding a module is the check, as
-`python -m` would. The registry (perfsuite.plan.servers) asks about every
+user site). Each module is found, then imported, as the server would import
+it when it starts (a worker class that imports a package its server does not
+declare fails here, not in the run); the app is never imported. The registry (perfsuite.plan.servers) asks about every
 server kind's modules and packages at once, so each interpreter is asked
 once whatever configs name it; several are asked in parallel (`ask_all`),
 each in a process group of its own that is killed whole when the answer is
@@ -46,9 +47,25 @@ def found(name):
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
         return False
-print(json.dumps({"python": platform.python_version(), "missing": [m for m in modules if m and not found(m)],
+def failure(name):
+    try:
+        importlib.import_module(name)
+    except BaseException as error:
+        lacking = getattr(error, "name", None) if isinstance(error, ImportError) else None
+        return {"error": f"{type(error).__name__}: {error}"[:300], "lacking": lacking}
+    return None
+missing = [m for m in modules if m and not found(m)]
+failing = {m: why for m in modules if m and m not in missing and (why := failure(m)) is not None}
+print()
+print(json.dumps({"python": platform.python_version(), "missing": missing, "failing": failing,
                   "packages": {p: version(p) for p in packages}}))
 """
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    error: str  # e.g. "ModuleNotFoundError: No module named 'packaging'"
+    lacking: str | None  # the module it could not import, if that is what failed
 
 
 @dataclass(frozen=True)
@@ -56,7 +73,8 @@ class Interpreter:
     path: str
     python: str  # its version, e.g. 3.11.7
     packages: dict[str, str | None] = field(default_factory=dict)
-    missing: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()  # not found
+    failing: dict[str, ImportFailure] = field(default_factory=dict)  # found, but its import raised
 
 
 class InterpreterError(Exception):
@@ -129,8 +147,12 @@ class _Asking:
                 python=str(data.get("python")),
                 packages={str(k): (None if v is None else str(v)) for k, v in dict(data.get("packages", {})).items()},
                 missing=tuple(str(m) for m in data.get("missing", [])),
+                failing={
+                    str(module): ImportFailure(str(why["error"])[:300], why["lacking"] and str(why["lacking"]))
+                    for module, why in dict(data.get("failing", {})).items()
+                },
             )
-        except (TypeError, ValueError, AttributeError):
+        except (TypeError, ValueError, AttributeError, KeyError):
             return InterpreterError(f"{self.python} could not run its check: an answer of another shape")
 
 

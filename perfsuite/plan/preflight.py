@@ -13,7 +13,7 @@ from pathlib import Path
 from perfsuite.io.files import read_bytes
 from perfsuite.plan.appcheck import infer, locate, nearby, server_roots
 from perfsuite.plan.format import CpuSettings, ServerConfig, SuiteFile
-from perfsuite.plan.interpreters import InterpreterError, located
+from perfsuite.plan.interpreters import ImportFailure, InterpreterError, located
 from perfsuite.plan.messages import did_you_mean
 from perfsuite.plan.problems import PathKey
 from perfsuite.plan.servers import SERVER_KINDS, interpreter, modules_for, serves
@@ -91,13 +91,26 @@ def interpreter_problems(name: str, server: ServerConfig, base_dir: Path) -> lis
         found = interpreter(python)
     except InterpreterError as error:
         return [(("servers", name, "python"), str(error))]
-    lacking = [module for module in modules_for(server) if module in found.missing]
+    needed = modules_for(server)
+    lacking = [module for module in needed if module in found.missing]
     if lacking:
         missing = ", ".join(lacking)
         return [
             (("servers", name, "python"), f"{python} (Python {found.python}) cannot import {missing}; install it there")
         ]
-    return []
+    return [
+        (("servers", name, "python"), _import_failure(python, found.python, module, found.failing[module]))
+        for module in needed
+        if module in found.failing
+    ]
+
+
+def _import_failure(python: str, version: str, module: str, failure: ImportFailure) -> str:
+    """`gunicorn.workers.ggevent` found but failing for want of `packaging`: name both, and the fix."""
+    text = f"{python} (Python {version}) has {module}, but importing it failed ({failure.error})"
+    if failure.lacking and failure.lacking.split(".")[0] != module.split(".")[0]:
+        return f"{text}; install {failure.lacking.split('.')[0]} there"
+    return text
 
 
 def with_interpreters(declared: SuiteFile, base_dir: Path) -> SuiteFile:

@@ -92,3 +92,43 @@ def test_an_interpreter_that_is_missing_or_lacks_the_server_is_exit_2(tmp_path: 
     assert f"servers.bare.python: {bare_venv} (Python 3." in done.stderr and "cannot import gunicorn" in done.stderr
     assert "servers.ext.python: does not apply to server: external" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.fixture(scope="module")
+def gevent_without_packaging(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pip install gunicorn gevent`, as a user would: gunicorn 27's gevent worker imports
+    `packaging`, which gunicorn declares only under its `gevent` extra."""
+    folder = tmp_path_factory.mktemp("venvs") / "gevent"
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "gunicorn==27.0.1", "gevent"], check=True, timeout=300)
+    lacks = subprocess.run([str(python), "-I", "-c", "import packaging"], capture_output=True)
+    assert lacks.returncode != 0, "the virtualenv was meant to lack packaging"
+    return python
+
+
+def test_a_worker_class_that_cannot_import_in_its_interpreter_is_exit_2(
+    tmp_path: Path, gevent_without_packaging: Path
+) -> None:
+    (tmp_path / "older.py").write_text(APP)
+    scenario = write_scenario(
+        tmp_path,
+        f"""\
+        servers:
+          gev:  {{server: gunicorn, app: older:app, app_dir: ., worker_class: gevent, python: {gevent_without_packaging}}}
+          sync: {{server: gunicorn, app: older:app, app_dir: ., python: {gevent_without_packaging}}}
+        scenarios:
+          - {{name: a, mix: [{{path: /}}]}}
+        """,
+    )
+    out = tmp_path / "out"
+    done = run_cli(str(scenario), "--out", str(out))
+    assert done.returncode == 2 and not out.exists(), done.stderr
+    assert (
+        f"servers.gev.python: {gevent_without_packaging} (Python 3." in done.stderr
+        and "has gunicorn.workers.ggevent, but importing it failed (ModuleNotFoundError: No module named 'packaging');"
+        " install packaging there"
+        in done.stderr
+    ), done.stderr
+    assert "servers.sync" not in done.stderr  # the sync worker imports what it needs
+    assert "Traceback" not in done.stderr

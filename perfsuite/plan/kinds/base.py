@@ -34,9 +34,9 @@ class ServerKind:
     serves: Callable[[ServerConfig], frozenset[str]]  # the app interfaces a config can serve
     fix: str  # what to change when the app's interface does not fit
     packages: tuple[str, ...]  # its distributions, its own first: versions recorded, compared and shown
-    modules: tuple[str, ...]  # every module `python -m` may need for it (asked of a config's interpreter)
+    modules: tuple[str, ...]  # every module a config of it may import as it starts (imported by the check)
     slots: SlotsModel  # requests a config serves at once, and why; None: an event loop (the app's pools apply)
-    needs: Callable[[ServerConfig], tuple[str, ...]] | None = None  # of `modules`, what a config needs (all)
+    needs: Callable[[ServerConfig], tuple[str, ...]] | None = None  # of `modules`, what a config imports (all)
     recycling: tuple[str, ...] = ()  # options (or env variables) that restart workers on purpose
     stop_signal: Callable[[ServerConfig], signal.Signals] = _sigterm  # starts its stop (then grace, SIGKILL)
     # Flags the suite sets from declared fields (or must own), -> the field to declare instead.
@@ -51,6 +51,11 @@ class ServerKind:
 
     def modules_for(self, config: ServerConfig) -> tuple[str, ...]:
         return self.needs(config) if self.needs is not None else self.modules
+
+
+def chosen(*choices: str | None) -> tuple[str, ...]:
+    """The modules a config's choices of loop and parser import (uvloop, httptools)."""
+    return tuple(choice for choice in choices if choice in ("uvloop", "httptools"))
 
 
 def python_module(config: ServerConfig, module: str) -> list[str]:

@@ -10,7 +10,7 @@ from perfsuite.plan.appcheck import ASGI, WSGI
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import Slots
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.kinds.base import LISTEN, ServerKind, Version, python_module
+from perfsuite.plan.kinds.base import LISTEN, ServerKind, Version, chosen, python_module
 
 WORKER_CLASSES = {
     "sync": "sync",
@@ -20,7 +20,15 @@ WORKER_CLASSES = {
     "asgi": "asgi",  # gunicorn's own (24+)
 }
 ASGI_WORKERS = ("uvicorn", "asgi")
-WORKER_MODULES = {"uvicorn": ("uvicorn_worker",), "gevent": ("gevent",)}  # beside gunicorn itself
+# The module each worker class imports as a worker starts (gevent's imports gevent, and
+# in gunicorn 27 `packaging`, which gunicorn does not declare): imported before anything starts.
+WORKER_MODULES = {
+    "sync": "gunicorn.workers.sync",
+    "gthread": "gunicorn.workers.gthread",
+    "gevent": "gunicorn.workers.ggevent",
+    "uvicorn": "uvicorn_worker",
+    "asgi": "gunicorn.workers.gasgi",
+}
 NO_GUNICORN_CONF = Path(__file__).with_name("no_gunicorn_conf.py")
 CONTROL_SOCKET_FROM = (25, 1)  # gunicorn's control socket (and --no-control-socket) arrived in 25.1
 DEFAULT_WORKER_CONNECTIONS = 1000
@@ -78,8 +86,12 @@ KIND = ServerKind(
     serves=serves,
     fix="use worker_class: asgi or uvicorn for an ASGI app; sync, gthread or gevent for a WSGI app",
     packages=("gunicorn", "uvicorn-worker", "gevent"),
-    modules=("gunicorn", "uvicorn_worker", "gevent"),
-    needs=lambda config: ("gunicorn", *WORKER_MODULES.get(config.worker_class or "sync", ())),
+    modules=("gunicorn", *WORKER_MODULES.values(), "uvloop"),
+    needs=lambda config: (
+        "gunicorn",
+        WORKER_MODULES[config.worker_class or "sync"],
+        *chosen(config.asgi_loop if config.worker_class == "asgi" else None),
+    ),
     slots=slots,
     recycling=("--max-requests",),
     # gunicorn's graceful stop (SIGTERM) of a gevent worker waits for idle

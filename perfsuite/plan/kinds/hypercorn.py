@@ -5,7 +5,7 @@ from __future__ import annotations
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import NoModel, Slots, executor_threads
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.kinds.base import BOTH, LISTEN, ServerKind, Version, python_module
+from perfsuite.plan.kinds.base import BOTH, LISTEN, ServerKind, Version, chosen, python_module
 
 
 def build_argv(config: ServerConfig, host: str, port: int, version: Version) -> list[str]:
@@ -36,7 +36,8 @@ KIND = ServerKind(
     serves=lambda _: BOTH,
     fix="",
     packages=("hypercorn",),
-    modules=("hypercorn",),
+    modules=("hypercorn", "hypercorn.asyncio", "uvloop"),
+    needs=lambda config: ("hypercorn", "hypercorn.asyncio", *chosen(config.loop)),
     slots=slots,
     recycling=("--max-requests",),
     owned={

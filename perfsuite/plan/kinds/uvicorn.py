@@ -7,7 +7,7 @@ from perfsuite.plan.appcheck import ASGI, WSGI
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import Slots
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.kinds.base import LISTEN, ServerKind, Version, called, listen, python_module
+from perfsuite.plan.kinds.base import LISTEN, ServerKind, Version, called, chosen, listen, python_module
 
 WSGI_THREADS = 10  # uvicorn's WSGIMiddleware: a ThreadPoolExecutor of 10 per worker
 
@@ -44,7 +44,8 @@ KIND = ServerKind(
     serves=serves,
     fix="for a WSGI app use gunicorn, hypercorn, or granian with interface: wsgi",
     packages=("uvicorn", "uvloop", "httptools"),
-    modules=("uvicorn",),
+    modules=("uvicorn", "uvloop", "httptools"),
+    needs=lambda config: ("uvicorn", *chosen(config.loop, config.http)),
     slots=slots,
     recycling=("--limit-max-requests",),
     owned={
