@@ -6,10 +6,13 @@ loadgen_saturated  Locust above 90% of a core for half the window or more:
                    throughput is a lower bound, the server may do better
 upstream_slow      the upstream took > 5% longer than configured: the wait
                    was not what the scenario declares
-loadgen_behind     open mode: the generator could not keep its schedule: its
-                   lag (send time after intended time, waits for a free slot
-                   under max_in_flight aside) has a p99 over LAG_P99_MS: the
-                   numbers cannot be trusted. Late starts (1 ms or more) are
+loadgen_behind     open mode: the generator could not keep its schedule: it
+                   sent requests more than BEHIND_MS late (waits for a free
+                   slot under max_in_flight aside) for longer than
+                   BEHIND_SHARE of the window and BEHIND_MIN_S: the numbers
+                   cannot be trusted. A duration means the same at every rate
+                   (a percentile of the lag would read one stall among 80
+                   requests as the p99 of a run at 20/s). Late starts (1 ms or more) are
                    reported, not flagged: a Python generator on this machine
                    sends 1-2 ms late for a few % of requests at any rate
                    (gevent's timers, responses handled on the same thread)
@@ -27,11 +30,14 @@ from __future__ import annotations
 from perfsuite.judge.expectation import TOLERANCE
 from perfsuite.judge.slo import holds
 from perfsuite.plan.runs import NO_ERRORS, beyond_generator
+from perfsuite.record.open_stats import BEHIND_MS
 from perfsuite.record.request_errors import statuses
 from perfsuite.record.results import Flag, ModelResult, OpenResult, RequestError, Resources, UpstreamStats
 
 UPSTREAM_TOLERANCE = 0.05
-LAG_P99_MS = 5.0
+LAG_P99_MS = 5.0  # results of schema 4 and before, which lack behind_s
+BEHIND_SHARE = 0.05  # of the window
+BEHIND_MIN_S = 0.25
 ACHIEVED_SHARE = 0.95
 LATENCY_RISE = 2.0
 SERVER_BUSY = 0.9  # share of its cores
@@ -62,15 +68,15 @@ def open_flags(result: OpenResult | None, senders: int = 1) -> list[Flag]:
     """loadgen_behind, or else overloaded, for an open run (`senders`: its generator's processes)."""
     if result is None:
         return []
-    lag = result.schedule_lag_ms.p99
-    if lag is not None and lag > LAG_P99_MS:
+    if (behind := _behind(result)) is not None:
         late = result.late_starts / result.offered if result.offered else 0.0
         beyond = beyond_generator(result.rate, senders)
         return [
             _flag(
                 "loadgen_behind",
-                f"the load generator fell behind its schedule (lag p99 {lag:.1f} ms, over {LAG_P99_MS:g} ms;"
-                f" {late:.1%} of requests sent 1 ms or more late): what was offered is not {result.rate:g} req/s"
+                f"the load generator fell behind its schedule ({behind}; lag p99"
+                f" {result.schedule_lag_ms.p99 or 0:.1f} ms; {late:.1%} of requests sent 1 ms or more late):"
+                f" what was offered is not {result.rate:g} req/s"
                 + (f"; {beyond}: spread it with loadgen: {{processes: N}}" if beyond else ""),
             )
         ]
@@ -82,6 +88,17 @@ def open_flags(result: OpenResult | None, senders: int = 1) -> list[Flag]:
     if reasons:
         return [_flag("overloaded", f"the server cannot take {result.rate:g} req/s: " + "; ".join(reasons))]
     return []
+
+
+def _behind(result: OpenResult) -> str | None:
+    """How the generator fell behind, when it did for long enough to matter; else None."""
+    if result.behind_s is None:  # an older file: its lag's p99
+        lag = result.schedule_lag_ms.p99
+        return f"lag p99 over {LAG_P99_MS:g} ms" if lag is not None and lag > LAG_P99_MS else None
+    window_s = result.offered / result.rate if result.rate > 0 else 0.0
+    if result.behind_s <= max(BEHIND_SHARE * window_s, BEHIND_MIN_S):
+        return None
+    return f"{result.behind_s:.2f} s of a {window_s:.0f} s window sent over {BEHIND_MS:g} ms late"
 
 
 def _model_or_server(model: ModelResult | None, ratio: float) -> str:

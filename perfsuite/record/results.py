@@ -13,8 +13,9 @@ milliseconds below 100 ms, so percentiles resolve below a millisecond; the
 shape is the same. Schema 4 adds what the model learns and what capacity
 searches find: a run's `probe` (each mix entry's service time measured on
 that server), the model's sources (`service_source`, `slots_source`) and
-open-load terms, and a top-level `capacity` list. A reader takes schemas 1
-to 4 and refuses any other.
+open-load terms, and a top-level `capacity` list. Schema 5 adds
+`open.behind_s` (how long the generator ran behind its schedule). A reader
+takes schemas 1 to 5 and refuses any other.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from pydantic import (
 from perfsuite.io.files import read_text, write_file
 from perfsuite.plan.key import Level, RunKey
 
-SCHEMA_VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)
+SCHEMA_VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 RESULTS_FILE = "results.json"
 RUNS_FOLDER = "runs"  # each run's files, in DIR/runs/<its folder>/
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
@@ -268,6 +269,11 @@ class OpenResult(_Record):
     send_latency_ms: Latency = Field(default_factory=Latency, description="from each request's actual send")
     schedule_lag_ms: Lag = Field(default_factory=Lag, description="the generator's lateness at each send")
     late_starts: int = Field(0, description="requests sent 1 ms or more after their intended time")
+    behind_s: float | None = Field(
+        None,
+        description="how long the generator ran behind: requests sent more than 5 ms late over the rate, in"
+        " seconds of the schedule (schema 5; null in older files)",
+    )
     latency_rise: float | None = Field(None, description="mean latency of the window's last third over its first third")
     histogram: Histogram = Field(
         default_factory=dict, description="ms from the intended start, to 3 significant figures -> count"

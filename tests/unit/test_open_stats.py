@@ -63,12 +63,41 @@ def test_flags_of_an_open_run() -> None:
     assert open_flags(fine) == []
     behind = open_result({**DATA, "lag_ms": {"0.1": 100, "8.0": 45}}, 3.0, 145)
     (flag,) = open_flags(behind)
-    assert flag.kind == "loadgen_behind" and "lag p99 8.0 ms" in flag.message
+    assert flag.kind == "loadgen_behind" and "0.90 s of a 3 s window sent over 5 ms late" in flag.message
+    assert behind.behind_s == pytest.approx(45 / 50)
     slow = open_result({**DATA, "completed": 40, "failed": 0, "unfinished": 110, "seconds": {}}, 3.0, 40)
     (flag,) = open_flags(slow)
     assert flag.kind == "overloaded" and "answered 13.3 of 50 req/s offered" in flag.message
     rising = open_result({**DATA, "completed": 150, "failed": 0}, 3.0, 150)
     assert [f.kind for f in open_flags(rising)] == ["overloaded"]  # latency rose 3x
+
+
+def test_one_stall_among_few_requests_is_not_a_generator_behind() -> None:
+    """The issue's case: 20/s for 4 s, one request 48 ms late: its lag p99 is that one request."""
+    calm = {**DATA, "rate": 20.0, "offered": 80, "completed": 80, "failed": 0, "unfinished": 0, "seconds": {}}
+    one_stall = open_result({**calm, "lag_ms": {"0.1": 76, "2.0": 3, "48.3": 1}, "late": 4}, 4.0, 80)
+    assert one_stall.schedule_lag_ms.p99 == 48.3 and one_stall.behind_s == pytest.approx(0.05)
+    assert open_flags(one_stall) == []
+    a_few = open_result({**calm, "lag_ms": {"0.1": 75, "30.0": 5}}, 4.0, 80)  # 0.25 s behind: not more
+    assert open_flags(a_few) == []
+    a_while = open_result({**calm, "lag_ms": {"0.1": 60, "30.0": 20}}, 4.0, 80)  # 1 s of 4
+    assert [f.kind for f in open_flags(a_while)] == ["loadgen_behind"]
+
+
+def test_a_long_window_needs_a_longer_lapse() -> None:
+    """At 3,000/s for 60 s, a 0.5 s stall (1,500 late requests) is under 5% of the window; 6 s is not."""
+    steady = {**DATA, "rate": 3000.0, "offered": 180_000, "completed": 180_000, "failed": 0, "unfinished": 0}
+    steady["seconds"] = {}
+    stall = open_result({**steady, "lag_ms": {"0.5": 178_500, "40.0": 1_500}}, 60.0, 180_000)
+    assert open_flags(stall) == []
+    lapse = open_result({**steady, "lag_ms": {"0.5": 162_000, "40.0": 18_000}}, 60.0, 180_000)
+    assert [f.kind for f in open_flags(lapse)] == ["loadgen_behind"]
+
+
+def test_an_older_record_without_behind_s_keeps_the_lag_p99_rule() -> None:
+    old = open_result({**DATA, "lag_ms": {"0.1": 100, "8.0": 45}}, 3.0, 145).model_copy(update={"behind_s": None})
+    (flag,) = open_flags(old)
+    assert flag.kind == "loadgen_behind" and "lag p99 over 5 ms" in flag.message
 
 
 def test_one_request_short_of_a_short_window_is_not_overload() -> None:
