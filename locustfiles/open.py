@@ -9,7 +9,11 @@ starts each request at its intended time on a monotonic clock: `--rate` per
 second in all, split evenly over the processes (--processes, or workers
 elsewhere: the master tells each its share), spaced evenly (`constant`) or
 at random (`poisson`). A request that finds --max-in-flight requests in flight
-waits for a slot and is never skipped. Locust's statistics hold each request's
+waits for a slot and is never skipped: that queue is the server's. A request
+the generator itself cannot send within DROP_AFTER_MS of its time (its CPU is
+full) is dropped and counted (`dropped`, as k6's dropped_iterations): past its
+limit the generator holds its maximum rate instead of sending late bursts
+that cost more CPU than they free. Locust's statistics hold each request's
 latency counted from its intended start (what a user waiting for it sees). The
 same for the requests offered in the window alone, the latency from the actual
 send, the generator's own lateness (schedule lag) and the counts offered,
@@ -36,6 +40,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 DEFAULT_MIX = '[{"name": "fast", "path": "/fast", "weight": 1}]'
 LATE_MS = 1.0  # a request sent this much after its intended time is a late start
+DROP_AFTER_MS = 100.0  # a request the scheduler reaches this late is dropped, not sent
 
 
 @events.init_command_line_parser.add_listener
@@ -62,6 +67,7 @@ class Window:
 
     def clear(self) -> None:
         self.offered = 0
+        self.dropped = 0  # of the offered, never sent: the generator was too far behind
         self.completed = 0
         self.failed = 0
         self.late = 0
@@ -76,6 +82,7 @@ class Window:
     def take(self) -> dict[str, Any]:
         data = {
             "offered": self.offered,
+            "dropped": self.dropped,
             "completed": self.completed,
             "failed": self.failed,
             "late": self.late,
@@ -97,7 +104,7 @@ REQUESTS = Group()  # requests in flight: ended with the window
 
 
 def _merge(total: dict[str, Any], part: dict[str, Any]) -> None:
-    for key in ("offered", "completed", "failed", "late", "unfinished"):
+    for key in ("offered", "dropped", "completed", "failed", "late", "unfinished"):
         total[key] = total.get(key, 0) + part[key]
     total["latency_sum"] = total.get("latency_sum", 0.0) + part["latency_sum"]
     for key in ("latency_ms", "send_ms", "lag_ms"):
@@ -222,15 +229,28 @@ class OpenUser(FastHttpUser):
         poisson = options.arrival == "poisson"
         intended = time.monotonic() + (index / float(options.rate) if not poisson else 0.0)
         spin = min(SPIN_S, SPIN_SHARE / rate)
+
+        def step() -> float:
+            return random.expovariate(rate) if poisson else 1.0 / rate
+
+        intended += step()
         while True:
-            intended += random.expovariate(rate) if poisson else 1.0 / rate
             _until(intended, spin)
+            now = time.monotonic()
+            if now - intended > DROP_AFTER_MS / 1000:  # too far behind: every request already due is dropped
+                while intended < now:
+                    if WINDOW.in_window and WINDOW.started <= intended < WINDOW.ends:
+                        WINDOW.offered += 1
+                        WINDOW.dropped += 1
+                    intended += step()
+                continue  # the next one is due ahead: sent on time
             entry = random.choices(self.entries, self.weights)[0]
             counted = WINDOW.in_window and WINDOW.started <= intended < WINDOW.ends  # offered in the window
             if counted:
                 WINDOW.offered += 1
                 WINDOW.in_flight += 1
             REQUESTS.spawn(self._send, entry, intended, counted)
+            intended += step()
 
     def _send(self, entry: Entry, intended: float, counted: bool) -> None:
         lag = max(0.0, time.monotonic() - intended) * 1000  # the generator's lateness, before any wait for a slot

@@ -58,10 +58,11 @@ def server_busy(resources: Resources | None, cores: int) -> float | None:
 
 
 def short_of_offered(result: OpenResult) -> bool:
-    """Fewer answers than ACHIEVED_SHARE of the requests offered in the window,
-    by more than one request (a short window at a low rate holds few)."""
+    """Fewer answers than ACHIEVED_SHARE of the requests sent in the window (offered,
+    less what the generator dropped: those the server never saw), by more than one
+    request (a short window at a low rate holds few)."""
     answered = result.answered if result.answered is not None else result.completed + result.failed
-    return answered < ACHIEVED_SHARE * result.offered - 1
+    return answered < ACHIEVED_SHARE * (result.offered - result.dropped) - 1
 
 
 def open_flags(result: OpenResult | None, senders: int = 1) -> list[Flag]:
@@ -70,13 +71,14 @@ def open_flags(result: OpenResult | None, senders: int = 1) -> list[Flag]:
         return []
     if (behind := _behind(result)) is not None:
         late = result.late_starts / result.offered if result.offered else 0.0
+        dropped = f"; {result.dropped:,} dropped, never sent" if result.dropped else ""
         beyond = beyond_generator(result.rate, senders)
         return [
             _flag(
                 "loadgen_behind",
                 f"the load generator fell behind its schedule ({behind}; lag p99"
-                f" {result.schedule_lag_ms.p99 or 0:.1f} ms; {late:.1%} of requests sent 1 ms or more late):"
-                f" what was offered is not {result.rate:g} req/s"
+                f" {result.schedule_lag_ms.p99 or 0:.1f} ms; {late:.1%} of requests sent 1 ms or more late"
+                f"{dropped}): what was offered is not {result.rate:g} req/s"
                 + (f"; {beyond}: spread it with loadgen: {{processes: N}}" if beyond else ""),
             )
         ]
@@ -98,7 +100,7 @@ def _behind(result: OpenResult) -> str | None:
     window_s = result.offered / result.rate if result.rate > 0 else 0.0
     if result.behind_s <= max(BEHIND_SHARE * window_s, BEHIND_MIN_S):
         return None
-    return f"{result.behind_s:.2f} s of a {window_s:.0f} s window sent over {BEHIND_MS:g} ms late"
+    return f"{result.behind_s:.2f} s of a {window_s:.0f} s window sent over {BEHIND_MS:g} ms late or dropped"
 
 
 def _model_or_server(model: ModelResult | None, ratio: float) -> str:

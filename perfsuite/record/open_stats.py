@@ -43,11 +43,11 @@ def latency_rise(seconds: dict[str, Any]) -> float | None:
     return round(mean(points[-third:]) / first, 3) if first > 0 else None
 
 
-def behind_s(lag: dict[float, int], rate: float) -> float:
-    """Seconds of the schedule the generator sent more than BEHIND_MS late: a stall of
-    100 ms costs 0.1 s at 20 req/s as at 3,000, where a percentile of the lag would
-    read one late request of 80 as its p99."""
-    late = sum(count for ms, count in lag.items() if ms > BEHIND_MS)
+def behind_s(lag: dict[float, int], dropped: int, rate: float) -> float:
+    """Seconds of the schedule the generator sent more than BEHIND_MS late or dropped:
+    a stall of 100 ms costs 0.1 s at 20 req/s as at 3,000, where a percentile of the
+    lag would read one late request of 80 as its p99."""
+    late = sum(count for ms, count in lag.items() if ms > BEHIND_MS) + dropped
     return round(late / rate, 3) if rate > 0 else 0.0
 
 
@@ -104,7 +104,8 @@ def open_result(data: dict[str, Any], elapsed_s: float, answered: int) -> OpenRe
                 max=round(float(data.get("lag_max", 0.0)), 3) if lag else None,
             ),
             late_starts=_count(data, "late"),
-            behind_s=behind_s(lag, float(data["rate"])),
+            dropped=_count(data, "dropped"),
+            behind_s=behind_s(lag, _count(data, "dropped"), float(data["rate"])),
             latency_rise=latency_rise(data.get("seconds") or {}),
             histogram={f"{k:g}": v for k, v in sorted(_histogram(data.get("latency_ms", {})).items())},
         )

@@ -254,7 +254,7 @@ class Lag(_Record):
 
 class OpenResult(_Record):
     """Open mode: what was offered in the window and what became of it
-    (`offered = completed + failed + unfinished`); the run's `latency_ms` counts
+    (`offered = completed + failed + unfinished + dropped`); the run's `latency_ms` counts
     from each request's intended start, `send_latency_ms` from its actual send."""
 
     rate: float = Field(description="requests per second offered")
@@ -264,6 +264,11 @@ class OpenResult(_Record):
     completed: int = Field(0, description="of them, answered as expected")
     failed: int = Field(0, description="of them, answered otherwise or not at all")
     unfinished: int = Field(0, description="in flight when the window ended")
+    dropped: int = Field(
+        0,
+        description="never sent: due while the generator was over 100 ms behind its schedule (its CPU full;"
+        " k6's dropped_iterations; schema 5)",
+    )
     answered: int | None = Field(None, description="answers (ok or failed) the window received, as they came")
     achieved_rps: float = Field(0.0, description="answered per second of the window")
     send_latency_ms: Latency = Field(default_factory=Latency, description="from each request's actual send")
@@ -271,8 +276,8 @@ class OpenResult(_Record):
     late_starts: int = Field(0, description="requests sent 1 ms or more after their intended time")
     behind_s: float | None = Field(
         None,
-        description="how long the generator ran behind: requests sent more than 5 ms late over the rate, in"
-        " seconds of the schedule (schema 5; null in older files)",
+        description="how long the generator ran behind: requests sent more than 5 ms late, or dropped, over"
+        " the rate, in seconds of the schedule (schema 5; null in older files)",
     )
     latency_rise: float | None = Field(None, description="mean latency of the window's last third over its first third")
     histogram: Histogram = Field(

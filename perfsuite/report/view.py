@@ -158,7 +158,7 @@ def steady_table(runs: list[RunResult]) -> Table:
 
 OPEN_HEADER = [
     "Server", "Offered/s", "Answered/s", "Expected/s", "Utilisation", "Offered", "Completed", "Failed",
-    "Unfinished", "p50 ms", "Expected ms", "p99 ms", "Send p50 ms", "Lag p99 ms", "Late starts", "Flags",
+    "Unfinished", "Dropped", "p50 ms", "Expected ms", "p99 ms", "Send p50 ms", "Lag p99 ms", "Late starts", "Flags",
 ]  # fmt: skip
 
 
@@ -182,6 +182,7 @@ def open_table(runs: list[RunResult]) -> Table:
                 Cell(f"{o.completed:,}"),
                 Cell(f"{o.failed:,}"),
                 Cell(f"{o.unfinished:,}"),
+                Cell(f"{o.dropped:,}"),
                 Cell(ms_text(run.latency_ms.p50)),
                 Cell(expected_ms or number(model.expected_latency_ms if model else None)),
                 Cell(ms_text(run.latency_ms.p99)),

@@ -142,7 +142,7 @@ def test_an_open_scenario_on_two_workers_elsewhere(tmp_path: Path) -> None:
     assert suite.returncode in (0, 3), err
     (run,) = read_json(out / "results.json")["runs"]
     o = run["open"]
-    assert run["status"] == "ok" and o["offered"] == o["completed"] + o["failed"] + o["unfinished"]
+    assert run["status"] == "ok" and o["offered"] == o["completed"] + o["failed"] + o["unfinished"] + o["dropped"]
     assert o["offered"] == pytest.approx(40 * 3, rel=0.1), o  # 20/s from each, not 40/s from each
     assert o["failed"] == 0 and 20 <= run["latency_ms"]["p50"] < 40
     # The totals are the workers' sum (exactly so without a warm-up: see "load beyond one process").

@@ -45,7 +45,7 @@ def test_open_load_at_a_rate_with_latency_from_the_intended_start(tmp_path: Path
     for run in runs.values():
         o = run["open"]
         assert run["status"] == "ok" and run["level"] == f"rate={run['rate']:g}"
-        assert o["offered"] == o["completed"] + o["failed"] + o["unfinished"]
+        assert o["offered"] == o["completed"] + o["failed"] + o["unfinished"] + o["dropped"]
         # Arrivals on schedule whatever the server does: rate x window, give or take a few (Poisson: more).
         slack = 0.3 if o["arrival"] == "poisson" else 0.07
         assert o["offered"] == pytest.approx(run["rate"] * 3, rel=slack), (run["server"], run["rate"], o)
@@ -121,7 +121,7 @@ def test_one_sync_worker_at_and_past_its_rate_beside_an_event_loop(tmp_path: Pat
     runs = {(r["scenario"], r["server"]): r for r in read_json(out / "results.json")["runs"]}
     for run in runs.values():
         o = run["open"]
-        assert o["offered"] == o["completed"] + o["failed"] + o["unfinished"], o
+        assert o["offered"] == o["completed"] + o["failed"] + o["unfinished"] + o["dropped"], o
     calm = runs[("calm", "sync-1")]
     assert calm["open"]["achieved_rps"] == pytest.approx(5, rel=0.05)
     assert 100 <= calm["latency_ms"]["p50"] < 115 and not calm["flags"]
