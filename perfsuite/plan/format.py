@@ -306,7 +306,8 @@ class ServerConfig(_Model):
     python: Text | None = Field(
         None,
         description="the interpreter the server runs under, e.g. a virtualenv's bin/python, relative to the"
-        " scenario file or a command on PATH (default: the suite's own); it must find the server's modules",
+        " scenario file or a command on PATH (default: the suite's own); it must import the server and its"
+        " worker class",
     )
     host: str | None = Field(
         None,
