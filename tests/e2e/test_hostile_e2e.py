@@ -308,9 +308,10 @@ def test_an_open_rate_beyond_the_generator_warns_and_ends_on_time(tmp_path: Path
     behind = [flag["message"] for flag in run["flags"] if flag["kind"] == "loadgen_behind"]
     assert behind and "1,000,000 req/s is above what 1 generator process schedules on time" in behind[0]
     o = run["open"]  # what it could not send on time is dropped and counted, not sent in a late burst
-    assert o["dropped"] > 0.9 * o["offered"] and o["offered"] == o["completed"] + o["failed"] + o["unfinished"] + o[
-        "dropped"
-    ]
+    assert (
+        o["dropped"] > 0.9 * o["offered"]
+        and o["offered"] == o["completed"] + o["failed"] + o["unfinished"] + o["dropped"]
+    )
     assert time.monotonic() - started < 30  # it ended at its window, not at the suite's deadline for Locust
 
 
