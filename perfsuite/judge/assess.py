@@ -19,6 +19,16 @@ def server_cores(plan: RunPlan) -> int:
     return len(plan.cpu["server"] or []) or (os.cpu_count() or 1)
 
 
+def client_cores(plan: RunPlan) -> int:
+    """Cores Locust's processes can use here: one per process (gevent: one thread),
+    no more than its pinned cores."""
+    processes = senders_of(plan.loadgen, plan.cpu)
+    if plan.loadgen is not None and plan.loadgen.workers is not None:  # elsewhere: their own cores
+        return max(1, processes)
+    pinned = len(plan.cpu.get("loadgen") or [])
+    return max(1, min(processes, pinned) if pinned else processes)
+
+
 def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
     if plan.mode == "burst":
         return ModelResult(applies=False, why_not="burst runs are compared in the classic table instead")
@@ -41,6 +51,7 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
             server.per_request_s(run.requests) if server else None,
             cores,
             client_s_per_request=loadgen.per_request_s(run.requests) if loadgen else None,
+            client_cores=client_cores(plan),
         )
     except NoModel as why:
         return ModelResult(applies=False, why_not=str(why))

@@ -12,17 +12,23 @@ Slots S, the requests the config serves at once, with their source: each
 server kind's entry models its own (perfsuite.plan.servers.slots,
 perfsuite.plan.concurrency); a config's `slots:` overrides them.
 
-Closed loop, U users (no think time), client time Z (Locust's CPU per request):
-  X = min(U / (s + Z), S / s), never above min(workers, cores) / cpu
-  R = U / X - Z
+Closed loop, U users (no think time): exact mean value analysis
+(perfsuite.judge.mva) of the users cycling through two stations. Locust is a
+CPU of its own (one core per generator process, its CPU per request Z
+measured in the run): a queue as it nears full, not a fixed delay. The
+server is a flow-equivalent station: its rate with j requests inside is
+that of its inner network, min(j, S) requests each computing on the
+server's cores (min(workers, cores): a GIL per process) and waiting (a
+delay that holds the slot); beyond S, requests queue for a slot.
+  X = the network's throughput at U users
+  R = U / X - Z (what Locust measures: the server's time and Locust's queue)
+  bound: the resource most used (loadgen, cpu, slots) from 90% up, else users
 Open load at rate L:
   capacity C = min(S / s, min(workers, cores) / cpu); utilisation = L / C
   below C: X = L, latency = s (constant arrivals), plus the queueing wait
   of M/D/c for Poisson arrivals (Erlang C, halved for a fixed service time);
   at or above C the queue grows without bound: X = C, latency unbounded.
-These are asymptotic bounds, tight where waiting dominates: where the CPU
-per request (server and Locust) exceeds 10% of the wait in a closed loop, a
-10% verdict would be noise, and the model says so instead of judging.
+The open-load capacity is the asymptotic bound of the same inner network.
 """
 
 from __future__ import annotations
@@ -33,13 +39,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from perfsuite.judge.mva import Queue, Station, cores_rates, inner_throughput, solve
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import NoModel, Slots
 from perfsuite.plan.format import MixEntry, ServerConfig
 from perfsuite.record.results import ProbeResult
 
 TOLERANCE = 0.10  # measured vs expected throughput beyond this is a mismatch
-DOMINANCE = 0.10  # per-request CPU must be at most this share of the wait
+BOUND_FROM = 0.9  # a resource used this much bounds a closed loop; below, the users do
 UNBOUNDED_FROM = 10_000  # slots from which the queueing term is taken as an unbounded pool's (none)
 SLOW_DEFAULT_MS = 5000  # apps' /slow default
 IO_DEFAULT_CALLS = 3
@@ -70,7 +77,7 @@ def wait_s(path: str, upstream_delay_ms: float | None) -> float:
 
 
 def _path_wait(route: str, path: str, number: Callable[[str, float], float], upstream_delay_ms: float | None) -> float:
-    if route in ("/fast", "/json"):
+    if route in ("/fast", "/json", "/cpu"):  # their cost is the CPU, measured in the run
         return 0.0
     if route == "/slow":
         return number("delay_ms", SLOW_DEFAULT_MS) / 1000
@@ -80,8 +87,6 @@ def _path_wait(route: str, path: str, number: Callable[[str, float], float], ups
             raise NoModel(f"{path}: no upstream delay known")
         calls = number("calls", IO_DEFAULT_CALLS)
         return (calls if route == "/io/sequential" else 1) * delay / 1000
-    if route == "/cpu":
-        raise NoModel("CPU-bound mix: its cost is computation, not waiting")
     raise NoModel(f"unknown endpoint {route}: its wait cannot be known")
 
 
@@ -112,9 +117,10 @@ class Expectation:
     service_s: float
     expected_rps: float
     expected_latency_ms: float | None  # None: overloaded, the latency grows without bound
-    bound: str  # what limits it: "users", "rate", "slots" or "cpu"
+    bound: str  # what limits it: "users", "rate", "slots", "cpu" or "loadgen"
     capacity_rps: float
     utilisation: float | None = None
+    loads: dict[str, float] | None = None  # closed loops: each resource's share in use
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -170,25 +176,24 @@ def expect(
     cpu_s_per_request: float | None,
     cores: int,
     client_s_per_request: float | None = None,
+    client_cores: int = 1,
 ) -> Expectation:
     cpu = cpu_s_per_request or 0.0
     client = client_s_per_request or 0.0
     service, source = _mean_service(services, cpu)
     wait = max(service - cpu, 0.0)
-    if service <= 0 or (wait <= 0 and load.rate is None):
-        raise NoModel("no waiting in this mix: its throughput is CPU-bound")
-    if load.rate is None and cpu + client > DOMINANCE * wait:
-        raise NoModel(
-            f"waiting does not dominate: {1000 * (cpu + client):.2f} ms of CPU per request (server and Locust) "
-            f"against {1000 * wait:.2f} ms of waiting, so the bound is not tight"
-        )
+    if service <= 0:
+        raise NoModel("no service time: neither waiting nor CPU per request is known")
+    server_cores = min(max(1, server.workers), max(cores, 1))
     capacity, bound = config_slots.count / service, "slots"
     if cpu > 0:
-        cpu_ceiling = min(max(1, server.workers), max(cores, 1)) / cpu
+        cpu_ceiling = server_cores / cpu
         if cpu_ceiling < capacity:
             capacity, bound = cpu_ceiling, "cpu"
 
-    def made(rps: float, latency: float | None, limit: str, utilisation: float | None = None) -> Expectation:
+    def made(
+        rps: float, latency: float | None, limit: str, utilisation: float | None = None, **more: Any
+    ) -> Expectation:
         return Expectation(
             slots=config_slots.count,
             slots_source=config_slots.source,
@@ -202,6 +207,7 @@ def expect(
             bound=limit,
             capacity_rps=round(capacity, 4),
             utilisation=utilisation,
+            **more,
         )
 
     if load.rate is not None:
@@ -213,6 +219,27 @@ def expect(
             queue = utilisation / (2 * capacity * (1 - utilisation))
         return made(load.rate, round(1000 * (service + queue), 3), "rate", round(utilisation, 4))
     assert load.users is not None
-    by_users = load.users / (service + client)
-    rps, bound = (by_users, "users") if by_users <= capacity else (capacity, bound)
-    return made(rps, round(1000 * (load.users / rps - client), 3), bound)
+    rps, loads = closed_loop(load.users, config_slots.count, cpu, wait, server_cores, client, client_cores)
+    busiest = max(loads, key=lambda name: loads[name], default=None)
+    limit = busiest if busiest is not None and loads[busiest] >= BOUND_FROM else "users"
+    return made(rps, round(1000 * (load.users / rps - client), 3), limit, loads=loads)
+
+
+def closed_loop(
+    users: int, slots: float, cpu: float, wait: float, cores: int, client: float, client_cores: int
+) -> tuple[float, dict[str, float]]:
+    """Throughput of `users` cycling through Locust and the server (mean value analysis),
+    and each resource's share in use: loadgen (its cores), cpu (the server's), slots."""
+    inside = int(min(slots, users))
+    fes = Queue(inner_throughput(cpu, wait, cores, inside))
+    stations: list[Station] = [fes]
+    if client > 0:
+        stations.append(cores_rates(client, client_cores, min(users, client_cores)))
+    solution = solve(stations, users)
+    rps = solution.rate
+    loads = {"cpu": round(rps * cpu / cores, 4)} if cpu > 0 else {}
+    if client > 0:
+        loads["loadgen"] = round(rps * client / client_cores, 4)
+    if not math.isinf(slots):
+        loads["slots"] = round(solution.busy(0, slots) / slots, 4)
+    return rps, loads

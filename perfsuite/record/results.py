@@ -211,8 +211,13 @@ class ModelResult(_Record):
     service_s: float | None = Field(None, description="mean service time per request: wait plus CPU")
     expected_rps: float | None = Field(None, description="what the config should achieve")
     expected_latency_ms: float | None = Field(None, description="mean latency it should show")
-    bound: Literal["users", "slots", "cpu", "rate"] | None = Field(
-        None, description="what limits it: users, slots, cpu or the offered rate"
+    bound: Literal["users", "slots", "cpu", "rate", "loadgen"] | None = Field(
+        None, description="what limits it: users, slots, cpu, the load generator (schema 5) or the offered rate"
+    )
+    loads: dict[str, float] | None = Field(
+        None,
+        description="closed loops (schema 5): each resource's share in use by the model, loadgen (Locust's"
+        " cores), cpu (the server's cores) and slots",
     )
     service_source: str | None = Field(
         None, description="where the service time came from: path (the suite's apps), declared, probe, or a mix"

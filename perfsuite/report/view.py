@@ -15,7 +15,15 @@ from typing import Any
 from perfsuite.judge.aggregate import Aggregate, Metric, aggregate
 from perfsuite.judge.verdict import EXIT_MEANINGS, Verdict
 from perfsuite.plan.servers import SERVER_PACKAGES
-from perfsuite.record.results import CapacityResult, Environment, Flag, Resources, RunResult, SuiteResults
+from perfsuite.record.results import (
+    CapacityResult,
+    Environment,
+    Flag,
+    ModelResult,
+    Resources,
+    RunResult,
+    SuiteResults,
+)
 
 FLAG_LABELS = {
     "errors": "errors",
@@ -121,9 +129,19 @@ def run_name(run: RunResult) -> str:
 
 
 STEADY_HEADER = [
-    "Server", "Users", "Requests", "Failures", "RPS", "Expected RPS", "Measured / expected", "Avg ms",
-    "Expected ms", "p50 ms", "p95 ms", "p99 ms", "RPS vs best", "Flags",
+    "Server", "Users", "Requests", "Failures", "RPS", "Expected RPS", "Measured / expected", "Bound by",
+    "Avg ms", "Expected ms", "p50 ms", "p95 ms", "p99 ms", "RPS vs best", "Flags",
 ]  # fmt: skip
+BOUND_NAMES = {"loadgen": "load generator", "cpu": "server CPU", "slots": "slots", "users": "users"}
+
+
+def bound_text(model: ModelResult | None) -> str:
+    """What bounds a closed loop by the model, and how much of it is in use: 'slots 100%'."""
+    if model is None or not model.applies or model.bound is None:
+        return "n/a"
+    name = BOUND_NAMES.get(model.bound, model.bound)
+    share = (model.loads or {}).get(model.bound)
+    return f"{name} {share:.0%}" if share is not None else name
 
 
 def steady_table(runs: list[RunResult]) -> Table:
@@ -144,6 +162,7 @@ def steady_table(runs: list[RunResult]) -> Table:
                 Cell(rps_text(run.rps)),
                 Cell(rps_text(model.expected_rps) if applies and model else "n/a"),
                 Cell(f"{model.ratio:.2f}" if applies and model and model.ratio is not None else "n/a"),
+                _text(bound_text(model)),
                 Cell(number(lat.avg)),
                 Cell(number(model.expected_latency_ms) if applies and model else "n/a"),
                 Cell(ms_text(lat.p50)),

@@ -139,9 +139,12 @@ def test_a_saturated_load_generator_is_flagged(tmp_path: Path) -> None:
     assert "inconclusive: flood / uvicorn-1 / 30 users: load generator saturated" in done.stderr
     flood, cpu = read_json(out / "results.json")["runs"]
     assert flood["loadgen_resources"]["share_above_90_percent"] >= 0.5, flood["loadgen_resources"]
-    assert [f["kind"] for f in flood["flags"]] == ["loadgen_saturated"]
-    assert flood["model"] == {"applies": False, "why_not": "no waiting in this mix: its throughput is CPU-bound"}
-    assert cpu["model"]["applies"] is False and "CPU-bound" in cpu["model"]["why_not"]
+    kinds = [f["kind"] for f in flood["flags"]]  # and the model, at Locust's limit, may read it off by its idle share
+    assert kinds[0] == "loadgen_saturated" and set(kinds) <= {"loadgen_saturated", "model_mismatch"}, flood["flags"]
+    # The model sees it too: Locust's core is the bound (its CPU per request measured in the run).
+    assert flood["model"]["applies"] and flood["model"]["bound"] == "loadgen", flood["model"]
+    assert flood["model"]["loads"]["loadgen"] >= 0.9, flood["model"]
+    # A mix that only computes is modelled: bound by the server's core.
+    assert cpu["model"]["applies"] and cpu["model"]["bound"] == "cpu", cpu["model"]
     report = (out / "report.md").read_text()
     assert "⚠ load generator saturated" in report and "throughput is a lower bound" in report
-    assert "Model n/a: CPU-bound mix" in report

@@ -31,12 +31,14 @@ def test_burst_scenario_in_the_classic_table_shape() -> None:
 def test_steady_rows_show_expected_beside_measured() -> None:
     text = render(results())
     assert (
-        "| Server | Users | Requests | Failures | RPS | Expected RPS | Measured / expected | Avg ms | Expected ms"
-        " | p50 ms | p95 ms | p99 ms | RPS vs best | Flags |"
+        "| Server | Users | Requests | Failures | RPS | Expected RPS | Measured / expected | Bound by | Avg ms"
+        " | Expected ms | p50 ms | p95 ms | p99 ms | RPS vs best | Flags |"
     ) in text
-    assert "| gunicorn-sync-1 | 4 | 20 | 0 | 9.73 | 9.80 | 0.99 | 418.2 | 408.0 | 410 | 470 | 470 | 0.27 |  |" in text
-    assert "| uvicorn-pool-1 | 4 | 7 | 0 | 3.41 | 35.44 | 0.10 |" in text and "⚠ model mismatch |" in text
-    assert "| uvicorn-1 | 4 | 3,348 | 0 | 1,654 | n/a | n/a | 2.3 | n/a |" in text
+    assert (
+        "| gunicorn-sync-1 | 4 | 20 | 0 | 9.73 | 9.80 | 0.99 | slots | 418.2 | 408.0 | 410 | 470 | 470 | 0.27 |  |"
+    ) in text
+    assert "| uvicorn-pool-1 | 4 | 7 | 0 | 3.41 | 35.44 | 0.10 | users |" in text and "⚠ model mismatch |" in text
+    assert "| uvicorn-1 | 4 | 3,348 | 0 | 1,654 | n/a | n/a | n/a | 2.3 | n/a |" in text
     assert "Model n/a: CPU-bound mix: its cost is computation, not waiting." in text
 
 
@@ -77,3 +79,13 @@ def test_render_is_pure_and_small() -> None:
         update={"runs": [run.model_copy(update={"index": i}) for i in range(12) for run in data.runs]}
     )
     assert len(many.runs) >= 100 and len(render(many).encode()) < 256 * 1024
+
+
+def test_the_bound_shows_how_much_of_it_is_in_use() -> None:
+    from perfsuite.record.results import ModelResult
+    from perfsuite.report.view import bound_text
+
+    busy = ModelResult(applies=True, bound="loadgen", loads={"loadgen": 0.97, "cpu": 0.4})
+    assert bound_text(busy) == "load generator 97%"
+    assert bound_text(ModelResult(applies=True, bound="users", loads={"cpu": 0.1})) == "users"
+    assert bound_text(ModelResult(applies=False, why_not="x")) == "n/a"
