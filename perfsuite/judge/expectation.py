@@ -180,6 +180,8 @@ def expect(
 ) -> Expectation:
     cpu = cpu_s_per_request or 0.0
     client = client_s_per_request or 0.0
+    if not (math.isfinite(cpu) and math.isfinite(client)) or cpu < 0 or client < 0:
+        raise NoModel(f"a CPU time per request that is not a time (server {cpu!r} s, Locust {client!r} s)")
     service, source = _mean_service(services, cpu)
     wait = max(service - cpu, 0.0)
     if service <= 0:
@@ -219,7 +221,10 @@ def expect(
             queue = utilisation / (2 * capacity * (1 - utilisation))
         return made(load.rate, round(1000 * (service + queue), 3), "rate", round(utilisation, 4))
     assert load.users is not None
-    rps, loads = closed_loop(load.users, config_slots.count, cpu, wait, server_cores, client, client_cores)
+    try:
+        rps, loads = closed_loop(load.users, config_slots.count, cpu, wait, server_cores, client, client_cores)
+    except ValueError as why:  # a network with no finite rate: say so, never a traceback
+        raise NoModel(f"the model cannot be solved: {why}") from None
     busiest = max(loads, key=lambda name: loads[name], default=None)
     limit = busiest if busiest is not None and loads[busiest] >= BOUND_FROM else "users"
     return made(rps, round(1000 * (load.users / rps - client), 3), limit, loads=loads)
@@ -235,7 +240,7 @@ def closed_loop(
     stations: list[Station] = [fes]
     if client > 0:
         stations.append(cores_rates(client, client_cores, min(users, client_cores)))
-    solution = solve(stations, users)
+    solution = solve(stations, users, every=False)
     rps = solution.rate
     loads = {"cpu": round(rps * cpu / cores, 4)} if cpu > 0 else {}
     if client > 0:

@@ -1,22 +1,24 @@
-"""Exact mean value analysis of a closed network (pure functions, numpy).
+"""A closed network of one or two stations, solved exactly (pure functions, numpy).
 
 One class of customers (Locust's users), each cycling through the stations
 with no think time. A station is a pure delay (a wait inside a request: it
-holds no resource of its own) or load-dependent: `rates[j]` is how many
+holds no resource of its own) or load-dependent: `rates[j - 1]` is how many
 requests per second it completes with j requests present (a CPU of m cores
 with a demand of D seconds per request: min(j, m) / D; a flow-equivalent
-server: the throughput of its inner network with j inside). Reiser and
-Lavenberg's recursion over the population, with each load-dependent
-station's marginal distribution p(j | n) (Lazowska et al., Quantitative
-System Performance, ch. 8 and 20; Menasce and Almeida, Performance by
-Design, ch. 13):
+server: the throughput of its inner network with j inside). Such a network
+has a product-form solution (Lazowska et al., Quantitative System
+Performance, ch. 8 and 20; Menasce and Almeida, Performance by Design):
 
-    R_k(n) = sum_j j / rate_k(j) * p_k(j - 1 | n - 1)      (delay: R_k = D_k)
-    X(n)   = n / sum_k R_k(n)
-    p_k(j | n) = X(n) / rate_k(j) * p_k(j - 1 | n - 1),   p_k(0 | n) = 1 - the rest
+    P(j at the first, N - j at the second) = f_1(j) f_2(N - j) / G(N)
+    f(j) = prod_{i <= j} 1 / rate(i)        (a delay of Z: Z^j / j!)
+    X(N) = G(N - 1) / G(N)
 
-Past saturation p(0 | n) can come out a rounding error below zero; it is
-clamped (the recursion's known weakness; the populations here are small).
+the same numbers as mean value analysis gives, computed in logarithms: every
+term is positive, so nothing cancels. (MVA's recursion takes p(0 | n) as one
+less the rest, which loses every digit near saturation: 100 slots, 150
+users gave a throughput 47% above what the slots allow.) Throughput at every
+population costs O(N^2), at one population O(N); INNER_LIMIT bounds the
+former, past which an inner network runs at the rate it has reached.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import gammaln, logsumexp
+
+INNER_LIMIT = 4000  # requests inside a server solved exactly; beyond, its rate at this many holds
 
 
 @dataclass(frozen=True)
@@ -50,65 +55,73 @@ Station = Delay | Queue
 
 @dataclass(frozen=True)
 class Solution:
-    throughput: tuple[float, ...]  # X(n) for n = 1..N
+    throughput: tuple[float, ...]  # X(n) for n = 1..N (or X(N) alone, when asked for the last only)
     residence: tuple[float, ...]  # R_k(N): seconds a request spends at each station
-    distribution: tuple[tuple[float, ...] | None, ...]  # p_k(j | N), j = 0..N, for each load-dependent station
+    distribution: tuple[tuple[float, ...], ...]  # p_k(j | N), j = 0..N, for each station
 
     @property
     def rate(self) -> float:
         return self.throughput[-1]
 
     def busy(self, station: int, servers: float) -> float:
-        """Mean of min(j, servers) at a load-dependent station: its busy servers (slots held)."""
-        p = self.distribution[station]
-        assert p is not None
-        j = np.arange(len(p))
-        return float(np.sum(np.minimum(j, servers) * np.asarray(p)))
+        """Mean of min(j, servers) at a station: its busy servers (slots held)."""
+        p = np.asarray(self.distribution[station])
+        return float(np.sum(np.minimum(np.arange(len(p)), servers) * p))
 
 
-def solve(stations: list[Station], population: int) -> Solution:
-    """The network's throughput for every population up to `population`, and its state at the last."""
-    if population < 1 or not stations:
-        raise ValueError("a closed network needs a station and at least one customer")
-    rates = [s.rate(population) if isinstance(s, Queue) else None for s in stations]
-    if any(r is not None and not np.all(r > 0) for r in rates):
-        raise ValueError("a station's rate must be above zero")
-    marginals = [np.array([1.0]) if isinstance(s, Queue) else None for s in stations]
-    throughput: list[float] = []
-    residence = np.zeros(len(stations))
-    for n in range(1, population + 1):
-        for k, station in enumerate(stations):
-            if isinstance(station, Delay):
-                residence[k] = station.seconds
-            else:
-                r, p = rates[k], marginals[k]
-                assert r is not None and p is not None
-                j = np.arange(1, n + 1)
-                residence[k] = float(np.sum(j / r[:n] * p[:n]))
-        total = float(residence.sum())
-        if total <= 0:
-            raise ValueError("every station takes no time: the throughput is unbounded")
-        x = n / total
-        throughput.append(x)
-        for k, p in enumerate(marginals):
-            r = rates[k]
-            if p is None or r is None:
-                continue
-            nxt = np.empty(n + 1)
-            nxt[1:] = x / r[:n] * p[:n]
-            nxt[0] = max(0.0, 1.0 - float(nxt[1:].sum()))
-            marginals[k] = nxt / nxt.sum()
+def _log_f(station: Station | None, count: int) -> np.ndarray:
+    """log f(j) for j = 0..count; None: a station that holds nobody (f(0) = 1, else 0)."""
+    j = np.arange(count + 1, dtype=float)
+    if station is None:
+        return np.where(j == 0, 0.0, -np.inf)
+    if isinstance(station, Delay):
+        return j * np.log(station.seconds) - gammaln(j + 1)
+    rates = station.rate(count)
+    if not np.all(np.isfinite(rates)) or not np.all(rates > 0):
+        raise ValueError("a station's rate must be finite and above zero")
+    return np.concatenate([[0.0], -np.cumsum(np.log(rates))])
+
+
+def _checked(stations: list[Station], population: int) -> tuple[Station, Station | None]:
+    if population < 1 or not 1 <= len(stations) <= 2:
+        raise ValueError("a closed network of one or two stations needs at least one customer")
+    for station in stations:
+        if isinstance(station, Delay) and not (np.isfinite(station.seconds) and station.seconds > 0):
+            raise ValueError("a delay must be a finite time above zero")
+    return stations[0], stations[1] if len(stations) == 2 else None
+
+
+def solve(stations: list[Station], population: int, every: bool = True) -> Solution:
+    """The network at `population`, and its throughput at every population up to it
+    (`every`), or at that one alone."""
+    first, second = _checked(stations, population)
+    f1, f2 = _log_f(first, population), _log_f(second, population)
+
+    def log_g(n: int) -> float:
+        return float(logsumexp(f1[: n + 1] + f2[n::-1]))
+
+    if every:
+        logs = [log_g(n) for n in range(population + 1)]
+        throughput = tuple(float(np.exp(logs[n - 1] - logs[n])) for n in range(1, population + 1))
+    else:
+        throughput = (float(np.exp(log_g(population - 1) - log_g(population))),)
+    terms = f1 + f2[::-1]
+    p1 = np.exp(terms - logsumexp(terms))  # P(j at the first station | N)
+    j = np.arange(population + 1)
+    queues = [float(np.sum(j * p1)), float(np.sum(j[::-1] * p1))]
+    x = throughput[-1]
+    distribution = (tuple(float(v) for v in p1), tuple(float(v) for v in p1[::-1]))
     return Solution(
-        throughput=tuple(throughput),
-        residence=tuple(float(v) for v in residence),
-        distribution=tuple(None if p is None else tuple(float(v) for v in p) for p in marginals),
+        throughput=throughput,
+        residence=tuple(q / x for q in queues[: len(stations)]),
+        distribution=distribution[: len(stations)],
     )
 
 
 def cores_rates(demand_s: float, cores: float, up_to: int) -> Queue:
     """A CPU of `cores` cores (a GIL per process: one core per worker at most) with
     `demand_s` of CPU per request: min(j, cores) / demand."""
-    return Queue(tuple(min(j, cores) / demand_s for j in range(1, max(1, up_to) + 1)))
+    return Queue(tuple(min(j, cores) / demand_s for j in range(1, max(1, int(min(up_to, cores))) + 1)))
 
 
 def inner_throughput(cpu_s: float, wait_s: float, cores: float, inside: int) -> tuple[float, ...]:
@@ -118,11 +131,11 @@ def inner_throughput(cpu_s: float, wait_s: float, cores: float, inside: int) -> 
     how long the bursts are); requests that take turns within one worker (threads under
     its GIL, greenlets, a loop) with bursts of a fixed length queue less than this
     assumes, so such a config can do better than the model near its knee."""
-    stations: list[Station] = []
-    if cpu_s > 0:
-        stations.append(cores_rates(cpu_s, cores, inside))
-    if wait_s > 0:
-        stations.append(Delay(wait_s))
-    if not stations:
+    if cpu_s <= 0 and wait_s <= 0:
         raise ValueError("a request that neither computes nor waits")
-    return solve(stations, inside).throughput
+    if cpu_s <= 0:
+        return tuple(n / wait_s for n in range(1, inside + 1))
+    if wait_s <= 0:
+        return tuple(min(n, cores) / cpu_s for n in range(1, inside + 1))
+    solved = solve([cores_rates(cpu_s, cores, inside), Delay(wait_s)], min(inside, INNER_LIMIT)).throughput
+    return solved + (solved[-1],) * (inside - len(solved))
