@@ -35,7 +35,9 @@ from perfsuite.io.signals import held
 ASK_TIMEOUT_S = 30.0
 POLL_S = 0.02
 _ASK = """
-import importlib.metadata, importlib.util, json, platform, sys
+import importlib.metadata, importlib.util, json, os, platform, sys
+answer = os.dup(1)  # the answer's own descriptor: what an imported module prints goes to stderr
+os.dup2(2, 1)
 modules, packages = sys.argv[1].split(","), sys.argv[2].split(",")
 def version(name):
     try:
@@ -56,9 +58,10 @@ def failure(name):
     return None
 missing = [m for m in modules if m and not found(m)]
 failing = {m: why for m in modules if m and m not in missing and (why := failure(m)) is not None}
-print()
-print(json.dumps({"python": platform.python_version(), "missing": missing, "failing": failing,
-                  "packages": {p: version(p) for p in packages}}))
+text = json.dumps({"python": platform.python_version(), "missing": missing, "failing": failing,
+                   "packages": {p: version(p) for p in packages}})
+os.write(answer, ("\\n" + text + "\\n").encode())
+os._exit(0)  # no atexit hook, no thread an import left running, may add to the answer or hold it back
 """
 
 

@@ -132,3 +132,33 @@ def test_a_worker_class_that_cannot_import_in_its_interpreter_is_exit_2(
     ), done.stderr
     assert "servers.sync" not in done.stderr  # the sync worker imports what it needs
     assert "Traceback" not in done.stderr
+
+
+def test_what_an_imported_module_prints_or_leaves_running_never_spoils_the_answer(tmp_path: Path) -> None:
+    """The check imports the server's modules: one that prints, registers an atexit hook that prints,
+    swaps sys.stdout and leaves a thread running must not lose or hold back the interpreter's answer."""
+    import time
+
+    from perfsuite.plan.interpreters import ask
+
+    folder = tmp_path / "noisy"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    package = Path(site) / "noisyserver"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import atexit, io, sys, threading, time\n"
+        "print('hello from an import')\n"
+        "atexit.register(lambda: print('bye from atexit'))\n"
+        "threading.Thread(target=time.sleep, args=(60,)).start()\n"
+        "sys.stdout = io.StringIO()\n"
+    )
+    started = time.monotonic()
+    answer = ask(str(python), ("noisyserver", "nowhere_module"), ("pip",))
+    assert time.monotonic() - started < 20  # not the 30 s of an interpreter that never answers
+    assert answer.missing == ("nowhere_module",) and answer.failing == {}
+    assert answer.python.startswith("3.")
