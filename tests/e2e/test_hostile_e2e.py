@@ -53,8 +53,11 @@ def test_a_mix_larger_than_an_argument_may_be_reaches_locust(tmp_path: Path) -> 
     )
     out = tmp_path / "out"
     done = run_cli(str(scenario), "--out", str(out), "--no-history")
-    assert done.returncode == 0, done.stderr[-3000:]
+    # Sub-millisecond requests for 1 s: the model judges them, and a hiccup of the machine can move the
+    # ratio past 10% (inconclusive, 3); what this test is about is the mix's journey, not that verdict.
+    assert done.returncode in (0, 3), done.stderr[-3000:]
     (run,) = read_json(out / "results.json")["runs"]
+    assert {flag["kind"] for flag in run["flags"]} <= {"model_mismatch"}, run["flags"]
     assert run["status"] == "ok" and run["failures"] == 0 and run["requests"] > 0
     assert list(run["endpoints"]) == ["POST /orders?id=1"]  # named by its method and path
     assert len((out / run["run_dir"] / "mix.json").read_text()) > 300_000
