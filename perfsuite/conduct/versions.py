@@ -50,7 +50,8 @@ class Worktrees:
 
     def remove(self) -> None:
         for top, tree in self.made:
-            _git(top, "worktree", "remove", "--force", str(tree))
+            # Twice forced: a worktree whose `add` was cut short by a signal is left locked ("initializing").
+            _git(top, "worktree", "remove", "--force", "--force", str(tree))
             shutil.rmtree(tree, ignore_errors=True)
             _git(top, "worktree", "prune")
         self.made.clear()
@@ -92,10 +93,10 @@ def against(suite: Suite, ref: str, trees: Worktrees) -> tuple[Suite, list[tuple
             if trees.folder is None:
                 trees.folder = Path(tempfile.mkdtemp(prefix="perfsuite-against-"))
             tree = trees.folder / f"tree{len(checked_out)}"
+            trees.made.append((top, tree))  # before it exists: a signal during `add` still leaves it to remove
             added = _git(top, "worktree", "add", "--detach", "--quiet", str(tree), commit.stdout.strip())
             if added.returncode != 0:
                 raise AgainstError(f"--against {ref}: git could not check it out: {added.stderr.strip()[:300]}")
-            trees.made.append((top, tree))
             checked_out[top] = tree
         inside = os.path.relpath(app_dir, top)
         twin = f"{name}@{label}"

@@ -156,3 +156,17 @@ def test_pair_compares_two_declared_configs(tmp_path: Path) -> None:
     done = run_cli(str(scenario), "--out", str(out), "--no-history", "--pair", "before:after")
     assert done.returncode == 1 and "REGRESSION: buy / after / 2 users: rps" in done.stderr
     assert read_json(out / "checks.json")["baseline_file"] == "--pair before:after"
+
+
+def test_a_worktree_whose_add_was_cut_short_is_removed(tmp_path: Path) -> None:
+    """A signal during `git worktree add` leaves the worktree registered and locked ("initializing"):
+    it is known before it is added, and removed though locked (a CI run once left one behind)."""
+    from perfsuite.conduct.versions import Worktrees
+
+    repo = repository(tmp_path, [0.02, 0.04])
+    tree = tmp_path / "trees" / "tree0"
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "--quiet", str(tree), "HEAD"], check=True)
+    subprocess.run(["git", "-C", str(repo), "worktree", "lock", str(tree)], check=True)
+    trees = Worktrees(made=[(repo, tree), (repo, tmp_path / "trees" / "never-added")])
+    trees.remove()
+    assert len(worktrees(repo)) == 1 and not tree.exists()
