@@ -139,12 +139,9 @@ def test_a_saturated_load_generator_is_flagged(tmp_path: Path) -> None:
     assert "inconclusive: flood / uvicorn-1 / 30 users: load generator saturated" in done.stderr
     flood, cpu = read_json(out / "results.json")["runs"]
     assert flood["loadgen_resources"]["share_above_90_percent"] >= 0.5, flood["loadgen_resources"]
-    kinds = [f["kind"] for f in flood["flags"]]  # and the model, at Locust's limit, may read it off by its idle share
-    assert kinds[0] == "loadgen_saturated" and set(kinds) <= {"loadgen_saturated", "model_mismatch"}, flood["flags"]
-    # The model sees it too: Locust's core is the bound (its CPU per request measured in the run).
-    assert flood["model"]["applies"] and flood["model"]["bound"] == "loadgen", flood["model"]
-    assert flood["model"]["loads"]["loadgen"] >= 0.9, flood["model"]
-    # A mix that only computes is modelled: bound by the server's core.
-    assert cpu["model"]["applies"] and cpu["model"]["bound"] == "cpu", cpu["model"]
+    assert [f["kind"] for f in flood["flags"]] == ["loadgen_saturated"]
+    # The suite's own CPU-only paths are not modelled (what a request costs beyond the CPU is not measured).
+    assert not flood["model"]["applies"] and "CPU-only paths" in flood["model"]["why_not"]
+    assert not cpu["model"]["applies"] and "CPU-only paths" in cpu["model"]["why_not"]
     report = (out / "report.md").read_text()
     assert "⚠ load generator saturated" in report and "throughput is a lower bound" in report
