@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+def interrupted(proc: subprocess.Popen[str], reader: threading.Thread) -> int:
+    """Ctrl-C to the UI; its exit code once it and the thread reading its output have ended."""
+    proc.send_signal(signal.SIGINT)
+    code = proc.wait(timeout=20)
+    reader.join(timeout=10)  # it reads to the end of the pipe, which closes after the test
+    return code
+
+
 def test_explore_in_the_web_ui(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -83,9 +92,7 @@ def test_explore_in_the_web_ui(tmp_path: Path) -> None:
             finally:
                 browser.close()
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=20)
-        reader.join(timeout=10)  # it reads to the end of the pipe, which closes after the test
+        code = interrupted(proc, reader)
     assert code == 0
     assert strays(proc.pid) == []
 
@@ -122,9 +129,7 @@ def ui_for(scenario: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
         assert target is not None
         yield f"http://127.0.0.1:{port}", target.group(1)
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=20)
-        reader.join(timeout=10)  # it reads to the end of the pipe, which closes after the test
+        code = interrupted(proc, reader)
     assert code == 0
     assert strays(proc.pid) == []
 

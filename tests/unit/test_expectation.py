@@ -75,7 +75,7 @@ def test_an_asgi_apps_thread_pool_is_its_slots() -> None:
     ("path", "seconds"),
     [("/fast", 0.0), ("/json", 0.0), ("/slow", 5.0), ("/slow?delay_ms=250", 0.25),
      ("/io/sequential?calls=3&delay_ms=200", 0.6), ("/io/concurrent?calls=3&delay_ms=200", 0.2),
-     ("/io/sequential", 3.0), ("/io/concurrent?calls=5", 1.0)],
+     ("/io/sequential", 3.0), ("/io/concurrent?calls=5", 1.0), ("/cpu?n=100", 0.0)],
 )  # fmt: skip
 def test_wait_per_request(path: str, seconds: float) -> None:
     assert wait_s(path, upstream_delay_ms=1000) == pytest.approx(seconds)
@@ -87,7 +87,7 @@ def test_no_model_where_the_wait_is_not_a_finite_time() -> None:
             wait_s(path, None)
 
 
-@pytest.mark.parametrize(("path", "why"), [("/cpu?n=100", "CPU-only paths"), ("/other", "unknown endpoint")])
+@pytest.mark.parametrize(("path", "why"), [("/other", "unknown endpoint"), ("/cpux", "unknown endpoint")])
 def test_no_model_where_the_wait_is_unknown(path: str, why: str) -> None:
     with pytest.raises(NoModel, match=why):
         wait_s(path, upstream_delay_ms=1000)
@@ -140,9 +140,10 @@ def test_a_mix_with_no_wait_is_bound_by_the_cpu() -> None:
     assert e.expected_latency_ms == pytest.approx(4.0)
 
 
-def test_the_suites_own_cpu_only_paths_are_not_modelled() -> None:
+@pytest.mark.parametrize("path", ["/fast", "/cpu?n=20000"])
+def test_the_suites_own_cpu_only_paths_are_not_modelled(path: str) -> None:
     with pytest.raises(NoModel, match="CPU-only paths"):
-        closed(server(server="uvicorn"), {"fast": ("/fast", 10)}, 4, 0.001, 1)
+        closed(server(server="uvicorn"), {"only": (path, 10)}, 4, 0.001, 1)
 
 
 def classic_mva(queues: list[float], delay: float, users: int) -> float:
