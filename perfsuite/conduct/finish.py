@@ -84,6 +84,7 @@ def finish(out_dir: Path, results: SuiteResults, suite: Suite, after: Afterwards
         baseline_file,
         notes,
         [] if after.pairs else list(after.environment_warnings),
+        frozenset(s.name for s in suite.declared.scenarios if s.expect_loadgen_limit),
     )
     unwritten: list[str] = []
 

@@ -14,6 +14,7 @@ from typing import Protocol
 from perfsuite.io.files import WriteFailed
 from perfsuite.judge.assess import assess, predicted_capacity
 from perfsuite.judge.capacity import Search, criterion, start_rate, step_of
+from perfsuite.judge.sizing import size
 from perfsuite.plan.format import Suite
 from perfsuite.plan.runs import RunPlan, SearchPlan
 from perfsuite.record.results import CapacityResult, ModelResult, RunResult, SuiteResults, write_results
@@ -72,6 +73,7 @@ def run_plans(
     finally:
         sequence.close()
         results.runs.sort(key=lambda run: run.index)  # a resumed suite appends runs out of order
+        results.sizing = size(suite, results)
         results.finished_at = time.time()
         try:
             write_results(out_dir, results)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 import os
 
-from perfsuite.judge.expectation import TOLERANCE, Load, expect, service_of
+from perfsuite.judge.expectation import TOLERANCE, Load, expect, objective_rate, service_of, worker_cores
 from perfsuite.judge.flags import open_flags, run_flags
+from perfsuite.judge.sizing import sizing_arrival, target_seconds
 from perfsuite.plan.concurrency import NoModel
 from perfsuite.plan.runs import RunPlan, senders_of
 from perfsuite.plan.servers import slots
@@ -39,6 +40,7 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
     server, loadgen = run.server_resources, run.loadgen_resources
     delay = plan.upstream.delay_ms if plan.upstream else None
     cores = server_cores(plan)
+    cpu = server.per_request_s(run.requests) if server else None
     try:
         config_slots = slots(plan.server, plan.app, [entries[name].path for name in sent], cores)
         services = {name: (service_of(entries[name], plan.app, run.probe, delay), n) for name, n in sent.items()}
@@ -48,11 +50,16 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
             config_slots,
             services,
             load or Load(users=plan.users),
-            server.per_request_s(run.requests) if server else None,
+            cpu,
             cores,
             client_s_per_request=loadgen.per_request_s(run.requests) if loadgen else None,
             client_cores=client_cores(plan),
         )
+        objective = None
+        if plan.scenario.target is not None:
+            meets = target_seconds(plan.scenario.target)
+            arrival = sizing_arrival(plan.mode, plan.scenario.arrival)
+            objective = objective_rate(plan.server, config_slots, services, cpu, cores, meets, arrival)
     except NoModel as why:
         return ModelResult(applies=False, why_not=str(why))
     measured = run.open.achieved_rps if run.open is not None else run.rps
@@ -70,6 +77,8 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
         measured_latency_ms=run.latency_ms.avg,
         ratio=None if ratio is None else round(ratio, 4),
         tolerance=round(tolerance, 4),
+        objective_rps=None if objective is None or math.isinf(objective) else round(objective, 3),
+        cores=worker_cores(plan.server, cores),
     )
 
 

@@ -36,6 +36,7 @@ UNTRUSTED_FLAGS = {
     "loadgen_behind": "load generator behind its schedule",
     "model_mismatch": "model mismatch",
 }
+GENERATOR_FLAGS = ("loadgen_saturated", "loadgen_behind")
 _LEGACY_RUN = re.compile(r"^(.+) / (.+) / (.+) #(\d+)$")  # schema-1 checks.json named failed runs so
 
 
@@ -65,6 +66,7 @@ class Verdict:
     failed_runs: list[RunKey] = field(default_factory=list)
     failed_requests: list[FailedRequests] = field(default_factory=list)
     capacity_unmet: list[str] = field(default_factory=list)  # searches no rate passed
+    known_limits: list[str] = field(default_factory=list)  # bound by the generator, as the scenario expects
 
     @property
     def slo_failures(self) -> list[SloCheck]:
@@ -92,6 +94,7 @@ class Verdict:
             "failed_runs": [key.as_dict() for key in self.failed_runs],
             "failed_requests": [item.as_dict() for item in self.failed_requests],
             "capacity_unmet": self.capacity_unmet,
+            "known_limits": self.known_limits,
         }
 
     @classmethod
@@ -107,6 +110,7 @@ class Verdict:
             failed_runs=[_run_key(item) for item in data.get("failed_runs", [])],
             failed_requests=[FailedRequests.from_dict(item) for item in data.get("failed_requests", [])],
             capacity_unmet=[str(item) for item in data.get("capacity_unmet", [])],
+            known_limits=[str(item) for item in data.get("known_limits", [])],
         )
 
 
@@ -146,17 +150,23 @@ def judge(
     baseline_file: str | None = None,
     baseline_notes: list[str] | None = None,
     environment_warnings: list[str] | None = None,
+    generator_limited: frozenset[str] = frozenset(),
 ) -> Verdict:
+    """`generator_limited`: scenarios that knowingly drive servers past one load generator
+    (`expect_loadgen_limit: true`): their generator's limit is a finding, not a doubt."""
     # A capacity search's steps past the capacity fail its objective on purpose, and
     # the generator's limit ends it: its result is the capacity, not its steps' flags.
     searched = searched_configs(results)
     aggregates = [agg for agg in aggregates if (agg.key.scenario, agg.key.server) not in searched]
     runs = [run for run in results.runs if (run.scenario, run.server) not in searched]
     failed_steps = [run.key for run in results.runs if (run.scenario, run.server) in searched and not run.ok]
-    inconclusive = []
+    inconclusive: list[str] = []
+    known: list[str] = []
     for agg in aggregates:
         where = agg.key.label
-        inconclusive += [f"{where}: {UNTRUSTED_FLAGS[kind]}" for kind in agg.flags if kind in UNTRUSTED_FLAGS]
+        for kind in (kind for kind in agg.flags if kind in UNTRUSTED_FLAGS):
+            expected = agg.key.scenario in generator_limited and kind in GENERATOR_FLAGS
+            (known if expected else inconclusive).append(f"{where}: {UNTRUSTED_FLAGS[kind]}")
         if agg.noisy:
             inconclusive.append(f"{where}: too noisy (throughput varies {agg.cv:.0%} over {agg.runs} repetitions)")
     return Verdict(
@@ -171,6 +181,7 @@ def judge(
             FailedRequests(run.key, flag.message) for run in runs for flag in run.flags if flag.kind == "errors"
         ],
         capacity_unmet=unmet(results),
+        known_limits=known,
     )
 
 

@@ -190,6 +190,17 @@ class CapacityObjective(_Model):
     p99_ms: Threshold | None = None
 
 
+class Target(_Model):
+    """The load a team must serve and the latency it must serve it within: the
+    sizing answer (which config, how many replicas, cores and memory)."""
+
+    rate: Annotated[float, Field(gt=0, le=10_000_000)] = Field(description="requests per second to serve")
+    avg_ms: Threshold | None = Field(None, description="mean latency to hold at that rate")
+    p50_ms: Threshold | None = Field(None, description="median latency to hold at that rate")
+    p95_ms: Threshold | None = Field(None, description="95th percentile to hold at that rate")
+    p99_ms: Threshold | None = Field(None, description="99th percentile to hold at that rate, e.g. '< 200'")
+
+
 class LoadgenSettings(_Model):
     """Where the load comes from: one Locust process (default), several on this
     machine, or a master that waits for workers on other machines."""
@@ -401,6 +412,17 @@ class Scenario(LoadSettings):
         None,
         description="open mode, rate: auto: what each rate must meet (default: the scenario's slo latencies and"
         " error rate)",
+    )
+    expect_loadgen_limit: bool = Field(
+        False,
+        description="the scenario knowingly drives servers faster than its load generator: a run the generator"
+        " bounds is reported as a lower bound ('>= X, the load generator's limit'), not as inconclusive (exit 3);"
+        " leave it off in CI gates",
+    )
+    target: Target | None = Field(
+        None,
+        description="the sizing answer: for each config, the replicas, cores and memory that serve this rate"
+        " within these latencies (steady or open mode)",
     )
     arrival: Literal["constant", "poisson"] | None = Field(
         None, description="open mode: evenly spaced arrivals (default) or a Poisson process"

@@ -223,7 +223,7 @@ def _slo_problems(slo: Slo | None, at: PathKey) -> Found:
 def _objective_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
     """A scenario's own SLO and its capacity objective (declared, or taken from the SLO)
     that no run can meet (perfsuite.plan.objectives); the defaults' SLO is checked once."""
-    found = _slo_problems(scenario.slo, (*at, "slo"))
+    found = _slo_problems(scenario.slo, (*at, "slo")) + _target_problems(scenario, (*at, "target"))
     if scenario.mode != "open" or scenario.rate != AUTO:
         return found
     if scenario.capacity is not None:
@@ -236,6 +236,21 @@ def _objective_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) ->
         for path, message in objective_problems(taken, where, capacity=True)
         if message not in known
     ]
+
+
+def _target_problems(scenario: Scenario, at: PathKey) -> Found:
+    """A target the model can size for: a latency bounded from above, in a mode with a model."""
+    target = scenario.target
+    if target is None:
+        return []
+    if scenario.mode == "burst":
+        return [(at, "applies to steady and open mode (a burst has no rate to size for)")]
+    if scenario.locustfile is not None:
+        return [(at, "needs a mix: the model cannot know a custom locustfile's requests")]
+    found = objective_problems(target, at, capacity=True)
+    if not any(getattr(target, metric) is not None for metric in ("avg_ms", "p50_ms", "p95_ms", "p99_ms")):
+        found.append((at, 'needs a latency to hold at that rate, e.g. p99_ms: "< 200"'))
+    return found
 
 
 def warnings(declared: SuiteFile) -> Found:

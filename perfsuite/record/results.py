@@ -14,8 +14,10 @@ shape is the same. Schema 4 adds what the model learns and what capacity
 searches find: a run's `probe` (each mix entry's service time measured on
 that server), the model's sources (`service_source`, `slots_source`) and
 open-load terms, and a top-level `capacity` list. Schema 5 adds
-`open.behind_s` (how long the generator ran behind its schedule). A reader
-takes schemas 1 to 5 and refuses any other.
+`open.behind_s` (how long the generator ran behind its schedule). Schema 6
+adds the sizing answer: a top-level `sizing` list (a scenario's `target:`),
+and the model's `objective_rps` and `cores`. A reader takes schemas 1 to 6
+and refuses any other.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from pydantic import (
 from perfsuite.io.files import read_text, write_file
 from perfsuite.plan.key import Level, RunKey
 
-SCHEMA_VERSION = 5
-READABLE_VERSIONS = (1, 2, 3, 4, 5)
+SCHEMA_VERSION = 6
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
 RESULTS_FILE = "results.json"
 RUNS_FOLDER = "runs"  # each run's files, in DIR/runs/<its folder>/
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
@@ -225,6 +227,10 @@ class ModelResult(_Record):
     slots_source: str | None = Field(None, description="why the config holds that many requests at once")
     utilisation: float | None = Field(None, description="open runs: rate x service time / slots (or CPU share)")
     capacity_rps: float | None = Field(None, description="the highest rate the config should take")
+    objective_rps: float | None = Field(
+        None, description="schema 6, with a target: the highest rate at which the predicted latencies meet it"
+    )
+    cores: int | None = Field(None, description="schema 6: the cores its workers can use (a GIL per process)")
     measured_rps: float | None = Field(None, description="what it did")
     measured_latency_ms: float | None = Field(None, description="mean latency it showed")
     ratio: float | None = Field(None, description="measured / expected")
@@ -330,6 +336,33 @@ class CapacityResult(_Record):
     )
     converged: bool = Field(False, description="bracketed to within 5%")
     steps: list[CapacityStep] = Field(default_factory=list, description="each rate measured, in order")
+
+
+class SizingResult(_Record):
+    """One config's answer to a scenario's target: how many replicas, cores and memory serve it."""
+
+    scenario: str = Field(description="the scenario whose target this answers")
+    server: str = Field(description="the config")
+    target_rps: float = Field(description="the rate to serve")
+    objective: str = Field(description="the latencies to hold at it, as text")
+    capacity_rps: float | None = Field(None, description="one replica's rate under the objective; null: unknown")
+    capacity_source: Literal["measured", "predicted"] | None = Field(
+        None, description="measured by the scenario's capacity search, else predicted by the model"
+    )
+    predicted_rps: float | None = Field(None, description="the model's rate under the objective")
+    measured_rps: float | None = Field(None, description="the capacity search's, where the scenario runs one")
+    arrival: str | None = Field(None, description="the arrivals the prediction assumes (poisson for steady runs)")
+    from_run: int | None = Field(None, description="the run whose measurements (CPU, memory) it takes")
+    cores_per_replica: int | None = Field(None, description="the cores one replica's workers can use")
+    memory_mb_per_replica: float | None = Field(None, description="PSS summed over the server's processes, MB")
+    replicas: int | None = Field(None, description="replicas needed for the target rate")
+    cores: int | None = Field(None, description="replicas x cores per replica")
+    memory_mb: float | None = Field(None, description="replicas x memory per replica")
+    cpu_busy: float | None = Field(None, description="cores busy at the target rate: rate x CPU per request")
+    rps_per_core: float | None = Field(None, description="capacity / cores per replica")
+    rps_per_gb: float | None = Field(None, description="capacity / memory per replica")
+    rank: int | None = Field(None, description="1 = fewest cores, then least memory; null: no answer")
+    why_not: str | None = Field(None, description="why there is no answer")
 
 
 class Flag(_Record):
@@ -478,6 +511,7 @@ class SuiteResults(_Record):
     environment: Environment = Field(default_factory=Environment, description="machine and package fingerprint")
     runs: list[RunResult] = Field(default_factory=list, description="every run, in order")
     capacity: list[CapacityResult] = Field(default_factory=list, description="rate: auto searches (schema 4)")
+    sizing: list[SizingResult] = Field(default_factory=list, description="scenarios' target: answers (schema 6)")
 
 
 def json_schema() -> dict[str, Any]:

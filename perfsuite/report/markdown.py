@@ -18,7 +18,7 @@ from perfsuite.io.text import markdown as md
 from perfsuite.judge.verdict import Verdict
 from perfsuite.record.results import SuiteResults
 from perfsuite.report.trend import render_text as render_trend
-from perfsuite.report.view import FLAG_LABELS, Cell, ReportView, Table, build_view
+from perfsuite.report.view import FLAG_LABELS, Cell, ReportView, ScenarioView, Table, build_view
 
 
 def _cell(cell: Cell) -> list[str]:
@@ -54,6 +54,9 @@ def _verdict(view: ReportView, verdict: Verdict) -> list[str]:
         lines += ["## Against the baseline", "", f"Baseline: {code(verdict.baseline_file or '')}.", ""]
         lines += table(view.baseline) if view.baseline.rows else ["Nothing in common with the baseline."]
         lines += [""] + [f"- {md(note)}" for note in verdict.baseline_notes] + [""]
+    if verdict.known_limits:
+        lines += ["## Bound by the load generator, as expected", "", KNOWN_LIMITS_NOTE, ""]
+        lines += [f"- {md(reason)}" for reason in verdict.known_limits] + [""]
     if verdict.inconclusive:
         lines += ["## Inconclusive", "", "These measurements cannot be trusted as they stand:", ""]
         lines += [f"- {md(reason)}" for reason in verdict.inconclusive] + [""]
@@ -70,7 +73,48 @@ def _trend(trend: list[dict[str, Any]]) -> list[str]:
     return [*lines, fence, text, fence, ""]
 
 
+KNOWN_LIMITS_NOTE = (
+    "These scenarios drive servers faster than one load generator on purpose (`expect_loadgen_limit`): their"
+    " throughput is a lower bound, the generator's limit, not the server's."
+)
+SIZING_NOTE = (
+    "Sizing: per config, the replicas that serve the target, fewest cores first (one replica's rate measured by"
+    " the capacity search where the scenario runs one, else predicted by the model; memory is PSS)."
+)
 CAPACITY_NOTE = "Capacity: the highest offered rate that met the criterion (latency from the intended start)."
+
+
+def _scenario(scenario: ScenarioView) -> list[str]:
+    """One scenario's section: its answer first, then its tables and notes."""
+    lines: list[str] = []
+    lines += [f"## {md(scenario.name)} ({scenario.mode})", ""]
+    lines += [line for said in scenario.headline for line in (f"**{md(said)}**", "")]
+    if scenario.sizing is not None:
+        lines += [SIZING_NOTE, "", *table(scenario.sizing), ""]
+    if scenario.capacity_table is not None:
+        lines += [CAPACITY_NOTE, "", *table(scenario.capacity_table), "", "Every step of the searches:", ""]
+    lines += table(scenario.table)
+    if scenario.model_notes:
+        lines += ["", "Model from: " + "; ".join(map(md, scenario.model_notes)) + "."]
+    if scenario.failed_requests is not None:
+        lines += ["", "Failed requests (by Locust's error message):", "", *table(scenario.failed_requests)]
+    lines += [line for reason in scenario.why_not for line in ("", f"Model n/a: {md(reason)}.")]
+    if scenario.aggregates is not None:
+        lines += ["", "Across repetitions (latency percentiles from the merged histograms):", ""]
+        lines += table(scenario.aggregates)
+    if scenario.resources is not None:
+        lines += ["", "Resources (CPU % is of one core; USS excludes pages shared between workers):", ""]
+        lines += table(scenario.resources)
+    if scenario.external:
+        lines += [
+            "",
+            f"Server resources not sampled for {md(', '.join(scenario.external))}: "
+            "external servers are not started by the suite.",
+        ]
+    if scenario.endpoints is not None:
+        lines += ["", "<details><summary>Per endpoint</summary>", "", *table(scenario.endpoints), "", "</details>"]
+    lines.append("")
+    return lines
 
 
 def render_view(view: ReportView) -> str:
@@ -84,35 +128,12 @@ def render_view(view: ReportView) -> str:
     if view.verdict is not None and view.verdict.capacity_unmet:
         lines += ["**Capacity not met** (no rate passed):", ""]
         lines += [f"- {md(item)}" for item in view.verdict.capacity_unmet] + [""]
+    answers = [(s.name, [*s.headline, *([s.sizing_line] if s.sizing_line else [])]) for s in view.scenarios]
+    if any(said for _, said in answers):
+        lines += ["## Answers", ""]
+        lines += [f"- **{md(name)}**: {md(' '.join(said))}" for name, said in answers if said] + [""]
     for scenario in view.scenarios:
-        lines += [f"## {md(scenario.name)} ({scenario.mode})", ""]
-        if scenario.capacity_table is not None:
-            lines += [
-                "Capacity: the highest offered rate that met the criterion (latency from the intended start).",
-                "",
-            ]
-            lines += [*table(scenario.capacity_table), "", "Every step of the searches:", ""]
-        lines += table(scenario.table)
-        if scenario.model_notes:
-            lines += ["", "Model from: " + "; ".join(map(md, scenario.model_notes)) + "."]
-        if scenario.failed_requests is not None:
-            lines += ["", "Failed requests (by Locust's error message):", "", *table(scenario.failed_requests)]
-        lines += [line for reason in scenario.why_not for line in ("", f"Model n/a: {md(reason)}.")]
-        if scenario.aggregates is not None:
-            lines += ["", "Across repetitions (latency percentiles from the merged histograms):", ""]
-            lines += table(scenario.aggregates)
-        if scenario.resources is not None:
-            lines += ["", "Resources (CPU % is of one core; USS excludes pages shared between workers):", ""]
-            lines += table(scenario.resources)
-        if scenario.external:
-            lines += [
-                "",
-                f"Server resources not sampled for {md(', '.join(scenario.external))}: "
-                "external servers are not started by the suite.",
-            ]
-        if scenario.endpoints is not None:
-            lines += ["", "<details><summary>Per endpoint</summary>", "", *table(scenario.endpoints), "", "</details>"]
-        lines.append("")
+        lines += _scenario(scenario)
     if view.verdict is not None:
         lines += _verdict(view, view.verdict)
     lines += _trend(view.trend)

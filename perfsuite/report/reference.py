@@ -133,6 +133,7 @@ SCENARIO_SECTIONS = [
     ("Slo", "`slo:`, under `defaults:` or a scenario"),
     ("EndpointSlo", "each entry of `slo: {endpoints: {NAME: ...}}`"),
     ("CapacityObjective", "`capacity:` of an open scenario with `rate: auto`"),
+    ("Target", "`target:` of a steady or open scenario"),
     ("LoadgenSettings", "`loadgen:`, under `defaults:` or a scenario"),
 ]
 
@@ -190,6 +191,7 @@ RESULTS_SECTIONS = [
     ("ProbeEntry", "each entry of `runs[].probe.entries`"),
     ("CapacityResult", "each entry of `capacity`"),
     ("CapacityStep", "each entry of `capacity[].steps`"),
+    ("SizingResult", "each entry of `sizing`"),
     ("Environment", "`environment`"),
     ("InterpreterRecord", "each entry of `environment.interpreters`"),
 ]

@@ -24,6 +24,9 @@ from perfsuite.record.results import (
     RunResult,
     SuiteResults,
 )
+from perfsuite.report.answer import headline, sizing_line, sizing_table
+from perfsuite.report.cells import NOT_RANKED, Cell, Table, ms_text, number, ranked, rps_text
+from perfsuite.report.cells import text_cell as _text
 
 FLAG_LABELS = {
     "errors": "errors",
@@ -35,29 +38,6 @@ FLAG_LABELS = {
 }
 
 
-def number(value: float | None, digits: int = 1) -> str:
-    """A figure for a table: thousands separated above 1000, a dash for none."""
-    if value is None:
-        return "–"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.{digits}f}"
-
-
-def ms_text(value: float | None) -> str:
-    """A percentile in ms at the precision it was measured with: whole where
-    whole (a schema-1/2 bucket), else 3 significant figures (0.412, 4.56, 78.9)."""
-    if value is None:
-        return "–"
-    if float(value).is_integer() or abs(value) >= 100:
-        return number(value, 0)
-    return f"{value:.3g}"
-
-
-def rps_text(value: float | None) -> str:
-    return number(value, 2 if value is not None and value < 100 else 1)
-
-
 def _ratio(value: float, best: float) -> str:
     return f"{value / best:.2f}" if best > 0 else "–"
 
@@ -66,38 +46,9 @@ def value_text(value: float | None) -> str:
     return "none" if value is None else f"{value:,.4g}"
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One table cell. kind: "" (a number), "text", "error" (spans `span`
-    columns), "flags" (labels), "held"/"violated", "regression"/"improvement"."""
-
-    text: str
-    kind: str = ""
-    span: int = 1
-    labels: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Table:
-    header: list[str]
-    rows: list[list[Cell]]
-
-
-def _text(value: str) -> Cell:
-    return Cell(value, "text")
-
-
 def _flags_cell(flags: list[Flag]) -> Cell:
     labels = tuple(FLAG_LABELS.get(f.kind, f.kind) for f in flags)
     return Cell(", ".join(f"⚠ {label}" for label in labels), "flags", labels=labels)
-
-
-def ranked(run: RunResult) -> bool:
-    """A run is ranked against the others only if it succeeded and its requests did (its `errors` flag)."""
-    return run.ok and not any(flag.kind == "errors" for flag in run.flags)
-
-
-NOT_RANKED = "not ranked: requests failed"
 
 
 def best_rps(runs: list[RunResult]) -> dict[int, float]:
@@ -496,6 +447,9 @@ class ScenarioView:
     capacity: list[CapacityResult] = field(default_factory=list)
     capacity_table: Table | None = None
     model_notes: list[str] = field(default_factory=list)
+    headline: list[str] = field(default_factory=list)  # which config wins, and by how much
+    sizing: Table | None = None  # the target's answer, per config
+    sizing_line: str | None = None
     figures: list[dict[str, Any]] = field(default_factory=list)  # filled by the HTML renderer
 
 
@@ -550,6 +504,9 @@ def build_view(
                 capacity=[c for c in results.capacity if c.scenario == name],
                 capacity_table=capacity_table([c for c in results.capacity if c.scenario == name], runs),
                 model_notes=model_notes(runs),
+                headline=headline(mode, runs, [c for c in results.capacity if c.scenario == name]),
+                sizing=sizing_table([s for s in results.sizing if s.scenario == name]),
+                sizing_line=sizing_line([s for s in results.sizing if s.scenario == name]),
             )
         )
     ok = sum(run.ok for run in results.runs)
