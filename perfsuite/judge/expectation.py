@@ -134,6 +134,7 @@ class Expectation:
     capacity_rps: float
     utilisation: float | None = None
     loads: dict[str, float] | None = None  # closed loops: each resource's share in use
+    waiting: float | None = None  # requests waiting for a slot, on average (None: unbounded slots)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -191,9 +192,9 @@ def expect(
     if wait <= 0 and source == "path":
         raise NoModel(OWN_CPU_ONLY)
     server_cores = worker_cores(server, cores)
-    rates = server_rates(config_slots.count, cpu, wait, server_cores)
+    turns = sharing(server, config_slots.count, cores, services, cpu)
+    rates = server_rates(config_slots.count, cpu, wait, server_cores, turns)
     capacity = rates[-1] if rates else math.inf
-    "cpu" if cpu > 0 and capacity * cpu / server_cores >= BOUND_FROM else "slots"
 
     def made(
         rps: float, latency: float | None, limit: str, utilisation: float | None = None, **more: Any
@@ -218,22 +219,25 @@ def expect(
         return open_load(load, rates, config_slots.count, services, cpu, server_cores, client, client_cores, made)
     assert load.users is not None
     try:
-        rps, loads = closed_loop(load.users, config_slots.count, cpu, wait, server_cores, client, client_cores)
+        inner = rates or inner_throughput(cpu, wait, server_cores, load.users)  # waits only: n / wait
+        rps, loads, waiting = closed_loop(
+            load.users, inner, config_slots.count, cpu, server_cores, client, client_cores
+        )
     except ValueError as why:  # a network with no finite rate: say so, never a traceback
         raise NoModel(f"the model cannot be solved: {why}") from None
     busiest = max(loads, key=lambda name: loads[name], default=None)
     limit = busiest if busiest is not None and loads[busiest] >= BOUND_FROM else "users"
-    return made(rps, round(1000 * (load.users / rps - client), 3), limit, loads=loads)
+    latency = round(1000 * (load.users / rps - client), 3)
+    return made(rps, latency, limit, loads=loads, waiting=waiting)
 
 
 def closed_loop(
-    users: int, slots: float, cpu: float, wait: float, cores: int, client: float, client_cores: int
-) -> tuple[float, dict[str, float]]:
-    """Throughput of `users` cycling through Locust and the server (mean value analysis),
-    and each resource's share in use: loadgen (its cores), cpu (the server's), slots."""
-    inside = int(min(slots, users))
-    fes = Queue(inner_throughput(cpu, wait, cores, inside))
-    stations: list[Station] = [fes]
+    users: int, rates: tuple[float, ...], slots: float, cpu: float, cores: int, client: float, client_cores: int
+) -> tuple[float, dict[str, float], float | None]:
+    """Throughput of `users` cycling through Locust and the server's station (its `rates`
+    with 1, 2, ... inside; mean value analysis), each resource's share in use: loadgen
+    (its cores), cpu (the server's), slots; and the requests waiting for a slot."""
+    stations: list[Station] = [Queue(rates)]
     if client > 0:
         stations.append(cores_rates(client, client_cores, min(users, client_cores)))
     solution = solve(stations, users, every=False)
@@ -241,12 +245,33 @@ def closed_loop(
     loads = {"cpu": round(rps * cpu / cores, 4)} if cpu > 0 else {}
     if client > 0:
         loads["loadgen"] = round(rps * client / client_cores, 4)
-    if not math.isinf(slots):
-        loads["slots"] = round(solution.busy(0, slots) / slots, 4)
-    return rps, loads
+    if math.isinf(slots):
+        return rps, loads, None
+    busy = solution.busy(0, slots)
+    loads["slots"] = round(busy / slots, 4)
+    return rps, loads, round(solution.busy(0, math.inf) - busy, 3)
 
 
-def server_rates(slots: float, cpu: float, wait: float, cores: int) -> tuple[float, ...]:
+def sharing(
+    server: ServerConfig, slots: float, cores: int, services: Mapping[str, tuple[Service, int]], cpu: float
+) -> float:
+    """How requests share a worker's CPU, for perfsuite.judge.mva.inner_throughput: 1 where
+    the OS time-slices processes (a request per worker, or more workers than cores), else the
+    mix's squared coefficient of variation of service time, at most 1: requests that take
+    turns in one interpreter (threads under its GIL, greenlets, an event loop) each run
+    their burst to the next wait, and bursts alike pipeline (0: one route of fixed times)."""
+    workers = max(1, server.workers)
+    if slots / workers <= 1 or workers > max(cores, 1):
+        return 1.0
+    seconds = [(s, n) for s, n in _seconds(services, cpu).values() if n]
+    total = sum(n for _, n in seconds)
+    mean = sum(s * n for s, n in seconds) / total if total else 0.0
+    if mean <= 0:
+        return 1.0
+    return min(1.0, sum(n * (s - mean) ** 2 for s, n in seconds) / total / mean**2)
+
+
+def server_rates(slots: float, cpu: float, wait: float, cores: int, turns: float = 1.0) -> tuple[float, ...]:
     """The server's rate with 1, 2, ... requests inside, up to its slots (its
     flow-equivalent station); empty: no bound (an unbounded pool that only waits)."""
     if math.isinf(slots):
@@ -255,7 +280,7 @@ def server_rates(slots: float, cpu: float, wait: float, cores: int) -> tuple[flo
         inside = min(INNER_LIMIT, math.ceil(4 * cores * (1 + wait / cpu)) + 16)  # near cores / cpu by then
     else:
         inside = min(int(slots), INNER_LIMIT)
-    return inner_throughput(cpu, wait, cores, max(inside, 1))
+    return inner_throughput(cpu, wait, cores, max(inside, 1), turns)
 
 
 def open_load(
@@ -290,10 +315,12 @@ def open_load(
         return made(load.rate, round(1000 * mean, 3), "rate", utilisation, loads=loads)
     seconds = _seconds(services, cpu)
     prediction = predict(station(rates, slots, seconds), load.rate, load.arrival)
+    waiting = None
     if not math.isinf(slots):
         loads["slots"] = round(prediction.busy_slots / slots, 4)
+        waiting = round(prediction.waiting, 3)
     latency = None if prediction.latency_s is None else round(1000 * prediction.latency_s, 3)
-    return made(load.rate, latency, "rate", utilisation, loads=loads)
+    return made(load.rate, latency, "rate", utilisation, loads=loads, waiting=waiting)
 
 
 def objective_rate(
@@ -309,8 +336,9 @@ def objective_rate(
     the model knows; 0: none does)."""
     cpu = cpu_s_per_request or 0.0
     service, _ = _mean_service(services, cpu)
-    cores = worker_cores(server, cores)
-    rates = server_rates(config_slots.count, cpu, max(service - cpu, 0.0), cores)
+    pinned, cores = cores, worker_cores(server, cores)
+    turns = sharing(server, config_slots.count, pinned, services, cpu)
+    rates = server_rates(config_slots.count, cpu, max(service - cpu, 0.0), cores, turns)
     seconds = _seconds(services, cpu)
     if not rates:  # waits only, as many at once as come: the latency is the service time at any rate
         slowest = max(s for s, n in seconds.values() if n)

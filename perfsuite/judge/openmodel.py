@@ -77,6 +77,7 @@ class OpenPrediction:
     latency_s: float | None  # mean; None: at or past capacity, no finite latency
     percentiles_s: dict[str, float]  # p50_ms/p95_ms/p99_ms -> seconds (empty past capacity)
     busy_slots: float  # mean slots held
+    waiting: float = 0.0  # mean requests waiting for a slot (scaled as the latency is)
 
 
 def _states(st: OpenStation, rate: float) -> tuple[np.ndarray, np.ndarray]:
@@ -115,9 +116,10 @@ def predict(st: OpenStation, rate: float, arrival: str = "constant") -> OpenPred
         for name, q in PERCENTILES.items()
     }
     busy = float(np.sum(np.minimum(j, slots) * p))
+    waiting = k * float(np.sum(np.maximum(j - slots, 0) * p))
     # Little's law: the exact mean for Poisson arrivals and exponential service, scaled as the mixture is.
     beyond = float(np.sum(j * p)) / rate - st.mean_service
-    return OpenPrediction(rate, st.capacity, st.mean_service + k * max(beyond, 0.0), percentiles, busy)
+    return OpenPrediction(rate, st.capacity, st.mean_service + k * max(beyond, 0.0), percentiles, busy, waiting)
 
 
 def metric_s(prediction: OpenPrediction, metric: str) -> float | None:

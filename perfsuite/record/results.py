@@ -16,7 +16,8 @@ that server), the model's sources (`service_source`, `slots_source`) and
 open-load terms, and a top-level `capacity` list. Schema 5 adds
 `open.behind_s` (how long the generator ran behind its schedule). Schema 6
 adds the sizing answer: a top-level `sizing` list (a scenario's `target:`),
-and the model's `objective_rps` and `cores`. A reader takes schemas 1 to 6
+the model's `objective_rps`, `cores` and `waiting`, and a run's `queue` (what
+waited in the kernel). A reader takes schemas 1 to 6
 and refuses any other.
 """
 
@@ -231,6 +232,7 @@ class ModelResult(_Record):
         None, description="schema 6, with a target: the highest rate at which the predicted latencies meet it"
     )
     cores: int | None = Field(None, description="schema 6: the cores its workers can use (a GIL per process)")
+    waiting: float | None = Field(None, description="schema 6: requests waiting for a slot, on average")
     measured_rps: float | None = Field(None, description="what it did")
     measured_latency_ms: float | None = Field(None, description="mean latency it showed")
     ratio: float | None = Field(None, description="measured / expected")
@@ -293,6 +295,19 @@ class OpenResult(_Record):
     latency_rise: float | None = Field(None, description="mean latency of the window's last third over its first third")
     histogram: Histogram = Field(
         default_factory=dict, description="ms from the intended start, to 3 significant figures -> count"
+    )
+
+
+class QueueResult(_Record):
+    """What waited for the server in the kernel inside the window (perfsuite.run.socketqueue)."""
+
+    mean: float | None = Field(None, description="requests waiting: the accept queue plus connections unread")
+    peak: int | None = Field(None, description="the highest sample")
+    accept_mean: float | None = Field(None, description="of them, connections not yet accepted")
+    unread_mean: float | None = Field(None, description="of them, accepted connections whose request is unread")
+    samples: int = Field(0, description="samples in the window (every 0.25 s)")
+    unseen: str | None = Field(
+        None, description="why the kernel cannot show this server's queue (it reads requests before a slot frees)"
     )
 
 
@@ -433,6 +448,7 @@ class RunResult(_Record):
     loadgen: LoadgenResult | None = Field(None, description="processes or workers, and what each worker sent")
     open: OpenResult | None = Field(None, description="open mode: offered, completed, failed, unfinished, lag")
     probe: ProbeResult | None = Field(None, description="service times measured before the load (schema 4)")
+    queue: QueueResult | None = Field(None, description="schema 6: the server's queue as the kernel shows it")
     search: bool = Field(False, description="a step of a capacity search (schema 4): held to its objective only")
 
     @field_validator("run_dir")

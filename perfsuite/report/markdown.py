@@ -73,6 +73,10 @@ def _trend(trend: list[dict[str, Any]]) -> list[str]:
     return [*lines, fence, text, fence, ""]
 
 
+QUEUE_NOTE = (
+    "Queue: requests waiting for a slot, as the model predicts them and as the kernel held them (the listening"
+    " socket's accept queue plus accepted connections with an unread request, sampled every 0.25 s)."
+)
 KNOWN_LIMITS_NOTE = (
     "These scenarios drive servers faster than one load generator on purpose (`expect_loadgen_limit`): their"
     " throughput is a lower bound, the generator's limit, not the server's."
@@ -102,6 +106,8 @@ def _scenario(scenario: ScenarioView) -> list[str]:
     if scenario.aggregates is not None:
         lines += ["", "Across repetitions (latency percentiles from the merged histograms):", ""]
         lines += table(scenario.aggregates)
+    if scenario.queue is not None:
+        lines += ["", QUEUE_NOTE, "", *table(scenario.queue)]
     if scenario.resources is not None:
         lines += ["", "Resources (CPU % is of one core; USS excludes pages shared between workers):", ""]
         lines += table(scenario.resources)

@@ -188,6 +188,7 @@ RESULTS_SECTIONS = [
     ("OpenResult", "`runs[].open`"),
     ("Lag", "`runs[].open.schedule_lag_ms`"),
     ("ProbeResult", "`runs[].probe`"),
+    ("QueueResult", "`runs[].queue`"),
     ("ProbeEntry", "each entry of `runs[].probe.entries`"),
     ("CapacityResult", "each entry of `capacity`"),
     ("CapacityStep", "each entry of `capacity[].steps`"),

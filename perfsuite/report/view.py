@@ -27,6 +27,7 @@ from perfsuite.record.results import (
 from perfsuite.report.answer import headline, sizing_line, sizing_table
 from perfsuite.report.cells import NOT_RANKED, Cell, Table, ms_text, number, ranked, rps_text
 from perfsuite.report.cells import text_cell as _text
+from perfsuite.report.queue import queue_table
 
 FLAG_LABELS = {
     "errors": "errors",
@@ -450,6 +451,7 @@ class ScenarioView:
     headline: list[str] = field(default_factory=list)  # which config wins, and by how much
     sizing: Table | None = None  # the target's answer, per config
     sizing_line: str | None = None
+    queue: Table | None = None  # waiting for a slot: the model's and the kernel's
     figures: list[dict[str, Any]] = field(default_factory=list)  # filled by the HTML renderer
 
 
@@ -507,6 +509,7 @@ def build_view(
                 headline=headline(mode, runs, [c for c in results.capacity if c.scenario == name]),
                 sizing=sizing_table([s for s in results.sizing if s.scenario == name]),
                 sizing_line=sizing_line([s for s in results.sizing if s.scenario == name]),
+                queue=queue_table(runs),
             )
         )
     ok = sum(run.ok for run in results.runs)

@@ -24,6 +24,8 @@ import psutil
 from perfsuite.io.files import write_file
 from perfsuite.io.text import csv_cell
 from perfsuite.record.results import Resources
+from perfsuite.run import socketqueue
+from perfsuite.run.socketqueue import QueueSample
 
 MB = 1024 * 1024
 SATURATED_PERCENT = 90.0  # of one core
@@ -118,6 +120,12 @@ class ResourceSampler:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="resource-sampler", daemon=True)
+        self._port: int | None = None
+        self.queue: list[QueueSample] = []  # the server's queue in the kernel, per tick
+
+    def watch_port(self, port: int) -> None:
+        """Also sample the kernel's queue of the server listening on `port` (perfsuite.run.socketqueue)."""
+        self._port = port
 
     def watch(self, role: str, pid: int) -> None:
         try:
@@ -149,8 +157,11 @@ class ResourceSampler:
             with self._lock:
                 self._lost[role] += lost
                 self._seen[role] = (self._seen[role] | descendants) - set(lost)
+        queued = socketqueue.read(self._port, now) if self._port is not None else None
         with self._lock:
             self.samples.extend(rows)
+            if queued is not None:
+                self.queue.append(queued)
 
     def lost(self, role: str) -> list[int]:
         """Pids of `role`'s descendants that exited while sampled (by sample, then pid)."""

@@ -26,13 +26,14 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from perfsuite.io.files import write_file
 from perfsuite.plan.format import Suite
 from perfsuite.plan.runs import RunPlan, beyond_generator, senders_of
-from perfsuite.plan.servers import is_external, recycles_workers
+from perfsuite.plan.servers import is_external, kind_of, recycles_workers
 from perfsuite.record.histogram import merge
 from perfsuite.record.open_stats import open_result, window_latency
 from perfsuite.record.results import (
@@ -82,6 +83,7 @@ from perfsuite.run.process import (
     wait_for_http,
 )
 from perfsuite.run.resources import ResourceSampler, Sample, summarize
+from perfsuite.run.socketqueue import summarize_queue
 
 GATE_MARGIN_S = 60.0  # Locust waits at its gate this much beyond the readiness timeouts
 UNKNOWN_HOST = "http://127.0.0.1:9"  # Locust's -H until its gate tells it the server's URL
@@ -311,6 +313,8 @@ class Run:
         for role, process in (("server", self.server), ("loadgen", self.locust), ("upstream", self.upstream)):
             if process is not None:
                 self.sampler.watch(role, process.pid)
+        if self.server is not None and (port := urlsplit(self.url).port) is not None:
+            self.sampler.watch_port(port)
         self.sampler.start()
         if self.on_load_started is not None:
             self.on_load_started()
@@ -346,6 +350,8 @@ class Run:
         for role in ("server", "loadgen", "upstream"):
             cores = loadgen_cores if role == "loadgen" else 1
             fields[f"{role}_resources"] = summarize(self.samples, role, start, end, fields["requests"], cores)
+        if self.server is not None and (queue := summarize_queue(self.sampler.queue, start, end)) is not None:
+            fields["queue"] = queue.model_copy(update={"unseen": kind_of(plan.server).queue_unseen(plan.server)})
         if plan.loadgen is not None:
             fields["loadgen"] = LoadgenResult(
                 processes=workers or None,

@@ -166,11 +166,27 @@ def test_locust_is_a_queue_in_each_users_cycle() -> None:
 
 @pytest.mark.parametrize("users", [1, 2, 12, 50])
 def test_cpu_and_wait_and_locust_all_count(users: int) -> None:
-    """An event loop (slots unbounded): the flow-equivalent server is exact, so the whole is the classic
-    network of Locust's queue, the server's core and the wait; once the rule refused these (CPU > 10% of it)."""
-    e = closed(server(server="uvicorn"), {"slow": ("/slow?delay_ms=5", 10)}, users, 0.0005, 1, client=0.0004)
-    assert e.expected_rps == pytest.approx(classic_mva([0.0004, 0.0005], 0.005, users), rel=1e-6)
+    """An event loop (slots unbounded) serving a mix that varies (1 ms and 30 ms waits): the CPU is
+    shared as processor sharing, the flow-equivalent server is exact, so the whole is the classic
+    network of Locust's queue, the server's core and the mean wait; once the rule refused these."""
+    mix = {"short": ("/slow?delay_ms=1", 10), "long": ("/slow?delay_ms=30", 1)}
+    e = closed(server(server="uvicorn"), mix, users, 0.0005, 1, client=0.0004)
+    assert e.expected_rps == pytest.approx(classic_mva([0.0004, 0.0005], 0.04 / 11, users), rel=1e-6)
     assert e.bound == ("cpu" if users == 50 else "users")
+
+
+@pytest.mark.parametrize(
+    "config", [{"server": "uvicorn"}, {"server": "gunicorn", "worker_class": "gthread", "threads": 4}]
+)
+def test_one_route_of_fixed_bursts_takes_turns_in_one_interpreter(config: dict[str, object]) -> None:
+    """Threads under one GIL (or tasks on one loop) with a 3 ms burst and a 10 ms wait fall into step:
+    4 inside do 4 / 13 ms (measured on gthread 1 x 4: 300/s), where processor sharing says 240."""
+    e = closed(server(**config), {"r": ("/slow?delay_ms=10", 10)}, 4, 0.003, 1)
+    assert e.expected_rps == pytest.approx(4 / 0.013, rel=1e-6)
+    many = closed(server(**config), {"r": ("/slow?delay_ms=10", 10)}, 64, 0.003, 1)
+    assert many.expected_rps == pytest.approx(4 / 0.013 if config.get("threads") else 1 / 0.003, rel=1e-3)
+    two_processes = closed(server(server="gunicorn", workers=2), {"r": ("/slow?delay_ms=10", 10)}, 2, 0.003, 1)
+    assert two_processes.expected_rps < 2 / 0.013 * 0.95  # the OS time-slices processes on one core
 
 
 def probe(**entries: float) -> ProbeResult:

@@ -51,11 +51,13 @@ def test_near_saturation_nothing_cancels() -> None:
     slots read full."""
     from perfsuite.judge.expectation import closed_loop
 
-    rps, loads = closed_loop(150, 100, 1e-4, 0.1, 2, 5e-4, 1)
+    rps, loads, waiting = closed_loop(150, inner_throughput(1e-4, 0.1, 2, 100), 100, 1e-4, 2, 5e-4, 1)
     assert rps <= 100 / 0.1001 and rps == pytest.approx(100 / 0.1001, rel=0.01)
     assert loads["slots"] == pytest.approx(1.0, abs=0.01)
-    _, half = closed_loop(50, 100, 1e-4, 0.05, 2, 5e-4, 1)
+    assert waiting is not None and 49 <= waiting <= 50  # all but Locust's one or two wait for a slot
+    _, half, none_wait = closed_loop(50, inner_throughput(1e-4, 0.05, 2, 100), 100, 1e-4, 2, 5e-4, 1)
     assert half["slots"] == pytest.approx(0.5, abs=0.02)  # 50 users in 100 slots
+    assert none_wait == 0
     many_cores = inner_throughput(0.001, 0.1, 128, 2000)
     assert max(many_cores) <= 128 / 0.001 * (1 + 1e-9)
 
@@ -63,10 +65,12 @@ def test_near_saturation_nothing_cancels() -> None:
 def test_many_users_are_solved_quickly() -> None:
     import time
 
-    from perfsuite.judge.expectation import closed_loop
+    from perfsuite.judge.expectation import closed_loop, server_rates
 
     started = time.monotonic()
-    rps, loads = closed_loop(5000, float("inf"), 0.0002, 0.1, 2, 0.0001, 1)
+    rates = server_rates(float("inf"), 0.0002, 0.1, 2)
+    rps, loads, waiting = closed_loop(5000, rates, float("inf"), 0.0002, 2, 0.0001, 1)
+    assert waiting is None  # no slots to wait for
     assert time.monotonic() - started < 5  # O(N) at the outer network, INNER_LIMIT inside
     assert rps == pytest.approx(2 / 0.0002, rel=0.01) and loads["cpu"] <= 1.0 + 1e-9
 

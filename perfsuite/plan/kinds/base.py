@@ -24,6 +24,13 @@ def _sigterm(_: ServerConfig) -> signal.Signals:
     return signal.SIGTERM
 
 
+READS_AHEAD = "it reads each request as it arrives, so requests wait for a slot inside it, unseen by the kernel"
+
+
+def _reads_ahead(_: ServerConfig) -> str | None:
+    return READS_AHEAD
+
+
 @dataclass(frozen=True)
 class ServerKind:
     """One server kind, whole: how it starts, what it takes and refuses, what it
@@ -48,6 +55,8 @@ class ServerKind:
     option_prefix: str | None = None
     loops: tuple[str, ...] = ()  # its `loop:` choices
     requires: dict[str, str] = field(default_factory=dict)  # option -> the worker_class it needs
+    # Why the kernel cannot show a config's queue (None: it can; requests wait there for a slot).
+    queue_unseen: Callable[[ServerConfig], str | None] = _reads_ahead
 
     def modules_for(self, config: ServerConfig) -> tuple[str, ...]:
         return self.needs(config) if self.needs is not None else self.modules

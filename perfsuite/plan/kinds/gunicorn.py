@@ -10,7 +10,7 @@ from perfsuite.plan.appcheck import ASGI, WSGI
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import Slots
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.kinds.base import LISTEN, ServerKind, Version, chosen, python_module
+from perfsuite.plan.kinds.base import LISTEN, READS_AHEAD, ServerKind, Version, chosen, python_module
 
 WORKER_CLASSES = {
     "sync": "sync",
@@ -99,6 +99,8 @@ KIND = ServerKind(
     # Locust's connections open); its quick stop (SIGINT) takes 0.3 s. The
     # suite stops a server only when nothing it measures is in flight.
     stop_signal=lambda c: signal.SIGINT if c.worker_class == "gevent" else signal.SIGTERM,
+    # sync and gthread read a request once a worker or thread is free; gevent's slots are its connections.
+    queue_unseen=lambda c: None if (c.worker_class or "sync") in ("sync", "gthread", "gevent") else READS_AHEAD,
     owned={
         **dict.fromkeys(("-b", "--bind"), "host: and port:"),
         **dict.fromkeys(("-w", "--workers"), "workers:"),
