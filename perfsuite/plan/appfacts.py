@@ -7,7 +7,8 @@
 - the routes a FastAPI or Starlette module declares with a decorator
   (`@app.get("/items/{id}")`, `@router.post(...)`, `@app.route(...)`), each
   with whether its function is `async def` (run on the event loop) or `def`
-  (run in anyio's thread pool).
+  (run in anyio's thread pool), and the pool's size where the module sets it
+  (`...default_thread_limiter().total_tokens = 100`).
 
 Unknown is never an error: the model then says what it cannot tell, and a
 config's `slots:` states it.
@@ -48,6 +49,7 @@ class AppFacts:
     framework: str | None  # fastapi, starlette, django, or None
     routes: tuple[Route, ...] = ()
     file: str = ""
+    thread_limit: int | None = None  # anyio's thread pool as the module sets it (total_tokens = N)
 
     def route_for(self, path: str) -> Route | None:
         for route in self.routes:
@@ -72,6 +74,20 @@ def _routes(tree: ast.Module) -> tuple[Route, ...]:
     return tuple(found)
 
 
+def _thread_limit(tree: ast.Module) -> int | None:
+    """`<anything>.total_tokens = N` with a whole number N above 0: the last such assignment."""
+    found = [
+        (node.lineno, node.value.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and type(node.value.value) is int
+        and node.value.value > 0
+        and any(isinstance(t, ast.Attribute) and t.attr == "total_tokens" for t in node.targets)
+    ]
+    return max(found)[1] if found else None
+
+
 def describe(server: ServerConfig, base_dir: Path) -> AppFacts | None:
     """The facts of a config's app (None: an external server, or no app)."""
     if server.app is None:
@@ -84,9 +100,11 @@ def describe(server: ServerConfig, base_dir: Path) -> AppFacts | None:
     interface = server.interface or (found.kind if found else None)
     framework = next((name for key, name in FRAMEWORKS.items() if found and key in found.what), None)
     routes: tuple[Route, ...] = ()
+    limit = None
     if path is not None and framework in ("fastapi", "starlette"):
         try:
-            routes = _routes(ast.parse(read_text(path, MAX_SOURCE_BYTES)))
+            tree = ast.parse(read_text(path, MAX_SOURCE_BYTES))
+            routes, limit = _routes(tree), _thread_limit(tree)
         except (OSError, SyntaxError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
             routes = ()
-    return AppFacts(own, interface, framework, routes, str(path) if path else "")
+    return AppFacts(own, interface, framework, routes, str(path) if path else "", limit)

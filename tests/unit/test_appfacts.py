@@ -48,6 +48,17 @@ def test_fastapi_routes_and_whether_each_runs_on_the_loop(tmp_path: Path) -> Non
     assert facts.route_for("/items/7?full=1") == Route("/items/{item_id}", True, 9)
     assert facts.route_for("/reports/monday/totals") is not None
     assert facts.route_for("/reports/monday") is None and facts.route_for("/items/7/more") is None
+    assert facts.thread_limit is None  # anyio's default pool
+
+
+def test_a_thread_pool_the_app_sets_is_read_from_its_source(tmp_path: Path) -> None:
+    limited = FASTAPI + (
+        "\n\nfrom anyio import to_thread\n\nto_thread.current_default_thread_limiter().total_tokens = 7\n"
+        "limiter = to_thread.current_default_thread_limiter()\nlimiter.total_tokens = 120\n"
+    )
+    (tmp_path / "svc.py").write_text(limited)
+    facts = describe(server("svc:api"), tmp_path)
+    assert facts is not None and facts.thread_limit == 120  # the last one set
 
 
 def test_the_suites_own_apps_are_known_by_their_file_not_their_name(tmp_path: Path, repo: Path) -> None:

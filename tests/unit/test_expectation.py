@@ -67,7 +67,11 @@ def test_an_asgi_apps_thread_pool_is_its_slots() -> None:
         slots(server(server="uvicorn"), app, ["/other"])
     with pytest.raises(NoModel, match="/b: no route"):  # routes elsewhere (include_router, Route lists)
         slots(server(server="uvicorn"), facts("fastapi", [("/a", True)]), ["/b"])
-    assert slots(server(server="hypercorn", workers=3), facts("django", []), ["/x"]).count == 3
+    django = slots(server(server="hypercorn", workers=3), facts("django", []), ["/x"])
+    assert math.isinf(django.count) and "a thread of its own" in django.source and "assumed" in django.source
+    limited = AppFacts(False, "asgi", "fastapi", (Route("/report/{year}", False, 1),), thread_limit=100)
+    pool = slots(server(server="uvicorn", workers=2), limited, ["/report/2024"])
+    assert pool.count == 200 and "100 threads per worker (as the app sets it)" in pool.source
     assert slots(server(server="uvicorn", slots=5), app, ["/other"]).count == 5  # declared wins
 
 
