@@ -12,7 +12,7 @@ from perfsuite.judge.flags import open_flags, run_flags
 from perfsuite.judge.sizing import sizing_arrival, target_seconds
 from perfsuite.plan.concurrency import NoModel
 from perfsuite.plan.runs import RunPlan, senders_of
-from perfsuite.plan.servers import slots
+from perfsuite.plan.servers import kind_of, slots
 from perfsuite.record.results import ModelResult, ProbeResult, RunResult
 
 
@@ -49,7 +49,7 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
             plan.server,
             config_slots,
             services,
-            load or Load(users=plan.users),
+            load or Load(users=plan.users, held=held_connections(plan, run)),
             cpu,
             cores,
             client_s_per_request=loadgen.per_request_s(run.requests) if loadgen else None,
@@ -80,6 +80,13 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
         objective_rps=None if objective is None or math.isinf(objective) else round(objective, 3),
         cores=worker_cores(plan.server, cores),
     )
+
+
+def held_connections(plan: RunPlan, run: RunResult) -> tuple[float, ...]:
+    """Each worker's client connections, measured, where the config keeps a connection with its worker."""
+    if run.queue is None or not kind_of(plan.server).pins_connections(plan.server):
+        return ()
+    return tuple(run.queue.connections)
 
 
 def predicted_capacity(plan: RunPlan, probe: ProbeResult | None = None) -> float | None:

@@ -150,6 +150,7 @@ class Load:
     users: int | None = None
     rate: float | None = None
     arrival: str = "constant"
+    held: tuple[float, ...] = ()  # connections each worker held, measured (keep-alive pins users to one)
 
 
 def worker_cores(server: ServerConfig, cores: int) -> int:
@@ -199,47 +200,82 @@ def expect(
     def made(
         rps: float, latency: float | None, limit: str, utilisation: float | None = None, **more: Any
     ) -> Expectation:
-        return Expectation(
-            slots=config_slots.count,
-            slots_source=config_slots.source,
-            service_source=source,
-            wait_s=round(wait, 6),
-            cpu_s=round(cpu, 6),
-            client_s=round(client, 6),
-            service_s=round(service, 6),
-            expected_rps=round(rps, 4),
-            expected_latency_ms=latency,
-            bound=limit,
-            capacity_rps=round(capacity, 4),
-            utilisation=utilisation,
-            **more,
-        )
+        fields: dict[str, Any] = {
+            "slots": config_slots.count,
+            "slots_source": config_slots.source,
+            "service_source": source,
+            "wait_s": round(wait, 6),
+            "cpu_s": round(cpu, 6),
+            "client_s": round(client, 6),
+            "service_s": round(service, 6),
+            "expected_rps": round(rps, 4),
+            "expected_latency_ms": latency,
+            "bound": limit,
+            "capacity_rps": round(capacity, 4),
+            "utilisation": utilisation,
+        }
+        return Expectation(**{**fields, **more})
 
     if load.rate is not None:
         return open_load(load, rates, config_slots.count, services, cpu, server_cores, client, client_cores, made)
     assert load.users is not None
+    held = pinned(load.users, load.held, server.workers) if not math.isinf(config_slots.count) else None
+    more: dict[str, Any] = {}
+    waiting: float | None
     try:
-        inner = rates or inner_throughput(cpu, wait, server_cores, load.users)  # waits only: n / wait
-        rps, loads, waiting = closed_loop(
-            load.users, inner, config_slots.count, cpu, server_cores, client, client_cores
-        )
+        if held is not None:  # each worker serves the users whose connections it holds
+            per_worker = config_slots.count / len(held)
+            cores_each = 1.0  # a GIL each; an idle worker's share of the cores goes to a busy one
+            rates_each = server_rates(per_worker, cpu, wait, cores_each, turns)
+            parts = [
+                closed_loop(u, rates_each, per_worker, cpu, cores_each, client, client_cores * u / load.users)
+                for u in held
+                if u > 0
+            ]
+            rps = sum(x for x, _, _ in parts)
+            waiting = round(sum(w or 0.0 for _, _, w in parts), 3)
+            loads = {"cpu": round(rps * cpu / server_cores, 4)} if cpu > 0 else {}
+            if client > 0:
+                loads["loadgen"] = round(rps * client / client_cores, 4)
+            loads["slots"] = round(sum(part["slots"] * per_worker for _, part, _ in parts) / config_slots.count, 4)
+            shown = ", ".join(map(str, held))
+            more["slots_source"] = f"{config_slots.source}; users held per worker (keep-alive): {shown}"
+        else:
+            inner = rates or inner_throughput(cpu, wait, server_cores, load.users)  # waits only: n / wait
+            rps, loads, waiting = closed_loop(
+                load.users, inner, config_slots.count, cpu, server_cores, client, client_cores
+            )
     except ValueError as why:  # a network with no finite rate: say so, never a traceback
         raise NoModel(f"the model cannot be solved: {why}") from None
     busiest = max(loads, key=lambda name: loads[name], default=None)
     limit = busiest if busiest is not None and loads[busiest] >= BOUND_FROM else "users"
     latency = round(1000 * (load.users / rps - client), 3)
-    return made(rps, latency, limit, loads=loads, waiting=waiting)
+    return made(rps, latency, limit, loads=loads, waiting=waiting, **more)
+
+
+def pinned(users: int, connections: tuple[float, ...], workers: int) -> tuple[int, ...] | None:
+    """Users per worker where each keeps its connection with the worker that accepted it:
+    `users` shared out as the workers' measured connections are (largest remainders); None
+    where that was not measured, or one worker holds them all anyway."""
+    total = sum(connections)
+    if workers < 2 or len(connections) != workers or total <= 0:
+        return None
+    shares = [users * c / total for c in connections]
+    held = [math.floor(x) for x in shares]
+    for i in sorted(range(workers), key=lambda i: held[i] - shares[i])[: users - sum(held)]:
+        held[i] += 1
+    return tuple(sorted(held, reverse=True))
 
 
 def closed_loop(
-    users: int, rates: tuple[float, ...], slots: float, cpu: float, cores: int, client: float, client_cores: int
+    users: int, rates: tuple[float, ...], slots: float, cpu: float, cores: float, client: float, client_cores: float
 ) -> tuple[float, dict[str, float], float | None]:
     """Throughput of `users` cycling through Locust and the server's station (its `rates`
     with 1, 2, ... inside; mean value analysis), each resource's share in use: loadgen
     (its cores), cpu (the server's), slots; and the requests waiting for a slot."""
     stations: list[Station] = [Queue(rates)]
     if client > 0:
-        stations.append(cores_rates(client, client_cores, min(users, client_cores)))
+        stations.append(cores_rates(client, client_cores, math.ceil(min(users, client_cores))))
     solution = solve(stations, users, every=False)
     rps = solution.rate
     loads = {"cpu": round(rps * cpu / cores, 4)} if cpu > 0 else {}
@@ -271,7 +307,7 @@ def sharing(
     return min(1.0, sum(n * (s - mean) ** 2 for s, n in seconds) / total / mean**2)
 
 
-def server_rates(slots: float, cpu: float, wait: float, cores: int, turns: float = 1.0) -> tuple[float, ...]:
+def server_rates(slots: float, cpu: float, wait: float, cores: float, turns: float = 1.0) -> tuple[float, ...]:
     """The server's rate with 1, 2, ... requests inside, up to its slots (its
     flow-equivalent station); empty: no bound (an unbounded pool that only waits)."""
     if math.isinf(slots):

@@ -23,6 +23,7 @@ former, past which an inner network runs at the rate it has reached.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,7 +122,7 @@ def solve(stations: list[Station], population: int, every: bool = True) -> Solut
 def cores_rates(demand_s: float, cores: float, up_to: int) -> Queue:
     """A CPU of `cores` cores (a GIL per process: one core per worker at most) with
     `demand_s` of CPU per request: min(j, cores) / demand."""
-    return Queue(tuple(min(j, cores) / demand_s for j in range(1, max(1, int(min(up_to, cores))) + 1)))
+    return Queue(tuple(min(j, cores) / demand_s for j in range(1, max(1, math.ceil(min(up_to, cores))) + 1)))
 
 
 def inner_throughput(cpu_s: float, wait_s: float, cores: float, inside: int, turns: float = 1.0) -> tuple[float, ...]:

@@ -306,6 +306,10 @@ class QueueResult(_Record):
     accept_mean: float | None = Field(None, description="of them, connections not yet accepted")
     unread_mean: float | None = Field(None, description="of them, accepted connections whose request is unread")
     samples: int = Field(0, description="samples in the window (every 0.25 s)")
+    connections: list[float] = Field(
+        default_factory=list,
+        description="each worker's connections from clients, mean over the window, most first (2+ workers)",
+    )
     unseen: str | None = Field(
         None, description="why the kernel cannot show this server's queue (it reads requests before a slot frees)"
     )

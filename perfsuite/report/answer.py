@@ -31,12 +31,14 @@ def _lead(named: list[tuple[str, float, bool]], unit: str) -> str:
         alike = [name for name, value, b in rest if b and value >= (1 - TIE) * best]
         more = f"; {', '.join(alike)} reach the same limit: not told apart here" if alike else ""
         return f"{first} leads: {shown}{more}."
+    behind = [(name, value) for name, value, _ in rest if value < (1 - TIE) * best]
+    if behind:
+        second, value = behind[0]
+        factor = f"{best / value:.2f}x {second} ({rps_text(value)})" if value > 0 else f"{second} took none"
     if tied:
-        return f"{first} and {', '.join(tied)} tie within {TIE:.0%}: {shown}."
+        return f"{first} and {', '.join(tied)} tie within {TIE:.0%}: {shown}" + (f", {factor}." if behind else ".")
     if not rest:
         return f"{first}: {shown}."
-    second, value, _ = rest[0]
-    factor = f"{best / value:.2f}x {second} ({rps_text(value)})" if value > 0 else f"{second} took none"
     return f"{first} leads: {shown}, {factor}."
 
 

@@ -15,7 +15,7 @@ def queue_table(runs: list[RunResult]) -> Table | None:
     rows = []
     for run in runs:
         queue, model = run.queue, run.model
-        if not run.ok or queue is None:
+        if not run.ok or queue is None or run.mode == "burst":  # a burst has no model to set beside it
             continue
         predicted = model.waiting if model is not None and model.applies else None
         unbounded = model is not None and model.applies and model.slots is None

@@ -149,15 +149,18 @@ class ResourceSampler:
         with self._lock:
             roots = list(self._roots.items())
         rows = []
+        workers: list[psutil.Process] = []
         for role, root in roots:
             tree = _tree(root)
             rows += sample_tree(role, tree, now)
+            if role == "server":
+                workers = [proc for proc, kind in tree if kind == "worker"] or [root]
             descendants = {proc.pid for proc, kind in tree if kind == "worker" and not _gone(proc.pid)}
             lost = [pid for pid in sorted(self._seen[role] - descendants) if _gone(pid)]
             with self._lock:
                 self._lost[role] += lost
                 self._seen[role] = (self._seen[role] | descendants) - set(lost)
-        queued = socketqueue.read(self._port, now) if self._port is not None else None
+        queued = socketqueue.read(self._port, now, workers) if self._port is not None else None
         with self._lock:
             self.samples.extend(rows)
             if queued is not None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from perfsuite.record.results import QueueResult
 
 TABLES = (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
@@ -27,6 +29,19 @@ class QueueSample:
     t: float
     accept: int  # connections the server has not accepted yet
     unread: int  # accepted connections with request bytes not yet read
+    held: tuple[int, ...] = ()  # each worker's connections from clients (keep-alive pins them to it)
+
+
+def held_by(workers: list[psutil.Process], port: int) -> tuple[int, ...]:
+    """Each worker's established connections on `port` (a worker gone or unreadable: left out)."""
+    counts = []
+    for worker in workers:
+        try:
+            found = worker.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        counts.append(sum(1 for c in found if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port))
+    return tuple(counts)
 
 
 def _port_of(address: str) -> int | None:
@@ -56,8 +71,8 @@ def parse(text: str, port: int) -> tuple[int, int]:
     return accept, unread
 
 
-def read(port: int, now: float) -> QueueSample | None:
-    """One sample; None where the kernel's tables cannot be read (not Linux)."""
+def read(port: int, now: float, workers: list[psutil.Process] | None = None) -> QueueSample | None:
+    """One sample (with each of `workers`' connections); None where the kernel's tables cannot be read."""
     accept = unread = 0
     seen = False
     for table in TABLES:
@@ -69,7 +84,7 @@ def read(port: int, now: float) -> QueueSample | None:
         seen = True
         a, u = parse(text, port)
         accept, unread = accept + a, unread + u
-    return QueueSample(now, accept, unread) if seen else None
+    return QueueSample(now, accept, unread, held_by(workers or [], port)) if seen else None
 
 
 def summarize_queue(samples: list[QueueSample], start: float, end: float) -> QueueResult | None:
@@ -78,7 +93,11 @@ def summarize_queue(samples: list[QueueSample], start: float, end: float) -> Que
     if not inside:
         return None
     totals = [s.accept + s.unread for s in inside]
+    width = max(len(s.held) for s in inside)
+    held = [s.held for s in inside if len(s.held) == width]  # a tick that missed a worker is left out
+    per_worker = sorted((round(sum(h[i] for h in held) / len(held), 2) for i in range(width)), reverse=True)
     return QueueResult(
+        connections=per_worker if width > 1 else [],
         mean=round(sum(totals) / len(totals), 2),
         peak=max(totals),
         accept_mean=round(sum(s.accept for s in inside) / len(inside), 2),

@@ -240,3 +240,21 @@ def test_poisson_arrivals_queue_below_capacity() -> None:
     services = path_services({"slow": ("/slow?delay_ms=100", 50)})
     e = expect(config, slots(config), services, Load(rate=5, arrival="poisson"), 0.0, 1)
     assert e.expected_latency_ms == pytest.approx(150)
+
+
+def test_keep_alive_users_wait_for_the_worker_that_holds_their_connection() -> None:
+    """gthread 2 x 4, 10 users: pooled, 8 slots serve 10; split 7 / 3 by the kernel's accepts, one
+    worker's 4 threads serve 7 while the other's idle. all.yaml's mixed read 403.75 req/s where the
+    pooled model said 471.9 (0.86): such a run held 7 and 3."""
+    from perfsuite.judge.expectation import pinned
+
+    config = server(server="gunicorn", worker_class="gthread", workers=2, threads=4)
+    services = path_services({"slow": ("/slow?delay_ms=100", 1), "fast": ("/fast", 5)})
+    pooled = expect(config, slots(config), services, Load(users=10), 0.00025, 1, 0.00026)
+    split = expect(config, slots(config), services, Load(users=10, held=(6.8, 2.9)), 0.00025, 1, 0.00026)
+    even = expect(config, slots(config), services, Load(users=10, held=(5.0, 5.0)), 0.00025, 1, 0.00026)
+    assert split.expected_rps == pytest.approx(403.7, rel=0.01) and split.expected_rps < 0.9 * pooled.expected_rps
+    assert even.expected_rps == pytest.approx(pooled.expected_rps, rel=0.01)  # 5 + 5 in 4 + 4: as pooled
+    assert "users held per worker (keep-alive): 7, 3" in split.slots_source
+    assert pinned(10, (6.8, 2.9), 2) == (7, 3) and pinned(10, (3.3, 3.3, 3.3), 3) == (4, 3, 3)
+    assert pinned(10, (9.0,), 2) is None and pinned(10, (0.0, 0.0), 2) is None

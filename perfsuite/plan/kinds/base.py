@@ -57,6 +57,9 @@ class ServerKind:
     requires: dict[str, str] = field(default_factory=dict)  # option -> the worker_class it needs
     # Why the kernel cannot show a config's queue (None: it can; requests wait there for a slot).
     queue_unseen: Callable[[ServerConfig], str | None] = _reads_ahead
+    # Whether a client's keep-alive connection stays with the worker that accepted it (its requests
+    # then wait for that worker's slots only): HTTP/1.1 servers keep connections open unless they close.
+    pins_connections: Callable[[ServerConfig], bool] = lambda _: True
 
     def modules_for(self, config: ServerConfig) -> tuple[str, ...]:
         return self.needs(config) if self.needs is not None else self.modules

@@ -100,6 +100,7 @@ KIND = ServerKind(
     # suite stops a server only when nothing it measures is in flight.
     stop_signal=lambda c: signal.SIGINT if c.worker_class == "gevent" else signal.SIGTERM,
     # sync and gthread read a request once a worker or thread is free; gevent's slots are its connections.
+    pins_connections=lambda c: (c.worker_class or "sync") != "sync",  # sync closes each connection after it
     queue_unseen=lambda c: None if (c.worker_class or "sync") in ("sync", "gthread", "gevent") else READS_AHEAD,
     owned={
         **dict.fromkeys(("-b", "--bind"), "host: and port:"),
