@@ -84,7 +84,9 @@ STEADY_HEADER = [
     "Server", "Users", "Requests", "Failures", "RPS", "Expected RPS", "Measured / expected", "Bound by",
     "Avg ms", "Expected ms", "p50 ms", "p95 ms", "p99 ms", "RPS vs best", "Flags",
 ]  # fmt: skip
-BOUND_NAMES = {"loadgen": "load generator", "cpu": "server CPU", "slots": "slots", "users": "users"}
+BOUND_NAMES = {
+    "loadgen": "load generator", "cpu": "server CPU", "slots": "slots", "users": "users", "rate": "offered rate",
+}  # fmt: skip
 
 
 def bound_text(model: ModelResult | None) -> str:
@@ -92,8 +94,12 @@ def bound_text(model: ModelResult | None) -> str:
     if model is None or not model.applies or model.bound is None:
         return "n/a"
     name = BOUND_NAMES.get(model.bound, model.bound)
-    share = (model.loads or {}).get(model.bound)
-    return f"{name} {share:.0%}" if share is not None else name
+    loads = model.loads or {}
+    share = loads.get(model.bound)
+    if share is not None:
+        return f"{name} {share:.0%}"
+    busiest = max(loads, key=lambda k: loads[k], default=None)  # users or rate: what is used most
+    return f"{name} ({BOUND_NAMES[busiest]} {loads[busiest]:.0%})" if busiest in BOUND_NAMES else name
 
 
 def steady_table(runs: list[RunResult]) -> Table:
@@ -128,7 +134,7 @@ def steady_table(runs: list[RunResult]) -> Table:
 
 
 OPEN_HEADER = [
-    "Server", "Offered/s", "Answered/s", "Expected/s", "Utilisation", "Offered", "Completed", "Failed",
+    "Server", "Offered/s", "Answered/s", "Expected/s", "Utilisation", "Bound by", "Offered", "Completed", "Failed",
     "Unfinished", "Dropped", "p50 ms", "Expected ms", "p99 ms", "Send p50 ms", "Lag p99 ms", "Late starts", "Flags",
 ]  # fmt: skip
 
@@ -149,6 +155,7 @@ def open_table(runs: list[RunResult]) -> Table:
                 Cell(rps_text(o.achieved_rps)),
                 Cell("n/a" if model is None else rps_text(model.expected_rps)),
                 Cell("n/a" if model is None or model.utilisation is None else f"{model.utilisation:.0%}"),
+                _text(bound_text(run.model)),
                 Cell(f"{o.offered:,}"),
                 Cell(f"{o.completed:,}"),
                 Cell(f"{o.failed:,}"),

@@ -87,5 +87,8 @@ def test_the_bound_shows_how_much_of_it_is_in_use() -> None:
 
     busy = ModelResult(applies=True, bound="loadgen", loads={"loadgen": 0.97, "cpu": 0.4})
     assert bound_text(busy) == "load generator 97%"
-    assert bound_text(ModelResult(applies=True, bound="users", loads={"cpu": 0.1})) == "users"
+    assert bound_text(ModelResult(applies=True, bound="users", loads={"cpu": 0.1})) == "users (server CPU 10%)"
+    open_run = ModelResult(applies=True, bound="rate", loads={"slots": 0.51, "cpu": 0.02, "loadgen": 0.1})
+    assert bound_text(open_run) == "offered rate (slots 51%)"
+    assert bound_text(ModelResult(applies=True, bound="users")) == "users"  # schema 4: no loads
     assert bound_text(ModelResult(applies=False, why_not="x")) == "n/a"
