@@ -3,7 +3,7 @@ hold), each config's rate under the objective, and so the replicas, cores
 and memory that serve the target, ranked by cores, then memory.
 
 One replica's rate comes from the scenario's capacity search where it runs
-one (measured), else from the model (predicted: the highest rate at which
+one and found the server's limit (measured), else from the model (predicted: the highest rate at which
 its predicted latencies hold, perfsuite.judge.openmodel); both are kept.
 Its CPU and memory come from the config's run at the highest throughput (its
 CPU per request measured under the most load): memory is the PSS summed
@@ -37,6 +37,13 @@ def objective_text(target: Target) -> str:
     return ", ".join(f"{m} {' '.join(t.split())}" for m in LATENCIES if (t := getattr(target, m)) is not None)
 
 
+def bracketed(found: CapacityResult) -> bool:
+    """The search found the server's limit: a rate passed, a higher one failed, and the
+    generator did not end it (else its best is a lower bound, and the model answers)."""
+    best = found.rps
+    return best is not None and found.bound == "server" and any(not s.ok and s.rate > best for s in found.steps)
+
+
 def _basis(runs: list[RunResult]) -> RunResult | None:
     """The run whose model and resources answer for the config: the most throughput with a prediction."""
     known = [r for r in runs if r.ok and r.model is not None and r.model.applies and r.model.objective_rps]
@@ -49,7 +56,7 @@ def answer(scenario: Scenario, server: str, runs: list[RunResult], found: Capaci
     assert target is not None
     base = SizingResult(scenario=scenario.name, server=server, target_rps=target.rate, objective=objective_text(target))
     run = _basis(runs)
-    measured = found.rps if found is not None and found.bound == "server" else None
+    measured = found.rps if found is not None and bracketed(found) else None
     predicted = run.model.objective_rps if run is not None and run.model is not None else None
     capacity = measured if measured else predicted
     if run is None or not capacity:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read_json, run_cli, write_scenario
+from tests.e2e.test_model_e2e import LEDGER
 
 # A route that computes (3 ms of its thread's CPU) and then waits (10 ms), named like nothing the suite knows.
 TALLY = """\
@@ -29,25 +30,6 @@ def app(environ, start_response):
     time.sleep(0.010)
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"tally"]
-"""
-
-LEDGER = """\
-import asyncio
-import time
-
-
-def wsgi(environ, start_response):
-    time.sleep(0.025)
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"entry"]
-
-
-async def asgi(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    await asyncio.sleep(0.025)
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"entry"})
 """
 
 
@@ -94,7 +76,7 @@ def test_a_target_is_sized_per_config_and_the_search_agrees_with_the_model(tmp_p
 
 
 def test_the_kernels_queue_is_shown_beside_the_models_and_said_unseen_where_it_is(tmp_path: Path) -> None:
-    (tmp_path / "ledger.py").write_text(LEDGER)
+    (tmp_path / "ledger.py").write_text(LEDGER.format(wait=0.025))
     scenario = write_scenario(
         tmp_path,
         """\
