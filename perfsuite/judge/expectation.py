@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from perfsuite.judge.mva import INNER_LIMIT, Queue, Station, cores_rates, inner_throughput, solve
+from perfsuite.judge.mva import Queue, Station, cores_rates, inner_throughput, solve
 from perfsuite.judge.openmodel import highest_rate, predict, station
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import NoModel, Slots
@@ -188,6 +188,7 @@ def expect(
         raise NoModel(f"a CPU time per request that is not a time (server {cpu!r} s, Locust {client!r} s)")
     service, source = _mean_service(services, cpu)
     wait = max(service - cpu, 0.0)
+    wait = 0.0 if wait < 1e-9 * service else wait  # the CPU alone, less a rounding residue
     if service <= 0:
         raise NoModel("no service time: neither waiting nor CPU per request is known")
     if wait <= 0 and source == "path":
@@ -225,7 +226,8 @@ def expect(
     try:
         if held is not None:  # each worker serves the users whose connections it holds
             per_worker = config_slots.count / len(held)
-            cores_each = 1.0  # a GIL each; an idle worker's share of the cores goes to a busy one
+            busy = sum(1 for u in held if u > 0)
+            cores_each = min(1.0, server_cores / busy)  # a GIL each, and the cores shared by the busy ones
             rates_each = server_rates(per_worker, cpu, wait, cores_each, turns)
             parts = [
                 closed_loop(u, rates_each, per_worker, cpu, cores_each, client, client_cores * u / load.users)
@@ -256,7 +258,7 @@ def expect(
 def pinned(users: int, connections: tuple[float, ...], workers: int) -> tuple[int, ...] | None:
     """Users per worker where each keeps its connection with the worker that accepted it:
     `users` shared out as the workers' measured connections are (largest remainders); None
-    where that was not measured, or one worker holds them all anyway."""
+    where that was not measured for every worker."""
     total = sum(connections)
     if workers < 2 or len(connections) != workers or total <= 0:
         return None
@@ -307,15 +309,18 @@ def sharing(
     return min(1.0, sum(n * (s - mean) ** 2 for s, n in seconds) / total / mean**2)
 
 
+MAX_INSIDE = 250_000  # an unbounded pool's rates are listed this far at most (the last then holds)
+
+
 def server_rates(slots: float, cpu: float, wait: float, cores: float, turns: float = 1.0) -> tuple[float, ...]:
     """The server's rate with 1, 2, ... requests inside, up to its slots (its
     flow-equivalent station); empty: no bound (an unbounded pool that only waits)."""
     if math.isinf(slots):
         if cpu <= 0:
             return ()
-        inside = min(INNER_LIMIT, math.ceil(4 * cores * (1 + wait / cpu)) + 16)  # near cores / cpu by then
+        inside = min(MAX_INSIDE, math.ceil(4 * cores * (1 + wait / cpu)) + 16)  # near cores / cpu by then
     else:
-        inside = min(int(slots), INNER_LIMIT)
+        inside = min(int(slots), MAX_INSIDE)
     return inner_throughput(cpu, wait, cores, max(inside, 1), turns)
 
 
@@ -342,21 +347,22 @@ def open_load(
     loads = {"cpu": round(served * cpu / cores, 4)} if cpu > 0 else {}
     if client > 0:
         loads["loadgen"] = round(served * client / client_cores, 4)
-    if load.rate >= capacity or bound == "loadgen":  # the queue grows without bound, or never forms
+    if load.rate >= capacity:  # the queue grows without bound
         if not math.isinf(slots):
-            loads["slots"] = 1.0 if load.rate >= capacity else round(served / capacity, 4)
+            loads["slots"] = 1.0
         return made(served, None, bound, utilisation, loads=loads)
+    limit = "loadgen" if bound == "loadgen" else "rate"  # the generator sends less than offered: at what it sends
     if not rates:  # waits only, no limit on slots: every request is served at once
         mean = sum(svc.seconds * n for svc, n in services.values()) / sum(n for _, n in services.values())
-        return made(load.rate, round(1000 * mean, 3), "rate", utilisation, loads=loads)
+        return made(served, round(1000 * mean, 3), limit, utilisation, loads=loads)
     seconds = _seconds(services, cpu)
-    prediction = predict(station(rates, slots, seconds), load.rate, load.arrival)
+    prediction = predict(station(rates, slots, seconds), served, load.arrival)
     waiting = None
     if not math.isinf(slots):
         loads["slots"] = round(prediction.busy_slots / slots, 4)
         waiting = round(prediction.waiting, 3)
     latency = None if prediction.latency_s is None else round(1000 * prediction.latency_s, 3)
-    return made(load.rate, latency, "rate", utilisation, loads=loads, waiting=waiting)
+    return made(served, latency, limit, utilisation, loads=loads, waiting=waiting)
 
 
 def objective_rate(

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-INNER_LIMIT = 4000  # requests inside a server solved exactly; beyond, its rate at this many holds
+INNER_LIMIT = 4000  # requests inside a server solved exactly; beyond, the asymptotes min(n / (c + w), m / c)
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,10 @@ def inner_throughput(cpu_s: float, wait_s: float, cores: float, inside: int, tur
     if wait_s <= 0:
         return tuple(min(n, cores) / cpu_s for n in range(1, inside + 1))
     solved = solve([cores_rates(cpu_s, cores, inside), Delay(wait_s)], min(inside, INNER_LIMIT)).throughput
-    shared = solved + (solved[-1],) * (inside - len(solved))
+    # Past INNER_LIMIT inside, the asymptotes: by then within a fraction of a percent of the exact rate.
+    ceiling = cores / cpu_s
+    beyond = (max(solved[-1], min(n / (cpu_s + wait_s), ceiling)) for n in range(len(solved) + 1, inside + 1))
+    shared = solved + tuple(beyond)
     if turns >= 1:
         return shared
     step = [min(n / (cpu_s + wait_s), cores / cpu_s) for n in range(1, inside + 1)]

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 TAIL_MASS = 1e-7  # states past the last rate are followed until this much probability is left
-MAX_STATES = 400_000  # a rate this close to capacity is taken as at capacity
+MAX_STATES = 500_000  # a rate whose queue needs more states is this close to capacity: taken as at it
 PERCENTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 SEARCH_ITERATIONS = 40
 
@@ -80,12 +80,17 @@ class OpenPrediction:
     waiting: float = 0.0  # mean requests waiting for a slot (scaled as the latency is)
 
 
+def _needed(st: OpenStation, rate: float) -> int:
+    """States to follow: the listed rates, then the geometric tail until TAIL_MASS is left."""
+    rho = rate / st.capacity
+    tail = 0 if rho <= 0 else math.ceil(math.log(TAIL_MASS * (1 - rho)) / math.log(rho))
+    return len(st.rates) + max(tail, 0)
+
+
 def _states(st: OpenStation, rate: float) -> tuple[np.ndarray, np.ndarray]:
     """(j, p(j)) for the number present, the geometric tail cut at TAIL_MASS."""
     last = len(st.rates)
-    rho = rate / st.capacity
-    tail = 0 if rho <= 0 else math.ceil(math.log(TAIL_MASS * (1 - rho)) / math.log(rho))
-    count = min(last + max(tail, 0), MAX_STATES)
+    count = _needed(st, rate)
     mu = np.concatenate([np.asarray(st.rates), np.full(count - last, st.capacity)]) if count > last else st.rates
     log_p = np.concatenate([[0.0], np.cumsum(np.log(rate) - np.log(np.asarray(mu[:count])))])
     p = np.exp(log_p - log_p.max())
@@ -94,7 +99,7 @@ def _states(st: OpenStation, rate: float) -> tuple[np.ndarray, np.ndarray]:
 
 def predict(st: OpenStation, rate: float, arrival: str = "constant") -> OpenPrediction:
     """The station at an arrival rate: mean latency and percentiles, or overloaded."""
-    if rate >= st.capacity or rate <= 0:
+    if rate >= st.capacity or rate <= 0 or _needed(st, rate) > MAX_STATES:  # at capacity, as near as matters
         return OpenPrediction(rate, st.capacity, None if rate > 0 else st.mean_service, {}, 0.0)
     j, p = _states(st, rate)
     slots = min(st.slots, len(st.rates))

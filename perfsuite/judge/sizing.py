@@ -3,7 +3,8 @@ hold), each config's rate under the objective, and so the replicas, cores
 and memory that serve the target, ranked by cores, then memory.
 
 One replica's rate comes from the scenario's capacity search where it runs
-one and found the server's limit (measured), else from the model (predicted: the highest rate at which
+one, held its rates to the target's latencies and found the server's limit
+(measured), else from the model (predicted: the highest rate at which
 its predicted latencies hold, perfsuite.judge.openmodel); both are kept.
 Its CPU and memory come from the config's run at the highest throughput (its
 CPU per request measured under the most load): memory is the PSS summed
@@ -15,7 +16,8 @@ from __future__ import annotations
 import math
 
 from perfsuite.judge.slo import parse
-from perfsuite.plan.format import Scenario, Suite, Target
+from perfsuite.plan.format import CapacityObjective, Scenario, Suite, Target
+from perfsuite.plan.runs import objective_of
 from perfsuite.record.results import CapacityResult, RunResult, SizingResult, SuiteResults
 
 LATENCIES = ("avg_ms", "p50_ms", "p95_ms", "p99_ms")
@@ -50,18 +52,46 @@ def _basis(runs: list[RunResult]) -> RunResult | None:
     return max(known, key=lambda r: r.open.achieved_rps if r.open else r.rps, default=None)
 
 
-def answer(scenario: Scenario, server: str, runs: list[RunResult], found: CapacityResult | None) -> SizingResult:
-    """One config's answer to the scenario's target, or why there is none."""
+def same_latencies(objective: CapacityObjective | None, target: Target) -> bool:
+    """Whether a capacity search held its rates to the target's latencies (its error rate aside)."""
+    if objective is None:
+        return False
+
+    def shown(x: CapacityObjective | Target) -> list[str | None]:
+        return [" ".join(t.split()) if (t := getattr(x, m)) else None for m in LATENCIES]
+
+    return shown(objective) == shown(target)
+
+
+def answer(
+    scenario: Scenario,
+    server: str,
+    runs: list[RunResult],
+    found: CapacityResult | None,
+    searched_for: CapacityObjective | None = None,
+) -> SizingResult:
+    """One config's answer to the scenario's target, or why there is none. A search's figure
+    answers only where it held rates to the target's latencies (`searched_for`)."""
     target = scenario.target
     assert target is not None
     base = SizingResult(scenario=scenario.name, server=server, target_rps=target.rate, objective=objective_text(target))
     run = _basis(runs)
-    measured = found.rps if found is not None and bracketed(found) else None
+    fits = found is not None and bracketed(found) and same_latencies(searched_for, target)
+    measured = found.rps if found is not None and fits else None
     predicted = run.model.objective_rps if run is not None and run.model is not None else None
     capacity = measured if measured else predicted
     if run is None or not capacity:
         why = next((r.model.why_not for r in runs if r.model is not None and r.model.why_not), None)
-        reason = why or ("no run succeeded" if not any(r.ok for r in runs) else "no rate meets the objective")
+        unbounded = any(
+            r.model is not None and r.model.applies and r.model.slots is None and not r.model.cpu_s for r in runs
+        )
+        reason = why or (
+            "no run succeeded"
+            if not any(r.ok for r in runs)
+            else "the model sets this config no bound (unbounded slots, no CPU measured): run a capacity search"
+            if unbounded
+            else "no rate meets the objective"
+        )
         return base.model_copy(update={"measured_rps": measured, "why_not": reason})
     assert run.model is not None
     resources = run.server_resources
@@ -99,7 +129,13 @@ def size(suite: Suite, results: SuiteResults) -> list[SizingResult]:
         servers = list(dict.fromkeys(r.server for r in runs))
         searched = {(c.scenario, c.server): c for c in results.capacity}
         answers = [
-            answer(scenario, name, [r for r in runs if r.server == name], searched.get((scenario.name, name)))
+            answer(
+                scenario,
+                name,
+                [r for r in runs if r.server == name],
+                searched.get((scenario.name, name)),
+                objective_of(suite.declared, scenario),
+            )
             for name in servers
         ]
         order = sorted(

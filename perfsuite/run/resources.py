@@ -149,12 +149,12 @@ class ResourceSampler:
         with self._lock:
             roots = list(self._roots.items())
         rows = []
-        workers: list[psutil.Process] = []
+        workers: list[int] = []
         for role, root in roots:
             tree = _tree(root)
             rows += sample_tree(role, tree, now)
             if role == "server":
-                workers = [proc for proc, kind in tree if kind == "worker"] or [root]
+                workers = [proc.pid for proc, kind in tree if kind == "worker"] or [root.pid]
             descendants = {proc.pid for proc, kind in tree if kind == "worker" and not _gone(proc.pid)}
             lost = [pid for pid in sorted(self._seen[role] - descendants) if _gone(pid)]
             with self._lock:

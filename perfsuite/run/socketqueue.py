@@ -5,17 +5,17 @@ bytes no worker has read yet, from /proc/net/tcp and /proc/net/tcp6.
 For a listening socket the kernel reports the accept queue's length in the
 rx_queue column; for an established one, the bytes received and not yet
 read (a connection not yet accepted is listed too, with no inode: it is
-counted once, in the accept queue). A server that reads each request as it arrives (an event loop, gevent)
-holds its waiting requests in its own memory, where the kernel cannot see
+counted once, in the accept queue). A server that reads each request as it
+arrives (an event loop, or threads that read before a slot frees) holds its
+waiting requests in its own memory, where the kernel cannot see
 them: their queue reads zero here, and the report says it is unseen.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import psutil
 
 from perfsuite.record.results import QueueResult
 
@@ -32,15 +32,24 @@ class QueueSample:
     held: tuple[int, ...] = ()  # each worker's connections from clients (keep-alive pins them to it)
 
 
-def held_by(workers: list[psutil.Process], port: int) -> tuple[int, ...]:
-    """Each worker's established connections on `port` (a worker gone or unreadable: left out)."""
+def held_by(pids: list[int], inodes: set[str]) -> tuple[int, ...]:
+    """How many of the sockets `inodes` each process holds open (its /proc/PID/fd links);
+    a process gone or unreadable is left out."""
     counts = []
-    for worker in workers:
+    for pid in pids:
+        folder = f"/proc/{pid}/fd"
         try:
-            found = worker.net_connections(kind="tcp")
-        except psutil.Error:
+            fds = os.listdir(folder)
+        except OSError:
             continue
-        counts.append(sum(1 for c in found if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port))
+        held = 0
+        for fd in fds:
+            try:
+                link = os.readlink(f"{folder}/{fd}")
+            except OSError:  # closed since it was listed
+                continue
+            held += link.startswith("socket:[") and link[8:-1] in inodes
+        counts.append(held)
     return tuple(counts)
 
 
@@ -52,8 +61,9 @@ def _port_of(address: str) -> int | None:
         return None
 
 
-def parse(text: str, port: int) -> tuple[int, int]:
-    """(accept queue, connections with unread bytes) of the sockets bound to `port`."""
+def parse(text: str, port: int, inodes: set[str] | None = None) -> tuple[int, int]:
+    """(accept queue, connections with unread bytes) of the sockets bound to `port`; the inodes
+    of its accepted connections are added to `inodes`."""
     accept = unread = 0
     for line in text.splitlines()[1:]:
         fields = line.split()
@@ -66,15 +76,19 @@ def parse(text: str, port: int) -> tuple[int, int]:
             continue
         if fields[3] == LISTEN:
             accept += queued
-        elif fields[3] == ESTABLISHED and queued > 0 and len(fields) > 9 and fields[9] != "0":
-            unread += 1  # inode 0: still in the accept queue, counted there
+        elif fields[3] == ESTABLISHED and len(fields) > 9 and fields[9] != "0":  # inode 0: not accepted yet
+            unread += queued > 0
+            if inodes is not None:
+                inodes.add(fields[9])
     return accept, unread
 
 
-def read(port: int, now: float, workers: list[psutil.Process] | None = None) -> QueueSample | None:
-    """One sample (with each of `workers`' connections); None where the kernel's tables cannot be read."""
+def read(port: int, now: float, workers: list[int] | None = None) -> QueueSample | None:
+    """One sample (with the connections each of the `workers` pids holds); None where the
+    kernel's tables cannot be read (not Linux)."""
     accept = unread = 0
     seen = False
+    inodes: set[str] = set()
     for table in TABLES:
         try:
             with table.open("rb") as handle:
@@ -82,9 +96,9 @@ def read(port: int, now: float, workers: list[psutil.Process] | None = None) -> 
         except OSError:
             continue
         seen = True
-        a, u = parse(text, port)
+        a, u = parse(text, port, inodes)
         accept, unread = accept + a, unread + u
-    return QueueSample(now, accept, unread, held_by(workers or [], port)) if seen else None
+    return QueueSample(now, accept, unread, held_by(workers or [], inodes)) if seen else None
 
 
 def summarize_queue(samples: list[QueueSample], start: float, end: float) -> QueueResult | None:

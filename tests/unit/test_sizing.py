@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from perfsuite.judge.sizing import answer, objective_text, sizing_arrival, target_seconds
-from perfsuite.plan.format import Scenario, Target
+from perfsuite.plan.format import CapacityObjective, Scenario, Target
 from perfsuite.record.results import CapacityResult, CapacityStep, RunResult, read_results
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixture_run"
@@ -47,13 +47,16 @@ def test_predicted_where_no_search_ran() -> None:
 def test_a_searchs_measured_capacity_wins_unless_the_generator_bounded_it() -> None:
     failed = CapacityStep(rate=12.0, ok=False)
     found = CapacityResult(scenario="io", server="gunicorn-sync-1", rps=10.0, criterion="p99_ms < 200", steps=[failed])
-    got = answer(scenario("open"), "gunicorn-sync-1", sync_runs(9.0), found)
+    held_to = CapacityObjective(p99_ms="<  200", avg_ms="<= 50", error_rate="< 0.01")  # the target's latencies
+    got = answer(scenario("open"), "gunicorn-sync-1", sync_runs(9.0), found, held_to)
     assert got.capacity_source == "measured" and got.capacity_rps == 10.0 and got.replicas == 10
     assert got.predicted_rps == 9.0 and got.arrival == "constant"
     bounded = found.model_copy(update={"bound": "loadgen"})
-    assert answer(scenario("open"), "gunicorn-sync-1", sync_runs(9.0), bounded).capacity_source == "predicted"
+    assert answer(scenario("open"), "gunicorn-sync-1", sync_runs(9.0), bounded, held_to).capacity_source == "predicted"
     never_failed = found.model_copy(update={"steps": [CapacityStep(rate=10.0, ok=True)]})  # a lower bound only
-    assert answer(scenario("open"), "gunicorn-sync-1", sync_runs(9.0), never_failed).capacity_source == "predicted"
+    assert answer(scenario("open"), "gunicorn-sync-1", sync_runs(9.0), never_failed, held_to).capacity_rps == 9.0
+    looser = CapacityObjective(p99_ms="< 1000")  # a search held to another objective answers another question
+    assert answer(scenario("open"), "gunicorn-sync-1", sync_runs(9.0), found, looser).capacity_source == "predicted"
 
 
 def test_no_answer_says_why() -> None:

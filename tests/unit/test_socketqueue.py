@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 
@@ -40,6 +41,7 @@ def test_a_real_listening_socket_shows_its_unaccepted_connections() -> None:
         sample = read(port, 0.0)
         assert sample is not None and sample.accept == 3 and sample.unread == 0
         accepted, _ = server.accept()
+        assert read(port, 0.0, [os.getpid()]).held == (1,)  # type: ignore[union-attr]  # this process holds it
         for client in clients[:2]:  # one accepted, one still waiting to be: each counted once
             client.sendall(b"GET / HTTP/1.1\r\n\r\n")
         deadline, seen = time.monotonic() + 5, None

@@ -107,3 +107,26 @@ def test_a_missing_checks_file_is_no_verdict_and_a_malformed_one_an_error(tmp_pa
     (tmp_path / "checks.json").write_text(text)
     with pytest.raises(VerdictError, match="checks.json"):
         read(tmp_path)
+
+
+def test_a_generator_limit_the_scenario_expects_is_a_finding_not_a_doubt(tmp_path: Path) -> None:
+    results = read_results(FIXTURE)
+    saturated = Flag(kind="loadgen_saturated", message="Locust at 97%")
+    behind = Flag(kind="loadgen_behind", message="behind")
+
+    def flagged(*flags: Flag) -> SuiteResults:
+        runs = [r.model_copy(update={"flags": list(flags)}) if r.server == "uvicorn-1" else r for r in results.runs]
+        return results.model_copy(update={"runs": runs})
+
+    both = flagged(saturated, behind)
+    verdict = judge(both, aggregate(both.runs), [], generator_limited=frozenset({"cpu"}))
+    assert sorted(verdict.known_limits) == ["cpu / uvicorn-1 / 4 users: load generator behind its schedule",
+                                            "cpu / uvicorn-1 / 4 users: load generator saturated"]  # fmt: skip
+    assert "io-concurrent / uvicorn-1 / 4 users: load generator saturated" in verdict.inconclusive  # not expected there
+    lagging = flagged(behind)  # behind with CPU to spare: the server may be the cause, so it stays a doubt
+    verdict = judge(lagging, aggregate(lagging.runs), [], generator_limited=frozenset({"cpu"}))
+    assert verdict.known_limits == [] and "cpu / uvicorn-1 / 4 users: load generator behind its schedule" in (
+        verdict.inconclusive
+    )
+    write(tmp_path, verdict)
+    assert read(tmp_path) == verdict
