@@ -134,4 +134,5 @@ def sizing_line(sizing: list[SizingResult]) -> str | None:
     if first.replicas is None:
         return f"{lead}: no config answers it."
     memory = f", {number(first.memory_mb, 0)} MB" if first.memory_mb is not None else ""
-    return f"{lead}: {first.replicas} x {first.server} ({first.cores} cores{memory}) serve it with the fewest cores."
+    cores = f"{first.cores} core{'' if first.cores == 1 else 's'}"
+    return f"{lead}: {first.replicas} x {first.server} ({cores}{memory}) serve it with the fewest cores."
