@@ -347,7 +347,7 @@ def open_load(
     loads = {"cpu": round(served * cpu / cores, 4)} if cpu > 0 else {}
     if client > 0:
         loads["loadgen"] = round(served * client / client_cores, 4)
-    if load.rate >= capacity:  # the queue grows without bound
+    if min(load.rate, generator) >= capacity:  # what arrives outruns the server: the queue grows without bound
         if not math.isinf(slots):
             loads["slots"] = 1.0
         return made(served, None, bound, utilisation, loads=loads)

@@ -69,7 +69,10 @@ def test_open_load_at_a_rate_with_latency_from_the_intended_start(tmp_path: Path
     assert split["open"]["achieved_rps"] == pytest.approx(40, rel=0.3)
     assert split["requests"] == sum(split["loadgen"]["worker_requests"])  # the workers' sum (no warm-up: exact)
     report = (out / "report.md").read_text()
-    assert "| Server | Offered/s | Answered/s | Expected/s | Utilisation | Bound by | Offered | Completed | Failed |" in report
+    assert (
+        "| Server | Offered/s | Answered/s | Expected/s | Utilisation | Bound by | Offered | Completed | Failed |"
+        in report
+    )
     # The model beside each open run: the suite's own app, so the wait its path names; one sync worker: 20 req/s.
     model = over["model"]
     assert model["applies"] and model["service_source"] == "path" and model["bound"] == "slots"

@@ -267,6 +267,9 @@ def test_a_generator_slower_than_the_server_bounds_an_open_run_at_what_it_sends(
     e = expect(loop, slots(loop), services, Load(rate=4800), 0.0001, 1, 0.00025)
     assert e.bound == "loadgen" and e.expected_rps == pytest.approx(3600)
     assert e.expected_latency_ms is not None and e.expected_latency_ms < 10  # the server is far from its queue
+    beyond = expect(loop, slots(loop), services, Load(rate=20000), 0.0001, 1, 0.00025)  # past the server too
+    assert beyond.bound == "loadgen" and beyond.expected_rps == pytest.approx(3600)
+    assert beyond.expected_latency_ms is not None  # the server gets what is sent, not what is offered
 
 
 def test_a_pool_past_the_exact_limit_keeps_rising_to_its_cores() -> None:
