@@ -87,6 +87,16 @@ def test_a_probed_service_time_predicts_a_sync_worker_and_an_event_loop(tmp_path
     assert runs["sync-1"]["model"]["slots_source"] == "gunicorn sync: one request per worker"
     report = (tmp_path / "out" / "report.md").read_text()
     assert "Model from: sync-1: gunicorn sync: one request per worker; service 2" in report
+    # The queue: 8 users, one request at a time, so about 7 wait for the worker, in the kernel's accept
+    # queue, where the report sets them beside the model's; an event loop reads them all: unseen.
+    sync, loop = runs["sync-1"], runs["uvicorn-1"]
+    assert sync["model"]["waiting"] == pytest.approx(7, abs=0.5)
+    assert sync["queue"]["unseen"] is None and sync["queue"]["samples"] >= 8
+    assert sync["queue"]["mean"] == pytest.approx(sync["model"]["waiting"], rel=0.3), sync["queue"]
+    assert loop["queue"]["unseen"] and "reads each request as it arrives" in loop["queue"]["unseen"]
+    assert "waiting" not in loop["model"]  # no slot limit: nothing waits for one
+    assert "| Server | Level | Waiting (model) | In the kernel: mean |" in report
+    assert "| uvicorn-1 | 8 | none (no slot limit) |" in report and "unseen: it reads" in report
 
 
 def test_a_capacity_search_finds_a_sync_workers_limit_and_an_event_loops_far_higher(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
-"""The sizing answer and the server's queue, on apps the suite has never seen:
-a target rate answered per config (replicas, cores, memory), the capacity
-search's measured figure beside the model's, and the kernel's queue beside
-the model's waiting requests. Real servers, real Locust.
+"""The sizing answer on an app the suite has never seen: a target rate
+answered per config (replicas, cores, memory), the capacity search's
+measured figure beside the model's. Real servers, real Locust. (The kernel's
+queue beside the model's is checked in tests/e2e/test_model_e2e.py.)
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read_json, run_cli, write_scenario
-from tests.e2e.test_model_e2e import LEDGER
 
 # A route that computes (3 ms of its thread's CPU) and then waits (10 ms), named like nothing the suite knows.
 TALLY = """\
@@ -73,32 +72,3 @@ def test_a_target_is_sized_per_config_and_the_search_agrees_with_the_model(tmp_p
     answers, section = report.index("## Answers"), report.index("## count (open)")
     assert answers < section and "Target 500.0 req/s at p99_ms < 200" in report[answers:section]
     assert report.index("| Rank | Server | Replicas |") < report.index("| Server | Capacity req/s |")
-
-
-def test_the_kernels_queue_is_shown_beside_the_models_and_said_unseen_where_it_is(tmp_path: Path) -> None:
-    (tmp_path / "ledger.py").write_text(LEDGER.format(wait=0.025))
-    scenario = write_scenario(
-        tmp_path,
-        """\
-        defaults: {users: 8, warmup: 1s, duration: 3s}
-        servers:
-          sync-1:    {server: gunicorn, app: ledger:wsgi, app_dir: .}
-          uvicorn-1: {server: uvicorn, app: ledger:asgi, app_dir: .}
-        scenarios:
-          - name: lookup
-            mix: [{path: /ledger/lookup}]
-        """,
-    )
-    done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history")
-    assert done.returncode == 0, done.stderr
-    runs = {run["server"]: run for run in read_json(tmp_path / "out" / "results.json")["runs"]}
-    sync, loop = runs["sync-1"], runs["uvicorn-1"]
-    # 8 users, one request at a time: about 7 wait for the worker, in the kernel's accept queue.
-    assert sync["model"]["waiting"] == pytest.approx(7, abs=0.5)
-    assert sync["queue"]["unseen"] is None and sync["queue"]["samples"] >= 8
-    assert sync["queue"]["mean"] == pytest.approx(sync["model"]["waiting"], rel=0.3), sync["queue"]
-    assert loop["queue"]["unseen"] and "reads each request as it arrives" in loop["queue"]["unseen"]
-    assert "waiting" not in loop["model"]  # no slot limit: nothing waits for one
-    report = (tmp_path / "out" / "report.md").read_text()
-    assert "| Server | Level | Waiting (model) | In the kernel: mean |" in report
-    assert "| uvicorn-1 | 8 | none (no slot limit) |" in report and "unseen: it reads" in report
