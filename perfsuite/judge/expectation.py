@@ -229,11 +229,7 @@ def expect(
             busy = sum(1 for u in held if u > 0)
             cores_each = min(1.0, server_cores / busy)  # a GIL each, and the cores shared by the busy ones
             rates_each = server_rates(per_worker, cpu, wait, cores_each, turns)
-            parts = [
-                closed_loop(u, rates_each, per_worker, cpu, cores_each, client, client_cores * u / load.users)
-                for u in held
-                if u > 0
-            ]
+            parts = split_loops(held, rates_each, per_worker, cpu, cores_each, client, client_cores)
             rps = sum(x for x, _, _ in parts)
             waiting = round(sum(w or 0.0 for _, _, w in parts), 3)
             loads = {"cpu": round(rps * cpu / server_cores, 4)} if cpu > 0 else {}
@@ -253,6 +249,38 @@ def expect(
     limit = busiest if busiest is not None and loads[busiest] >= BOUND_FROM else "users"
     latency = round(1000 * (load.users / rps - client), 3)
     return made(rps, latency, limit, loads=loads, waiting=waiting, **more)
+
+
+SPLIT_ROUNDS = 50  # fixed-point rounds for Locust's share among the per-worker loops
+
+
+def split_loops(
+    held: tuple[int, ...],
+    rates: tuple[float, ...],
+    slots: float,
+    cpu: float,
+    cores: float,
+    client: float,
+    client_cores: int,
+) -> list[tuple[float, dict[str, float], float | None]]:
+    """One closed loop per worker, of the users it holds. Locust serves them all: each loop
+    sees it as a delay of its CPU per request stretched by its load (processor sharing,
+    client / (1 - busy ** cores)), solved to a fixed point over the loops' total."""
+    residence = client
+
+    def loops() -> list[tuple[float, dict[str, float], float | None]]:
+        # As many "cores" as users: Locust a delay of `residence` for each loop.
+        return [closed_loop(u, rates, slots, cpu, cores, residence, float(u)) for u in held if u > 0]
+
+    parts = loops()
+    for _ in range(SPLIT_ROUNDS if client > 0 else 0):
+        busy = min(sum(x for x, _, _ in parts) * client / client_cores, 0.999)
+        stretched = client / (1 - busy**client_cores)
+        if abs(stretched - residence) <= 1e-12 + 1e-9 * residence:
+            break
+        residence = stretched
+        parts = loops()
+    return parts
 
 
 def pinned(users: int, connections: tuple[float, ...], workers: int) -> tuple[int, ...] | None:
