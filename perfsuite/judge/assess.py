@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import os
 
-from perfsuite.judge.expectation import TOLERANCE, Load, expect, objective_rate, service_of, worker_cores
+from perfsuite.judge.expectation import TOLERANCE, Load, expect, service_of
 from perfsuite.judge.flags import open_flags, run_flags
 from perfsuite.judge.sizing import sizing_arrival, target_seconds
 from perfsuite.plan.concurrency import NoModel
@@ -45,6 +45,8 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
         config_slots = slots(plan.server, plan.app, [entries[name].path for name in sent], cores)
         services = {name: (service_of(entries[name], plan.app, run.probe, delay), n) for name, n in sent.items()}
         load = Load(rate=plan.rate, arrival=plan.scenario.arrival or "constant") if plan.mode == "open" else None
+        target = plan.scenario.target
+        objective = (target_seconds(target), sizing_arrival(plan.mode, plan.scenario.arrival)) if target else None
         expectation = expect(
             plan.server,
             config_slots,
@@ -54,12 +56,8 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
             cores,
             client_s_per_request=loadgen.per_request_s(run.requests) if loadgen else None,
             client_cores=client_cores(plan),
+            objective=objective,
         )
-        objective = None
-        if plan.scenario.target is not None:
-            meets = target_seconds(plan.scenario.target)
-            arrival = sizing_arrival(plan.mode, plan.scenario.arrival)
-            objective = objective_rate(plan.server, config_slots, services, cpu, cores, meets, arrival)
     except NoModel as why:
         return ModelResult(applies=False, why_not=str(why))
     measured = run.open.achieved_rps if run.open is not None else run.rps
@@ -77,8 +75,6 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
         measured_latency_ms=run.latency_ms.avg,
         ratio=None if ratio is None else round(ratio, 4),
         tolerance=round(tolerance, 4),
-        objective_rps=None if objective is None or math.isinf(objective) else round(objective, 3),
-        cores=worker_cores(plan.server, cores),
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from perfsuite.judge.flags import short_of_offered
 from perfsuite.judge.slo import holds
-from perfsuite.plan.format import CapacityObjective
+from perfsuite.plan.format import CapacityObjective, Target
 from perfsuite.record.results import CapacityStep, RunResult
 
 MAX_STEPS = 8  # the plan names its own (perfsuite.plan.runs.SEARCH_STEPS)
@@ -45,11 +45,11 @@ def round_rate(rate: float) -> float:
     return round(rate, max(digits, 0)) if digits > 0 else float(round(rate, digits))
 
 
-def criterion(objective: CapacityObjective) -> str:
-    """The objective as text, e.g. 'p99_ms < 400, error_rate < 0.01'."""
+def criterion(objective: CapacityObjective | Target) -> str:
+    """The objective (or a sizing target's latencies) as text, e.g. 'p99_ms < 400, error_rate < 0.01'."""
     parts = []
     for metric in OBJECTIVE_METRICS:
-        threshold = getattr(objective, metric)
+        threshold = getattr(objective, metric, None)
         if threshold is not None:
             parts.append(f"{metric} {' '.join(threshold.split())}")
     return ", ".join(parts)

@@ -135,9 +135,13 @@ class Expectation:
     utilisation: float | None = None
     loads: dict[str, float] | None = None  # closed loops: each resource's share in use
     waiting: float | None = None  # requests waiting for a slot, on average (None: unbounded slots)
+    cores: int = 1  # the cores its workers can use (a GIL per process)
+    objective_rps: float | None = None  # with a target: the highest rate its latencies allow (inf: no bound)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        if self.objective_rps is not None:
+            data["objective_rps"] = None if math.isinf(self.objective_rps) else round(self.objective_rps, 3)
         data["slots"] = None if math.isinf(self.slots) else int(self.slots)
         data["capacity_rps"] = None if math.isinf(self.capacity_rps) else self.capacity_rps
         return data
@@ -181,7 +185,10 @@ def expect(
     cores: int,
     client_s_per_request: float | None = None,
     client_cores: int = 1,
+    objective: tuple[Mapping[str, float], str] | None = None,
 ) -> Expectation:
+    """What the config should do under `load`; with an `objective` (latency metric -> seconds it
+    must stay under, and the arrivals assumed), also the highest rate that meets it."""
     cpu = cpu_s_per_request or 0.0
     client = client_s_per_request or 0.0
     if not (math.isfinite(cpu) and math.isfinite(client)) or cpu < 0 or client < 0:
@@ -197,6 +204,8 @@ def expect(
     turns = sharing(server, config_slots.count, cores, services, cpu)
     rates = server_rates(config_slots.count, cpu, wait, server_cores, turns)
     capacity = rates[-1] if rates else math.inf
+    seconds = _seconds(services, cpu)
+    meets = None if objective is None else objective_rate(rates, config_slots.count, seconds, *objective)
 
     def made(
         rps: float, latency: float | None, limit: str, utilisation: float | None = None, **more: Any
@@ -214,11 +223,13 @@ def expect(
             "bound": limit,
             "capacity_rps": round(capacity, 4),
             "utilisation": utilisation,
+            "cores": server_cores,
+            "objective_rps": meets,
         }
         return Expectation(**{**fields, **more})
 
     if load.rate is not None:
-        return open_load(load, rates, config_slots.count, services, cpu, server_cores, client, client_cores, made)
+        return open_load(load, rates, config_slots.count, seconds, cpu, server_cores, client, client_cores, made)
     assert load.users is not None
     held = pinned(load.users, load.held, server.workers) if not math.isinf(config_slots.count) else None
     more: dict[str, Any] = {}
@@ -232,9 +243,7 @@ def expect(
             parts = split_loops(held, rates_each, per_worker, cpu, cores_each, client, client_cores)
             rps = sum(x for x, _, _ in parts)
             waiting = round(sum(w or 0.0 for _, _, w in parts), 3)
-            loads = {"cpu": round(rps * cpu / server_cores, 4)} if cpu > 0 else {}
-            if client > 0:
-                loads["loadgen"] = round(rps * client / client_cores, 4)
+            loads = shares(rps, cpu, server_cores, client, client_cores)
             loads["slots"] = round(sum(part["slots"] * per_worker for _, part, _ in parts) / config_slots.count, 4)
             shown = ", ".join(map(str, held))
             more["slots_source"] = f"{config_slots.source}; users held per worker (keep-alive): {shown}"
@@ -297,6 +306,14 @@ def pinned(users: int, connections: tuple[float, ...], workers: int) -> tuple[in
     return tuple(sorted(held, reverse=True))
 
 
+def shares(rps: float, cpu: float, cores: float, client: float, client_cores: float) -> dict[str, float]:
+    """The server's cores (cpu) and Locust's (loadgen) in use at `rps`: what each request costs them."""
+    loads = {"cpu": round(rps * cpu / cores, 4)} if cpu > 0 else {}
+    if client > 0:
+        loads["loadgen"] = round(rps * client / client_cores, 4)
+    return loads
+
+
 def closed_loop(
     users: int, rates: tuple[float, ...], slots: float, cpu: float, cores: float, client: float, client_cores: float
 ) -> tuple[float, dict[str, float], float | None]:
@@ -308,9 +325,7 @@ def closed_loop(
         stations.append(cores_rates(client, client_cores, math.ceil(min(users, client_cores))))
     solution = solve(stations, users, every=False)
     rps = solution.rate
-    loads = {"cpu": round(rps * cpu / cores, 4)} if cpu > 0 else {}
-    if client > 0:
-        loads["loadgen"] = round(rps * client / client_cores, 4)
+    loads = shares(rps, cpu, cores, client, client_cores)
     if math.isinf(slots):
         return rps, loads, None
     busy = solution.busy(0, slots)
@@ -356,7 +371,7 @@ def open_load(
     load: Load,
     rates: tuple[float, ...],
     slots: float,
-    services: Mapping[str, tuple[Service, int]],
+    seconds: Mapping[str, tuple[float, int]],  # each entry's service time and requests
     cpu: float,
     cores: int,
     client: float,
@@ -372,18 +387,15 @@ def open_load(
         bound = "loadgen"
     utilisation = round(load.rate / capacity, 4)
     served = min(load.rate, capacity, generator)
-    loads = {"cpu": round(served * cpu / cores, 4)} if cpu > 0 else {}
-    if client > 0:
-        loads["loadgen"] = round(served * client / client_cores, 4)
+    loads = shares(served, cpu, cores, client, client_cores)
     if min(load.rate, generator) >= capacity:  # what arrives outruns the server: the queue grows without bound
         if not math.isinf(slots):
             loads["slots"] = 1.0
         return made(served, None, bound, utilisation, loads=loads)
     limit = "loadgen" if bound == "loadgen" else "rate"  # the generator sends less than offered: at what it sends
     if not rates:  # waits only, no limit on slots: every request is served at once
-        mean = sum(svc.seconds * n for svc, n in services.values()) / sum(n for _, n in services.values())
+        mean = sum(s * n for s, n in seconds.values()) / sum(n for _, n in seconds.values())
         return made(served, round(1000 * mean, 3), limit, utilisation, loads=loads)
-    seconds = _seconds(services, cpu)
     prediction = predict(station(rates, slots, seconds), served, load.arrival)
     waiting = None
     if not math.isinf(slots):
@@ -394,23 +406,15 @@ def open_load(
 
 
 def objective_rate(
-    server: ServerConfig,
-    config_slots: Slots,
-    services: Mapping[str, tuple[Service, int]],
-    cpu_s_per_request: float | None,
-    cores: int,
+    rates: tuple[float, ...],
+    slots: float,
+    seconds: Mapping[str, tuple[float, int]],  # each entry's service time and requests
     meets: Mapping[str, float],  # avg_ms, p50_ms, p95_ms, p99_ms -> seconds it must stay under
     arrival: str,
 ) -> float:
-    """The highest rate at which the config's predicted latencies meet `meets` (inf: no bound
+    """The highest rate at which the station's predicted latencies meet `meets` (inf: no bound
     the model knows; 0: none does)."""
-    cpu = cpu_s_per_request or 0.0
-    service, _ = _mean_service(services, cpu)
-    pinned, cores = cores, worker_cores(server, cores)
-    turns = sharing(server, config_slots.count, pinned, services, cpu)
-    rates = server_rates(config_slots.count, cpu, max(service - cpu, 0.0), cores, turns)
-    seconds = _seconds(services, cpu)
     if not rates:  # waits only, as many at once as come: the latency is the service time at any rate
         slowest = max(s for s, n in seconds.values() if n)
         return math.inf if all(slowest <= limit for limit in meets.values()) else 0.0
-    return highest_rate(station(rates, config_slots.count, seconds), dict(meets), arrival)
+    return highest_rate(station(rates, slots, seconds), dict(meets), arrival)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from perfsuite.judge.capacity import criterion
 from perfsuite.judge.slo import parse
 from perfsuite.plan.format import CapacityObjective, Scenario, Suite, Target
 from perfsuite.plan.runs import objective_of
@@ -34,11 +35,6 @@ def sizing_arrival(mode: str, arrival: str | None) -> str:
     return (arrival or "constant") if mode == "open" else "poisson"
 
 
-def objective_text(target: Target) -> str:
-    """'p99_ms < 200' (the latencies a target holds, as written)."""
-    return ", ".join(f"{m} {' '.join(t.split())}" for m in LATENCIES if (t := getattr(target, m)) is not None)
-
-
 def bracketed(found: CapacityResult) -> bool:
     """The search found the server's limit: a rate passed, a higher one failed, and the
     generator did not end it (else its best is a lower bound, and the model answers)."""
@@ -54,13 +50,7 @@ def _basis(runs: list[RunResult]) -> RunResult | None:
 
 def same_latencies(objective: CapacityObjective | None, target: Target) -> bool:
     """Whether a capacity search held its rates to the target's latencies (its error rate aside)."""
-    if objective is None:
-        return False
-
-    def shown(x: CapacityObjective | Target) -> list[str | None]:
-        return [" ".join(t.split()) if (t := getattr(x, m)) else None for m in LATENCIES]
-
-    return shown(objective) == shown(target)
+    return objective is not None and criterion(objective.model_copy(update={"error_rate": None})) == criterion(target)
 
 
 def answer(
@@ -74,7 +64,7 @@ def answer(
     answers only where it held rates to the target's latencies (`searched_for`)."""
     target = scenario.target
     assert target is not None
-    base = SizingResult(scenario=scenario.name, server=server, target_rps=target.rate, objective=objective_text(target))
+    base = SizingResult(scenario=scenario.name, server=server, target_rps=target.rate, objective=criterion(target))
     run = _basis(runs)
     fits = found is not None and bracketed(found) and same_latencies(searched_for, target)
     measured = found.rps if found is not None and fits else None
@@ -121,13 +111,12 @@ def answer(
 def size(suite: Suite, results: SuiteResults) -> list[SizingResult]:
     """Every scenario's target answered for each config it ran, ranked within the scenario."""
     sized: list[SizingResult] = []
+    searched = {(c.scenario, c.server): c for c in results.capacity}
     for scenario in suite.declared.scenarios:
-        target = scenario.target
         runs = [r for r in results.runs if r.scenario == scenario.name]
-        if target is None or not runs:
+        if scenario.target is None or not runs:
             continue
         servers = list(dict.fromkeys(r.server for r in runs))
-        searched = {(c.scenario, c.server): c for c in results.capacity}
         answers = [
             answer(
                 scenario,
