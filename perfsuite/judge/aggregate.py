@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from perfsuite.judge.compare import PERCENTILE_FRACTIONS as PERCENTILES
 from perfsuite.plan.key import GroupKey, Level
 from perfsuite.record.histogram import percentile
 from perfsuite.record.results import RunResult
@@ -24,7 +25,6 @@ from perfsuite.record.results import RunResult
 NOISY_CV = 0.10
 BOOTSTRAP_RESAMPLES = 2000
 SEED = 20261123
-PERCENTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Aggregate:
     endpoints: dict[str, dict[str, Metric]] = field(default_factory=dict)
     cv: float | None = None
     flags: tuple[str, ...] = ()  # flag kinds seen in any repetition
+    requests: tuple[int, ...] = ()  # per repetition, the requests its latency percentiles come from
 
     @property
     def noisy(self) -> bool:
@@ -159,6 +160,7 @@ def aggregate(runs: Sequence[RunResult]) -> list[Aggregate]:
                 else dict.fromkeys(names, metrics),
                 cv=None if cv is None else round(cv, 4),
                 flags=tuple(sorted({flag.kind for run in ok for flag in run.flags})),
+                requests=tuple(sum(_histogram(run).values()) for run in ok),
             )
         )
     return result

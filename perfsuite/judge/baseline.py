@@ -13,7 +13,7 @@ import json
 import math
 import statistics
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ class BaselineEntry:
     runs: int
     medians: dict[str, float | None]
     samples: dict[str, list[float]]
+    requests: list[int] = field(default_factory=list)  # per repetition (absent before 2026-12)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class Baseline:
             "thresholds": self.thresholds,
             "environment": self.environment.model_dump(mode="json"),
             "entries": [
-                {**e.key.as_dict(), "runs": e.runs, "medians": e.medians, "samples": e.samples} for e in self.entries
+                {**e.key.as_dict(), "runs": e.runs, "medians": e.medians, "samples": e.samples, "requests": e.requests}
+                for e in self.entries
             ],
         }
 
@@ -82,6 +84,7 @@ def build(aggregates: list[Aggregate], environment: Environment, suite: str) -> 
                     for name, metric in agg.metrics.items()
                 },
                 samples={name: list(agg.metrics[name].samples) for name in compared},
+                requests=list(agg.requests),
             )
         )
     return Baseline(suite, dict(DEFAULT_THRESHOLDS), environment, entries)
@@ -123,10 +126,13 @@ def _entry(data: Any, thresholds: dict[str, float]) -> BaselineEntry:
         runs=int(data.get("runs") or 0),
         medians={str(k): _median(v, f"medians.{k}") for k, v in medians.items()},
         samples={str(k): _numbers(v, f"samples.{k}") for k, v in samples.items()},
+        requests=[int(n) for n in _numbers(data.get("requests") or [], "requests")],
     )
     for metric, value in entry.medians.items():
         if value is not None and (value < 0 or (value == 0 and metric in thresholds)):
             raise ValueError(f"medians.{metric} is {value:g}: a baseline's figures must be positive{_zero(value)}")
+    if entry.requests and min(entry.requests) < 0:
+        raise ValueError(f"requests holds {min(entry.requests)}: a count of requests cannot be negative")
     for metric, values in entry.samples.items():
         if values and min(values) < 0:
             raise ValueError(f"samples.{metric} holds {min(values):g}: a baseline's figures must be positive")
@@ -271,7 +277,7 @@ def compare_all(baseline: Baseline, aggregates: list[Aggregate]) -> tuple[list[E
             before = entry.samples.get(metric, [])
             after = list(agg.metrics[metric].samples) if metric in agg.metrics else []
             if before and after:
-                comparisons.append(compare(metric, before, after, float(threshold)))
+                comparisons.append(compare(metric, before, after, float(threshold), (entry.requests, agg.requests)))
         compared.append(EntryComparison(agg.key, comparisons))
     left = [f"{key.label}: in the baseline, not run now" for key in entries]
     if len(left) > MAX_NOTES:  # a baseline of many entries must not make a report of as many lines

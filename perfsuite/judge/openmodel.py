@@ -31,9 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perfsuite.judge.compare import PERCENTILE_FRACTIONS as PERCENTILES
+
 TAIL_MASS = 1e-7  # states past the last rate are followed until this much probability is left
 MAX_STATES = 500_000  # a rate whose queue needs more states is this close to capacity: taken as at it
-PERCENTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 SEARCH_ITERATIONS = 40
 
 

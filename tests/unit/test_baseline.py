@@ -39,6 +39,9 @@ def test_saved_as_schema_2_with_tokens(tmp_path: Path) -> None:
     assert data["schema_version"] == 2 and data["entries"][0]["level"] == "order=sequential"
     again = load(path)
     assert [e.key for e in again.entries] == [a.key for a in aggregate(results.runs) if a.runs]
+    # Each repetition's request count is kept, so a percentile of too few requests is not judged.
+    assert again.entries[0].requests == list(aggregate(results.runs)[0].requests)
+    assert all(n > 0 for e in again.entries for n in e.requests)
     assert environment_differences(again, results.environment) == []
 
 
@@ -53,6 +56,11 @@ def test_saved_as_schema_2_with_tokens(tmp_path: Path) -> None:
             '{"kind": "perfsuite-baseline", "schema_version": 2, "entries": '
             '[{"scenario": "s", "server": "x", "level": "users=1", "samples": {"rps": ["a"]}}]}',
             r"entries.0 \(s / x / users=1\): samples.rps must be a list of finite numbers",
+        ),
+        (
+            '{"kind": "perfsuite-baseline", "schema_version": 2, "entries": '
+            '[{"scenario": "s", "server": "x", "level": "users=1", "requests": [5, -1]}]}',
+            r"entries.0 \(s / x / users=1\): requests holds -1",
         ),
     ],
 )

@@ -45,3 +45,18 @@ def test_latency_regresses_upwards_and_improvements_are_reported() -> None:
     assert compare("p99_ms", [100] * 3, [120] * 3, 0.25).verdict == UNCHANGED
     assert compare("p50_ms", [100] * 3, [80] * 3, 0.10).verdict == IMPROVEMENT
     assert compare("rps", samples(1000, 0.01, 6, 3), samples(1200, 0.01, 6, 4), 0.10).verdict == IMPROVEMENT
+
+
+def test_a_percentile_of_few_requests_is_not_judged_past_noise() -> None:
+    # The p99 of 73 requests is their slowest: one stall moved it 25% between two runs of the same code.
+    few = compare("p99_ms", [42.0, 43.0], [55.0, 56.0], 0.25, ([72, 73], [73, 73]))
+    assert few.verdict == WITHIN_NOISE
+    assert few.basis.startswith("too few requests to judge p99_ms: 72 in a repetition, 1,000 needed")
+    enough = compare("p99_ms", [42.0, 43.0], [55.0, 56.0], 0.25, ([1200, 1300], [1000, 1100]))
+    assert enough.verdict == REGRESSION
+    # The median needs 20 per repetition, throughput none; unknown counts (an older baseline) judge as before.
+    assert compare("p50_ms", [10.0] * 2, [14.0] * 2, 0.10, ([25], [19, 30])).verdict == WITHIN_NOISE
+    assert compare("p50_ms", [10.0] * 2, [14.0] * 2, 0.10, ([20], [20])).verdict == REGRESSION
+    assert compare("rps", [100.0] * 2, [70.0] * 2, 0.10, ([3], [3])).verdict == REGRESSION
+    assert compare("p99_ms", [42.0, 43.0], [55.0, 56.0], 0.25, ([], [73])).verdict == WITHIN_NOISE
+    assert compare("p99_ms", [42.0, 43.0], [55.0, 56.0], 0.25).verdict == REGRESSION
