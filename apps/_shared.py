@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 DEFAULT_SLOW_MS = 5000
@@ -27,7 +29,7 @@ class BadRequest(ValueError):
     pass
 
 
-def int_param(query: str, name: str, default: int, maximum: int) -> int:
+def int_param(query: str, name: str, default: int, maximum: int, minimum: int = 0) -> int:
     values = parse_qs(query).get(name)
     if not values:
         return default
@@ -35,8 +37,8 @@ def int_param(query: str, name: str, default: int, maximum: int) -> int:
         value = int(values[-1])
     except ValueError:
         raise BadRequest(f"{name} must be an integer") from None
-    if not 0 <= value <= maximum:
-        raise BadRequest(f"{name} must be between 0 and {maximum}")
+    if not minimum <= value <= maximum:
+        raise BadRequest(f"{name} must be between {minimum} and {maximum}")
     return value
 
 
@@ -62,6 +64,43 @@ def cpu(n: int) -> Response:
 
 def json_doc() -> Response:
     return 200, JSON, JSON_DOC
+
+
+DEFAULT_STREAM_CHUNKS = 10
+DEFAULT_STREAM_INTERVAL_MS = 100
+DEFAULT_STREAM_BYTES = 16
+MAX_STREAM_CHUNKS = 100_000
+MAX_STREAM_BYTES = 1_048_576
+EVENT_STREAM = "text/event-stream"
+# No Content-Length: an HTTP/1.1 server sends the stream chunked.
+STREAM_HEADERS = (("Content-Type", EVENT_STREAM), ("Cache-Control", "no-cache"))
+
+
+@dataclass(frozen=True)
+class Stream:
+    """/stream's answer: `chunks` events, the first at once, then one every `interval_ms`,
+    each padded with `size` bytes; the apps send them as they are made."""
+
+    chunks: int
+    interval_ms: int
+    size: int
+
+    @property
+    def interval_s(self) -> float:
+        return self.interval_ms / 1000
+
+
+def stream_params(query: str) -> Stream:
+    return Stream(
+        chunks=int_param(query, "chunks", DEFAULT_STREAM_CHUNKS, MAX_STREAM_CHUNKS, minimum=1),
+        interval_ms=int_param(query, "interval_ms", DEFAULT_STREAM_INTERVAL_MS, MAX_DELAY_MS),
+        size=int_param(query, "bytes", DEFAULT_STREAM_BYTES, MAX_STREAM_BYTES),
+    )
+
+
+def stream_event(i: int, size: int) -> bytes:
+    """Server-sent event i, stamped with the time it is made: `id: i`, `data: i <time> <size x's>`."""
+    return b"id: %d\ndata: %d %.6f %b\n\n" % (i, i, time.time(), b"x" * size)
 
 
 UPSTREAM_URL = os.environ.get("UPSTREAM_URL", "")

@@ -1,11 +1,14 @@
-"""Plain ASGI app under test: /fast, /slow, /cpu, /json, /io/{sequential,concurrent}.
+"""Plain ASGI app under test: /fast, /slow, /cpu, /json, /io/{sequential,concurrent},
+/stream (server-sent events).
 
 Same bytes as apps.wsgi_app; waits are `asyncio.sleep` and one shared pooled
 aiohttp session (created at lifespan startup, closed at shutdown), so one
 event loop holds many waiting requests at once. aiohttp, not httpx's async
 client: measured here at 0.25 ms of CPU per call against ~15 ms at 60 calls
 in flight, which would make the event loop CPU-bound and turn the I/O-wait
-comparison into a client-library comparison.
+comparison into a client-library comparison. /stream sends one body message
+per event with `asyncio.sleep` between them, and stops quietly when the
+client leaves.
 """
 
 from __future__ import annotations
@@ -52,7 +55,46 @@ async def io(mode: str, query: str) -> shared.Response:
     return shared.io_body(mode, calls)
 
 
-async def route(path: str, query: str) -> shared.Response:
+async def _disconnected(receive: Receive) -> None:
+    """Returns once the client has gone (or the server can no longer tell us anything)."""
+    try:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+    except Exception:  # a server whose receive fails has lost the client too
+        return
+
+
+async def stream(params: shared.Stream, receive: Receive, send: Send) -> None:
+    """One body message per event, the first at once; stops quietly when the client leaves.
+
+    Watching receive for `http.disconnect` is what stops it under uvicorn, hypercorn and
+    granian: their send drops messages for a client that has gone, without raising, so a
+    stream that only sent would run to its end. Spec 2.4 servers raise OSError from send."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(name.lower().encode(), value.encode()) for name, value in shared.STREAM_HEADERS],
+        }
+    )
+    gone = asyncio.create_task(_disconnected(receive))
+    try:
+        for i in range(params.chunks):
+            if i:
+                await asyncio.wait({gone}, timeout=params.interval_s)
+            if gone.done():
+                return
+            event = shared.stream_event(i, params.size)
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except OSError:  # the client has gone, said by send
+        return
+    finally:
+        gone.cancel()
+        await asyncio.wait({gone})  # never raises gone's CancelledError; ours still propagates
+
+
+async def route(path: str, query: str) -> shared.Response | shared.Stream:
     try:
         if path == "/fast":
             return shared.fast()
@@ -66,6 +108,8 @@ async def route(path: str, query: str) -> shared.Response:
             return shared.json_doc()
         if path.startswith("/io/") and path[4:] in shared.IO_MODES:
             return await io(path[4:], query)
+        if path == "/stream":
+            return shared.stream_params(query)
     except shared.BadRequest as error:
         return shared.bad_request(error)
     return shared.not_found()
@@ -96,7 +140,11 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         return
     query = scope.get("query_string", b"").decode("latin-1")
-    status, content_type, body = await route(scope["path"], query)
+    answer = await route(scope["path"], query)
+    if isinstance(answer, shared.Stream):
+        await stream(answer, receive, send)
+        return
+    status, content_type, body = answer
     await send(
         {
             "type": "http.response.start",
@@ -111,7 +159,8 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def process_time_header(app: ASGIApp) -> ASGIApp:
-    """The classic example's middleware: add X-Process-Time to every response."""
+    """The classic example's middleware: add X-Process-Time to every response
+    (for /stream: the time to its headers, which go before the first event)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,15 +1,18 @@
-"""Plain WSGI app under test: /fast, /slow, /cpu, /json, /io/{sequential,concurrent}.
+"""Plain WSGI app under test: /fast, /slow, /cpu, /json, /io/{sequential,concurrent},
+/stream (server-sent events).
 
 Waits block the worker (`time.sleep`, urllib3's blocking client), which is
 the point: a sync worker is held for the whole wait. Concurrent upstream
 calls go through a thread pool; under gunicorn's gevent worker those threads
-are greenlets and the sockets cooperative.
+are greenlets and the sockets cooperative. /stream is a generator that
+sleeps between events, as Flask and Django stream: the worker is held for
+the whole stream.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -53,7 +56,16 @@ def io(mode: str, query: str) -> shared.Response:
     return shared.io_body(mode, calls)
 
 
-def route(path: str, query: str) -> shared.Response:
+def stream(params: shared.Stream) -> Iterator[bytes]:
+    """One event per item, made when the server asks for it. A client that leaves closes
+    the generator at its `yield` (GeneratorExit), which simply ends it."""
+    for i in range(params.chunks):
+        if i:
+            time.sleep(params.interval_s)
+        yield shared.stream_event(i, params.size)
+
+
+def route(path: str, query: str) -> shared.Response | shared.Stream:
     try:
         if path == "/fast":
             return shared.fast()
@@ -67,13 +79,19 @@ def route(path: str, query: str) -> shared.Response:
             return shared.json_doc()
         if path.startswith("/io/") and path[4:] in shared.IO_MODES:
             return io(path[4:], query)
+        if path == "/stream":
+            return shared.stream_params(query)
     except shared.BadRequest as error:
         return shared.bad_request(error)
     return shared.not_found()
 
 
 def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-    status, content_type, body = route(environ.get("PATH_INFO", "/"), environ.get("QUERY_STRING", ""))
+    answer = route(environ.get("PATH_INFO", "/"), environ.get("QUERY_STRING", ""))
+    if isinstance(answer, shared.Stream):
+        start_response(f"200 {shared.REASONS[200]}", list(shared.STREAM_HEADERS))
+        return stream(answer)
+    status, content_type, body = answer
     start_response(
         f"{status} {shared.REASONS[status]}",
         [("Content-Type", content_type), ("Content-Length", str(len(body)))],
@@ -82,7 +100,8 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
 
 
 def process_time_header(app: WSGIApp) -> WSGIApp:
-    """The classic example's middleware: add X-Process-Time to every response."""
+    """The classic example's middleware: add X-Process-Time to every response
+    (for /stream: the time to its headers, which go before the first event)."""
 
     def middleware(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()

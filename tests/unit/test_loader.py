@@ -150,6 +150,26 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
          "4: scenarios.0.users: does not apply to open mode"),
         (SERVERS + "scenarios:\n  - {name: a, rate: 5, mix: [{path: /f}]}\n",
          "4: scenarios.0.rate: applies to open mode only"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: 2}\n",
+         "4: scenarios.0: stream mode needs stream:"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, stream: {path: /s}}\n",
+         "4: scenarios.0: stream mode needs connections:"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: [2, 0], stream: {path: /s}}\n",
+         "4: scenarios.0.connections.1: must be an integer >= 1, got 0"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: 2, stream: {path: /s, interval: soon}}\n",
+         "4: scenarios.0.stream.interval: "),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: 2, stream: {path: s}}\n",
+         "4: scenarios.0.stream.path: "),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: 2, users: 3, stream: {path: /s}}\n",
+         "4: scenarios.0.users: stream mode: users send the mix beside the streams; there is no mix"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: 2, rate: 5, stream: {path: /s}}\n",
+         "4: scenarios.0.rate: does not apply to stream mode"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: 99999, stream: {path: /s}}\n",
+         "4: scenarios.0.connections: 99,999 connections need about"),
+        (SERVERS + "scenarios:\n  - {name: a, connections: 5, mix: [{path: /f}]}\n",
+         "4: scenarios.0.connections: applies to stream mode only"),
+        (SERVERS + "scenarios:\n  - {name: a, stream: {path: /s}, mix: [{path: /f}]}\n",
+         "4: scenarios.0.stream: applies to stream mode only"),
         (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: [5, 0], mix: [{path: /f}]}\n",
          "4: scenarios.0.rate.1: must be > 0"),
         (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: auto, mix: [{path: /f}]}\n",
@@ -313,7 +333,7 @@ def test_an_app_the_config_cannot_serve(tmp_path: Path, repo: Path) -> None:
     ]
     # Each says why it believes what the app is, and what to change.
     assert (
-        "returning async def middleware(scope, receive, send) (line 116)); use worker_class: asgi or uvicorn"
+        "returning async def middleware(scope, receive, send) (line 165)); use worker_class: asgi or uvicorn"
         in found[0]
     )
     unless = " (if that reading of the source is wrong, declare interface:)"
