@@ -8,8 +8,9 @@ import math
 import os
 
 from perfsuite.judge.expectation import TOLERANCE, Load, expect, service_of
-from perfsuite.judge.flags import open_flags, run_flags
+from perfsuite.judge.flags import open_flags, run_flags, stream_flags
 from perfsuite.judge.sizing import sizing_arrival, target_seconds
+from perfsuite.judge.streammodel import expect_streams
 from perfsuite.plan.concurrency import NoModel
 from perfsuite.plan.runs import RunPlan, senders_of
 from perfsuite.plan.servers import kind_of, slots
@@ -30,7 +31,40 @@ def client_cores(plan: RunPlan) -> int:
     return max(1, min(processes, pinned) if pinned else processes)
 
 
+def stream_model(plan: RunPlan, run: RunResult) -> ModelResult:
+    """Held streams as slots held for a stream's length (perfsuite.judge.streammodel)."""
+    spec, measured = plan.scenario.stream, run.stream
+    if spec is None or measured is None:
+        return ModelResult(applies=False, why_not="no stream measured")
+    length = measured.length_ms.p50
+    if not length:
+        return ModelResult(
+            applies=False, why_not="no stream completed in the window: its length is unknown (lengthen the window)"
+        )
+    try:
+        config_slots = slots(plan.server, plan.app, [spec.path], server_cores(plan))
+    except NoModel as why:
+        return ModelResult(applies=False, why_not=str(why))
+    expected = expect_streams(
+        plan.connections, config_slots.count, length / 1000, plan.spawn_rate, plan.warmup_s, plan.duration_s
+    )
+    ratio = measured.held / expected.held if expected.held else None
+    return ModelResult(
+        applies=True,
+        slots=None if math.isinf(config_slots.count) else int(config_slots.count),
+        slots_source=config_slots.source,
+        bound="slots" if expected.held < plan.connections else "users",
+        expected_held=expected.held,
+        expected_ttfb_ms=expected.ttfb_ms,
+        stream_length_ms=length,
+        ratio=None if ratio is None else round(ratio, 4),
+        tolerance=TOLERANCE,
+    )
+
+
 def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
+    if plan.mode == "stream":
+        return stream_model(plan, run)
     if plan.mode == "burst":
         return ModelResult(applies=False, why_not="burst runs are compared in the classic table instead")
     if plan.scenario.mix is None:
@@ -115,9 +149,10 @@ def assess(plan: RunPlan, run: RunResult) -> RunResult:
         upstream=run.upstream.stats if run.upstream else None,
         server=run.server_resources,
         server_cores=server_cores(plan),
-        model=model,
+        model=None if plan.mode == "stream" else model,  # a stream's model is of streams held, not of throughput
         allowed_errors=plan.allowed_errors,
         request_errors=run.request_errors,
     )
     senders = senders_of(plan.loadgen, plan.cpu)
-    return run.model_copy(update={"model": model, "flags": flags + open_flags(run.open, senders)})
+    more = open_flags(run.open, senders) + stream_flags(run.stream, model)
+    return run.model_copy(update={"model": model, "flags": flags + more})

@@ -22,7 +22,11 @@ overloaded         open mode: answers under 95% of the requests offered (and
                    the server cannot take this rate; a finding, not an error
 model_mismatch     throughput > 10% from the model (or more than one wave of
                    min(users, slots) requests per window, where that is
-                   coarser), with the likely reason
+                   coarser), with the likely reason; stream mode: streams
+                   held > 10% from the model's, or a mean time to the first
+                   event > 10% from the model's wait for a slot where that
+                   wait is longer than a tenth of a stream
+streams_cut        stream mode: the server ended streams before their end
 """
 
 from __future__ import annotations
@@ -32,7 +36,15 @@ from perfsuite.judge.slo import holds
 from perfsuite.plan.runs import NO_ERRORS, beyond_generator
 from perfsuite.record.open_stats import BEHIND_MS
 from perfsuite.record.request_errors import statuses
-from perfsuite.record.results import Flag, ModelResult, OpenResult, RequestError, Resources, UpstreamStats
+from perfsuite.record.results import (
+    Flag,
+    ModelResult,
+    OpenResult,
+    RequestError,
+    Resources,
+    StreamResult,
+    UpstreamStats,
+)
 
 UPSTREAM_TOLERANCE = 0.05
 LAG_P99_MS = 5.0  # results of schema 4 and before, which lack behind_s
@@ -175,4 +187,34 @@ def run_flags(
         else:
             why = _model_or_server(model, ratio)
         flags.append(_flag("model_mismatch", f"throughput {ratio:.2f}x the model's; likely: {why}"))
+    return flags
+
+
+def stream_flags(stream: StreamResult | None, model: ModelResult | None) -> list[Flag]:
+    """Stream mode: streams cut by the server, and streams held or waited for unlike the model."""
+    if stream is None:
+        return []
+    flags = []
+    if stream.cut:
+        flags.append(_flag("streams_cut", f"the server ended {stream.cut:,} streams before their end"))
+    if model is None or not model.applies:
+        return flags
+    tolerance = model.tolerance or TOLERANCE
+    if model.ratio is not None and abs(model.ratio - 1) > tolerance:
+        flags.append(
+            _flag(
+                "model_mismatch",
+                f"{stream.held:,} streams held at most, {model.ratio:.2f}x the model's {model.expected_held:g}",
+            )
+        )
+    wait, length = model.expected_ttfb_ms or 0.0, model.stream_length_ms or 0.0
+    measured = stream.ttfb_mean_ms
+    if measured is not None and wait > 0.1 * length and abs(measured / wait - 1) > tolerance:
+        flags.append(
+            _flag(
+                "model_mismatch",
+                f"time to the first event {measured:,.0f} ms on average, {measured / wait:.2f}x the model's wait"
+                f" for a slot ({wait:,.0f} ms)",
+            )
+        )
     return flags

@@ -396,15 +396,59 @@ class MixEntry(_Model):
         return data
 
 
+MAX_CONNECTIONS = 100_000
+Connections = Annotated[
+    list[Annotated[int, Field(ge=1, le=MAX_CONNECTIONS)]],
+    BeforeValidator(_one_or_many),
+    Field(min_length=1),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_CONNECTIONS},
+                {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1, "maximum": MAX_CONNECTIONS},
+                    "minItems": 1,
+                },
+            ],
+            "description": "streams held at once, or a list of levels (a sweep)",
+        }
+    ),
+]
+
+
+class StreamSpec(_Model):
+    """What each stream user opens, one stream after another (mode: stream)."""
+
+    name: EntryName | None = Field(None, description="as Locust names it in its statistics (default: the path)")
+    path: str = Field(
+        pattern=r"^/([^/\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*)?$",
+        max_length=8_192,
+        description="path and query of a route that answers text/event-stream (Server-Sent Events)",
+    )
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, description="request headers")
+    interval: Annotated[Duration, Field(gt=0, le=DAY_S)] | None = Field(
+        None, description="the gap the app means between events: lateness is measured against it (default: none)"
+    )
+
+    @property
+    def label(self) -> str:
+        return self.name or self.path
+
+
 class Scenario(LoadSettings):
     """One scenario: a request mix (or own locustfile) run against server configs."""
 
     name: Name = Field(description="names its runs and its table in the reports")
-    mode: Literal["steady", "burst", "open"] = Field(
+    mode: Literal["steady", "burst", "open", "stream"] = Field(
         "steady",
         description="steady: closed-loop users; burst: each request sent once; open: requests arrive at a rate,"
-        " whether or not earlier ones answered",
+        " whether or not earlier ones answered; stream: connections each hold one stream after another",
     )
+    connections: Connections | None = Field(
+        None, description="stream mode: streams held at once (one user each), ramped at spawn_rate; a list sweeps"
+    )
+    stream: StreamSpec | None = Field(None, description="stream mode: the stream each connection opens")
     rate: RateSetting | None = Field(
         None, description="open mode: requests per second offered; a list is a sweep; auto searches for capacity"
     )
@@ -435,7 +479,9 @@ class Scenario(LoadSettings):
     )
     servers: Annotated[list[str], Field(min_length=1)] | None = Field(None, description="default: every server")
     mix: Annotated[list[MixEntry], Field(min_length=1)] | None = Field(
-        None, description="the requests sent: weighted (steady, open) or counted (burst)"
+        None,
+        description="the requests sent: weighted (steady, open) or counted (burst); stream mode: short requests"
+        " sent beside the streams by `users` more users",
     )
     locustfile: Text | None = Field(None, description="instead of mix: your own locustfile (steady mode)")
     timeout: Annotated[Duration, Field(gt=0, le=DAY_S)] = Field(

@@ -3,7 +3,7 @@
 Every place that names a run or joins runs uses these keys: the plan, results,
 aggregates, SLO checks, baselines, history, junit.xml, checks.json, reports,
 --resume and --only. A level is stored as a token (`users=10`,
-`order=sequential`, `rate=50`), never as the display text ("10 users"); files written
+`order=sequential`, `rate=50`, `connections=200`), never as the display text ("10 users"); files written
 before schema 2 held the display text, which `Level.parse` still reads.
 """
 
@@ -21,32 +21,40 @@ _RATE = re.compile(r"^\d+(\.\d+)?(e[+-]?\d+)?$")
 @dataclass(frozen=True, order=True)
 class Level:
     """What separates runs of one scenario and server: the users of a steady
-    run, the order of a burst, or the offered rate of an open run."""
+    run, the order of a burst, the offered rate of an open run, or the
+    streams held at once of a stream run."""
 
     users: int | None = None
     order: str | None = None
     rate: float | None = None
+    connections: int | None = None
 
     def __post_init__(self) -> None:
-        if sum(value is not None for value in (self.users, self.order, self.rate)) != 1:
-            raise ValueError("a level is one of users, a burst order or a rate")
+        if sum(value is not None for value in (self.users, self.order, self.rate, self.connections)) != 1:
+            raise ValueError("a level is one of users, a burst order, a rate or connections")
 
     @property
     def token(self) -> str:
         if self.rate is not None:
             return f"rate={self.rate:g}"
+        if self.connections is not None:
+            return f"connections={self.connections}"
         return f"order={self.order}" if self.order else f"users={self.users}"
 
     @property
     def short(self) -> str:
-        """For a table's level column: "10", "sequential" or "50/s"."""
+        """For a table's level column: "10", "sequential", "50/s" or "200" (connections)."""
         if self.rate is not None:
             return f"{self.rate:g}/s"
+        if self.connections is not None:
+            return str(self.connections)
         return self.order if self.order else str(self.users)
 
     def __str__(self) -> str:
         if self.rate is not None:
             return f"{self.rate:g} req/s"
+        if self.connections is not None:
+            return f"{self.connections} connections"
         return self.order if self.order else f"{self.users} users"
 
     @classmethod
@@ -59,6 +67,8 @@ class Level:
             return cls(order=value)
         if kind == "rate" and _RATE.match(value):
             return cls(rate=float(value))
+        if kind == "connections" and value.isdigit():
+            return cls(connections=int(value))
         if text in ORDERS:
             return cls(order=text)
         legacy = _LEGACY_USERS.match(text)
@@ -109,9 +119,12 @@ class RunKey:
         return f"{self.scenario}/{self.server}"
 
     def dirname(self, index: int) -> str:
-        level = self.level.order or (
-            f"rate{self.level.rate:g}" if self.level.rate is not None else f"u{self.level.users}"
-        )
+        if self.level.connections is not None:
+            level = f"c{self.level.connections}"
+        else:
+            level = self.level.order or (
+                f"rate{self.level.rate:g}" if self.level.rate is not None else f"u{self.level.users}"
+            )
         return f"{index:03d}-{self.scenario}-{self.server}-{level}-r{self.repeat}"
 
     def as_dict(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ pairs; the loader gives them their lines. Checks against this machine
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 
 from perfsuite.plan.affinity import resolve_layout
@@ -17,7 +18,7 @@ from perfsuite.plan.messages import did_you_mean
 from perfsuite.plan.objectives import objective_problems
 from perfsuite.plan.preflight import app_problems, cpu_problems, interpreter_problems, locustfile_problem, missing
 from perfsuite.plan.problems import PathKey
-from perfsuite.plan.runs import beyond_generator, objective_of, senders_of
+from perfsuite.plan.runs import beyond_generator, loadgen_processes, objective_of, senders_of
 from perfsuite.plan.servers import KIND_OPTIONS, LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, ask_all, overridden
 
 Found = list[tuple[PathKey, str]]
@@ -106,6 +107,11 @@ def _server_settings_problems(server: ServerConfig, at: PathKey) -> Found:
 def _mode_problems(declared: SuiteFile, scenario: Scenario, at: PathKey, base_dir: Path) -> Found:
     """What a scenario sends (a mix or its own locustfile) and the fields its mode takes."""
     found: Found = []
+    if scenario.mode == "stream":
+        return found + _stream_problems(declared, scenario, at)
+    for field in ("connections", "stream"):
+        if getattr(scenario, field) is not None:
+            found.append(((*at, field), "applies to stream mode only (mode: stream)"))
     if (scenario.mix is None) == (scenario.locustfile is None):
         found.append((at, "needs exactly one of mix or locustfile"))
     if scenario.locustfile is not None:
@@ -129,6 +135,46 @@ def _mode_problems(declared: SuiteFile, scenario: Scenario, at: PathKey, base_di
     for field in ("rate", "arrival", "max_in_flight", "capacity"):
         if getattr(scenario, field) is not None:
             found.append(((*at, field), "applies to open mode only (mode: open)"))
+    return found
+
+
+FILES_PER_CONNECTION = 1  # each held stream is a socket in Locust (the server's are in its own processes)
+FILES_SPARE = 256  # Locust's own files: its logs, CSVs, imports, its master's sockets
+
+
+def open_file_limit() -> int:
+    """The most files a child may open: the hard limit, which the suite raises the soft one to."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return hard if hard != resource.RLIM_INFINITY else 1 << 20
+
+
+def _stream_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
+    found: Found = []
+    if scenario.stream is None:
+        found.append((at, 'stream mode needs stream: (the route each connection opens, e.g. {path: "/stream"})'))
+    if scenario.connections is None:
+        found.append((at, "stream mode needs connections: (streams held at once, or a list of them)"))
+    if scenario.locustfile is not None:
+        found.append(((*at, "locustfile"), "stream mode takes stream: (and a mix beside it), not a locustfile"))
+    for field in ("rate", "arrival", "max_in_flight", "capacity", "order"):
+        if getattr(scenario, field) is not None:
+            found.append(((*at, field), "does not apply to stream mode"))
+    if scenario.users is not None and scenario.mix is None:
+        found.append(((*at, "users"), "stream mode: users send the mix beside the streams; there is no mix"))
+    limit = open_file_limit()
+    layout = resolve_layout(scenario.cpu, declared.defaults.cpu)
+    processes = max(1, loadgen_processes(declared.setting(scenario, "loadgen"), layout))
+    for connections in scenario.connections or []:
+        if connections * FILES_PER_CONNECTION / processes + FILES_SPARE > limit:
+            found.append(
+                (
+                    (*at, "connections"),
+                    f"{connections:,} connections need about {connections // processes + FILES_SPARE:,} open files"
+                    f" per Locust process; this machine allows {limit:,} (ulimit -Hn): lower it, or spread the"
+                    " load over more Locust processes (loadgen: {processes: N})",
+                )
+            )
+            break
     return found
 
 
@@ -243,8 +289,8 @@ def _target_problems(scenario: Scenario, at: PathKey) -> Found:
     target = scenario.target
     if target is None:
         return []
-    if scenario.mode == "burst":
-        return [(at, "applies to steady and open mode (a burst has no rate to size for)")]
+    if scenario.mode in ("burst", "stream"):
+        return [(at, f"applies to steady and open mode (not to {scenario.mode} mode)")]
     if scenario.locustfile is not None:
         return [(at, "needs a mix: the model cannot know a custom locustfile's requests")]
     found = objective_problems(target, at, capacity=True)

@@ -130,6 +130,24 @@ class RunPlan:
         return self.key.level.rate
 
     @property
+    def connections(self) -> int:
+        """Stream mode: streams held at once (a user each)."""
+        assert self.key.level.connections is not None, "not a stream run"
+        return self.key.level.connections
+
+    def stream_json(self) -> str | None:
+        """Stream mode: what each stream user opens, for locustfiles/stream.py."""
+        spec = self.scenario.stream
+        if self.mode != "stream" or spec is None:
+            return None
+        found: dict[str, Any] = {"name": spec.label, "path": spec.path}
+        if spec.headers:
+            found["headers"] = spec.headers
+        if spec.interval is not None:
+            found["interval_ms"] = spec.interval * 1000
+        return json.dumps(found, separators=(",", ":"))
+
+    @property
     def label(self) -> str:
         return self.key.label
 
@@ -148,7 +166,7 @@ class RunPlan:
     def to_probe(self) -> list[MixEntry]:
         """Mix entries whose service time the model must measure: of an app
         not the suite's own, with no `service_ms:` declared (steady and open runs)."""
-        if self.mode == "burst" or self.app is None or self.app.own or self.server.server == "external":
+        if self.mode in ("burst", "stream") or self.app is None or self.app.own or self.server.server == "external":
             return []
         return [entry for entry in self.scenario.mix or [] if entry.service_ms is None]
 
@@ -199,6 +217,16 @@ def planned(plans: list[RunPlan], searches: list[SearchPlan]) -> int:
     return len(plans) + sum(search.max_steps for search in searches)
 
 
+MIX_USERS_BESIDE_STREAMS = 1  # stream mode: users sending the mix, where `users` does not say
+
+
+def mix_users(scenario: Scenario) -> int:
+    """Stream mode: the users that send the mix beside the streams (0 without a mix)."""
+    if scenario.mode != "stream" or not scenario.mix:
+        return 0
+    return max(scenario.users) if scenario.users else MIX_USERS_BESIDE_STREAMS
+
+
 def build_plan(suite: Suite, only: list[str] | None = None, quick: bool = False) -> list[RunPlan]:
     """Every run of the suite in execution order; `only` globs match 'scenario/server'."""
     return [plan for plan in _plans(suite, only, quick) if isinstance(plan, RunPlan)]
@@ -234,6 +262,10 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                 senders = senders_of(loadgen, cpu)
                 rates = list(scenario.rate) if isinstance(scenario.rate, list) and not search else [1.0]
                 levels = [(Level(rate=r), senders) for r in ([max(rates)] if quick else rates)]
+            elif scenario.mode == "stream":  # a user per held stream, and the mix's users beside them
+                beside = mix_users(scenario)
+                held = list(scenario.connections or [1])
+                levels = [(Level(connections=c), c + beside) for c in ([max(held)] if quick else held)]
             else:
                 user_levels: list[int] = list(declared.setting(scenario, "users"))
                 levels = [(Level(users=u), u) for u in ([max(user_levels)] if quick else user_levels)]
@@ -242,7 +274,7 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
             if quick:
                 warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
         for level, users in levels:
-            rate = declared.setting(scenario, "spawn_rate") if level.users is not None else None
+            rate = declared.setting(scenario, "spawn_rate") if level.rate is None and level.order is None else None
             spawn_rate = float(rate if rate is not None else users)
             for rep in range(1, (1 if search else repeat) + 1):
                 for server_name in servers:

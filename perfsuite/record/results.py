@@ -45,8 +45,8 @@ from pydantic import (
 from perfsuite.io.files import read_text, write_file
 from perfsuite.plan.key import Level, RunKey
 
-SCHEMA_VERSION = 6
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
+SCHEMA_VERSION = 7
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
 RESULTS_FILE = "results.json"
 RUNS_FOLDER = "runs"  # each run's files, in DIR/runs/<its folder>/
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
@@ -233,6 +233,13 @@ class ModelResult(_Record):
     )
     cores: int | None = Field(None, description="schema 6: the cores its workers can use (a GIL per process)")
     waiting: float | None = Field(None, description="schema 6: requests waiting for a slot, on average")
+    expected_held: float | None = Field(None, description="stream mode (schema 7): streams held at once, at most")
+    expected_ttfb_ms: float | None = Field(
+        None, description="stream mode (schema 7): mean time to the first event, the wait for a slot"
+    )
+    stream_length_ms: float | None = Field(
+        None, description="stream mode (schema 7): a stream's length (first to last event, median of the run's)"
+    )
     measured_rps: float | None = Field(None, description="what it did")
     measured_latency_ms: float | None = Field(None, description="mean latency it showed")
     ratio: float | None = Field(None, description="measured / expected")
@@ -263,6 +270,39 @@ class Lag(_Record):
     p50: float | None = Field(None, description="ms")
     p99: float | None = Field(None, description="ms")
     max: float | None = Field(None, description="ms")
+
+
+class StreamResult(_Record):
+    """Stream mode (schema 7): streams held, and how their events arrived. A stream
+    counts where it ended in the window: `completed`, `failed` (refused, not 200, not an
+    event stream) or `cut` (ended by the server before its end); `unfinished` were still
+    open when the window ended."""
+
+    connections: int = Field(description="stream users: each holds one stream at a time")
+    path: str = Field(description="the stream's path")
+    interval_ms: float | None = Field(None, description="the gap declared between events (stream.interval)")
+    held: int = Field(0, description="the most streams being served at once: first event received, last not yet")
+    held_mean: float | None = Field(None, description="streams held, averaged over the window's seconds")
+    ttfb_ms: Lag = Field(default_factory=Lag, description="from connecting to the first event")
+    gap_ms: Lag = Field(default_factory=Lag, description="between consecutive events of a stream")
+    ttlb_ms: Lag = Field(default_factory=Lag, description="from connecting to the last event, of completed streams")
+    length_ms: Lag = Field(default_factory=Lag, description="first to last event, of completed streams")
+    ttfb_mean_ms: float | None = Field(None, description="mean time to the first event")
+    late_ms: Lag = Field(default_factory=Lag, description="how much longer than interval_ms each gap was")
+    started: int = Field(0, description="streams opened in the window")
+    completed: int = Field(0, description="ended as the app meant, in the window")
+    failed: int = Field(0, description="refused, reset before an answer, not 200 or not text/event-stream")
+    cut: int = Field(0, description="ended by the server before the stream's end")
+    unfinished: int = Field(0, description="still open when the window ended")
+    events: int = Field(0, description="events received in the window")
+    chunks_per_s: float = Field(0.0, description="events per second of the window, over every stream")
+    kb_per_connection: float | None = Field(
+        None, description="the server's memory (PSS) per held stream, from memory_samples (null: not measurable)"
+    )
+    memory_samples: list[list[float]] = Field(
+        default_factory=list, description="[streams held, the server's PSS in MB] as sampled in the window"
+    )
+    ttfb_histogram: Histogram = Field(default_factory=dict, description="ms to the first event -> count")
 
 
 class OpenResult(_Record):
@@ -386,7 +426,8 @@ class SizingResult(_Record):
 
 class Flag(_Record):
     kind: str = Field(
-        description="errors, loadgen_saturated, loadgen_behind, overloaded, upstream_slow or model_mismatch"
+        description="errors, loadgen_saturated, loadgen_behind, overloaded, upstream_slow, model_mismatch"
+        " or streams_cut"
     )
     message: str = Field(description="what happened and the likely reason")
 
@@ -414,10 +455,11 @@ class RunResult(_Record):
     index: int = Field(description="1-based position in the suite")
     scenario: str = Field(description="its scenario")
     server: str = Field(description="its server config")
-    mode: Literal["steady", "burst", "open"] = Field(description="steady, burst or open")
+    mode: Literal["steady", "burst", "open", "stream"] = Field(description="steady, burst, open or stream")
     order: Literal["sequential", "concurrent"] | None = Field(description="burst: sequential or concurrent")
-    users: int = Field(description="steady: users; open: sending processes")
+    users: int = Field(description="steady: users; open: sending processes; stream: connections and the mix's users")
     rate: float | None = Field(None, description="open mode: requests per second offered")
+    connections: int | None = Field(None, description="stream mode: streams held at once (schema 7)")
     repeat: int = Field(description="1-based repetition")
     status: Literal["ok", "error"] = Field(description="ok, or error (see error)")
     error: str | None = Field(None, description="why the run failed, with the tail of the log that says so")
@@ -451,6 +493,7 @@ class RunResult(_Record):
     )
     loadgen: LoadgenResult | None = Field(None, description="processes or workers, and what each worker sent")
     open: OpenResult | None = Field(None, description="open mode: offered, completed, failed, unfinished, lag")
+    stream: StreamResult | None = Field(None, description="stream mode (schema 7): held, TTFB, gaps, memory")
     probe: ProbeResult | None = Field(None, description="service times measured before the load (schema 4)")
     queue: QueueResult | None = Field(None, description="schema 6: the server's queue as the kernel shows it")
     search: bool = Field(False, description="a step of a capacity search (schema 4): held to its objective only")
@@ -469,6 +512,8 @@ class RunResult(_Record):
     def key(self) -> RunKey:
         if self.rate is not None:
             level = Level(rate=self.rate)
+        elif self.connections is not None:
+            level = Level(connections=self.connections)
         else:
             level = Level(order=self.order) if self.order else Level(users=self.users)
         return RunKey(self.scenario, self.server, level, self.repeat)

@@ -92,6 +92,16 @@ def _figures(
         figures.append(
             _job("latency vs rate", "latency_vs_rate", list(lines), line_colors, list(lines.values()), marks)
         )
+    elif ok and runs[0].mode == "stream":
+        held: dict[str, list[tuple[float, float | None, float | None]]] = {}
+        for run in sorted(ok, key=lambda r: r.connections or 0):
+            if run.stream is not None:
+                peak = run.server_resources.pss_mb.peak_total if run.server_resources else None
+                held.setdefault(run.server, []).append((run.stream.held, run.stream.gap_ms.p99, peak))
+        if held:
+            figures.append(
+                _job("streams held", "streams_held", list(held), [colors[s] for s in held], list(held.values()))
+            )
     elif ok:
         expected = [run.model.expected_rps if run.model and run.model.applies else None for run in ok]
         percentiles = {p: [getattr(run.latency_ms, p) for run in ok] for p in ("p50", "p95", "p99")}

@@ -134,6 +134,7 @@ SCENARIO_SECTIONS = [
     ("EndpointSlo", "each entry of `slo: {endpoints: {NAME: ...}}`"),
     ("CapacityObjective", "`capacity:` of an open scenario with `rate: auto`"),
     ("Target", "`target:` of a steady or open scenario"),
+    ("StreamSpec", "`stream:` of a scenario with `mode: stream`"),
     ("LoadgenSettings", "`loadgen:`, under `defaults:` or a scenario"),
 ]
 
@@ -186,7 +187,8 @@ RESULTS_SECTIONS = [
     ("ModelResult", "`runs[].model`"),
     ("Flag", "each entry of `runs[].flags`"),
     ("OpenResult", "`runs[].open`"),
-    ("Lag", "`runs[].open.schedule_lag_ms`"),
+    ("StreamResult", "`runs[].stream` (schema 7)"),
+    ("Lag", "`runs[].open.schedule_lag_ms`, and the percentiles of `runs[].stream`"),
     ("ProbeResult", "`runs[].probe`"),
     ("QueueResult", "`runs[].queue`"),
     ("ProbeEntry", "each entry of `runs[].probe.entries`"),

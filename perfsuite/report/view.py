@@ -28,6 +28,7 @@ from perfsuite.report.answer import headline, sizing_line, sizing_table
 from perfsuite.report.cells import NOT_RANKED, Cell, Table, ms_text, number, ranked, rps_text
 from perfsuite.report.cells import text_cell as _text
 from perfsuite.report.queue import queue_table
+from perfsuite.report.streams import stream_table
 
 FLAG_LABELS = {
     "errors": "errors",
@@ -36,6 +37,7 @@ FLAG_LABELS = {
     "model_mismatch": "model mismatch",
     "loadgen_behind": "load generator behind",
     "overloaded": "overloaded",
+    "streams_cut": "streams cut",
 }
 
 
@@ -435,7 +437,7 @@ def baseline_table(verdict: Verdict) -> Table:
     return Table(header, rows)
 
 
-TABLES = {"burst": burst_table, "open": open_table, "steady": steady_table}
+TABLES = {"burst": burst_table, "open": open_table, "steady": steady_table, "stream": stream_table}
 
 
 @dataclass

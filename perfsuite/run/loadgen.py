@@ -25,6 +25,7 @@ LOCUSTFILES = ROOT / "locustfiles"
 LOCUST_PREFIX = "locust"  # locust_stats.csv, locust_stats_history.csv, locust.json, ...
 TIMING_FILE = "timing.json"
 OPEN_FILE = "open.json"  # open mode: offered, completed, failed, unfinished, send latency, schedule lag
+STREAM_FILE = "stream.json"  # stream mode: counts, TTFB, gaps, TTLB, held per second
 ERRORS_FILE = "locust_errors.json"  # the window's failed requests, final (Locust's failures CSV lags)
 MIX_FILE = "mix.json"
 MIX_ARGUMENT_LIMIT = 64 * 1024  # a mix up to this size may travel as an argument (the web UI can edit it)
@@ -35,8 +36,8 @@ GRACE_S = 30.0  # Locust start-up and shutdown beyond the planned time
 def locustfiles_for(plan: RunPlan, base_dir: Path) -> str:
     if plan.mode == "burst":
         return str(LOCUSTFILES / "burst.py")
-    if plan.mode == "open":
-        return str(LOCUSTFILES / "open.py")
+    if plan.mode in ("open", "stream"):
+        return str(LOCUSTFILES / f"{plan.mode}.py")
     if plan.scenario.locustfile is not None:
         own = (base_dir / plan.scenario.locustfile).resolve()
         return f"{LOCUSTFILES / '_window.py'},{own}"
@@ -64,7 +65,7 @@ def worker_command(plan: RunPlan) -> str | None:
     bind = master_bind(plan)
     if bind is None:
         return None
-    locustfile = "open.py" if plan.mode == "open" else "mix.py"
+    locustfile = f"{plan.mode}.py" if plan.mode in ("open", "stream") else "mix.py"
     return f"locust -f locustfiles/{locustfile} --worker --master-host {bind[0]} --master-port {bind[1]}"
 
 
@@ -152,7 +153,18 @@ def locust_argv(
     else:
         argv += ["--warmup", f"{plan.warmup_s:g}", "--duration", f"{plan.duration_s:g}"]
     argv += open_arguments(plan, run_dir / OPEN_FILE)
+    argv += stream_arguments(plan, run_dir / STREAM_FILE)
     return argv + mix_arguments(plan, run_dir)
+
+
+def stream_arguments(plan: RunPlan, stats_file: Path | None) -> list[str]:
+    """Stream mode's options for locustfiles/stream.py, and the user classes to run (none for other modes)."""
+    stream = plan.stream_json()
+    if stream is None:
+        return []
+    argv = ["--stream", stream, "--connections", str(plan.connections)]
+    argv += ["--stream-stats-file", str(stats_file)] if stats_file is not None else []
+    return argv + ["StreamUser"] + (["MixUser"] if plan.scenario.mix else [])
 
 
 def open_arguments(plan: RunPlan, stats_file: Path | None) -> list[str]:
@@ -187,6 +199,7 @@ class LoadOutcome:
     timing: dict[str, Any]
     errors: list[RequestError]
     open: dict[str, Any] | None = None  # open mode: what open.py wrote
+    stream: dict[str, Any] | None = None  # stream mode: what stream.py wrote
 
 
 class OutcomeError(Exception):
@@ -216,19 +229,26 @@ def read_outcome(run_dir: Path) -> LoadOutcome:
         endpoints = endpoints_from_locust_json(data)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise OutcomeError(f"cannot read Locust's {LOCUST_PREFIX}.json: {type(error).__name__}: {error}") from None
-    return LoadOutcome(endpoints=endpoints, timing=timing, errors=_errors(run_dir), open=_open(run_dir))
+    return LoadOutcome(
+        endpoints=endpoints,
+        timing=timing,
+        errors=_errors(run_dir),
+        open=_written(run_dir, OPEN_FILE),
+        stream=_written(run_dir, STREAM_FILE),
+    )
 
 
-def _open(run_dir: Path) -> dict[str, Any] | None:
-    path = run_dir / OPEN_FILE
+def _written(run_dir: Path, name: str) -> dict[str, Any] | None:
+    """A mode's own output (open.json, stream.json), if its locustfile wrote one."""
+    path = run_dir / name
     if not path.exists():
         return None
     try:
         data = json.loads(read_text(path))
     except (OSError, ValueError) as error:
-        raise OutcomeError(f"cannot read {OPEN_FILE}: {error}") from None
+        raise OutcomeError(f"cannot read {name}: {error}") from None
     if not isinstance(data, dict):
-        raise OutcomeError(f"cannot read {OPEN_FILE}: not a JSON object")
+        raise OutcomeError(f"cannot read {name}: not a JSON object")
     return data
 
 

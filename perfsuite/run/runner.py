@@ -50,6 +50,7 @@ from perfsuite.record.results import (
     UpstreamResult,
     UpstreamStats,
 )
+from perfsuite.record.stream_stats import stream_result
 from perfsuite.run.children import (
     HOST,
     READY_TIMEOUT_S,
@@ -61,6 +62,7 @@ from perfsuite.run.children import (
 from perfsuite.run.lifecycle import Interrupted
 from perfsuite.run.loadgen import (
     OPEN_FILE,
+    STREAM_FILE,
     TIMING_FILE,
     WORKERS_WAIT_S,
     LoadOutcome,
@@ -148,6 +150,26 @@ def measured_fields(plan: RunPlan, outcome: LoadOutcome) -> dict[str, Any]:
         "request_errors": outcome.errors,
         **_open_fields(plan, outcome, elapsed, total.requests),
     }
+
+
+def stream_fields(plan: RunPlan, outcome: LoadOutcome, samples: list[Sample]) -> dict[str, Any]:
+    """Stream mode's section: stream.json read beside the server's memory as streams ramped."""
+    if plan.mode != "stream":
+        return {}
+    if outcome.stream is None:
+        raise RunFailed(f"Locust wrote no {STREAM_FILE}")
+    memory: dict[float, float] = {}
+    for sample in samples:
+        if sample.role == "server":
+            memory[sample.t] = memory.get(sample.t, 0.0) + sample.pss_mb
+    start, end = window(plan, outcome.timing)
+    try:
+        found = stream_result(
+            outcome.stream, max(end - start, 1e-9), (start, end), list(memory.items()), plan.connections
+        )
+    except (ValueError, TypeError) as error:
+        raise RunFailed(f"cannot read {STREAM_FILE}: {error}") from None
+    return {"stream": found}
 
 
 def _open_fields(plan: RunPlan, outcome: LoadOutcome, elapsed: float, answered: int) -> dict[str, Any]:
@@ -286,6 +308,9 @@ class Run:
             # External: only that it answers.
             wait_for_http(f"{self.url}/", self.plan.server.ready_timeout, locust_alive)
         self._probe()
+        if self.plan.mode == "stream" and self.server is not None:  # memory with no stream held: the slope's base
+            self.sampler.watch("server", self.server.pid)
+            self.sampler.sample_once()
         self._close_gate(self.url)
 
     def _probe(self) -> None:
@@ -342,6 +367,7 @@ class Run:
         plan = self.plan
         outcome = read_outcome(self.run_dir)
         fields = measured_fields(plan, outcome)
+        fields.update(stream_fields(plan, outcome, self.samples))
         first = outcome.timing.get("first_request_start")
         self.first_request = float(first) if first else None
         start, end = window(plan, outcome.timing)
@@ -439,6 +465,7 @@ class Run:
             order=plan.order,
             users=plan.users,
             rate=plan.key.level.rate,
+            connections=plan.key.level.connections,
             repeat=plan.repeat,
             status="ok" if failure is None else "error",
             error=None if failure is None else str(failure),  # after teardown: the logs it quotes are complete

@@ -14,6 +14,9 @@ def test_levels_have_a_token_and_a_display() -> None:
         Level()
     with pytest.raises(ValueError):
         Level(users=1, order="concurrent")
+    held = Level(connections=200)
+    assert (held.token, str(held), held.short) == ("connections=200", "200 connections", "200")
+    assert RunKey("tokens", "uv", held, 1).dirname(3) == "003-tokens-uv-c200-r1"
 
 
 @pytest.mark.parametrize(
@@ -24,6 +27,7 @@ def test_levels_have_a_token_and_a_display() -> None:
         ("10 users", Level(users=10)),  # schema 1
         ("1 user", Level(users=1)),
         ("sequential", Level(order="sequential")),  # schema 1
+        ("connections=200", Level(connections=200)),  # schema 7
     ],
 )
 def test_parse_reads_tokens_and_schema_1_text(text: str, level: Level) -> None:
@@ -31,7 +35,9 @@ def test_parse_reads_tokens_and_schema_1_text(text: str, level: Level) -> None:
     assert Level.parse(level.token) == level
 
 
-@pytest.mark.parametrize("text", ["", "users=", "users=x", "order=random", "ten users", "10"])
+@pytest.mark.parametrize(
+    "text", ["", "users=", "users=x", "order=random", "ten users", "10", "connections=", "connections=-1"]
+)
 def test_parse_refuses_anything_else(text: str) -> None:
     with pytest.raises(ValueError):
         Level.parse(text)

@@ -96,3 +96,39 @@ def test_the_error_rate_a_scenario_allows(tmp_path: Path) -> None:
     allowed = [p.allowed_errors for p in build_plan(load_suite(write_scenario(tmp_path, text, "c.yaml")))]
     assert allowed == ["< 0.05", "<= 0.00001"]
     assert holds(0.000009, allowed[1]) and not holds(0.00002, allowed[1])
+
+
+STREAMS = """\
+defaults: {warmup: 1s, duration: 4s}
+servers:
+  a: {server: gunicorn, app: apps.wsgi_app:app}
+scenarios:
+  - name: tokens
+    mode: stream
+    connections: [20, 200]
+    spawn_rate: 50
+    stream: {path: "/stream?chunks=30&interval_ms=100", interval: 100ms, headers: {X-A: b}}
+  - name: beside
+    mode: stream
+    connections: 8
+    users: 2
+    stream: {name: sse, path: /stream}
+    mix: [{name: fast, path: /fast}]
+"""
+
+
+def test_stream_runs_hold_a_user_per_connection_and_the_mix_beside(tmp_path: Path) -> None:
+    from perfsuite.run.loadgen import stream_arguments
+
+    plans = build_plan(load_suite(write_scenario(tmp_path, STREAMS)))
+    assert [(p.key.level.token, p.users, p.spawn_rate) for p in plans] == [
+        ("connections=20", 20, 50), ("connections=200", 200, 50), ("connections=8", 10, 10)
+    ]  # fmt: skip
+    assert stream_arguments(plans[0], None) == [
+        "--stream", '{"name":"/stream?chunks=30&interval_ms=100","path":"/stream?chunks=30&interval_ms=100",'
+        '"headers":{"X-A":"b"},"interval_ms":100.0}', "--connections", "20", "StreamUser",
+    ]  # fmt: skip
+    assert stream_arguments(plans[2], tmp_path / "s.json")[-4:] == [
+        "--stream-stats-file", str(tmp_path / "s.json"), "StreamUser", "MixUser"
+    ]  # fmt: skip
+    assert plans[0].to_probe() == []  # a stream's model takes its length from the run

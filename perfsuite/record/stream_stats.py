@@ -1,0 +1,119 @@
+"""Stream mode: what locustfiles/stream.py wrote (stream.json) and the server's
+memory samples -> StreamResult (pure).
+
+Counts and histograms are of streams that ended in the measured window; the
+held timeline is by wall-clock second from the first stream on (warm-up
+included), summed over Locust's processes, so the server's memory can be read
+against streams held as they ramp up: its slope is the memory per held stream.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from perfsuite.record.histogram import percentile
+from perfsuite.record.results import Lag, StreamResult
+
+TICKS_PER_S = 10  # the held timeline's resolution (locustfiles/stream.py)
+MIN_MEMORY_POINTS = 3  # samples a slope is fitted to
+MIN_HELD_SPREAD = 0.5  # of the most held: the held counts sampled must span this much to fit a slope
+MAX_MEMORY_SAMPLES = 600  # kept in results.json
+
+
+def _histogram(data: Any, name: str) -> dict[float, int]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} is not a mapping")
+    return {float(k): int(v) for k, v in value.items()}
+
+
+def _count(data: dict[str, Any], name: str) -> int:
+    value = data.get(name, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} is not a count")
+    return value
+
+
+def lag(histogram: dict[float, int]) -> Lag:
+    if not histogram:
+        return Lag()
+    return Lag(p50=percentile(histogram, 0.5), p99=percentile(histogram, 0.99), max=max(histogram))
+
+
+def held_timeline(data: dict[str, Any]) -> dict[int, int]:
+    held = data.get("held_by_second", {})
+    if not isinstance(held, dict):
+        raise ValueError("held_by_second is not a mapping")
+    return {int(second): int(count) for second, count in held.items()}
+
+
+def memory_points(memory: Sequence[tuple[float, float]], held: dict[int, int]) -> list[tuple[int, float]]:
+    """(streams held, MB) at each of `memory`'s (wall-clock time, the server's PSS summed over
+    its processes, MB): before the first tick none were held; after it, the last tick's count."""
+    ticks = sorted(held)
+    points = []
+    for t, mb in sorted(memory):
+        at = bisect.bisect_left(
+            ticks, int(t * TICKS_PER_S)
+        )  # as of the tenth before: a sample may precede its tick's streams
+        points.append((held[ticks[at - 1]] if at else 0, mb))
+    return points
+
+
+def kb_per_connection(points: list[tuple[int, float]]) -> float | None:
+    """The slope of memory against streams held, KB per stream; None where the held
+    counts sampled do not span half of the most held (from none) to fit one."""
+    if len(points) < MIN_MEMORY_POINTS:
+        return None
+    held = np.array([p[0] for p in points], dtype=float)
+    if held.max() < 1 or held.max() - held.min() < MIN_HELD_SPREAD * held.max():
+        return None
+    slope = float(np.polyfit(held, np.array([p[1] for p in points]), 1)[0])
+    return round(max(slope, 0.0) * 1024, 2)
+
+
+def stream_result(
+    data: dict[str, Any],
+    elapsed_s: float,
+    window: tuple[float, float],
+    memory: Sequence[tuple[float, float]],
+    connections: int,
+) -> StreamResult:
+    """Raises ValueError on a file that does not hold what stream.py writes."""
+    spec = data.get("stream")
+    if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
+        raise ValueError("no stream spec")
+    held = held_timeline(data)
+    first, last = int(window[0] * TICKS_PER_S), int(window[1] * TICKS_PER_S)
+    inside = [count for tick, count in held.items() if first <= tick <= last]
+    points = memory_points(memory, held)
+    ttfb = _histogram(data, "ttfb_ms")
+    events = _count(data, "events")
+    interval = spec.get("interval_ms")
+    return StreamResult(
+        connections=connections,
+        path=spec["path"],
+        interval_ms=None if interval is None else float(interval),
+        held=max(inside, default=0),
+        held_mean=round(sum(inside) / len(inside), 2) if inside else None,
+        ttfb_ms=lag(ttfb),
+        gap_ms=lag(_histogram(data, "gap_ms")),
+        ttlb_ms=lag(_histogram(data, "ttlb_ms")),
+        length_ms=lag(_histogram(data, "length_ms")),
+        ttfb_mean_ms=round(sum(k * v for k, v in ttfb.items()) / sum(ttfb.values()), 3) if ttfb else None,
+        late_ms=lag(_histogram(data, "late_ms")),
+        started=_count(data, "started"),
+        completed=_count(data, "completed"),
+        failed=_count(data, "failed"),
+        cut=_count(data, "cut"),
+        unfinished=_count(data, "unfinished"),
+        events=events,
+        chunks_per_s=round(events / elapsed_s, 3) if elapsed_s > 0 else 0.0,
+        kb_per_connection=kb_per_connection(points),
+        memory_samples=[[count, round(mb, 2)] for count, mb in points[-MAX_MEMORY_SAMPLES:]],
+        ttfb_histogram={f"{k:g}": v for k, v in ttfb.items()},
+    )

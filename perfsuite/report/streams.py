@@ -1,0 +1,68 @@
+"""Stream runs (pure): streams held beside the model's, how their events
+arrived, what each held stream costs in memory; and the scenario's answer."""
+
+from __future__ import annotations
+
+from perfsuite.record.results import RunResult
+from perfsuite.report.cells import Cell, Table, ms_text, number, ranked, text_cell
+
+STREAM_HEADER = [
+    "Server", "Connections", "Held", "Held (model)", "TTFB p50 ms", "TTFB p99 ms", "TTFB mean ms",
+    "TTFB mean (model)", "Gap p50 ms", "Gap p99 ms", "Gap max ms", "Late p99 ms", "Completed", "Failed", "Cut",
+    "Unfinished", "Events/s", "KB per connection", "Flags",
+]  # fmt: skip
+
+
+def _flags(run: RunResult) -> Cell:
+    return text_cell(", ".join(sorted({flag.kind.replace("_", " ") for flag in run.flags})) or "")
+
+
+def stream_table(runs: list[RunResult]) -> Table:
+    """One row per stream run."""
+    rows = []
+    for run in runs:
+        head = [text_cell(run.server), Cell(run.key.level.short)]
+        s = run.stream
+        if not run.ok or s is None:
+            rows.append([*head, Cell("error", "error", span=len(STREAM_HEADER) - 2)])
+            continue
+        model = run.model if run.model is not None and run.model.applies else None
+        rows.append(
+            [
+                *head,
+                Cell(f"{s.held:,}"),
+                Cell("n/a" if model is None else number(model.expected_held, 0)),
+                Cell(ms_text(s.ttfb_ms.p50)),
+                Cell(ms_text(s.ttfb_ms.p99)),
+                Cell(ms_text(s.ttfb_mean_ms)),
+                Cell("n/a" if model is None else ms_text(model.expected_ttfb_ms)),
+                Cell(ms_text(s.gap_ms.p50)),
+                Cell(ms_text(s.gap_ms.p99)),
+                Cell(ms_text(s.gap_ms.max)),
+                Cell("–" if s.interval_ms is None else ms_text(s.late_ms.p99)),
+                Cell(f"{s.completed:,}"),
+                Cell(f"{s.failed:,}"),
+                Cell(f"{s.cut:,}"),
+                Cell(f"{s.unfinished:,}"),
+                Cell(number(s.chunks_per_s, 1)),
+                Cell("n/a" if s.kb_per_connection is None else number(s.kb_per_connection, 1)),
+                _flags(run),
+            ]
+        )
+    return Table(STREAM_HEADER, rows)
+
+
+def stream_headline(runs: list[RunResult]) -> list[str]:
+    """Per level: the config that held the most streams, and how late their events came."""
+    lines = []
+    for connections in sorted({r.connections for r in runs if r.connections is not None}):
+        at = [r for r in runs if r.connections == connections and ranked(r) and r.stream is not None]
+        if not at:
+            continue
+        shown = []
+        for run in sorted(at, key=lambda r: (-(r.stream.held if r.stream else 0), r.server)):
+            assert run.stream is not None
+            gap = run.stream.gap_ms.p99
+            shown.append(f"{run.server} {run.stream.held:,}" + (f" (gap p99 {ms_text(gap)} ms)" if gap else ""))
+        lines.append(f"At {connections:,} connections, streams held at once: " + ", ".join(shown) + ".")
+    return lines
