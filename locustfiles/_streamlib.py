@@ -149,12 +149,12 @@ class StreamWindow:
         self.ttlb_ms: Counter[float] = Counter()
         self.length_ms: Counter[float] = Counter()
         self.late_ms: Counter[float] = Counter()
-        self.held_by_second: dict[int, int] = {}  # wall-clock tenth of a second (warm-up too) -> the most held
+        self.held_by_tick: dict[int, int] = {}  # wall-clock tenth of a second (warm-up too) -> streams held
 
     def note_held(self, second: int) -> None:
         """The streams held now, at tick `second` (int(time.time() * 10), a tenth of a second); kept
         from the start, so memory can be read against the ramp."""
-        self.held_by_second[second] = max(self.held_by_second.get(second, 0), self.held)
+        self.held_by_tick[second] = max(self.held_by_tick.get(second, 0), self.held)
 
     def first_event(self, ttfb_ms: float) -> None:
         if self.in_window:
@@ -190,27 +190,33 @@ class StreamWindow:
             "ttlb_ms": dict(self.ttlb_ms),
             "length_ms": dict(self.length_ms),
             "late_ms": dict(self.late_ms),
-            "held_by_second": dict(self.held_by_second),
+            "held_by_tick": dict(self.held_by_tick),
         }
         self.clear()
         return data
 
 
-def merge(total: dict[str, Any], part: dict[str, Any], source: str) -> None:
+def merge(
+    total: dict[str, Any],
+    part: dict[str, Any],
+    source: str,
+    counts: tuple[str, ...] = COUNTS,
+    histograms: tuple[str, ...] = HISTOGRAMS,
+) -> None:
     """Add a report of process `source` (`part`) to `total`: counts and histograms summed;
-    each second's held kept per process (a process reports a second more than once)."""
-    for name in COUNTS:
+    each tick's held kept per process (a process reports a tick more than once)."""
+    for name in counts:
         total[name] = total.get(name, 0) + int(part.get(name, 0))
-    for name in HISTOGRAMS:
+    for name in histograms:
         merged: Counter[float] = Counter({float(k): v for k, v in total.get(name, {}).items()})
         merged.update({float(k): v for k, v in part.get(name, {}).items()})
         total[name] = dict(merged)
     mine = total.setdefault("held_by_process", {}).setdefault(source, {})
-    for second, count in part.get("held_by_second", {}).items():
+    for second, count in part.get("held_by_tick", {}).items():
         mine[str(second)] = max(mine.get(str(second), 0), int(count))
 
 
-def held_by_second(total: dict[str, Any]) -> dict[str, int]:
+def held_by_tick(total: dict[str, Any]) -> dict[str, int]:
     """Streams held in each second, summed over the processes (each holds its own at once)."""
     summed: Counter[str] = Counter()
     for seconds in total.get("held_by_process", {}).values():

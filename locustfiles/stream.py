@@ -13,7 +13,8 @@ Each stream is one request in Locust's statistics (its time: to the last
 event), failed or cut ones with their reason. --stream-stats-file gets, at
 exit and summed over every worker, what _streamlib.StreamWindow counts:
 time to first event, gaps between events, time to the last, lateness
-against --stream's interval_ms where given, and streams held per second.
+against --stream's interval_ms where given, and streams held every 0.1 s
+(_held.py).
 """
 
 from __future__ import annotations
@@ -23,30 +24,15 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import _window
-import gevent
-from _streamlib import (
-    COUNTS,
-    HISTOGRAMS,
-    Reading,
-    StreamCut,
-    StreamFailed,
-    StreamWindow,
-    held_by_second,
-    merge,
-    read_stream,
-    request_bytes,
-)
+from _held import Held
+from _streamlib import COUNTS, HISTOGRAMS, Reading, StreamCut, StreamFailed, StreamWindow, read_stream, request_bytes
 from gevent import GreenletExit, socket
 from locust import User, constant_pacing, events, task
-from locust.runners import WorkerRunner
 from mix import MixUser  # run beside the streams when named on the command line
 
 DEFAULT_STREAM = '{"name": "stream", "path": "/stream"}'
 CONNECT_TIMEOUT_S = 30.0
 READ_TIMEOUT_S = 600.0  # a stream silent this long is cut
-HELD_TICK_S = 0.1  # streams held are counted at each tick: one ending as the next begins is not two
-TICKS_PER_S = 10  # the held timeline's resolution: a ramp of a second shows in it
 MIX_PACE_S = 0.05  # short requests beside the streams: one every 50 ms per user, a probe, not a load
 
 
@@ -60,27 +46,7 @@ def _arguments(parser: Any) -> None:
 
 
 WINDOW = StreamWindow()
-TOTAL: dict[str, Any] = {}  # the master's (or the only process's) sum of every report
-
-
-def _reset() -> None:
-    """The window begins: counts start afresh (the held timeline, reported as it goes, does not)."""
-    WINDOW.in_window = True
-    held = WINDOW.held_by_second
-    WINDOW.clear()
-    WINDOW.held_by_second = held
-    TOTAL.update(dict.fromkeys(COUNTS, 0))
-    for name in HISTOGRAMS:
-        TOTAL.pop(name, None)
-
-
-_window.ON_RESET.append(_reset)
-
-
-def _tick() -> None:
-    while True:
-        WINDOW.note_held(int(time.time() * TICKS_PER_S))
-        gevent.sleep(HELD_TICK_S)
+Held(WINDOW, "perfsuite_stream", COUNTS, HISTOGRAMS, "stream_stats_file", "stream")
 
 
 @events.init.add_listener
@@ -91,53 +57,7 @@ def _on_init(environment: Any, **_: Any) -> None:
     MixUser.wait_time = constant_pacing(MIX_PACE_S)  # beside streams, latency is the point, not a rate
 
 
-@events.test_start.add_listener
-def _on_start(**_: Any) -> None:
-    gevent.spawn(_tick)
-
-
-@events.report_to_master.add_listener
-def _report(client_id: str, data: dict[str, Any]) -> None:
-    data["perfsuite_stream"] = WINDOW.take()
-
-
-@events.worker_report.add_listener
-def _worker_report(client_id: str, data: dict[str, Any]) -> None:
-    if "perfsuite_stream" in data:
-        merge(TOTAL, data["perfsuite_stream"], client_id)
-
-
-@events.test_stop.add_listener
-def _stop(environment: Any, **_: Any) -> None:
-    WINDOW.in_window = False
-    if not isinstance(environment.runner, WorkerRunner):
-        merge(TOTAL, WINDOW.take(), "local")
-
-
-@events.quit.add_listener
-def _write(**_: Any) -> None:
-    environment = _window.ENVIRONMENT[0] if _window.ENVIRONMENT else None
-    if environment is None or isinstance(environment.runner, WorkerRunner):
-        return
-    path = getattr(environment.parsed_options, "stream_stats_file", "")
-    if not path:
-        return
-    try:
-        with open(path, "w", encoding="utf-8") as file:
-            found = {key: value for key, value in TOTAL.items() if key != "held_by_process"}
-            json.dump(
-                {
-                    "stream": json.loads(environment.parsed_options.stream),
-                    **found,
-                    "held_by_second": held_by_second(TOTAL),
-                },
-                file,
-            )
-    except OSError:
-        pass
-
-
-class Held:
+class Listener:
     """One stream's listener: the window's, and the stream held from its first event."""
 
     def __init__(self) -> None:
@@ -178,7 +98,7 @@ class StreamUser(User):
     def stream(self) -> None:
         started, wall = time.monotonic(), time.time()
         connection, request = request_bytes(self.host_header, self.path, self.headers)
-        held = Held()
+        held = Listener()
         reading = Reading(connection, started, held)
         error: Exception | None = None
         outcome = "completed"

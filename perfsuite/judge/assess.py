@@ -8,7 +8,7 @@ import math
 import os
 
 from perfsuite.judge.expectation import TOLERANCE, Load, expect, service_of
-from perfsuite.judge.flags import open_flags, run_flags, stream_flags
+from perfsuite.judge.flags import open_flags, run_flags, stream_flags, websocket_flags
 from perfsuite.judge.sizing import sizing_arrival, target_seconds
 from perfsuite.judge.streammodel import expect_streams
 from perfsuite.plan.concurrency import NoModel
@@ -62,9 +62,34 @@ def stream_model(plan: RunPlan, run: RunResult) -> ModelResult:
     )
 
 
+def websocket_model(plan: RunPlan, run: RunResult) -> ModelResult:
+    """Open connections hold a slot each for as long as they are open: all of them, where the slots allow."""
+    spec, measured = plan.scenario.websocket, run.websocket
+    if spec is None or measured is None:
+        return ModelResult(applies=False, why_not="no WebSocket measured")
+    try:
+        config_slots = slots(plan.server, plan.app, [spec.path], server_cores(plan))
+    except NoModel as why:
+        return ModelResult(applies=False, why_not=str(why))
+    wanted = plan.users  # echo connections, or subscribers and the publisher
+    expected = float(min(wanted, config_slots.count))
+    ratio = measured.held / expected if expected else None
+    return ModelResult(
+        applies=True,
+        slots=None if math.isinf(config_slots.count) else int(config_slots.count),
+        slots_source=config_slots.source,
+        bound="slots" if expected < wanted else "users",
+        expected_held=expected,
+        ratio=None if ratio is None else round(ratio, 4),
+        tolerance=TOLERANCE,
+    )
+
+
 def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
     if plan.mode == "stream":
         return stream_model(plan, run)
+    if plan.mode == "websocket":
+        return websocket_model(plan, run)
     if plan.mode == "burst":
         return ModelResult(applies=False, why_not="burst runs are compared in the classic table instead")
     if plan.scenario.mix is None:
@@ -149,10 +174,10 @@ def assess(plan: RunPlan, run: RunResult) -> RunResult:
         upstream=run.upstream.stats if run.upstream else None,
         server=run.server_resources,
         server_cores=server_cores(plan),
-        model=None if plan.mode == "stream" else model,  # a stream's model is of streams held, not of throughput
+        model=model if plan.mode in ("steady", "open") else None,  # held connections: judged by held_flags
         allowed_errors=plan.allowed_errors,
         request_errors=run.request_errors,
     )
     senders = senders_of(plan.loadgen, plan.cpu)
-    more = open_flags(run.open, senders) + stream_flags(run.stream, model)
+    more = open_flags(run.open, senders) + stream_flags(run.stream, model) + websocket_flags(run.websocket, model)
     return run.model_copy(update={"model": model, "flags": flags + more})

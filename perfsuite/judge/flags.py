@@ -27,6 +27,8 @@ model_mismatch     throughput > 10% from the model (or more than one wave of
                    event > 10% from the model's wait for a slot where that
                    wait is longer than a tenth of a stream
 streams_cut        stream mode: the server ended streams before their end
+messages_lost      websocket fan-out: subscribers missed messages (exit 1, as
+                   failed requests do)
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from perfsuite.record.results import (
     Resources,
     StreamResult,
     UpstreamStats,
+    WebSocketResult,
 )
 
 UPSTREAM_TOLERANCE = 0.05
@@ -215,6 +218,34 @@ def stream_flags(stream: StreamResult | None, model: ModelResult | None) -> list
                 "model_mismatch",
                 f"time to the first event {measured:,.0f} ms on average, {measured / wait:.2f}x the model's wait"
                 f" for a slot ({wait:,.0f} ms)",
+            )
+        )
+    return flags
+
+
+def websocket_flags(found: WebSocketResult | None, model: ModelResult | None) -> list[Flag]:
+    """Websocket mode: messages a fan-out lost, and connections held unlike the model."""
+    if found is None:
+        return []
+    flags = []
+    if found.lost:
+        silent = f"; {found.silent:,} subscribers heard nothing" if found.silent else ""
+        flags.append(
+            _flag(
+                "messages_lost",
+                f"{found.lost:,} messages never reached a subscriber ({found.published:,} published{silent})",
+            )
+        )
+    if (
+        model is not None
+        and model.applies
+        and model.ratio is not None
+        and abs(model.ratio - 1) > (model.tolerance or TOLERANCE)
+    ):
+        flags.append(
+            _flag(
+                "model_mismatch",
+                f"{found.held:,} connections open at most, {model.ratio:.2f}x the model's {model.expected_held:g}",
             )
         )
     return flags

@@ -31,6 +31,7 @@ EXIT_MEANINGS = {
     EXIT_INCONCLUSIVE: "inconclusive",
 }
 CHECKS_FILE = "checks.json"
+FAILURE_FLAGS = ("errors", "messages_lost")  # what failed, as the run's flags name it: exit 1
 UNTRUSTED_FLAGS = {
     "loadgen_saturated": "load generator saturated",
     "loadgen_behind": "load generator behind its schedule",
@@ -180,7 +181,7 @@ def judge(
         inconclusive=inconclusive,
         failed_runs=[run.key for run in runs if not run.ok] + failed_steps,
         failed_requests=[
-            FailedRequests(run.key, flag.message) for run in runs for flag in run.flags if flag.kind == "errors"
+            FailedRequests(run.key, flag.message) for run in runs for flag in run.flags if flag.kind in FAILURE_FLAGS
         ],
         capacity_unmet=unmet(results),
         known_limits=known,

@@ -436,19 +436,57 @@ class StreamSpec(_Model):
         return self.name or self.path
 
 
+class WebSocketSpec(_Model):
+    """What each WebSocket user does (mode: websocket): echo, or a fan-out with `subscribers`."""
+
+    name: EntryName | None = Field(None, description="as Locust names it in its statistics (default: the path)")
+    path: str = Field(
+        pattern=r"^/([^/\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*)?$",
+        max_length=8_192,
+        description="the WebSocket route: echo sends each message back; a fan-out route sends a publisher's"
+        " messages to every other connection",
+    )
+    rate: Annotated[float, Field(gt=0, le=10_000)] = Field(
+        1.0, description="messages per second: each echo connection's, or the fan-out's one publisher's"
+    )
+    subscribers: Annotated[int, Field(ge=1, le=MAX_CONNECTIONS)] | None = Field(
+        None, description="fan-out: connections that only listen; one more publishes (default: echo)"
+    )
+    publisher: str | None = Field(
+        None,
+        pattern=r"^/([^/\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*)?$",
+        max_length=8_192,
+        description="fan-out: the route the publisher connects to (default: path); the demo app's room takes"
+        " /ws/room?role=publisher",
+    )
+    bytes: Annotated[int, Field(ge=0, le=1_048_576)] = Field(0, description="padding added to each message")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.path
+
+    @property
+    def fan_out(self) -> bool:
+        return self.subscribers is not None
+
+
 class Scenario(LoadSettings):
     """One scenario: a request mix (or own locustfile) run against server configs."""
 
     name: Name = Field(description="names its runs and its table in the reports")
-    mode: Literal["steady", "burst", "open", "stream"] = Field(
+    mode: Literal["steady", "burst", "open", "stream", "websocket"] = Field(
         "steady",
         description="steady: closed-loop users; burst: each request sent once; open: requests arrive at a rate,"
-        " whether or not earlier ones answered; stream: connections each hold one stream after another",
+        " whether or not earlier ones answered; stream: connections each hold one stream after another;"
+        " websocket: connections held open, messages echoed or fanned out",
     )
     connections: Connections | None = Field(
-        None, description="stream mode: streams held at once (one user each), ramped at spawn_rate; a list sweeps"
+        None,
+        description="stream mode: streams held at once (one user each), ramped at spawn_rate; websocket echo:"
+        " connections held; a list sweeps",
     )
     stream: StreamSpec | None = Field(None, description="stream mode: the stream each connection opens")
+    websocket: WebSocketSpec | None = Field(None, description="websocket mode: echo, or a fan-out to subscribers")
     rate: RateSetting | None = Field(
         None, description="open mode: requests per second offered; a list is a sweep; auto searches for capacity"
     )

@@ -19,7 +19,7 @@ from perfsuite.plan.objectives import objective_problems
 from perfsuite.plan.preflight import app_problems, cpu_problems, interpreter_problems, locustfile_problem, missing
 from perfsuite.plan.problems import PathKey
 from perfsuite.plan.runs import beyond_generator, loadgen_processes, objective_of, senders_of
-from perfsuite.plan.servers import KIND_OPTIONS, LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, ask_all, overridden
+from perfsuite.plan.servers import KIND_OPTIONS, LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, ask_all, overridden, serves
 
 Found = list[tuple[PathKey, str]]
 BURST_LIMIT = 10_000  # requests one burst may send
@@ -109,9 +109,11 @@ def _mode_problems(declared: SuiteFile, scenario: Scenario, at: PathKey, base_di
     found: Found = []
     if scenario.mode == "stream":
         return found + _stream_problems(declared, scenario, at)
-    for field in ("connections", "stream"):
+    if scenario.mode == "websocket":
+        return found + _websocket_problems(declared, scenario, at)
+    for field, modes in (("connections", "stream and websocket"), ("stream", "stream"), ("websocket", "websocket")):
         if getattr(scenario, field) is not None:
-            found.append(((*at, field), "applies to stream mode only (mode: stream)"))
+            found.append(((*at, field), f"applies to {modes} mode only (mode: {modes.split()[0]})"))
     if (scenario.mix is None) == (scenario.locustfile is None):
         found.append((at, "needs exactly one of mix or locustfile"))
     if scenario.locustfile is not None:
@@ -156,26 +158,64 @@ def _stream_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Fo
         found.append((at, "stream mode needs connections: (streams held at once, or a list of them)"))
     if scenario.locustfile is not None:
         found.append(((*at, "locustfile"), "stream mode takes stream: (and a mix beside it), not a locustfile"))
-    for field in ("rate", "arrival", "max_in_flight", "capacity", "order"):
+    for field in ("rate", "arrival", "max_in_flight", "capacity", "order", "websocket"):
         if getattr(scenario, field) is not None:
             found.append(((*at, field), "does not apply to stream mode"))
     if scenario.users is not None and scenario.mix is None:
         found.append(((*at, "users"), "stream mode: users send the mix beside the streams; there is no mix"))
+    return found + _file_problems(declared, scenario, at, list(scenario.connections or []))
+
+
+def _websocket_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
+    found: Found = []
+    spec = scenario.websocket
+    if spec is None:
+        found.append((at, 'websocket mode needs websocket: (e.g. {path: "/ws/echo", rate: 10})'))
+    elif spec.fan_out and scenario.connections is not None:
+        found.append(((*at, "connections"), "a fan-out holds websocket.subscribers connections (and a publisher)"))
+    elif not spec.fan_out and scenario.connections is None:
+        found.append((at, "websocket echo needs connections: (or websocket.subscribers for a fan-out)"))
+    if spec is not None and not spec.fan_out and spec.publisher is not None:
+        found.append(((*at, "websocket", "publisher"), "applies to a fan-out (websocket.subscribers) only"))
+    for field in ("rate", "arrival", "max_in_flight", "capacity", "order", "stream", "mix", "locustfile", "users"):
+        if getattr(scenario, field) is not None:
+            found.append(((*at, field), "does not apply to websocket mode"))
+    for name in scenario.servers or list(declared.servers):
+        server = declared.servers.get(name)
+        if server is not None and server.server != "external" and not _serves_asgi(server):
+            found.append(
+                ((*at, "servers"), f"{name} serves WSGI ({_config_text(server)}): WebSockets need an ASGI server")
+            )
+    held = ([spec.subscribers + 1] if spec.fan_out and spec.subscribers else []) if spec is not None else []
+    return found + _file_problems(declared, scenario, at, held or list(scenario.connections or []))
+
+
+def _serves_asgi(server: ServerConfig) -> bool:
+    return server.interface != "wsgi" and "asgi" in serves(server)
+
+
+def _config_text(server: ServerConfig) -> str:
+    if server.server == "gunicorn":
+        return f"gunicorn {server.worker_class or 'sync'}"
+    return f"{server.server} interface: wsgi" if server.interface == "wsgi" else server.server
+
+
+def _file_problems(declared: SuiteFile, scenario: Scenario, at: PathKey, held: list[int]) -> Found:
+    """Connections the open-file limit cannot hold: each is a socket in a Locust process."""
     limit = open_file_limit()
     layout = resolve_layout(scenario.cpu, declared.defaults.cpu)
     processes = max(1, loadgen_processes(declared.setting(scenario, "loadgen"), layout))
-    for connections in scenario.connections or []:
+    for connections in held:
         if connections * FILES_PER_CONNECTION / processes + FILES_SPARE > limit:
-            found.append(
+            return [
                 (
                     (*at, "connections"),
                     f"{connections:,} connections need about {connections // processes + FILES_SPARE:,} open files"
                     f" per Locust process; this machine allows {limit:,} (ulimit -Hn): lower it, or spread the"
                     " load over more Locust processes (loadgen: {processes: N})",
                 )
-            )
-            break
-    return found
+            ]
+    return []
 
 
 def _open_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
@@ -289,7 +329,7 @@ def _target_problems(scenario: Scenario, at: PathKey) -> Found:
     target = scenario.target
     if target is None:
         return []
-    if scenario.mode in ("burst", "stream"):
+    if scenario.mode in ("burst", "stream", "websocket"):
         return [(at, f"applies to steady and open mode (not to {scenario.mode} mode)")]
     if scenario.locustfile is not None:
         return [(at, "needs a mix: the model cannot know a custom locustfile's requests")]

@@ -147,6 +147,16 @@ class RunPlan:
             found["interval_ms"] = spec.interval * 1000
         return json.dumps(found, separators=(",", ":"))
 
+    def websocket_json(self) -> str | None:
+        """Websocket mode: what each user does, for locustfiles/websocket.py."""
+        spec = self.scenario.websocket
+        if self.mode != "websocket" or spec is None:
+            return None
+        found: dict[str, Any] = {"name": spec.label, "path": spec.path, "rate": spec.rate, "bytes": spec.bytes}
+        if spec.fan_out:
+            found["publisher"] = spec.publisher or spec.path
+        return json.dumps(found, separators=(",", ":"))
+
     @property
     def label(self) -> str:
         return self.key.label
@@ -166,7 +176,9 @@ class RunPlan:
     def to_probe(self) -> list[MixEntry]:
         """Mix entries whose service time the model must measure: of an app
         not the suite's own, with no `service_ms:` declared (steady and open runs)."""
-        if self.mode in ("burst", "stream") or self.app is None or self.app.own or self.server.server == "external":
+        if self.mode not in ("steady", "open") or self.app is None or self.app.own:
+            return []
+        if self.server.server == "external":
             return []
         return [entry for entry in self.scenario.mix or [] if entry.service_ms is None]
 
@@ -266,6 +278,13 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                 beside = mix_users(scenario)
                 held = list(scenario.connections or [1])
                 levels = [(Level(connections=c), c + beside) for c in ([max(held)] if quick else held)]
+            elif scenario.mode == "websocket":  # a user per connection; a fan-out's one publisher beside
+                spec = scenario.websocket
+                if spec is not None and spec.subscribers is not None:
+                    levels = [(Level(connections=spec.subscribers), spec.subscribers + 1)]
+                else:
+                    held = list(scenario.connections or [1])
+                    levels = [(Level(connections=c), c) for c in ([max(held)] if quick else held)]
             else:
                 user_levels: list[int] = list(declared.setting(scenario, "users"))
                 levels = [(Level(users=u), u) for u in ([max(user_levels)] if quick else user_levels)]

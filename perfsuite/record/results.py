@@ -305,6 +305,38 @@ class StreamResult(_Record):
     ttfb_histogram: Histogram = Field(default_factory=dict, description="ms to the first event -> count")
 
 
+class WebSocketResult(_Record):
+    """Websocket mode (schema 7): connections held, and their messages: echo round trips
+    (`rtt_ms`) or a fan-out's deliveries (`delivery_ms`, from the send time in each message)."""
+
+    kind: Literal["echo", "fan-out"] = Field(description="echo, or fan-out (one publisher, the rest subscribe)")
+    connections: int = Field(description="echo connections, or subscribers")
+    path: str = Field(description="the WebSocket route")
+    rate: float = Field(description="messages per second per echo connection, or of the publisher")
+    held: int = Field(0, description="the most connections open at once")
+    held_mean: float | None = Field(None, description="connections open, averaged over the window")
+    rtt_ms: Lag | None = Field(None, description="echo: send to its echo received")
+    delivery_ms: Lag | None = Field(None, description="fan-out: publisher's send time to each subscriber's receipt")
+    sent: int = Field(0, description="echo: messages sent in the window")
+    published: int = Field(0, description="fan-out: messages the publisher sent in the window")
+    received: int = Field(0, description="messages received in the window (echoes, or deliveries to subscribers)")
+    lost: int = Field(
+        0,
+        description="fan-out: messages a subscriber never received (gaps in its sequence, and every message of"
+        " the window for a subscriber that heard none)",
+    )
+    silent: int = Field(0, description="fan-out: subscribers that received nothing in the window")
+    opened: int = Field(0, description="connections opened in the window")
+    failed: int = Field(0, description="connections refused (handshake or socket)")
+    closed: int = Field(0, description="connections the server ended")
+    kb_per_connection: float | None = Field(
+        None, description="the server's memory (PSS) per open connection, from memory_samples (null: not measurable)"
+    )
+    memory_samples: list[list[float]] = Field(
+        default_factory=list, description="[connections open, the server's PSS in MB] as sampled"
+    )
+
+
 class OpenResult(_Record):
     """Open mode: what was offered in the window and what became of it
     (`offered = completed + failed + unfinished + dropped`); the run's `latency_ms` counts
@@ -426,8 +458,8 @@ class SizingResult(_Record):
 
 class Flag(_Record):
     kind: str = Field(
-        description="errors, loadgen_saturated, loadgen_behind, overloaded, upstream_slow, model_mismatch"
-        " or streams_cut"
+        description="errors, loadgen_saturated, loadgen_behind, overloaded, upstream_slow, model_mismatch,"
+        " streams_cut or messages_lost"
     )
     message: str = Field(description="what happened and the likely reason")
 
@@ -455,11 +487,15 @@ class RunResult(_Record):
     index: int = Field(description="1-based position in the suite")
     scenario: str = Field(description="its scenario")
     server: str = Field(description="its server config")
-    mode: Literal["steady", "burst", "open", "stream"] = Field(description="steady, burst, open or stream")
+    mode: Literal["steady", "burst", "open", "stream", "websocket"] = Field(
+        description="steady, burst, open, stream or websocket"
+    )
     order: Literal["sequential", "concurrent"] | None = Field(description="burst: sequential or concurrent")
     users: int = Field(description="steady: users; open: sending processes; stream: connections and the mix's users")
     rate: float | None = Field(None, description="open mode: requests per second offered")
-    connections: int | None = Field(None, description="stream mode: streams held at once (schema 7)")
+    connections: int | None = Field(
+        None, description="stream mode: streams held at once; websocket: connections or subscribers (schema 7)"
+    )
     repeat: int = Field(description="1-based repetition")
     status: Literal["ok", "error"] = Field(description="ok, or error (see error)")
     error: str | None = Field(None, description="why the run failed, with the tail of the log that says so")
@@ -494,6 +530,9 @@ class RunResult(_Record):
     loadgen: LoadgenResult | None = Field(None, description="processes or workers, and what each worker sent")
     open: OpenResult | None = Field(None, description="open mode: offered, completed, failed, unfinished, lag")
     stream: StreamResult | None = Field(None, description="stream mode (schema 7): held, TTFB, gaps, memory")
+    websocket: WebSocketResult | None = Field(
+        None, description="websocket mode (schema 7): held, round trips or deliveries, lost, memory"
+    )
     probe: ProbeResult | None = Field(None, description="service times measured before the load (schema 4)")
     queue: QueueResult | None = Field(None, description="schema 6: the server's queue as the kernel shows it")
     search: bool = Field(False, description="a step of a capacity search (schema 4): held to its objective only")

@@ -1,5 +1,6 @@
-"""Stream mode: what locustfiles/stream.py wrote (stream.json) and the server's
-memory samples -> StreamResult (pure).
+"""Held connections: what locustfiles/stream.py and websocket.py wrote
+(stream.json, websocket.json) and the server's memory samples -> StreamResult,
+WebSocketResult (pure).
 
 Counts and histograms are of streams that ended in the measured window; the
 held timeline is by wall-clock second from the first stream on (warm-up
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from perfsuite.record.histogram import percentile
-from perfsuite.record.results import Lag, StreamResult
+from perfsuite.record.results import Lag, StreamResult, WebSocketResult
 
 TICKS_PER_S = 10  # the held timeline's resolution (locustfiles/stream.py)
 MIN_MEMORY_POINTS = 3  # samples a slope is fitted to
@@ -45,9 +46,9 @@ def lag(histogram: dict[float, int]) -> Lag:
 
 
 def held_timeline(data: dict[str, Any]) -> dict[int, int]:
-    held = data.get("held_by_second", {})
+    held = data.get("held_by_tick", {})
     if not isinstance(held, dict):
-        raise ValueError("held_by_second is not a mapping")
+        raise ValueError("held_by_tick is not a mapping")
     return {int(second): int(count) for second, count in held.items()}
 
 
@@ -88,8 +89,7 @@ def stream_result(
     if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
         raise ValueError("no stream spec")
     held = held_timeline(data)
-    first, last = int(window[0] * TICKS_PER_S), int(window[1] * TICKS_PER_S)
-    inside = [count for tick, count in held.items() if first <= tick <= last]
+    inside = _held_in(held, window)
     points = memory_points(memory, held)
     ttfb = _histogram(data, "ttfb_ms")
     events = _count(data, "events")
@@ -116,4 +116,46 @@ def stream_result(
         kb_per_connection=kb_per_connection(points),
         memory_samples=[[count, round(mb, 2)] for count, mb in points[-MAX_MEMORY_SAMPLES:]],
         ttfb_histogram={f"{k:g}": v for k, v in ttfb.items()},
+    )
+
+
+def _held_in(held: dict[int, int], window: tuple[float, float]) -> list[int]:
+    first, last = int(window[0] * TICKS_PER_S), int(window[1] * TICKS_PER_S)
+    return [count for tick, count in held.items() if first <= tick <= last]
+
+
+def websocket_result(
+    data: dict[str, Any],
+    window: tuple[float, float],
+    memory: Sequence[tuple[float, float]],
+    connections: int,
+) -> WebSocketResult:
+    """websocket.json -> the websocket section; raises ValueError on a file websocket.py did not write."""
+    spec = data.get("websocket")
+    if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
+        raise ValueError("no websocket spec")
+    fan_out = "publisher" in spec
+    held = held_timeline(data)
+    inside = _held_in(held, window)
+    points = memory_points(memory, held)
+    published, silent = _count(data, "published"), _count(data, "silent")
+    return WebSocketResult(
+        kind="fan-out" if fan_out else "echo",
+        connections=connections,
+        path=spec["path"],
+        rate=float(spec.get("rate") or 1.0),
+        held=max(inside, default=0),
+        held_mean=round(sum(inside) / len(inside), 2) if inside else None,
+        rtt_ms=None if fan_out else lag(_histogram(data, "rtt_ms")),
+        delivery_ms=lag(_histogram(data, "delivery_ms")) if fan_out else None,
+        sent=_count(data, "sent"),
+        published=published,
+        received=_count(data, "received"),
+        lost=_count(data, "lost") + silent * published,
+        silent=silent,
+        opened=_count(data, "opened"),
+        failed=_count(data, "failed"),
+        closed=_count(data, "closed"),
+        kb_per_connection=kb_per_connection(points),
+        memory_samples=[[count, round(mb, 2)] for count, mb in points[-MAX_MEMORY_SAMPLES:]],
     )

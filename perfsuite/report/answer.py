@@ -11,7 +11,7 @@ from __future__ import annotations
 from perfsuite.record.results import CapacityResult, RunResult, SizingResult
 from perfsuite.report.cells import Cell, Table, number, ranked, rps_text
 from perfsuite.report.cells import text_cell as _text
-from perfsuite.report.streams import stream_headline
+from perfsuite.report.streams import stream_headline, websocket_headline
 
 TIE = 0.05  # configs within this share of the winner tie with it
 KEPT_UP = 0.95  # an open run kept up when it answered this share of its rate, not overloaded
@@ -83,6 +83,8 @@ def headline(mode: str, runs: list[RunResult], found: list[CapacityResult]) -> l
         return _open(runs)
     if mode == "stream":
         return stream_headline(runs)
+    if mode == "websocket":
+        return websocket_headline(runs)
     lines = []
     for order in dict.fromkeys(r.order for r in runs):
         at = sorted((r for r in runs if ranked(r) and r.order == order), key=lambda r: -r.rps)

@@ -259,8 +259,10 @@ def streams_held(
     labels: Sequence[str],
     colors: Sequence[str],
     lines: Sequence[Sequence[tuple[float, float | None, float | None]]],
+    what: str = "gap between events",
 ) -> str:
-    """Stream mode: gap p99 (left) and the server's memory (right) against streams held, a line per config."""
+    """Held connections: the p99 of `what` (left) and the server's memory (right) against connections held,
+    a line per config."""
     fig, (gaps, memory) = _figure(1, 2, 10, 3.2)
     fig.subplots_adjust(left=0.08, right=0.8, top=0.86, bottom=0.16, wspace=0.3)
     for label, line_color, points in zip(labels, colors, lines, strict=True):
@@ -268,12 +270,12 @@ def streams_held(
             shown = [(x, y) for x, *ys in points if (y := ys[column - 1]) is not None]
             axis.plot([x for x, _ in shown], [y for _, y in shown], color=line_color, marker="o", markersize=3,
                       linewidth=1.2, label=label if axis is gaps else None)  # fmt: skip
-    for axis, what in ((gaps, "gap between events, p99 ms"), (memory, "server memory, PSS MB")):
+    for axis, label in ((gaps, f"{what}, p99 ms"), (memory, "server memory, PSS MB")):
         axis.grid(True, axis="y")
-        axis.set_xlabel("streams held at once")
-        axis.set_ylabel(what)
-    _title(gaps, "Gaps against streams held")
-    _title(memory, "Memory against streams held")
+        axis.set_xlabel("connections held at once")
+        axis.set_ylabel(label)
+    _title(gaps, f"{what.capitalize()} against connections held")
+    _title(memory, "Memory against connections held")
     gaps.legend(loc="upper left", bbox_to_anchor=(2.35, 1.0), fontsize=8, frameon=False)
     return _svg(fig)
 

@@ -73,6 +73,17 @@ def knees(runs: list[RunResult], capacity: list[CapacityResult]) -> tuple[float 
     return (predicted[len(predicted) // 2] if predicted else None), measured
 
 
+def held_point(run: RunResult) -> tuple[float, float | None, float | None] | None:
+    """(connections held, the p99 of its gaps or messages, the server's peak PSS MB) of a held-connection run."""
+    peak = run.server_resources.pss_mb.peak_total if run.server_resources else None
+    if run.stream is not None:
+        return run.stream.held, run.stream.gap_ms.p99, peak
+    if run.websocket is not None:
+        times = run.websocket.rtt_ms or run.websocket.delivery_ms
+        return run.websocket.held, times.p99 if times else None, peak
+    return None
+
+
 def _figures(
     runs: list[RunResult], series: dict[str, Series], colors: dict[str, str], capacity: list[CapacityResult]
 ) -> list[dict[str, Any]]:
@@ -92,16 +103,19 @@ def _figures(
         figures.append(
             _job("latency vs rate", "latency_vs_rate", list(lines), line_colors, list(lines.values()), marks)
         )
-    elif ok and runs[0].mode == "stream":
+    elif ok and runs[0].mode in ("stream", "websocket"):
         held: dict[str, list[tuple[float, float | None, float | None]]] = {}
         for run in sorted(ok, key=lambda r: r.connections or 0):
-            if run.stream is not None:
-                peak = run.server_resources.pss_mb.peak_total if run.server_resources else None
-                held.setdefault(run.server, []).append((run.stream.held, run.stream.gap_ms.p99, peak))
+            if (point := held_point(run)) is not None:
+                held.setdefault(run.server, []).append(point)
         if held:
+            what = "gap between events" if runs[0].mode == "stream" else "round trip or delivery"
             figures.append(
-                _job("streams held", "streams_held", list(held), [colors[s] for s in held], list(held.values()))
-            )
+                _job(
+                    "connections held", "streams_held", list(held), [colors[s] for s in held], list(held.values()),
+                    what,
+                )
+            )  # fmt: skip
     elif ok:
         expected = [run.model.expected_rps if run.model and run.model.applies else None for run in ok]
         percentiles = {p: [getattr(run.latency_ms, p) for run in ok] for p in ("p50", "p95", "p99")}

@@ -114,7 +114,7 @@ class RichProgress:
         sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)
 
     def _planned(self, plan: RunPlan) -> float:
-        return plan.warmup_s + plan.duration_s if plan.mode in ("steady", "open", "stream") else 0.0
+        return plan.warmup_s + plan.duration_s if plan.mode != "burst" else 0.0
 
     def _eta(self) -> float | None:
         if self.current is None:

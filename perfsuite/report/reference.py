@@ -135,6 +135,7 @@ SCENARIO_SECTIONS = [
     ("CapacityObjective", "`capacity:` of an open scenario with `rate: auto`"),
     ("Target", "`target:` of a steady or open scenario"),
     ("StreamSpec", "`stream:` of a scenario with `mode: stream`"),
+    ("WebSocketSpec", "`websocket:` of a scenario with `mode: websocket`"),
     ("LoadgenSettings", "`loadgen:`, under `defaults:` or a scenario"),
 ]
 
@@ -188,6 +189,7 @@ RESULTS_SECTIONS = [
     ("Flag", "each entry of `runs[].flags`"),
     ("OpenResult", "`runs[].open`"),
     ("StreamResult", "`runs[].stream` (schema 7)"),
+    ("WebSocketResult", "`runs[].websocket` (schema 7)"),
     ("Lag", "`runs[].open.schedule_lag_ms`, and the percentiles of `runs[].stream`"),
     ("ProbeResult", "`runs[].probe`"),
     ("QueueResult", "`runs[].queue`"),

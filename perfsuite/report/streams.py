@@ -1,5 +1,6 @@
-"""Stream runs (pure): streams held beside the model's, how their events
-arrived, what each held stream costs in memory; and the scenario's answer."""
+"""Held connections (pure): streams and WebSockets held beside the model's,
+how their events or messages arrived, what each held connection costs in
+memory; and the scenario's answer."""
 
 from __future__ import annotations
 
@@ -65,4 +66,62 @@ def stream_headline(runs: list[RunResult]) -> list[str]:
             gap = run.stream.gap_ms.p99
             shown.append(f"{run.server} {run.stream.held:,}" + (f" (gap p99 {ms_text(gap)} ms)" if gap else ""))
         lines.append(f"At {connections:,} connections, streams held at once: " + ", ".join(shown) + ".")
+    return lines
+
+
+WEBSOCKET_HEADER = [
+    "Server", "Connections", "Kind", "Held", "Held (model)", "p50 ms", "p99 ms", "Max ms", "Sent", "Received",
+    "Lost", "Silent", "Failed", "Closed", "KB per connection", "Flags",
+]  # fmt: skip
+
+
+def websocket_table(runs: list[RunResult]) -> Table:
+    """One row per websocket run: round trips (echo) or deliveries (fan-out)."""
+    rows = []
+    for run in runs:
+        head = [text_cell(run.server), Cell(run.key.level.short)]
+        w = run.websocket
+        if not run.ok or w is None:
+            rows.append([*head, Cell("error", "error", span=len(WEBSOCKET_HEADER) - 2)])
+            continue
+        model = run.model if run.model is not None and run.model.applies else None
+        times = w.rtt_ms if w.kind == "echo" else w.delivery_ms
+        rows.append(
+            [
+                *head,
+                Cell("echo (round trip)" if w.kind == "echo" else "fan-out (delivery)"),
+                Cell(f"{w.held:,}"),
+                Cell("n/a" if model is None else number(model.expected_held, 0)),
+                Cell(ms_text(times.p50 if times else None)),
+                Cell(ms_text(times.p99 if times else None)),
+                Cell(ms_text(times.max if times else None)),
+                Cell(f"{w.sent if w.kind == 'echo' else w.published:,}"),
+                Cell(f"{w.received:,}"),
+                Cell(f"{w.lost:,}"),
+                Cell(f"{w.silent:,}"),
+                Cell(f"{w.failed:,}"),
+                Cell(f"{w.closed:,}"),
+                Cell("n/a" if w.kb_per_connection is None else number(w.kb_per_connection, 1)),
+                _flags(run),
+            ]
+        )
+    return Table(WEBSOCKET_HEADER, rows)
+
+
+def websocket_headline(runs: list[RunResult]) -> list[str]:
+    """Per level: each config's connections held and its p99, fewest lost first."""
+    lines = []
+    for connections in sorted({r.connections for r in runs if r.connections is not None}):
+        at = [r for r in runs if r.connections == connections and ranked(r) and r.websocket is not None]
+        shown = []
+        for run in sorted(at, key=lambda r: (r.websocket.lost if r.websocket else 0, r.server)):
+            w = run.websocket
+            assert w is not None
+            times = w.rtt_ms if w.kind == "echo" else w.delivery_ms
+            p99 = times.p99 if times else None
+            what = "round trip" if w.kind == "echo" else "delivery"
+            lost = f", {w.lost:,} lost" if w.lost else ""
+            shown.append(f"{run.server} {w.held:,} held ({what} p99 {ms_text(p99)} ms{lost})")
+        if shown:
+            lines.append(f"At {connections:,} connections: " + ", ".join(shown) + ".")
     return lines

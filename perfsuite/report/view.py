@@ -28,7 +28,7 @@ from perfsuite.report.answer import headline, sizing_line, sizing_table
 from perfsuite.report.cells import NOT_RANKED, Cell, Table, ms_text, number, ranked, rps_text
 from perfsuite.report.cells import text_cell as _text
 from perfsuite.report.queue import queue_table
-from perfsuite.report.streams import stream_table
+from perfsuite.report.streams import stream_table, websocket_table
 
 FLAG_LABELS = {
     "errors": "errors",
@@ -38,6 +38,7 @@ FLAG_LABELS = {
     "loadgen_behind": "load generator behind",
     "overloaded": "overloaded",
     "streams_cut": "streams cut",
+    "messages_lost": "messages lost",
 }
 
 
@@ -437,7 +438,13 @@ def baseline_table(verdict: Verdict) -> Table:
     return Table(header, rows)
 
 
-TABLES = {"burst": burst_table, "open": open_table, "steady": steady_table, "stream": stream_table}
+TABLES = {
+    "burst": burst_table,
+    "open": open_table,
+    "steady": steady_table,
+    "stream": stream_table,
+    "websocket": websocket_table,
+}
 
 
 @dataclass

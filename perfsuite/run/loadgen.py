@@ -25,7 +25,8 @@ LOCUSTFILES = ROOT / "locustfiles"
 LOCUST_PREFIX = "locust"  # locust_stats.csv, locust_stats_history.csv, locust.json, ...
 TIMING_FILE = "timing.json"
 OPEN_FILE = "open.json"  # open mode: offered, completed, failed, unfinished, send latency, schedule lag
-STREAM_FILE = "stream.json"  # stream mode: counts, TTFB, gaps, TTLB, held per second
+STREAM_FILE = "stream.json"  # stream mode: counts, TTFB, gaps, TTLB, held every 0.1 s
+WEBSOCKET_FILE = "websocket.json"  # websocket mode: sent, received, lost, round trips or deliveries, held
 ERRORS_FILE = "locust_errors.json"  # the window's failed requests, final (Locust's failures CSV lags)
 MIX_FILE = "mix.json"
 MIX_ARGUMENT_LIMIT = 64 * 1024  # a mix up to this size may travel as an argument (the web UI can edit it)
@@ -36,7 +37,7 @@ GRACE_S = 30.0  # Locust start-up and shutdown beyond the planned time
 def locustfiles_for(plan: RunPlan, base_dir: Path) -> str:
     if plan.mode == "burst":
         return str(LOCUSTFILES / "burst.py")
-    if plan.mode in ("open", "stream"):
+    if plan.mode in ("open", "stream", "websocket"):
         return str(LOCUSTFILES / f"{plan.mode}.py")
     if plan.scenario.locustfile is not None:
         own = (base_dir / plan.scenario.locustfile).resolve()
@@ -65,7 +66,7 @@ def worker_command(plan: RunPlan) -> str | None:
     bind = master_bind(plan)
     if bind is None:
         return None
-    locustfile = f"{plan.mode}.py" if plan.mode in ("open", "stream") else "mix.py"
+    locustfile = f"{plan.mode}.py" if plan.mode in ("open", "stream", "websocket") else "mix.py"
     return f"locust -f locustfiles/{locustfile} --worker --master-host {bind[0]} --master-port {bind[1]}"
 
 
@@ -154,7 +155,19 @@ def locust_argv(
         argv += ["--warmup", f"{plan.warmup_s:g}", "--duration", f"{plan.duration_s:g}"]
     argv += open_arguments(plan, run_dir / OPEN_FILE)
     argv += stream_arguments(plan, run_dir / STREAM_FILE)
+    argv += websocket_arguments(plan, run_dir / WEBSOCKET_FILE)
     return argv + mix_arguments(plan, run_dir)
+
+
+def websocket_arguments(plan: RunPlan, stats_file: Path | None) -> list[str]:
+    """Websocket mode's options for locustfiles/websocket.py, and the user classes to run."""
+    spec = plan.websocket_json()
+    if spec is None:
+        return []
+    fan_out = plan.scenario.websocket is not None and plan.scenario.websocket.fan_out
+    argv = ["--websocket", spec, "--connections", str(plan.key.level.connections)]
+    argv += ["--ws-stats-file", str(stats_file)] if stats_file is not None else []
+    return argv + (["PublisherUser", "SubscriberUser"] if fan_out else ["EchoUser"])
 
 
 def stream_arguments(plan: RunPlan, stats_file: Path | None) -> list[str]:
@@ -200,6 +213,7 @@ class LoadOutcome:
     errors: list[RequestError]
     open: dict[str, Any] | None = None  # open mode: what open.py wrote
     stream: dict[str, Any] | None = None  # stream mode: what stream.py wrote
+    websocket: dict[str, Any] | None = None  # websocket mode: what websocket.py wrote
 
 
 class OutcomeError(Exception):
@@ -235,6 +249,7 @@ def read_outcome(run_dir: Path) -> LoadOutcome:
         errors=_errors(run_dir),
         open=_written(run_dir, OPEN_FILE),
         stream=_written(run_dir, STREAM_FILE),
+        websocket=_written(run_dir, WEBSOCKET_FILE),
     )
 
 

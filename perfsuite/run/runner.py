@@ -50,7 +50,7 @@ from perfsuite.record.results import (
     UpstreamResult,
     UpstreamStats,
 )
-from perfsuite.record.stream_stats import stream_result
+from perfsuite.record.stream_stats import stream_result, websocket_result
 from perfsuite.run.children import (
     HOST,
     READY_TIMEOUT_S,
@@ -64,6 +64,7 @@ from perfsuite.run.loadgen import (
     OPEN_FILE,
     STREAM_FILE,
     TIMING_FILE,
+    WEBSOCKET_FILE,
     WORKERS_WAIT_S,
     LoadOutcome,
     OutcomeError,
@@ -152,24 +153,28 @@ def measured_fields(plan: RunPlan, outcome: LoadOutcome) -> dict[str, Any]:
     }
 
 
-def stream_fields(plan: RunPlan, outcome: LoadOutcome, samples: list[Sample]) -> dict[str, Any]:
-    """Stream mode's section: stream.json read beside the server's memory as streams ramped."""
-    if plan.mode != "stream":
+def held_fields(plan: RunPlan, outcome: LoadOutcome, samples: list[Sample]) -> dict[str, Any]:
+    """Stream and websocket modes' sections: what Locust wrote beside the server's memory as connections ramped."""
+    if plan.mode not in ("stream", "websocket"):
         return {}
-    if outcome.stream is None:
-        raise RunFailed(f"Locust wrote no {STREAM_FILE}")
+    written = outcome.stream if plan.mode == "stream" else outcome.websocket
+    name = STREAM_FILE if plan.mode == "stream" else WEBSOCKET_FILE
+    if written is None:
+        raise RunFailed(f"Locust wrote no {name}")
     memory: dict[float, float] = {}
     for sample in samples:
         if sample.role == "server":
             memory[sample.t] = memory.get(sample.t, 0.0) + sample.pss_mb
     start, end = window(plan, outcome.timing)
+    connections = plan.key.level.connections or 0
     try:
-        found = stream_result(
-            outcome.stream, max(end - start, 1e-9), (start, end), list(memory.items()), plan.connections
-        )
+        if plan.mode == "stream":
+            found: Any = stream_result(written, max(end - start, 1e-9), (start, end), list(memory.items()), connections)
+        else:
+            found = websocket_result(written, (start, end), list(memory.items()), connections)
     except (ValueError, TypeError) as error:
-        raise RunFailed(f"cannot read {STREAM_FILE}: {error}") from None
-    return {"stream": found}
+        raise RunFailed(f"cannot read {name}: {error}") from None
+    return {plan.mode: found}
 
 
 def _open_fields(plan: RunPlan, outcome: LoadOutcome, elapsed: float, answered: int) -> dict[str, Any]:
@@ -308,7 +313,7 @@ class Run:
             # External: only that it answers.
             wait_for_http(f"{self.url}/", self.plan.server.ready_timeout, locust_alive)
         self._probe()
-        if self.plan.mode == "stream" and self.server is not None:  # memory with no stream held: the slope's base
+        if self.plan.mode in ("stream", "websocket") and self.server is not None:  # memory, none held: the base
             self.sampler.watch("server", self.server.pid)
             self.sampler.sample_once()
         self._close_gate(self.url)
@@ -367,7 +372,7 @@ class Run:
         plan = self.plan
         outcome = read_outcome(self.run_dir)
         fields = measured_fields(plan, outcome)
-        fields.update(stream_fields(plan, outcome, self.samples))
+        fields.update(held_fields(plan, outcome, self.samples))
         first = outcome.timing.get("first_request_start")
         self.first_request = float(first) if first else None
         start, end = window(plan, outcome.timing)

@@ -129,4 +129,4 @@ def test_streams_held_by_an_event_loop_and_by_two_sync_workers(tmp_path: Path) -
     assert "## feed (stream)" in report and "| Held (model) |" in report
     assert "At 12 connections, streams held at once: loop 12" in report
     html = (out / "report.html").read_text()
-    assert "streams held" in html and html.count("<svg") >= 1  # gaps and memory against streams held
+    assert "connections held" in html and html.count("<svg") >= 1  # gaps and memory against streams held

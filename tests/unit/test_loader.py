@@ -167,7 +167,21 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
         (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: 99999, stream: {path: /s}}\n",
          "4: scenarios.0.connections: 99,999 connections need about"),
         (SERVERS + "scenarios:\n  - {name: a, connections: 5, mix: [{path: /f}]}\n",
-         "4: scenarios.0.connections: applies to stream mode only"),
+         "4: scenarios.0.connections: applies to stream and websocket mode only"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: websocket, connections: 5, websocket: {path: /ws/echo}}\n",
+         "4: scenarios.0.servers: g1 serves WSGI (gunicorn sync): WebSockets need an ASGI server"),
+        ("servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n"
+         "  - {name: a, mode: websocket, websocket: {path: /ws/echo}}\n",
+         "4: scenarios.0: websocket echo needs connections:"),
+        ("servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n"
+         "  - {name: a, mode: websocket, connections: 3, websocket: {path: /ws/room, subscribers: 5}}\n",
+         "4: scenarios.0.connections: a fan-out holds websocket.subscribers connections"),
+        ("servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n"
+         "  - {name: a, mode: websocket, connections: 3, websocket: {path: /ws/echo, rate: 0}}\n",
+         "4: scenarios.0.websocket.rate: must be > 0"),
+        ("servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n"
+         "  - {name: a, mode: websocket, connections: 3, websocket: {path: /ws/echo}, mix: [{path: /f}]}\n",
+         "4: scenarios.0.mix: does not apply to websocket mode"),
         (SERVERS + "scenarios:\n  - {name: a, stream: {path: /s}, mix: [{path: /f}]}\n",
          "4: scenarios.0.stream: applies to stream mode only"),
         (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: [5, 0], mix: [{path: /f}]}\n",

@@ -132,3 +132,35 @@ def test_stream_runs_hold_a_user_per_connection_and_the_mix_beside(tmp_path: Pat
         "--stream-stats-file", str(tmp_path / "s.json"), "StreamUser", "MixUser"
     ]  # fmt: skip
     assert plans[0].to_probe() == []  # a stream's model takes its length from the run
+
+
+SOCKETS = """\
+defaults: {warmup: 1s, duration: 4s}
+servers:
+  u: {server: uvicorn, app: apps.asgi_app:app}
+scenarios:
+  - name: chat
+    mode: websocket
+    connections: [10, 20]
+    websocket: {path: /ws/echo, rate: 10}
+  - name: room
+    mode: websocket
+    websocket: {path: /ws/room, subscribers: 50, rate: 5, publisher: "/ws/room?role=publisher"}
+"""
+
+
+def test_websocket_runs_hold_a_user_per_connection_and_a_fan_out_one_publisher(tmp_path: Path) -> None:
+    from perfsuite.run.loadgen import websocket_arguments
+
+    plans = build_plan(load_suite(write_scenario(tmp_path, SOCKETS)))
+    assert [(p.key.level.token, p.users) for p in plans] == [
+        ("connections=10", 10), ("connections=20", 20), ("connections=50", 51)
+    ]  # fmt: skip
+    assert websocket_arguments(plans[0], None) == [
+        "--websocket", '{"name":"/ws/echo","path":"/ws/echo","rate":10.0,"bytes":0}', "--connections", "10",
+        "EchoUser",
+    ]  # fmt: skip
+    assert websocket_arguments(plans[2], None)[1:] == [
+        '{"name":"/ws/room","path":"/ws/room","rate":5.0,"bytes":0,"publisher":"/ws/room?role=publisher"}',
+        "--connections", "50", "PublisherUser", "SubscriberUser",
+    ]  # fmt: skip

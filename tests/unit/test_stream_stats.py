@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfsuite.record.stream_stats import kb_per_connection, memory_points, stream_result
+from perfsuite.record.stream_stats import kb_per_connection, memory_points, stream_result, websocket_result
 
 WRITTEN = {
     "stream": {"name": "tokens", "path": "/stream?chunks=3", "interval_ms": 100},
@@ -20,7 +20,7 @@ WRITTEN = {
     "ttlb_ms": {"203.0": 38},
     "length_ms": {"200.0": 38},
     "late_ms": {"0.0": 90, "50.0": 10},
-    "held_by_second": {"100": 10, "101": 20, "150": 20, "199": 20},  # tenths of a second
+    "held_by_tick": {"100": 10, "101": 20, "150": 20, "199": 20},  # tenths of a second
 }
 
 
@@ -56,3 +56,21 @@ def test_a_file_without_its_spec_is_refused() -> None:
         stream_result({"completed": 1}, 1.0, (0.0, 1.0), [], 1)
     with pytest.raises(ValueError, match="not a count"):
         stream_result({**WRITTEN, "cut": -1}, 1.0, (0.0, 1.0), [], 1)
+
+
+def test_a_fan_out_counts_what_subscribers_never_heard() -> None:
+    written = {
+        "websocket": {"name": "room", "path": "/ws/room", "rate": 5, "bytes": 0, "publisher": "/ws/room?role=p"},
+        "opened": 4, "published": 20, "received": 55, "lost": 5, "silent": 1, "failed": 0, "closed": 0,
+        "delivery_ms": {"1.0": 50, "3.0": 5}, "rtt_ms": {},
+        "held_by_tick": {"100": 4, "150": 4},
+    }  # fmt: skip
+    found = websocket_result(written, (11.0, 16.0), [(9.0, 40.0), (12.0, 40.2), (15.0, 40.3)], 3)
+    assert found.kind == "fan-out" and found.held == 4 and found.rtt_ms is None
+    assert found.delivery_ms is not None and found.delivery_ms.p99 == 3.0
+    assert found.lost == 5 + 1 * 20  # gaps, and every message of the window for the silent one
+    echo = websocket_result({**written, "websocket": {"path": "/ws/echo", "rate": 10}, "rtt_ms": {"2.0": 3}},
+                            (11.0, 16.0), [], 3)  # fmt: skip
+    assert echo.kind == "echo" and echo.rtt_ms is not None and echo.rtt_ms.p50 == 2.0 and echo.delivery_ms is None
+    with pytest.raises(ValueError, match="no websocket spec"):
+        websocket_result({}, (0.0, 1.0), [], 1)

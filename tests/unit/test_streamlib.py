@@ -110,9 +110,9 @@ def test_the_window_counts_streams_and_reports_held_per_process() -> None:
     window.note_held(100)
     total: dict[str, Any] = {}
     lib.merge(total, window.take(), "a")
-    lib.merge(total, {"completed": 1, "held_by_second": {"100": 2, "101": 7}}, "b")
-    lib.merge(total, {"held_by_second": {"100": 1}}, "b")  # a second reported again: its most, not a sum
+    lib.merge(total, {"completed": 1, "held_by_tick": {"100": 2, "101": 7}}, "b")
+    lib.merge(total, {"held_by_tick": {"100": 1}}, "b")  # a second reported again: its most, not a sum
     assert total["completed"] == 2 and total["late_ms"] == {30.0: 1, 0.0: 1}
     assert total["length_ms"] == {296.0: 1} and total["ttlb_ms"] == {300.0: 1}
-    assert lib.held_by_second(total) == {"100": 7, "101": 7}
+    assert lib.held_by_tick(total) == {"100": 7, "101": 7}
     assert window.take()["completed"] == 0  # taken: the next report holds only what came since
