@@ -297,7 +297,12 @@ class StreamResult(_Record):
     events: int = Field(0, description="events received in the window")
     chunks_per_s: float = Field(0.0, description="events per second of the window, over every stream")
     kb_per_connection: float | None = Field(
-        None, description="the server's memory (PSS) per held stream, from memory_samples (null: not measurable)"
+        None, description="the server's memory (PSS) per held stream, from memory_samples (null: none held)"
+    )
+    kb_basis: Literal["slope", "share"] | None = Field(
+        None,
+        description="slope: of memory against streams held (20 or more held); share: the server's memory at the"
+        " most held over their count (fewer held: a worker's share)",
     )
     memory_samples: list[list[float]] = Field(
         default_factory=list, description="[streams held, the server's PSS in MB] as sampled in the window"
@@ -330,7 +335,10 @@ class WebSocketResult(_Record):
     failed: int = Field(0, description="connections refused (handshake or socket)")
     closed: int = Field(0, description="connections the server ended")
     kb_per_connection: float | None = Field(
-        None, description="the server's memory (PSS) per open connection, from memory_samples (null: not measurable)"
+        None, description="the server's memory (PSS) per open connection, from memory_samples (null: none open)"
+    )
+    kb_basis: Literal["slope", "share"] | None = Field(
+        None, description="slope: of memory against connections open (20 or more); share: memory over their count"
     )
     memory_samples: list[list[float]] = Field(
         default_factory=list, description="[connections open, the server's PSS in MB] as sampled"

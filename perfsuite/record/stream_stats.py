@@ -11,6 +11,7 @@ against streams held as they ramp up: its slope is the memory per held stream.
 from __future__ import annotations
 
 import bisect
+import statistics
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from perfsuite.record.results import Lag, StreamResult, WebSocketResult
 TICKS_PER_S = 10  # the held timeline's resolution (locustfiles/stream.py)
 MIN_MEMORY_POINTS = 3  # samples a slope is fitted to
 MIN_HELD_SPREAD = 0.5  # of the most held: the held counts sampled must span this much to fit a slope
+MIN_SLOPE_HELD = 20  # fewer held connections than this: their share of the memory, not a slope
 MAX_MEMORY_SAMPLES = 600  # kept in results.json
 
 
@@ -65,16 +67,31 @@ def memory_points(memory: Sequence[tuple[float, float]], held: dict[int, int]) -
     return points
 
 
-def kb_per_connection(points: list[tuple[int, float]]) -> float | None:
-    """The slope of memory against streams held, KB per stream; None where the held
-    counts sampled do not span half of the most held (from none) to fit one."""
+def kb_per_connection(points: list[tuple[int, float]]) -> tuple[float | None, str | None]:
+    """KB per held connection and how it was found: the slope of memory against connections
+    held ("slope") where the held counts span at least MIN_SLOPE_HELD, from none; with fewer
+    held, one-off costs (a worker's first request) outweigh what a connection adds, so each
+    held connection's share of the server's memory ("share": PSS at the most held / held)."""
     if len(points) < MIN_MEMORY_POINTS:
-        return None
+        return None, None
     held = np.array([p[0] for p in points], dtype=float)
-    if held.max() < 1 or held.max() - held.min() < MIN_HELD_SPREAD * held.max():
-        return None
-    slope = float(np.polyfit(held, np.array([p[1] for p in points]), 1)[0])
-    return round(max(slope, 0.0) * 1024, 2)
+    most = float(held.max())
+    if most < 1:
+        return None, None
+    if most >= MIN_SLOPE_HELD and most - held.min() >= MIN_HELD_SPREAD * most:
+        slope = float(np.polyfit(held, np.array([p[1] for p in points]), 1)[0])
+        return round(max(slope, 0.0) * 1024, 2), "slope"
+    at_most = [mb for count, mb in points if count == most]
+    return round(statistics.median(at_most) / most * 1024, 2), "share"
+
+
+def _memory(points: list[tuple[int, float]]) -> dict[str, Any]:
+    kb, basis = kb_per_connection(points)
+    return {
+        "kb_per_connection": kb,
+        "kb_basis": basis,
+        "memory_samples": [[count, round(mb, 2)] for count, mb in points[-MAX_MEMORY_SAMPLES:]],
+    }
 
 
 def stream_result(
@@ -113,8 +130,7 @@ def stream_result(
         unfinished=_count(data, "unfinished"),
         events=events,
         chunks_per_s=round(events / elapsed_s, 3) if elapsed_s > 0 else 0.0,
-        kb_per_connection=kb_per_connection(points),
-        memory_samples=[[count, round(mb, 2)] for count, mb in points[-MAX_MEMORY_SAMPLES:]],
+        **_memory(points),
         ttfb_histogram={f"{k:g}": v for k, v in ttfb.items()},
     )
 
@@ -156,6 +172,5 @@ def websocket_result(
         opened=_count(data, "opened"),
         failed=_count(data, "failed"),
         closed=_count(data, "closed"),
-        kb_per_connection=kb_per_connection(points),
-        memory_samples=[[count, round(mb, 2)] for count, mb in points[-MAX_MEMORY_SAMPLES:]],
+        **_memory(points),
     )

@@ -14,6 +14,13 @@ STREAM_HEADER = [
 ]  # fmt: skip
 
 
+def kb_text(kb: float | None, basis: str | None) -> str:
+    """'13.8', or '3,780 (share)' where it is the memory over the connections held, not a slope."""
+    if kb is None:
+        return "n/a"
+    return number(kb, 1) + (" (share)" if basis == "share" else "")
+
+
 def _flags(run: RunResult) -> Cell:
     return text_cell(", ".join(sorted({flag.kind.replace("_", " ") for flag in run.flags})) or "")
 
@@ -46,7 +53,7 @@ def stream_table(runs: list[RunResult]) -> Table:
                 Cell(f"{s.cut:,}"),
                 Cell(f"{s.unfinished:,}"),
                 Cell(number(s.chunks_per_s, 1)),
-                Cell("n/a" if s.kb_per_connection is None else number(s.kb_per_connection, 1)),
+                Cell(kb_text(s.kb_per_connection, s.kb_basis)),
                 _flags(run),
             ]
         )
@@ -101,7 +108,7 @@ def websocket_table(runs: list[RunResult]) -> Table:
                 Cell(f"{w.silent:,}"),
                 Cell(f"{w.failed:,}"),
                 Cell(f"{w.closed:,}"),
-                Cell("n/a" if w.kb_per_connection is None else number(w.kb_per_connection, 1)),
+                Cell(kb_text(w.kb_per_connection, w.kb_basis)),
                 _flags(run),
             ]
         )

@@ -34,7 +34,7 @@ def test_counts_percentiles_and_held_in_the_window() -> None:
     assert found.chunks_per_s == 50.0 and found.interval_ms == 100.0
     assert found.memory_samples[0] == [0, 50.0]  # before the first tick: the idle server
     # Held 0, 0, 10, 20, 20 against 50, 50.5, 52, 52.1, 51.9 MB: least squares, 35 / 400 MB a stream.
-    assert found.kb_per_connection == pytest.approx(35 / 400 * 1024, abs=0.01)
+    assert found.kb_per_connection == pytest.approx(35 / 400 * 1024, abs=0.01) and found.kb_basis == "slope"
 
 
 def test_memory_is_read_against_the_held_of_the_tenth_before() -> None:
@@ -44,11 +44,13 @@ def test_memory_is_read_against_the_held_of_the_tenth_before() -> None:
     ]  # fmt: skip
 
 
-def test_no_slope_without_a_spread_of_held_streams() -> None:
-    assert kb_per_connection([(20, 1.0), (20, 1.1), (20, 1.2)]) is None
-    assert kb_per_connection([(0, 1.0), (20, 2.0)]) is None  # two points: too few
-    assert kb_per_connection([(0, 10.0), (10, 10.5), (20, 11.0)]) == pytest.approx(51.2)  # 1 MB / 20
-    assert kb_per_connection([(0, 10.0), (4, 10.1), (4, 10.1)]) == pytest.approx(0.1 / 4 * 1024)  # 4 held: enough
+def test_a_slope_where_enough_are_held_else_their_share() -> None:
+    assert kb_per_connection([(0, 10.0), (10, 10.5), (20, 11.0)]) == (pytest.approx(51.2), "slope")  # 1 MB / 20
+    assert kb_per_connection([(0, 1.0), (20, 2.0)]) == (None, None)  # two points: too few
+    # Four held: one-off costs outweigh a connection's, so each one's share of the memory.
+    assert kb_per_connection([(0, 10.0), (4, 30.0), (4, 32.0)]) == (pytest.approx(31 / 4 * 1024), "share")
+    assert kb_per_connection([(20, 40.0), (20, 41.0), (20, 42.0)]) == (pytest.approx(41 / 20 * 1024), "share")
+    assert kb_per_connection([(0, 1.0), (0, 1.0), (0, 1.0)]) == (None, None)  # none held
 
 
 def test_a_file_without_its_spec_is_refused() -> None:
