@@ -347,7 +347,7 @@ def test_an_app_the_config_cannot_serve(tmp_path: Path, repo: Path) -> None:
     ]
     # Each says why it believes what the app is, and what to change.
     assert (
-        "returning async def middleware(scope, receive, send) (line 165)); use worker_class: asgi or uvicorn"
+        "returning async def middleware(scope, receive, send) (line 289)); use worker_class: asgi or uvicorn"
         in found[0]
     )
     unless = " (if that reading of the source is wrong, declare interface:)"
