@@ -5,6 +5,7 @@ each capacity search stepped; perfsuite.conduct.finish takes it from there."""
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -12,8 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 from perfsuite.io.files import WriteFailed
-from perfsuite.judge.assess import assess, predicted_capacity
-from perfsuite.judge.capacity import Search, criterion, start_rate, step_of
+from perfsuite.judge.assess import assess, held_slots, predicted_capacity
+from perfsuite.judge.capacity import Search, criterion, start_connections, start_rate, step_of, stream_step_of
 from perfsuite.judge.sizing import size
 from perfsuite.plan.format import Suite
 from perfsuite.plan.runs import RunPlan, SearchPlan
@@ -99,7 +100,9 @@ def _next_index(results: SuiteResults) -> int:
 
 
 def search(plan: SearchPlan, measure: Callable[[float], RunResult]) -> CapacityResult:
-    """One config's capacity: steps measured at the rates the search names."""
+    """One config's capacity: steps measured at the rates (or connections) the search names."""
+    if plan.of_connections:
+        return search_connections(plan, measure)
     found = Search(start=start_rate(predicted_capacity(plan.template)), max_steps=plan.max_steps)
     model_at: dict[float, float] = {}
     while (rate := found.next_rate()) is not None:
@@ -117,6 +120,28 @@ def search(plan: SearchPlan, measure: Callable[[float], RunResult]) -> CapacityR
         rps=best,
         criterion=criterion(plan.objective),
         model_rps=None if nearest is None else round(model_at[nearest], 3),
+        bound="loadgen" if found.generator_bound else "server",
+        converged=found.converged,
+        steps=found.steps,
+    )
+
+
+def search_connections(plan: SearchPlan, measure: Callable[[float], RunResult]) -> CapacityResult:
+    """The most streams a config holds at once while its objective holds: doubling from its
+    slots (or 16), then bisecting to within one connection."""
+    slots = held_slots(plan.template)
+    found = Search(start=start_connections(slots), max_steps=plan.max_steps, whole=True)
+    while (value := found.next_rate()) is not None:
+        found.add(stream_step_of(measure(value), plan.objective))
+    best = found.best
+    return CapacityResult(
+        scenario=plan.scenario.name,
+        server=plan.server_name,
+        rps=None,
+        connections=None if best is None else int(best),
+        of="connections",
+        criterion=criterion(plan.objective),
+        model_connections=None if math.isinf(slots) else slots,
         bound="loadgen" if found.generator_bound else "server",
         converged=found.converged,
         steps=found.steps,

@@ -31,6 +31,15 @@ def client_cores(plan: RunPlan) -> int:
     return max(1, min(processes, pinned) if pinned else processes)
 
 
+def held_slots(plan: RunPlan) -> float:
+    """The streams a config holds at once by the model (inf: unbounded, or not known)."""
+    spec = plan.scenario.stream
+    try:
+        return slots(plan.server, plan.app, [spec.path] if spec else [], server_cores(plan)).count
+    except NoModel:
+        return math.inf
+
+
 def stream_model(plan: RunPlan, run: RunResult) -> ModelResult:
     """Held streams as slots held for a stream's length (perfsuite.judge.streammodel)."""
     spec, measured = plan.scenario.stream, run.stream

@@ -34,7 +34,9 @@ START_CAP = 100.0  # req/s: a first step beyond this would test the generator be
 MIN_RATE = 0.1  # req/s: below this the search gives up
 MAX_JUMP = 16  # toward the model's capacity at most this many times the best rate so far (a CPU per
 # request measured at a low rate overstates an event loop's capacity)
-OBJECTIVE_METRICS = ("avg_ms", "p50_ms", "p95_ms", "p99_ms", "error_rate")
+OBJECTIVE_METRICS = ("avg_ms", "p50_ms", "p95_ms", "p99_ms", "gap_p99_ms", "ttfb_p99_ms", "error_rate")
+DEFAULT_START_CONNECTIONS = 16  # a connections search's first step, where the config's slots do not bound it
+MAX_CONNECTIONS_STEP = 100_000  # no step holds more (the format's bound)
 
 
 def round_rate(rate: float) -> float:
@@ -82,9 +84,8 @@ def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
         "error_rate": error_rate,
     }
     why = []
-    for metric in OBJECTIVE_METRICS:
+    for metric, value in measured.items():
         threshold = getattr(objective, metric)
-        value = measured[metric]
         if threshold is not None and (value is None or not holds(value, threshold)):
             shown = "none" if value is None else f"{value:g}"
             why.append(f"{metric} {shown}, wanted {' '.join(threshold.split())}")
@@ -107,13 +108,58 @@ def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
     )
 
 
+def start_connections(slots: float) -> int:
+    """A connections search starts where the config's slots end (it should hold them all), else at 16."""
+    if math.isfinite(slots) and slots >= 1:
+        return int(min(slots, MAX_CONNECTIONS_STEP))
+    return DEFAULT_START_CONNECTIONS
+
+
+def stream_step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
+    """One stream run at `connections` judged: every connection held at once, no stream failed or
+    cut (unless error_rate allows), and the objective's gap and TTFB percentiles met."""
+    connections = run.connections or 0
+    if not run.ok or run.stream is None:
+        return CapacityStep(rate=connections, connections=connections, ok=False, run_failed=True,
+                            why=run.error or "the run failed")  # fmt: skip
+    s = run.stream
+    ended = s.completed + s.failed + s.cut
+    error_rate = (s.failed + s.cut) / ended if ended else 0.0
+    measured = {"gap_p99_ms": s.gap_ms.p99, "ttfb_p99_ms": s.ttfb_ms.p99, "error_rate": error_rate}
+    why = []
+    if s.held < connections:
+        why.append(f"held {s.held:,} of {connections:,} at once")
+    for metric, value in measured.items():
+        threshold = getattr(objective, metric)
+        if threshold is not None and (value is None or not holds(value, threshold)):
+            shown = "none" if value is None else f"{value:g}"
+            why.append(f"{metric} {shown}, wanted {' '.join(threshold.split())}")
+    if objective.error_rate is None and (s.failed or s.cut):
+        why.append(f"{s.failed + s.cut:,} streams failed or were cut")
+    saturated = any(flag.kind == "loadgen_saturated" for flag in run.flags)
+    if saturated:
+        why.append("Locust's core was saturated")
+    return CapacityStep(
+        rate=connections,
+        connections=connections,
+        p99_ms=s.gap_ms.p99,
+        error_rate=round(error_rate, 6),
+        ok=not why,
+        loadgen_behind=saturated,  # the generator, not the server, may have made the gaps
+        loadgen_saturated=saturated,
+        why="; ".join(why) or None,
+    )
+
+
 @dataclass
 class Search:
-    """Told each step's outcome (`add`), it names the next rate to try (`next_rate`) until done."""
+    """Told each step's outcome (`add`), it names the next rate to try (`next_rate`) until done.
+    `whole`: the values are counts (connections): rounded to whole numbers, bracketed to within one."""
 
     start: float
     max_steps: int = MAX_STEPS
     precision: float = PRECISION
+    whole: bool = False
 
     def __post_init__(self) -> None:
         self.steps: list[CapacityStep] = []
@@ -164,11 +210,18 @@ class Search:
     @property
     def converged(self) -> bool:
         low, high = self.best, self.lowest_failed
-        return low is not None and high is not None and (high - low) / low <= self.precision
+        if low is None or high is None:
+            return False
+        return high - low <= 1 if self.whole else (high - low) / low <= self.precision
+
+    def _round(self, value: float) -> float:
+        if self.whole:
+            return float(min(MAX_CONNECTIONS_STEP, max(1, round(value))))
+        return round_rate(value)
 
     def next_rate(self) -> float | None:
         if not self.steps:
-            return round_rate(self.start)
+            return self._round(self.start)
         if len(self.steps) >= self.max_steps or self.generator_bound or self.converged or self.run_failed:
             return None
         last = self.steps[-1]
@@ -177,16 +230,16 @@ class Search:
         low, high = self.best, self.lowest_failed
         if high is None:
             assert low is not None
-            candidate = round_rate(2 * low)
+            candidate = self._round(2 * low)
             if self.hint is not None and START_SHARE * self.hint > candidate:  # toward the model, bounded
-                candidate = round_rate(min(START_SHARE * self.hint, MAX_JUMP * low))
+                candidate = self._round(min(START_SHARE * self.hint, MAX_JUMP * low))
         elif low is None:
-            candidate = round_rate(high / 2)
+            candidate = self._round(high / 2)
             if self.hint is not None and START_SHARE * self.hint < candidate:  # down toward the model
-                candidate = round_rate(max(START_SHARE * self.hint, high / MAX_JUMP))
+                candidate = self._round(max(START_SHARE * self.hint, high / MAX_JUMP))
             if candidate < MIN_RATE:
                 return None
         else:
-            candidate = round_rate((low + high) / 2)
+            candidate = self._round((low + high) / 2)
         tried = {step.rate for step in self.steps}
         return None if candidate in tried else candidate

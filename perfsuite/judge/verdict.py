@@ -134,11 +134,16 @@ def unmet(results: SuiteResults) -> list[str]:
     """Capacity searches no rate passed: the objective holds nowhere (a failure, like an SLO's)."""
     found = []
     for c in results.capacity:
-        if c.rps is None and c.steps:
+        best, what, unit = (
+            (c.connections, "number of connections", "connections")
+            if c.of == "connections"
+            else (c.rps, "rate", "req/s")
+        )
+        if best is None and c.steps:
             lowest = min(c.steps, key=lambda step: step.rate)
             found.append(
-                f"{c.scenario} / {c.server}: no rate met the capacity criterion ({c.criterion}); at"
-                f" {lowest.rate:g} req/s: {lowest.why or 'failed'}"
+                f"{c.scenario} / {c.server}: no {what} met the capacity criterion ({c.criterion}); at"
+                f" {lowest.rate:g} {unit}: {lowest.why or 'failed'}"
             )
     return found
 

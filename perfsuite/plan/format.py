@@ -188,6 +188,12 @@ class CapacityObjective(_Model):
     p50_ms: Threshold | None = None
     p95_ms: Threshold | None = None
     p99_ms: Threshold | None = None
+    gap_p99_ms: Threshold | None = Field(
+        None, description="stream mode, connections: auto: the p99 gap between a stream's events"
+    )
+    ttfb_p99_ms: Threshold | None = Field(
+        None, description="stream mode, connections: auto: the p99 time from connecting to the first event"
+    )
 
 
 class Target(_Model):
@@ -417,6 +423,16 @@ Connections = Annotated[
 ]
 
 
+CONNECTIONS_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": MAX_CONNECTIONS},
+        {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_CONNECTIONS}, "minItems": 1},
+        {"const": "auto"},
+    ],
+    "description": "connections held at once, a list of levels (a sweep), or auto (a search)",
+}
+
+
 class StreamSpec(_Model):
     """What each stream user opens, one stream after another (mode: stream)."""
 
@@ -480,10 +496,10 @@ class Scenario(LoadSettings):
         " whether or not earlier ones answered; stream: connections each hold one stream after another;"
         " websocket: connections held open, messages echoed or fanned out",
     )
-    connections: Connections | None = Field(
+    connections: Annotated[Connections | Literal["auto"], WithJsonSchema(CONNECTIONS_SCHEMA)] | None = Field(
         None,
         description="stream mode: streams held at once (one user each), ramped at spawn_rate; websocket echo:"
-        " connections held; a list sweeps",
+        " connections held; a list sweeps; auto (stream mode, with capacity:) searches the most each config holds",
     )
     stream: StreamSpec | None = Field(None, description="stream mode: the stream each connection opens")
     websocket: WebSocketSpec | None = Field(None, description="websocket mode: echo, or a fan-out to subscribers")

@@ -20,6 +20,7 @@ from typing import Any
 
 LATENCIES = ("avg_ms", "p50_ms", "p95_ms", "p99_ms")
 PERCENTILES = ("p50_ms", "p95_ms", "p99_ms")  # in the order their values always keep
+STREAM_LATENCIES = ("gap_p99_ms", "ttfb_p99_ms")  # a connections search's (stream mode)
 _FORM = re.compile(r"^\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?)\s*$")
 
 PathKey = tuple[str | int, ...]
@@ -34,7 +35,7 @@ def _met_by_none(metric: str, op: str, bound: float) -> str | None:
     """Why no value of `metric` meets `op bound`, or None if some does."""
     if metric == "error_rate" and bound > 1:
         return f"an error rate is a fraction from 0 to 1 (5% is 0.05), not {bound:g}"
-    if metric in LATENCIES and op in ("<", "<=") and bound <= 0:
+    if metric in (*LATENCIES, *STREAM_LATENCIES) and op in ("<", "<=") and bound <= 0:
         return f"a latency is always above 0 ms: '{op} {bound:g}' is never met"
     if op == "<" and bound <= 0:
         return f"{metric} is never below 0: '< {bound:g}' is never met"
@@ -74,7 +75,7 @@ def objective_problems(objective: Any, at: PathKey, capacity: bool = False) -> l
         return []
     found: list[tuple[PathKey, str]] = []
     bounds: dict[str, tuple[str, float]] = {}
-    for metric in ("rps", "error_rate", *LATENCIES):
+    for metric in ("rps", "error_rate", *LATENCIES, *STREAM_LATENCIES):
         threshold = getattr(objective, metric, None)
         parsed = _parsed(threshold) if isinstance(threshold, str) else None
         if parsed is None:

@@ -158,12 +158,36 @@ def _stream_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Fo
         found.append((at, "stream mode needs connections: (streams held at once, or a list of them)"))
     if scenario.locustfile is not None:
         found.append(((*at, "locustfile"), "stream mode takes stream: (and a mix beside it), not a locustfile"))
-    for field in ("rate", "arrival", "max_in_flight", "capacity", "order", "websocket"):
+    for field in ("rate", "arrival", "max_in_flight", "order", "websocket"):
         if getattr(scenario, field) is not None:
             found.append(((*at, field), "does not apply to stream mode"))
     if scenario.users is not None and scenario.mix is None:
         found.append(((*at, "users"), "stream mode: users send the mix beside the streams; there is no mix"))
-    return found + _file_problems(declared, scenario, at, list(scenario.connections or []))
+    found += _connection_search_problems(scenario, at)
+    return found + _file_problems(declared, scenario, at, declared_connections(scenario))
+
+
+STREAM_OBJECTIVES = ("gap_p99_ms", "ttfb_p99_ms", "error_rate")
+
+
+def _connection_search_problems(scenario: Scenario, at: PathKey) -> Found:
+    """connections: auto needs an objective of a stream's own figures; capacity: needs the search."""
+    capacity = scenario.capacity
+    if scenario.connections == AUTO and capacity is None:
+        return [((*at, "connections"), 'auto needs an objective: capacity: {gap_p99_ms: "< 200"}')]
+    if capacity is None:
+        return []
+    if scenario.connections != AUTO:
+        return [((*at, "capacity"), "applies to connections: auto only (a search for the most connections held)")]
+    given = capacity.model_dump(exclude_none=True)
+    found: Found = [
+        ((*at, "capacity", name), f"does not apply to a connections search (it takes {', '.join(STREAM_OBJECTIVES)})")
+        for name in given
+        if name not in STREAM_OBJECTIVES
+    ]
+    if not given:
+        found.append(((*at, "capacity"), "needs at least one objective (gap_p99_ms, ttfb_p99_ms, error_rate)"))
+    return found + objective_problems(capacity, (*at, "capacity"), capacity=True)
 
 
 def _websocket_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
@@ -175,6 +199,8 @@ def _websocket_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) ->
         found.append(((*at, "connections"), "a fan-out holds websocket.subscribers connections (and a publisher)"))
     elif not spec.fan_out and scenario.connections is None:
         found.append((at, "websocket echo needs connections: (or websocket.subscribers for a fan-out)"))
+    if scenario.connections == AUTO:
+        found.append(((*at, "connections"), "auto applies to stream mode (a search for the most streams held)"))
     if spec is not None and not spec.fan_out and spec.publisher is not None:
         found.append(((*at, "websocket", "publisher"), "applies to a fan-out (websocket.subscribers) only"))
     for field in ("rate", "arrival", "max_in_flight", "capacity", "order", "stream", "mix", "locustfile", "users"):
@@ -187,7 +213,12 @@ def _websocket_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) ->
                 ((*at, "servers"), f"{name} serves WSGI ({_config_text(server)}): WebSockets need an ASGI server")
             )
     held = ([spec.subscribers + 1] if spec.fan_out and spec.subscribers else []) if spec is not None else []
-    return found + _file_problems(declared, scenario, at, held or list(scenario.connections or []))
+    return found + _file_problems(declared, scenario, at, held or declared_connections(scenario))
+
+
+def declared_connections(scenario: Scenario) -> list[int]:
+    """The connections a scenario declares (none for auto: its search stays within the file limit)."""
+    return list(scenario.connections) if isinstance(scenario.connections, list) else []
 
 
 def _serves_asgi(server: ServerConfig) -> bool:
@@ -232,6 +263,9 @@ def _open_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Foun
                 'auto needs an objective: capacity: {p99_ms: "< 500"}, or an slo: with a latency or error_rate',
             )
         )
+    streams_only = [m for m in ("gap_p99_ms", "ttfb_p99_ms") if scenario.capacity and getattr(scenario.capacity, m)]
+    for metric in streams_only:
+        found.append(((*at, "capacity", metric), "applies to stream mode's connections: auto only"))
     if scenario.capacity is not None and scenario.rate != AUTO:
         found.append(((*at, "capacity"), "applies to rate: auto only (a capacity search)"))
     elif scenario.capacity is not None and not scenario.capacity.model_dump(exclude_none=True):

@@ -206,21 +206,35 @@ def objective_of(declared: SuiteFile, scenario: Scenario) -> CapacityObjective |
 
 @dataclass(frozen=True)
 class SearchPlan:
-    """`rate: auto`: one config's capacity search; its steps are open runs at
-    rates chosen as the search goes (perfsuite.judge.capacity)."""
+    """`rate: auto` (or a stream scenario's `connections: auto`): one config's capacity
+    search; its steps are open runs at rates (stream runs at connections) chosen as the
+    search goes (perfsuite.judge.capacity)."""
 
     scenario: Scenario
     server_name: str
     objective: CapacityObjective
     template: RunPlan  # every setting of a step but its rate and index
     max_steps: int = 8
+    spawn_rate: float | None = None  # a connections search: as declared (default: each step's users in a second)
 
     @property
     def selector(self) -> str:
         return f"{self.scenario.name}/{self.server_name}"
 
-    def at(self, rate: float, index: int) -> RunPlan:
-        key = RunKey(self.scenario.name, self.server_name, Level(rate=rate), 1)
+    @property
+    def of_connections(self) -> bool:
+        """A search for the most streams held, not for a rate."""
+        return self.scenario.mode == "stream"
+
+    def at(self, value: float, index: int) -> RunPlan:
+        """The step at `value`: a rate, or (of_connections) a number of connections."""
+        if self.of_connections:
+            held = max(1, round(value))
+            key = RunKey(self.scenario.name, self.server_name, Level(connections=held), 1)
+            users = held + mix_users(self.scenario)
+            spawn = self.spawn_rate if self.spawn_rate is not None else float(users)
+            return replace(self.template, index=index, key=key, users=users, spawn_rate=spawn, search=True)
+        key = RunKey(self.scenario.name, self.server_name, Level(rate=value), 1)
         return replace(self.template, index=index, key=key, search=True)
 
 
@@ -261,7 +275,9 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
         loadgen = declared.setting(scenario, "loadgen")
         cpu = resolve_layout(scenario.cpu, declared.defaults.cpu)
         errors = allowed_errors(declared, scenario)
-        search = scenario.mode == "open" and scenario.rate == AUTO
+        search = (scenario.mode == "open" and scenario.rate == AUTO) or (
+            scenario.mode == "stream" and scenario.connections == AUTO
+        )
         if scenario.mode == "burst":
             total = sum(entry.count or 1 for entry in scenario.mix or [])
             levels = [
@@ -276,14 +292,14 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                 levels = [(Level(rate=r), senders) for r in ([max(rates)] if quick else rates)]
             elif scenario.mode == "stream":  # a user per held stream, and the mix's users beside them
                 beside = mix_users(scenario)
-                held = list(scenario.connections or [1])
+                held = [1] if search or not isinstance(scenario.connections, list) else list(scenario.connections)
                 levels = [(Level(connections=c), c + beside) for c in ([max(held)] if quick else held)]
             elif scenario.mode == "websocket":  # a user per connection; a fan-out's one publisher beside
                 spec = scenario.websocket
                 if spec is not None and spec.subscribers is not None:
                     levels = [(Level(connections=spec.subscribers), spec.subscribers + 1)]
                 else:
-                    held = list(scenario.connections or [1])
+                    held = list(scenario.connections) if isinstance(scenario.connections, list) else [1]
                     levels = [(Level(connections=c), c) for c in ([max(held)] if quick else held)]
             else:
                 user_levels: list[int] = list(declared.setting(scenario, "users"))
@@ -321,7 +337,9 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                         objective = objective_of(declared, scenario)
                         assert objective is not None, "validation requires an objective for rate: auto"
                         steps = QUICK_SEARCH_STEPS if quick else SEARCH_STEPS
-                        plans.append(SearchPlan(scenario, server_name, objective, plan, steps))
+                        declared_spawn = declared.setting(scenario, "spawn_rate")
+                        spawn = None if declared_spawn is None else float(declared_spawn)
+                        plans.append(SearchPlan(scenario, server_name, objective, plan, steps, spawn))
                     else:
                         runs += 1
                         plans.append(plan)

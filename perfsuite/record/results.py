@@ -411,7 +411,8 @@ class ProbeResult(_Record):
 
 
 class CapacityStep(_Record):
-    rate: float = Field(description="offered, req/s")
+    rate: float = Field(description="offered, req/s (a connections search: the connections, as connections)")
+    connections: int | None = Field(None, description="a connections search (schema 7): the streams held at once")
     achieved_rps: float | None = Field(None, description="answered per second")
     p99_ms: float | None = Field(None, description="from the intended start")
     error_rate: float | None = Field(None, description="failed / sent")
@@ -427,9 +428,16 @@ class CapacityResult(_Record):
 
     scenario: str = Field(description="the search's scenario")
     server: str = Field(description="the config searched")
-    rps: float | None = Field(description="highest rate that met the criterion; null: none did")
+    rps: float | None = Field(description="highest rate that met the criterion; null: none did (or not a rate)")
+    connections: int | None = Field(
+        None, description="a connections search (schema 7): the most streams held that met the criterion"
+    )
+    of: Literal["rate", "connections"] = Field("rate", description="what was searched: a rate, or connections")
     criterion: str = Field(description="the objective, as text")
     model_rps: float | None = Field(None, description="the model's capacity, from the step nearest the measured one")
+    model_connections: float | None = Field(
+        None, description="a connections search: the streams the model says the config holds at once (its slots)"
+    )
     bound: Literal["server", "loadgen"] = Field(
         "server", description="what stopped the search: the server, or the load generator"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from perfsuite.record.results import CapacityResult, RunResult, SizingResult
 from perfsuite.report.cells import Cell, Table, number, ranked, rps_text
 from perfsuite.report.cells import text_cell as _text
-from perfsuite.report.streams import stream_headline, websocket_headline
+from perfsuite.report.streams import connections_headline, stream_headline, websocket_headline
 
 TIE = 0.05  # configs within this share of the winner tie with it
 KEPT_UP = 0.95  # an open run kept up when it answered this share of its rate, not overloaded
@@ -75,6 +75,8 @@ def _capacity(found: list[CapacityResult]) -> list[str]:
 
 def headline(mode: str, runs: list[RunResult], found: list[CapacityResult]) -> list[str]:
     """The scenario's answer in a sentence or two."""
+    if found and mode == "stream":
+        return connections_headline(found)
     if found:
         return _capacity(found)
     if mode == "steady":

@@ -85,7 +85,6 @@ SIZING_NOTE = (
     "Sizing: per config, the replicas that serve the target, fewest cores first (one replica's rate measured by"
     " the capacity search where the scenario runs one, else predicted by the model; memory is PSS)."
 )
-CAPACITY_NOTE = "Capacity: the highest offered rate that met the criterion (latency from the intended start)."
 
 
 def _scenario(scenario: ScenarioView) -> list[str]:
@@ -96,7 +95,7 @@ def _scenario(scenario: ScenarioView) -> list[str]:
     if scenario.sizing is not None:
         lines += [SIZING_NOTE, "", *table(scenario.sizing), ""]
     if scenario.capacity_table is not None:
-        lines += [CAPACITY_NOTE, "", *table(scenario.capacity_table), "", "Every step of the searches:", ""]
+        lines += [scenario.capacity_note, "", *table(scenario.capacity_table), "", "Every step of the searches:", ""]
     lines += table(scenario.table)
     if scenario.model_notes:
         lines += ["", "Model from: " + "; ".join(map(md, scenario.model_notes)) + "."]

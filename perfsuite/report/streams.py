@@ -4,7 +4,7 @@ memory; and the scenario's answer."""
 
 from __future__ import annotations
 
-from perfsuite.record.results import RunResult
+from perfsuite.record.results import CapacityResult, RunResult
 from perfsuite.report.cells import Cell, Table, ms_text, number, ranked, text_cell
 
 STREAM_HEADER = [
@@ -132,3 +132,46 @@ def websocket_headline(runs: list[RunResult]) -> list[str]:
         if shown:
             lines.append(f"At {connections:,} connections: " + ", ".join(shown) + ".")
     return lines
+
+
+CONNECTIONS_HEADER = ["Server", "Holds at once", "Model (slots)", "Bound by", "Criterion", "Steps", "Steps tried"]
+
+
+def holds_text(found: CapacityResult) -> str:
+    """'48', '>= 128 (load generator)', '>= 128 (none failed)' or '< 4' when no step passed."""
+    if found.connections is None:
+        tried = min((int(step.rate) for step in found.steps), default=None)
+        return "none" if tried is None else f"< {tried:,}"
+    if found.bound == "loadgen":
+        return f">= {found.connections:,} (load generator)"
+    failed_above = any(not s.ok and s.rate > found.connections for s in found.steps)
+    return f"{found.connections:,}" if failed_above else f">= {found.connections:,} (none failed)"
+
+
+def connections_table(found: list[CapacityResult]) -> Table | None:
+    """Per config: the most streams it held while the objective held, beside its slots."""
+    searched = [c for c in found if c.of == "connections"]
+    if not searched:
+        return None
+    rows = []
+    for c in searched:
+        tried = ", ".join(f"{int(s.rate):,}{'' if s.ok else ' x'}" for s in c.steps)
+        rows.append(
+            [
+                text_cell(c.server),
+                Cell(holds_text(c)),
+                Cell("unbounded" if c.model_connections is None else f"{c.model_connections:,.0f}"),
+                text_cell("load generator" if c.bound == "loadgen" else "server"),
+                text_cell(c.criterion),
+                Cell(f"{len(c.steps)}" + ("" if c.converged else " (not converged)")),
+                text_cell(tried),
+            ]
+        )
+    return Table(CONNECTIONS_HEADER, rows)
+
+
+def connections_headline(found: list[CapacityResult]) -> list[str]:
+    searched = sorted((c for c in found if c.of == "connections"), key=lambda c: -(c.connections or 0))
+    if not searched:
+        return []
+    return ["Holds at once: " + ", ".join(f"{c.server} {holds_text(c)}" for c in searched) + "."]

@@ -28,7 +28,7 @@ from perfsuite.report.answer import headline, sizing_line, sizing_table
 from perfsuite.report.cells import NOT_RANKED, Cell, Table, ms_text, number, ranked, rps_text
 from perfsuite.report.cells import text_cell as _text
 from perfsuite.report.queue import queue_table
-from perfsuite.report.streams import stream_table, websocket_table
+from perfsuite.report.streams import connections_table, stream_table, websocket_table
 
 FLAG_LABELS = {
     "errors": "errors",
@@ -438,6 +438,12 @@ def baseline_table(verdict: Verdict) -> Table:
     return Table(header, rows)
 
 
+CAPACITY_NOTE = "Capacity: the highest offered rate that met the criterion (latency from the intended start)."
+HOLDS_NOTE = (
+    "Holds at once: the most streams each config held at once while the criterion held (every connection"
+    " held, no stream failed or cut); x marks a step that failed."
+)
+
 TABLES = {
     "burst": burst_table,
     "open": open_table,
@@ -463,6 +469,7 @@ class ScenarioView:
     errors: list[RunResult]
     capacity: list[CapacityResult] = field(default_factory=list)
     capacity_table: Table | None = None
+    capacity_note: str = CAPACITY_NOTE
     model_notes: list[str] = field(default_factory=list)
     headline: list[str] = field(default_factory=list)  # which config wins, and by how much
     sizing: Table | None = None  # the target's answer, per config
@@ -520,7 +527,10 @@ def build_view(
                 flags=[(run, flag) for run in runs for flag in run.flags],
                 errors=[run for run in runs if not run.ok],
                 capacity=[c for c in results.capacity if c.scenario == name],
-                capacity_table=capacity_table([c for c in results.capacity if c.scenario == name], runs),
+                capacity_table=capacity_table(
+                    [c for c in results.capacity if c.scenario == name and c.of == "rate"], runs
+                )
+                or connections_table([c for c in results.capacity if c.scenario == name]),
                 model_notes=model_notes(runs),
                 headline=headline(mode, runs, [c for c in results.capacity if c.scenario == name]),
                 sizing=sizing_table([s for s in results.sizing if s.scenario == name]),

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from perfsuite.judge.capacity import Search, criterion, round_rate, start_rate, step_of
+from perfsuite.judge.capacity import (
+    Search,
+    criterion,
+    round_rate,
+    start_connections,
+    start_rate,
+    step_of,
+    stream_step_of,
+)
 from perfsuite.plan.format import CapacityObjective
-from perfsuite.record.results import CapacityStep, Flag, Latency, OpenResult, RunResult
+from perfsuite.record.results import CapacityStep, Flag, Lag, Latency, OpenResult, RunResult, StreamResult
 
 
 def run_until(search: Search, capacity: float, generator: float = float("inf"), hiccup: float = -1) -> list[float]:
@@ -136,3 +144,34 @@ def test_a_step_passes_only_if_every_objective_holds_and_the_offered_load_was_an
     # Without an error_rate objective, the scenario's allowed error rate (the errors flag) holds each step.
     errors = step_of(open_run(p99=10, answered=100, failures=50, flags=("errors",)), CapacityObjective(p99_ms="< 400"))
     assert not errors.ok and errors.why == "errors"
+
+
+@pytest.mark.parametrize("holds", [1, 2, 5, 37, 300])
+def test_a_connections_search_steps_in_whole_connections_to_within_one(holds: int) -> None:
+    search = Search(start=start_connections(4.0), max_steps=20, whole=True)
+    tried = run_until(search, holds)
+    assert all(value == int(value) and value >= 1 for value in tried)
+    assert search.converged and search.best == holds and search.lowest_failed == holds + 1
+    assert start_connections(float("inf")) == 16 and start_connections(2.0) == 2
+
+
+def stream_run(held: int, connections: int, gap_p99: float, ttfb_p99: float, cut: int = 0) -> RunResult:
+    stream = StreamResult(
+        connections=connections, path="/s", held=held, gap_ms=Lag(p50=100, p99=gap_p99, max=gap_p99),
+        ttfb_ms=Lag(p50=1, p99=ttfb_p99, max=ttfb_p99), completed=40, cut=cut,
+    )  # fmt: skip
+    return RunResult(index=1, scenario="s", server="x", mode="stream", order=None, users=connections,
+                     connections=connections, repeat=1, status="ok", stream=stream)  # fmt: skip
+
+
+def test_a_connections_step_holds_every_connection_within_the_objective() -> None:
+    objective = CapacityObjective(gap_p99_ms="< 200", ttfb_p99_ms="< 1000")
+    assert stream_step_of(stream_run(32, 32, 140, 20), objective).ok
+    held_fewer = stream_step_of(stream_run(4, 32, 105, 8000), objective)
+    assert not held_fewer.ok and held_fewer.why == "held 4 of 32 at once; ttfb_p99_ms 8000, wanted < 1000"
+    late = stream_step_of(stream_run(64, 64, 450, 30), objective)
+    assert not late.ok and late.why == "gap_p99_ms 450, wanted < 200" and late.connections == 64
+    assert stream_step_of(stream_run(8, 8, 100, 5, cut=2), objective).why == "2 streams failed or were cut"
+    allowed = CapacityObjective(gap_p99_ms="< 200", error_rate="< 0.1")
+    assert stream_step_of(stream_run(8, 8, 100, 5, cut=2), allowed).ok  # 2 of 42 ended badly: under 10%
+    assert criterion(objective) == "gap_p99_ms < 200, ttfb_p99_ms < 1000"

@@ -166,6 +166,23 @@ SERVERS = "servers:\n  g1: {server: gunicorn, app: apps.wsgi_app:app}\n"
          "4: scenarios.0.rate: does not apply to stream mode"),
         (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: 99999, stream: {path: /s}}\n",
          "4: scenarios.0.connections: 99,999 connections need about"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: auto, stream: {path: /s}}\n",
+         "4: scenarios.0.connections: auto needs an objective: capacity:"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: auto, stream: {path: /s},"
+         " capacity: {p99_ms: '< 5'}}\n",
+         "4: scenarios.0.capacity.p99_ms: does not apply to a connections search"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: 5, stream: {path: /s},"
+         " capacity: {gap_p99_ms: '< 5'}}\n",
+         "4: scenarios.0.capacity: applies to connections: auto only"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: stream, connections: auto, stream: {path: /s},"
+         " capacity: {gap_p99_ms: '< 0'}}\n",
+         "4: scenarios.0.capacity.gap_p99_ms: a latency is always above 0 ms"),
+        (SERVERS + "scenarios:\n  - {name: a, mode: open, rate: auto, mix: [{path: /f}],"
+         " capacity: {gap_p99_ms: '< 5'}}\n",
+         "4: scenarios.0.capacity.gap_p99_ms: applies to stream mode's connections: auto only"),
+        ("servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n"
+         "  - {name: a, mode: websocket, connections: auto, websocket: {path: /ws/echo}}\n",
+         "4: scenarios.0.connections: auto applies to stream mode"),
         (SERVERS + "scenarios:\n  - {name: a, connections: 5, mix: [{path: /f}]}\n",
          "4: scenarios.0.connections: applies to stream and websocket mode only"),
         (SERVERS + "scenarios:\n  - {name: a, mode: websocket, connections: 5, websocket: {path: /ws/echo}}\n",
