@@ -11,8 +11,7 @@ process) so a receiver times its delivery and counts gaps.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, deque
 from typing import Any
 
 from _buckets import bucket_ms
@@ -45,54 +44,57 @@ class Client:
     def __init__(self, sock: Any, host: str, target: str) -> None:
         self.sock = sock
         self.ws = WSConnection(ConnectionType.CLIENT)
-        self.pending: list[str | bytes] = []
+        self.queue: deque[Any] = deque()  # events read but not handled: one read may carry several
         self._partial: list[str | bytes] = []
+        self.closed: str | None = None  # why the server ended it: raised once what came before is read
         self.sock.sendall(self.ws.send(Request(host=host, target=target)))
         while True:
-            for event in self._events():
-                if isinstance(event, AcceptConnection):
-                    return
-                if isinstance(event, RejectConnection | RejectData):
-                    status = getattr(event, "status_code", None)
-                    raise SocketClosed(f"the handshake was refused ({status or 'rejected'})")
+            event = self._next()
+            if isinstance(event, AcceptConnection):
+                return
+            if isinstance(event, RejectConnection | RejectData):
+                status = getattr(event, "status_code", None)
+                raise SocketClosed(f"the handshake was refused ({status or 'rejected'})")
 
-    def _events(self) -> Iterator[Any]:
-        data = self.sock.recv(READ_BYTES)
-        if not data:
-            raise SocketClosed("the server closed the connection")
-        self.ws.receive_data(data)
-        for event in self.ws.events():
-            if isinstance(event, CloseConnection):
-                with contextlib.suppress(OSError, LocalProtocolError):
+    def _next(self) -> Any:
+        """The next event, reading as needed; pings answered; a close kept (self.closed) and raised
+        once the messages before it are handled."""
+        while not self.queue:
+            if self.closed is not None:
+                raise SocketClosed(self.closed)
+            data = self.sock.recv(READ_BYTES)
+            if not data:
+                raise SocketClosed("the server closed the connection")
+            self.ws.receive_data(data)
+            for event in list(self.ws.events()):
+                if isinstance(event, CloseConnection):
+                    with contextlib.suppress(OSError, LocalProtocolError):
+                        self.sock.sendall(self.ws.send(event.response()))
+                    reason = f" {event.reason}" if event.reason else ""
+                    self.closed = f"the server closed the WebSocket ({event.code}{reason})"
+                elif isinstance(event, Ping):
                     self.sock.sendall(self.ws.send(event.response()))
-                raise SocketClosed(
-                    f"the server closed the WebSocket ({event.code}{' ' + event.reason if event.reason else ''})"
-                )
-            if isinstance(event, Ping):
-                self.sock.sendall(self.ws.send(event.response()))
-                continue
-            yield event
+                else:
+                    self.queue.append(event)
+        return self.queue.popleft()
 
     def send(self, text: str) -> None:
         self.sock.sendall(self.ws.send(TextMessage(data=text)))
 
     def receive(self) -> str | bytes:
-        """The next whole message (fragments joined)."""
-        while not self.pending:
-            for event in self._events():
-                if isinstance(event, Message):
-                    self._partial.append(event.data)
-                    if sum(len(part) for part in self._partial) > MAX_MESSAGE_BYTES:
-                        raise SocketClosed(f"a message longer than {MAX_MESSAGE_BYTES:,} bytes")
-                    if event.message_finished:
-                        whole = (
-                            "".join(p for p in self._partial if isinstance(p, str))
-                            if isinstance(event, TextMessage)
-                            else b"".join(p for p in self._partial if isinstance(p, bytes))
-                        )
-                        self.pending.append(whole)
-                        self._partial = []
-        return self.pending.pop(0)
+        """The next whole message (fragments joined); SocketClosed once the server's close is all that is left."""
+        while True:
+            event = self._next()
+            if not isinstance(event, Message):
+                continue
+            self._partial.append(event.data)
+            if sum(len(part) for part in self._partial) > MAX_MESSAGE_BYTES:
+                raise SocketClosed(f"a message longer than {MAX_MESSAGE_BYTES:,} bytes")
+            if event.message_finished:
+                parts, self._partial = self._partial, []
+                if isinstance(event, TextMessage):
+                    return "".join(p for p in parts if isinstance(p, str))
+                return b"".join(p for p in parts if isinstance(p, bytes))
 
     def close(self) -> None:
         with contextlib.suppress(OSError, LocalProtocolError):  # a connection already gone has nothing to close

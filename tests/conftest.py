@@ -9,6 +9,7 @@ Locust, the suite's own CLI, browsers) and is marked `e2e` here, by folder.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -157,3 +158,17 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
     monkeypatch.delenv("PERFSUITE_TOKEN", raising=False)
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     os.environ.pop("GITHUB_STEP_SUMMARY", None)
+
+
+def locustfile_module(name: str) -> Any:
+    """A module of locustfiles/ loaded alone, as Locust's -f would find its siblings (no Locust import)."""
+    folder = REPO / "locustfiles"
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(folder))

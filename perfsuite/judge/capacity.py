@@ -65,6 +65,17 @@ def start_rate(model_rps: float | None) -> float:
     return max(MIN_RATE, round_rate(min(START_SHARE * model_rps, START_CAP)))
 
 
+def unmet(objective: CapacityObjective, measured: dict[str, float | None]) -> list[str]:
+    """Each objective a step's `measured` figures miss, as 'p99_ms 612, wanted < 500'."""
+    why = []
+    for metric, value in measured.items():
+        threshold = getattr(objective, metric)
+        if threshold is not None and (value is None or not holds(value, threshold)):
+            shown = "none" if value is None else f"{value:g}"
+            why.append(f"{metric} {shown}, wanted {' '.join(threshold.split())}")
+    return why
+
+
 def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
     """One measured open run judged against the objective."""
     rate = run.rate or 0.0
@@ -83,12 +94,7 @@ def step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep:
         "p99_ms": run.latency_ms.p99,
         "error_rate": error_rate,
     }
-    why = []
-    for metric, value in measured.items():
-        threshold = getattr(objective, metric)
-        if threshold is not None and (value is None or not holds(value, threshold)):
-            shown = "none" if value is None else f"{value:g}"
-            why.append(f"{metric} {shown}, wanted {' '.join(threshold.split())}")
+    why = unmet(objective, measured)
     if "errors" in kinds and objective.error_rate is None:  # the scenario's own max_error_rate (default: none)
         why.append(next(flag.message for flag in run.flags if flag.kind == "errors"))
     achieved = run.open.achieved_rps
@@ -126,14 +132,8 @@ def stream_step_of(run: RunResult, objective: CapacityObjective) -> CapacityStep
     ended = s.completed + s.failed + s.cut
     error_rate = (s.failed + s.cut) / ended if ended else 0.0
     measured = {"gap_p99_ms": s.gap_ms.p99, "ttfb_p99_ms": s.ttfb_ms.p99, "error_rate": error_rate}
-    why = []
-    if s.held < connections:
-        why.append(f"held {s.held:,} of {connections:,} at once")
-    for metric, value in measured.items():
-        threshold = getattr(objective, metric)
-        if threshold is not None and (value is None or not holds(value, threshold)):
-            shown = "none" if value is None else f"{value:g}"
-            why.append(f"{metric} {shown}, wanted {' '.join(threshold.split())}")
+    why = [f"held {s.held:,} of {connections:,} at once"] if s.held < connections else []
+    why += unmet(objective, measured)
     if objective.error_rate is None and (s.failed or s.cut):
         why.append(f"{s.failed + s.cut:,} streams failed or were cut")
     saturated = any(flag.kind == "loadgen_saturated" for flag in run.flags)

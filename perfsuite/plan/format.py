@@ -85,6 +85,8 @@ EntryName = Annotated[
     str, AfterValidator(_printable), AfterValidator(_not_a_formula), Field(min_length=1, max_length=8_200)
 ]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+# A request's path and query: exactly one leading / (//host/x would name another host), no space or control.
+RequestPath = Annotated[str, Field(pattern=r"^/([^/\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*)?$", max_length=8_192)]
 UserCount = Annotated[int, Field(ge=1, le=MAX_USERS)]
 Users = Annotated[
     list[UserCount],
@@ -367,9 +369,7 @@ class MixEntry(_Model):
     name: EntryName = Field(
         description="as Locust names it in its statistics (default: the path; METHOD /path when not a GET)"
     )
-    path: str = Field(
-        pattern=r"^/([^/\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*)?$",
-        max_length=8_192,
+    path: RequestPath = Field(
         description="path and query, starting with exactly one / (//host/x would name another host), no spaces"
         " (percent-encode them: %20)",
     )
@@ -437,10 +437,8 @@ class StreamSpec(_Model):
     """What each stream user opens, one stream after another (mode: stream)."""
 
     name: EntryName | None = Field(None, description="as Locust names it in its statistics (default: the path)")
-    path: str = Field(
-        pattern=r"^/([^/\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*)?$",
-        max_length=8_192,
-        description="path and query of a route that answers text/event-stream (Server-Sent Events)",
+    path: RequestPath = Field(
+        description="path and query of a route that answers text/event-stream (Server-Sent Events)"
     )
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, description="request headers")
     interval: Annotated[Duration, Field(gt=0, le=DAY_S)] | None = Field(
@@ -456,9 +454,7 @@ class WebSocketSpec(_Model):
     """What each WebSocket user does (mode: websocket): echo, or a fan-out with `subscribers`."""
 
     name: EntryName | None = Field(None, description="as Locust names it in its statistics (default: the path)")
-    path: str = Field(
-        pattern=r"^/([^/\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*)?$",
-        max_length=8_192,
+    path: RequestPath = Field(
         description="the WebSocket route: echo sends each message back; a fan-out route sends a publisher's"
         " messages to every other connection",
     )
@@ -468,10 +464,8 @@ class WebSocketSpec(_Model):
     subscribers: Annotated[int, Field(ge=1, le=MAX_CONNECTIONS)] | None = Field(
         None, description="fan-out: connections that only listen; one more publishes (default: echo)"
     )
-    publisher: str | None = Field(
+    publisher: RequestPath | None = Field(
         None,
-        pattern=r"^/([^/\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*)?$",
-        max_length=8_192,
         description="fan-out: the route the publisher connects to (default: path); the demo app's room takes"
         " /ws/room?role=publisher",
     )

@@ -272,7 +272,23 @@ class Lag(_Record):
     max: float | None = Field(None, description="ms")
 
 
-class StreamResult(_Record):
+class HeldMemory(_Record):
+    """What each held connection costs the server (stream and websocket modes, schema 7)."""
+
+    kb_per_connection: float | None = Field(
+        None, description="the server's memory (PSS) per held connection, from memory_samples (null: none held)"
+    )
+    kb_basis: Literal["slope", "share"] | None = Field(
+        None,
+        description="slope: of memory against connections held (20 or more held); share: the server's memory at"
+        " the most held over their count (fewer held: a worker's share)",
+    )
+    memory_samples: list[list[float]] = Field(
+        default_factory=list, description="[connections held, the server's PSS in MB] as sampled"
+    )
+
+
+class StreamResult(HeldMemory):
     """Stream mode (schema 7): streams held, and how their events arrived. A stream
     counts where it ended in the window: `completed`, `failed` (refused, not 200, not an
     event stream) or `cut` (ended by the server before its end); `unfinished` were still
@@ -296,21 +312,10 @@ class StreamResult(_Record):
     unfinished: int = Field(0, description="still open when the window ended")
     events: int = Field(0, description="events received in the window")
     chunks_per_s: float = Field(0.0, description="events per second of the window, over every stream")
-    kb_per_connection: float | None = Field(
-        None, description="the server's memory (PSS) per held stream, from memory_samples (null: none held)"
-    )
-    kb_basis: Literal["slope", "share"] | None = Field(
-        None,
-        description="slope: of memory against streams held (20 or more held); share: the server's memory at the"
-        " most held over their count (fewer held: a worker's share)",
-    )
-    memory_samples: list[list[float]] = Field(
-        default_factory=list, description="[streams held, the server's PSS in MB] as sampled in the window"
-    )
     ttfb_histogram: Histogram = Field(default_factory=dict, description="ms to the first event -> count")
 
 
-class WebSocketResult(_Record):
+class WebSocketResult(HeldMemory):
     """Websocket mode (schema 7): connections held, and their messages: echo round trips
     (`rtt_ms`) or a fan-out's deliveries (`delivery_ms`, from the send time in each message)."""
 
@@ -334,15 +339,6 @@ class WebSocketResult(_Record):
     opened: int = Field(0, description="connections opened in the window")
     failed: int = Field(0, description="connections refused (handshake or socket)")
     closed: int = Field(0, description="connections the server ended")
-    kb_per_connection: float | None = Field(
-        None, description="the server's memory (PSS) per open connection, from memory_samples (null: none open)"
-    )
-    kb_basis: Literal["slope", "share"] | None = Field(
-        None, description="slope: of memory against connections open (20 or more); share: memory over their count"
-    )
-    memory_samples: list[list[float]] = Field(
-        default_factory=list, description="[connections open, the server's PSS in MB] as sampled"
-    )
 
 
 class OpenResult(_Record):

@@ -60,7 +60,7 @@ def test_the_most_streams_each_config_holds_within_its_objective(tmp_path: Path)
     scenario = write_scenario(
         tmp_path,
         """\
-        defaults: {warmup: 1s, duration: 3s}
+        defaults: {warmup: 1s, duration: 2s}
         servers:
           loop: {server: uvicorn, app: burn_app:app, app_dir: burn}
           sync-2: {server: gunicorn, app: burn_app:wsgi, app_dir: burn, workers: 2}

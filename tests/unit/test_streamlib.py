@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-LOCUSTFILES = Path(__file__).resolve().parents[2] / "locustfiles"
+from tests.conftest import locustfile_module
 
-
-def _load() -> Any:
-    sys.path.insert(0, str(LOCUSTFILES))  # it imports _buckets as Locust's -f would
-    try:
-        spec = importlib.util.spec_from_file_location("_streamlib", LOCUSTFILES / "_streamlib.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(LOCUSTFILES))
-
-
-lib = _load()
+lib = locustfile_module("_streamlib")
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ntransfer-encoding: chunked\r\n\r\n"
 
 

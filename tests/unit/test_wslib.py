@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import socket
-import sys
 import threading
-from pathlib import Path
-from typing import Any
 
 import pytest
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage
 
-LOCUSTFILES = Path(__file__).resolve().parents[2] / "locustfiles"
+from tests.conftest import locustfile_module
 
-
-def _load() -> Any:
-    sys.path.insert(0, str(LOCUSTFILES))
-    try:
-        spec = importlib.util.spec_from_file_location("_wslib", LOCUSTFILES / "_wslib.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(LOCUSTFILES))
-
-
-lib = _load()
+lib = locustfile_module("_wslib")
 
 
 def serve(sock: socket.socket, replies: list[str], close: bool) -> None:
@@ -87,3 +70,33 @@ def test_the_window_counts_only_inside_it() -> None:
     taken = window.take()
     assert taken["sent"] == 3 and taken["rtt_ms"] == {1.23: 1} and taken["held_by_tick"] == {10: 4}
     assert window.take()["sent"] == 0
+
+
+def test_a_message_in_the_same_read_as_the_handshake_is_not_lost() -> None:
+    ours, theirs = socket.socketpair()
+    server = WSConnection(ConnectionType.SERVER)
+    client_ws_bytes: list[bytes] = []
+
+    def answer() -> None:
+        server.receive_data(theirs.recv(65536))
+        for event in server.events():
+            if isinstance(event, Request):  # the accept, a message and a close: one write
+                theirs.sendall(
+                    server.send(AcceptConnection())
+                    + server.send(TextMessage(data=lib.payload(1, 5.0, 0)))
+                    + server.send(CloseConnection(code=1000))
+                )
+                client_ws_bytes.append(b"sent")
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    try:
+        client = lib.Client(ours, "h:1", "/ws/room")
+        assert lib.parse(client.receive()) == (1, 5.0)
+        with pytest.raises(lib.SocketClosed, match="1000"):
+            client.receive()
+    finally:
+        thread.join(timeout=5)
+        ours.close()
+        theirs.close()
+    assert client_ws_bytes == [b"sent"]
