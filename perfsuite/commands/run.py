@@ -41,7 +41,6 @@ from perfsuite.record.results import (
 from perfsuite.report.console import verdict_lines
 from perfsuite.report.files import REPORT_HTML, REPORT_MD, step_summary
 from perfsuite.report.progress import make_progress
-from perfsuite.run.children import raise_file_limit
 from perfsuite.run.lifecycle import STOP, Interrupted
 from perfsuite.run.process import kill_all
 
@@ -194,7 +193,6 @@ def main(argv: list[str]) -> int:
         suite = load(args.file)
         if suite is None:
             return EXIT_INVALID
-        raise_file_limit()  # held streams need a socket each; scenario rules checked against the hard limit
         return _main(args, suite, trees)
     except Interrupted as interrupt:
         print(f"interrupted before anything started ({interrupt})", file=sys.stderr)

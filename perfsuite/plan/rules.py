@@ -7,9 +7,9 @@ pairs; the loader gives them their lines. Checks against this machine
 
 from __future__ import annotations
 
-import resource
 from pathlib import Path
 
+from perfsuite.io.limits import open_file_limit
 from perfsuite.plan.affinity import resolve_layout
 from perfsuite.plan.format import AUTO, LoadgenSettings, Scenario, ServerConfig, Slo, SuiteFile
 from perfsuite.plan.hosts import bind_problem
@@ -144,12 +144,6 @@ FILES_PER_CONNECTION = 1  # each held stream is a socket in Locust (the server's
 FILES_SPARE = 256  # Locust's own files: its logs, CSVs, imports, its master's sockets
 
 
-def open_file_limit() -> int:
-    """The most files a child may open: the hard limit, which the suite raises the soft one to."""
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return hard if hard != resource.RLIM_INFINITY else 1 << 20
-
-
 def _stream_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
     found: Found = []
     if scenario.stream is None:
@@ -242,8 +236,8 @@ def _file_problems(declared: SuiteFile, scenario: Scenario, at: PathKey, held: l
                 (
                     (*at, "connections"),
                     f"{connections:,} connections need about {connections // processes + FILES_SPARE:,} open files"
-                    f" per Locust process; this machine allows {limit:,} (ulimit -Hn): lower it, or spread the"
-                    " load over more Locust processes (loadgen: {processes: N})",
+                    f" per Locust process; this machine allows {limit:,} (ulimit -n, raised to -Hn): lower it, or"
+                    " spread the load over more Locust processes (loadgen: {processes: N})",
                 )
             ]
     return []

@@ -13,7 +13,6 @@ LOCUST_*, PYTHONPATH, ...) never reaches a child unless a config declares it.
 from __future__ import annotations
 
 import os
-import resource
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,18 +25,6 @@ from perfsuite.plan.servers import build_argv, stop_signal
 from perfsuite.run.process import WILDCARDS, ManagedProcess, ProcessFailed, check_port, free_port
 
 HOST = "127.0.0.1"
-
-
-def raise_file_limit() -> int:
-    """Let every child open as many files as the machine allows (held streams are
-    sockets): the soft limit raised to the hard one, inherited by each child. Returns it."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            return soft
-    return hard
 
 
 READY_TIMEOUT_S = 30.0
