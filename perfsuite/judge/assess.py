@@ -10,7 +10,7 @@ import os
 from perfsuite.judge.expectation import TOLERANCE, Load, expect, service_of
 from perfsuite.judge.flags import open_flags, run_flags, stream_flags, websocket_flags
 from perfsuite.judge.sizing import sizing_arrival, target_seconds
-from perfsuite.judge.streammodel import expect_streams
+from perfsuite.judge.streammodel import StreamExpectation, expect_streams
 from perfsuite.plan.concurrency import NoModel
 from perfsuite.plan.runs import RunPlan, senders_of
 from perfsuite.plan.servers import kind_of, slots
@@ -65,10 +65,21 @@ def stream_model(plan: RunPlan, run: RunResult) -> ModelResult:
         bound="slots" if expected.held < plan.connections else "users",
         expected_held=expected.held,
         expected_ttfb_ms=expected.ttfb_ms,
+        expected_chunks_per_s=chunk_rate(expected, length, measured.gap_ms.p50),
         stream_length_ms=length,
         ratio=None if ratio is None else round(ratio, 4),
         tolerance=TOLERANCE,
     )
+
+
+def chunk_rate(expected: StreamExpectation, length_ms: float, gap_ms: float | None) -> float | None:
+    """Events a second over every stream: each held stream sends its events but the first over its
+    length, and each stream that begins sends its first; a stream's events from its length over its
+    usual gap (the run's median gap)."""
+    if not gap_ms or length_ms <= 0:
+        return None
+    events = 1 + round(length_ms / gap_ms)
+    return round(expected.held_mean * (events - 1) / (length_ms / 1000) + expected.streams_per_s, 3)
 
 
 def websocket_model(plan: RunPlan, run: RunResult) -> ModelResult:

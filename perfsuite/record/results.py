@@ -240,6 +240,9 @@ class ModelResult(_Record):
     stream_length_ms: float | None = Field(
         None, description="stream mode (schema 7): a stream's length (first to last event, median of the run's)"
     )
+    expected_chunks_per_s: float | None = Field(
+        None, description="stream mode (schema 7): events a second over every stream, by the model"
+    )
     measured_rps: float | None = Field(None, description="what it did")
     measured_latency_ms: float | None = Field(None, description="mean latency it showed")
     ratio: float | None = Field(None, description="measured / expected")

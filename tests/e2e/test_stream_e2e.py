@@ -103,11 +103,13 @@ def test_streams_held_by_an_event_loop_and_by_two_sync_workers(tmp_path: Path) -
     assert 90 <= s["gap_ms"]["p50"] <= 130 and s["late_ms"]["p99"] < 50, s
     assert s["length_ms"]["p50"] >= 490 and s["ttfb_ms"]["p50"] < 50
     assert s["kb_per_connection"] is not None and s["memory_samples"][0][0] == 0
+    assert abs(s["chunks_per_s"] / loop["model"]["expected_chunks_per_s"] - 1) < 0.15
 
     # Two sync workers hold two; the rest wait in line, whole streams at a time, as the model says.
     t = sync["stream"]
     assert t["held"] == 2 and sync["model"]["expected_held"] == 2
     assert sync["model"]["stream_length_ms"] >= 490
+    assert abs(t["chunks_per_s"] / sync["model"]["expected_chunks_per_s"] - 1) < 0.2  # 2 held: few events
     wait, measured = sync["model"]["expected_ttfb_ms"], t["ttfb_mean_ms"]
     assert wait > 1000 and abs(measured / wait - 1) < 0.15, (measured, wait)
     assert t["ttfb_ms"]["max"] > 4 * t["length_ms"]["p50"]  # waited several streams' length

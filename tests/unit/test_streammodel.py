@@ -38,3 +38,13 @@ def test_fewer_connections_than_slots_wait_for_nothing_and_ramp_at_the_spawn_rat
 def test_a_stream_must_have_a_length() -> None:
     with pytest.raises(ValueError, match="positive"):
         expect_streams(1, 1, 0.0, 1, 0, 1)
+
+
+def test_the_event_rate_of_held_streams() -> None:
+    from perfsuite.judge.assess import chunk_rate
+
+    # 200 held all window long, 30 events 100 ms apart (2.9 s): 29 events a stream every 2.9 s, plus
+    # the first event of each of the 4 x 200 / 10 s streams that began.
+    held = expect_streams(200, math.inf, 2.9, spawn_rate=200, warmup_s=4, duration_s=10)
+    assert chunk_rate(held, 2900, 100) == pytest.approx(200 * 29 / 2.9 + held.streams_per_s)
+    assert chunk_rate(held, 2900, None) is None
