@@ -1,6 +1,6 @@
 """What a locustfile that holds connections reports (stream.py, websocket.py).
 
-A window object (a StreamWindow or WsWindow) counts what this process
+A _tally.Window (a StreamWindow or WsWindow) counts what this process
 measured as deltas since its last report, with the connections it holds
 noted every tick; Held wires it to Locust: reset where the measured window
 begins (the held timeline, kept from the start, is not), report to the
@@ -16,7 +16,7 @@ from typing import Any
 
 import _window
 import gevent
-from _streamlib import held_by_tick, merge
+from _tally import Window, held_by_tick, merge
 from locust import events
 from locust.runners import WorkerRunner
 
@@ -29,11 +29,8 @@ def tick_now() -> int:
 
 
 class Held:
-    def __init__(
-        self, window: Any, key: str, counts: tuple[str, ...], histograms: tuple[str, ...], stats_option: str,
-        spec_option: str,
-    ) -> None:  # fmt: skip
-        self.window, self.key, self.counts, self.histograms = window, key, counts, histograms
+    def __init__(self, window: Window, key: str, stats_option: str, spec_option: str) -> None:
+        self.window, self.key = window, key
         self.stats_option, self.spec_option = stats_option, spec_option
         self.total: dict[str, Any] = {}  # the master's (or the only process's) sum of every report
         _window.ON_RESET.append(self._reset)
@@ -45,12 +42,9 @@ class Held:
 
     def _reset(self) -> None:
         """The window begins: counts start afresh (the held timeline, reported as it goes, does not)."""
-        self.window.in_window = True
-        held = self.window.held_by_tick
-        self.window.clear()
-        self.window.held_by_tick = held
-        self.total.update(dict.fromkeys(self.counts, 0))
-        for name in self.histograms:
+        self.window.begin()
+        self.total.update(dict.fromkeys(self.window.COUNTS, 0))
+        for name in self.window.HISTOGRAMS:
             self.total.pop(name, None)
 
     def _tick(self) -> None:
@@ -62,7 +56,7 @@ class Held:
         gevent.spawn(self._tick)
 
     def _merge(self, part: dict[str, Any], source: str) -> None:
-        merge(self.total, part, source, self.counts, self.histograms)
+        merge(self.total, part, source, type(self.window))
 
     def _report(self, client_id: str, data: dict[str, Any]) -> None:
         data[self.key] = self.window.take()

@@ -4,7 +4,8 @@ One stream: connect, send a GET, read the response with h11 (uvicorn's
 sans-IO HTTP/1.1 parser, so chunked bodies, close-delimited bodies and a
 connection cut mid-body are told apart by a well-kept library, not by
 hand). Server-Sent Events are split on their blank line; each event is
-timed at the read that completed it. What the run adds up: StreamWindow.
+timed at the read that completed it. What the run adds up: StreamWindow
+(a _tally.Window).
 
 A stream that is
   completed  answered 200 text/event-stream and ended its body
@@ -17,18 +18,15 @@ and one still open when the window ends is unfinished (neither).
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import h11
-from _buckets import bucket_ms
+from _tally import Window
 
 READ_BYTES = 65536
 MAX_EVENT_BYTES = 16 * 1024 * 1024  # an event that never ends is a failed stream, not all of memory
 SEPARATORS = (b"\r\n\r\n", b"\n\n", b"\r\r")  # an event ends at a blank line (the SSE spec's three line ends)
-HISTOGRAMS = ("ttfb_ms", "gap_ms", "ttlb_ms", "length_ms", "late_ms")
-COUNTS = ("started", "completed", "failed", "cut", "unfinished", "events", "bytes")
 
 
 class StreamFailed(Exception):
@@ -133,95 +131,35 @@ class Reading:
             self.events += count
 
 
-class StreamWindow:
-    """What one process measured in the window, as deltas since its last report."""
+class StreamWindow(Window):
+    """What one process measured of its streams (as _tally.Window counts), told as each is read."""
+
+    COUNTS = ("started", "completed", "failed", "cut", "unfinished", "events", "bytes")
+    HISTOGRAMS = ("ttfb_ms", "gap_ms", "ttlb_ms", "length_ms", "late_ms")
 
     def __init__(self, interval_ms: float | None = None) -> None:
-        self.in_window = False
-        self.held = 0  # streams between their first event and their end (not a delta)
+        super().__init__()
         self.interval_ms = interval_ms  # the gap meant between events: lateness is measured against it
-        self.clear()
-
-    def clear(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self.ttfb_ms: Counter[float] = Counter()
-        self.gap_ms: Counter[float] = Counter()
-        self.ttlb_ms: Counter[float] = Counter()
-        self.length_ms: Counter[float] = Counter()
-        self.late_ms: Counter[float] = Counter()
-        self.held_by_tick: dict[int, int] = {}  # wall-clock tenth of a second (warm-up too) -> streams held
-
-    def note_held(self, second: int) -> None:
-        """The streams held now, at tick `second` (int(time.time() * 10), a tenth of a second); kept
-        from the start, so memory can be read against the ramp."""
-        self.held_by_tick[second] = max(self.held_by_tick.get(second, 0), self.held)
 
     def first_event(self, ttfb_ms: float) -> None:
-        if self.in_window:
-            self.ttfb_ms[bucket_ms(ttfb_ms)] += 1
+        self.time("ttfb_ms", ttfb_ms)
 
     def gap(self, gap_ms: float) -> None:
-        if not self.in_window:
-            return
-        self.gap_ms[bucket_ms(gap_ms)] += 1
+        self.time("gap_ms", gap_ms)
         if self.interval_ms is not None:
-            self.late_ms[bucket_ms(max(0.0, gap_ms - self.interval_ms))] += 1
+            self.time("late_ms", gap_ms - self.interval_ms)
 
     def received(self, size: int, events: int) -> None:
-        if self.in_window:
-            self.counts["bytes"] += size
-            self.counts["events"] += events
+        self.count("bytes", size)
+        self.count("events", events)
 
     def add(self, reading: Reading, outcome: str) -> None:
         """A stream that ended (completed, cut or failed) in the window; its first event,
         gaps and bytes were counted as they came."""
-        if not self.in_window:
-            return
-        self.counts[outcome] += 1
+        self.count(outcome)
         if outcome == "completed" and reading.last is not None and reading.first is not None:
-            self.ttlb_ms[bucket_ms((reading.last - reading.started) * 1000)] += 1
-            self.length_ms[bucket_ms((reading.last - reading.first) * 1000)] += 1
-
-    def take(self) -> dict[str, Any]:
-        data = {
-            **{name: self.counts[name] for name in COUNTS},
-            "ttfb_ms": dict(self.ttfb_ms),
-            "gap_ms": dict(self.gap_ms),
-            "ttlb_ms": dict(self.ttlb_ms),
-            "length_ms": dict(self.length_ms),
-            "late_ms": dict(self.late_ms),
-            "held_by_tick": dict(self.held_by_tick),
-        }
-        self.clear()
-        return data
-
-
-def merge(
-    total: dict[str, Any],
-    part: dict[str, Any],
-    source: str,
-    counts: tuple[str, ...] = COUNTS,
-    histograms: tuple[str, ...] = HISTOGRAMS,
-) -> None:
-    """Add a report of process `source` (`part`) to `total`: counts and histograms summed;
-    each tick's held kept per process (a process reports a tick more than once)."""
-    for name in counts:
-        total[name] = total.get(name, 0) + int(part.get(name, 0))
-    for name in histograms:
-        merged: Counter[float] = Counter({float(k): v for k, v in total.get(name, {}).items()})
-        merged.update({float(k): v for k, v in part.get(name, {}).items()})
-        total[name] = dict(merged)
-    mine = total.setdefault("held_by_process", {}).setdefault(source, {})
-    for second, count in part.get("held_by_tick", {}).items():
-        mine[str(second)] = max(mine.get(str(second), 0), int(count))
-
-
-def held_by_tick(total: dict[str, Any]) -> dict[str, int]:
-    """Streams held in each second, summed over the processes (each holds its own at once)."""
-    summed: Counter[str] = Counter()
-    for seconds in total.get("held_by_process", {}).values():
-        summed.update(seconds)
-    return dict(sorted(summed.items()))
+            self.time("ttlb_ms", (reading.last - reading.started) * 1000)
+            self.time("length_ms", (reading.last - reading.first) * 1000)
 
 
 def read_stream(reading: Reading, sock: Any, clock: Callable[[], float] = time.monotonic) -> Reading:

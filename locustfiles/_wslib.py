@@ -11,10 +11,10 @@ process) so a receiver times its delivery and counts gaps.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter, deque
+from collections import deque
 from typing import Any
 
-from _buckets import bucket_ms
+from _tally import Window
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -30,8 +30,6 @@ from wsproto.utilities import LocalProtocolError
 
 READ_BYTES = 65536
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-COUNTS = ("opened", "failed", "closed", "sent", "received", "lost", "silent", "published")
-HISTOGRAMS = ("rtt_ms", "delivery_ms")
 
 
 class SocketClosed(Exception):
@@ -125,33 +123,8 @@ class Gaps:
         return lost
 
 
-class WsWindow:
-    """What one process measured in the window, as deltas since its last report."""
+class WsWindow(Window):
+    """What one process measured of its WebSocket connections (as _tally.Window counts)."""
 
-    def __init__(self) -> None:
-        self.in_window = False
-        self.held = 0  # connections open (not a delta)
-        self.clear()
-
-    def clear(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self.histograms: dict[str, Counter[float]] = {name: Counter() for name in HISTOGRAMS}
-        self.held_by_tick: dict[int, int] = {}
-
-    def note_held(self, tick: int) -> None:
-        self.held_by_tick[tick] = self.held
-
-    def count(self, name: str, n: int = 1) -> None:
-        if self.in_window:
-            self.counts[name] += n
-
-    def time(self, name: str, ms: float) -> None:
-        if self.in_window:
-            self.histograms[name][bucket_ms(max(ms, 0.0))] += 1
-
-    def take(self) -> dict[str, Any]:
-        data: dict[str, Any] = {name: self.counts[name] for name in COUNTS}
-        data.update({name: dict(found) for name, found in self.histograms.items()})
-        data["held_by_tick"] = dict(self.held_by_tick)
-        self.clear()
-        return data
+    COUNTS = ("opened", "failed", "closed", "sent", "received", "lost", "silent", "published")
+    HISTOGRAMS = ("rtt_ms", "delivery_ms")

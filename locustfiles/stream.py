@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from _held import Held
-from _streamlib import COUNTS, HISTOGRAMS, Reading, StreamCut, StreamFailed, StreamWindow, read_stream, request_bytes
+from _streamlib import Reading, StreamCut, StreamFailed, StreamWindow, read_stream, request_bytes
 from gevent import GreenletExit, socket
 from locust import User, constant_pacing, events, task
 from mix import MixUser  # run beside the streams when named on the command line
@@ -46,7 +46,7 @@ def _arguments(parser: Any) -> None:
 
 
 WINDOW = StreamWindow()
-Held(WINDOW, "perfsuite_stream", COUNTS, HISTOGRAMS, "stream_stats_file", "stream")
+Held(WINDOW, "perfsuite_stream", "stream_stats_file", "stream")
 
 
 @events.init.add_listener
@@ -102,8 +102,7 @@ class StreamUser(User):
         reading = Reading(connection, started, held)
         error: Exception | None = None
         outcome = "completed"
-        if WINDOW.in_window:
-            WINDOW.counts["started"] += 1
+        WINDOW.count("started")
         sock = None
         try:
             sock = socket.create_connection(self.address, timeout=CONNECT_TIMEOUT_S)
@@ -118,8 +117,7 @@ class StreamUser(User):
             outcome = "cut" if reading.first is not None else "failed"
             error = StreamCut(f"{type(broken).__name__}: {broken}") if outcome == "cut" else broken
         except GreenletExit:  # the window is over with this stream still open
-            if WINDOW.in_window:
-                WINDOW.counts["unfinished"] += 1
+            WINDOW.count("unfinished")
             raise
         finally:
             held.release()

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import gevent
 from _held import Held
-from _wslib import COUNTS, HISTOGRAMS, Client, Gaps, SocketClosed, WsWindow, parse, payload
+from _wslib import Client, Gaps, SocketClosed, WsWindow, parse, payload
 from gevent import GreenletExit, socket
 from locust import User, events, task
 
@@ -49,7 +49,7 @@ def _arguments(parser: Any) -> None:
 
 
 WINDOW = WsWindow()
-Held(WINDOW, "perfsuite_websocket", COUNTS, HISTOGRAMS, "ws_stats_file", "websocket")
+Held(WINDOW, "perfsuite_websocket", "ws_stats_file", "websocket")
 
 
 @events.init.add_listener

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 from perfsuite.judge.expectation import TOLERANCE, Load, expect, service_of
 from perfsuite.judge.flags import open_flags, run_flags, stream_flags, websocket_flags
@@ -13,7 +14,7 @@ from perfsuite.judge.sizing import sizing_arrival, target_seconds
 from perfsuite.judge.streammodel import StreamExpectation, expect_streams
 from perfsuite.plan.concurrency import NoModel
 from perfsuite.plan.runs import RunPlan, senders_of
-from perfsuite.plan.servers import kind_of, slots
+from perfsuite.plan.servers import Slots, kind_of, slots
 from perfsuite.record.results import ModelResult, ProbeResult, RunResult
 
 
@@ -31,19 +32,39 @@ def client_cores(plan: RunPlan) -> int:
     return max(1, min(processes, pinned) if pinned else processes)
 
 
+def route_slots(plan: RunPlan) -> Slots:
+    """The slots a held stream or WebSocket takes on this config (NoModel where unknown)."""
+    spec = plan.scenario.stream or plan.scenario.websocket
+    return slots(plan.server, plan.app, [spec.path] if spec else [], server_cores(plan))
+
+
 def held_slots(plan: RunPlan) -> float:
     """The streams a config holds at once by the model (inf: unbounded, or not known)."""
-    spec = plan.scenario.stream
     try:
-        return slots(plan.server, plan.app, [spec.path] if spec else [], server_cores(plan)).count
+        return route_slots(plan).count
     except NoModel:
         return math.inf
 
 
+def held_model(config_slots: Slots, wanted: int, expected_held: float, measured_held: int, **more: Any) -> ModelResult:
+    """A held-connection model's result: judged by the connections held at once."""
+    ratio = measured_held / expected_held if expected_held else None
+    return ModelResult(
+        applies=True,
+        slots=None if math.isinf(config_slots.count) else int(config_slots.count),
+        slots_source=config_slots.source,
+        bound="slots" if expected_held < wanted else "users",
+        expected_held=expected_held,
+        ratio=None if ratio is None else round(ratio, 4),
+        tolerance=TOLERANCE,
+        **more,
+    )
+
+
 def stream_model(plan: RunPlan, run: RunResult) -> ModelResult:
     """Held streams as slots held for a stream's length (perfsuite.judge.streammodel)."""
-    spec, measured = plan.scenario.stream, run.stream
-    if spec is None or measured is None:
+    measured = run.stream
+    if measured is None:
         return ModelResult(applies=False, why_not="no stream measured")
     length = measured.length_ms.p50
     if not length:
@@ -51,24 +72,20 @@ def stream_model(plan: RunPlan, run: RunResult) -> ModelResult:
             applies=False, why_not="no stream completed in the window: its length is unknown (lengthen the window)"
         )
     try:
-        config_slots = slots(plan.server, plan.app, [spec.path], server_cores(plan))
+        config_slots = route_slots(plan)
     except NoModel as why:
         return ModelResult(applies=False, why_not=str(why))
     expected = expect_streams(
         plan.connections, config_slots.count, length / 1000, plan.spawn_rate, plan.warmup_s, plan.duration_s
     )
-    ratio = measured.held / expected.held if expected.held else None
-    return ModelResult(
-        applies=True,
-        slots=None if math.isinf(config_slots.count) else int(config_slots.count),
-        slots_source=config_slots.source,
-        bound="slots" if expected.held < plan.connections else "users",
-        expected_held=expected.held,
+    return held_model(
+        config_slots,
+        plan.connections,
+        expected.held,
+        measured.held,
         expected_ttfb_ms=expected.ttfb_ms,
         expected_chunks_per_s=chunk_rate(expected, length, measured.gap_ms.p50),
         stream_length_ms=length,
-        ratio=None if ratio is None else round(ratio, 4),
-        tolerance=TOLERANCE,
     )
 
 
@@ -84,25 +101,15 @@ def chunk_rate(expected: StreamExpectation, length_ms: float, gap_ms: float | No
 
 def websocket_model(plan: RunPlan, run: RunResult) -> ModelResult:
     """Open connections hold a slot each for as long as they are open: all of them, where the slots allow."""
-    spec, measured = plan.scenario.websocket, run.websocket
-    if spec is None or measured is None:
+    measured = run.websocket
+    if measured is None:
         return ModelResult(applies=False, why_not="no WebSocket measured")
     try:
-        config_slots = slots(plan.server, plan.app, [spec.path], server_cores(plan))
+        config_slots = route_slots(plan)
     except NoModel as why:
         return ModelResult(applies=False, why_not=str(why))
     wanted = plan.users  # echo connections, or subscribers and the publisher
-    expected = float(min(wanted, config_slots.count))
-    ratio = measured.held / expected if expected else None
-    return ModelResult(
-        applies=True,
-        slots=None if math.isinf(config_slots.count) else int(config_slots.count),
-        slots_source=config_slots.source,
-        bound="slots" if expected < wanted else "users",
-        expected_held=expected,
-        ratio=None if ratio is None else round(ratio, 4),
-        tolerance=TOLERANCE,
-    )
+    return held_model(config_slots, wanted, float(min(wanted, config_slots.count)), measured.held)
 
 
 def model_of(plan: RunPlan, run: RunResult) -> ModelResult:

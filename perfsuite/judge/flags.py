@@ -193,6 +193,14 @@ def run_flags(
     return flags
 
 
+def _held_mismatch(held: int, what: str, model: ModelResult) -> list[Flag]:
+    """Connections held more than the tolerance from the model's."""
+    if model.ratio is None or abs(model.ratio - 1) <= (model.tolerance or TOLERANCE):
+        return []
+    message = f"{held:,} {what} at most, {model.ratio:.2f}x the model's {model.expected_held:g}"
+    return [_flag("model_mismatch", message)]
+
+
 def stream_flags(stream: StreamResult | None, model: ModelResult | None) -> list[Flag]:
     """Stream mode: streams cut by the server, and streams held or waited for unlike the model."""
     if stream is None:
@@ -202,17 +210,10 @@ def stream_flags(stream: StreamResult | None, model: ModelResult | None) -> list
         flags.append(_flag("streams_cut", f"the server ended {stream.cut:,} streams before their end"))
     if model is None or not model.applies:
         return flags
-    tolerance = model.tolerance or TOLERANCE
-    if model.ratio is not None and abs(model.ratio - 1) > tolerance:
-        flags.append(
-            _flag(
-                "model_mismatch",
-                f"{stream.held:,} streams held at most, {model.ratio:.2f}x the model's {model.expected_held:g}",
-            )
-        )
+    flags += _held_mismatch(stream.held, "streams held", model)
     wait, length = model.expected_ttfb_ms or 0.0, model.stream_length_ms or 0.0
     measured = stream.ttfb_mean_ms
-    if measured is not None and wait > 0.1 * length and abs(measured / wait - 1) > tolerance:
+    if measured is not None and wait > 0.1 * length and abs(measured / wait - 1) > (model.tolerance or TOLERANCE):
         flags.append(
             _flag(
                 "model_mismatch",
@@ -236,16 +237,6 @@ def websocket_flags(found: WebSocketResult | None, model: ModelResult | None) ->
                 f"{found.lost:,} messages never reached a subscriber ({found.published:,} published{silent})",
             )
         )
-    if (
-        model is not None
-        and model.applies
-        and model.ratio is not None
-        and abs(model.ratio - 1) > (model.tolerance or TOLERANCE)
-    ):
-        flags.append(
-            _flag(
-                "model_mismatch",
-                f"{found.held:,} connections open at most, {model.ratio:.2f}x the model's {model.expected_held:g}",
-            )
-        )
+    if model is not None and model.applies:
+        flags += _held_mismatch(found.held, "connections open", model)
     return flags

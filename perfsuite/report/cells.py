@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from perfsuite.record.results import RunResult
+from perfsuite.record.results import Flag, RunResult
+
+FLAG_LABELS = {
+    "errors": "errors",
+    "loadgen_saturated": "load generator saturated",
+    "upstream_slow": "upstream slow",
+    "model_mismatch": "model mismatch",
+    "loadgen_behind": "load generator behind",
+    "overloaded": "overloaded",
+    "streams_cut": "streams cut",
+    "messages_lost": "messages lost",
+}
 
 
 def number(value: float | None, digits: int = 1) -> str:
@@ -58,3 +69,9 @@ def ranked(run: RunResult) -> bool:
 
 
 NOT_RANKED = "not ranked: requests failed"
+
+
+def flags_cell(flags: list[Flag]) -> Cell:
+    """A run's flags, labelled, beside its numbers."""
+    labels = tuple(FLAG_LABELS.get(f.kind, f.kind) for f in flags)
+    return Cell(", ".join(f"⚠ {label}" for label in labels), "flags", labels=labels)

@@ -18,7 +18,8 @@ from perfsuite.plan.key import Level
 from perfsuite.record.results import CapacityResult, RunResult, SuiteResults
 from perfsuite.record.timeseries import Series
 from perfsuite.report import charts
-from perfsuite.report.view import FLAG_LABELS, ReportView, build_view, number
+from perfsuite.report.cells import FLAG_LABELS
+from perfsuite.report.view import ReportView, build_view, number
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RAW_FILES = (

@@ -17,8 +17,9 @@ from perfsuite.io.text import code, terminal
 from perfsuite.io.text import markdown as md
 from perfsuite.judge.verdict import Verdict
 from perfsuite.record.results import SuiteResults
+from perfsuite.report.cells import FLAG_LABELS
 from perfsuite.report.trend import render_text as render_trend
-from perfsuite.report.view import FLAG_LABELS, Cell, ReportView, ScenarioView, Table, build_view
+from perfsuite.report.view import Cell, ReportView, ScenarioView, Table, build_view
 
 
 def _cell(cell: Cell) -> list[str]:

@@ -5,7 +5,7 @@ memory; and the scenario's answer."""
 from __future__ import annotations
 
 from perfsuite.record.results import CapacityResult, RunResult
-from perfsuite.report.cells import Cell, Table, ms_text, number, ranked, text_cell
+from perfsuite.report.cells import Cell, Table, flags_cell, ms_text, number, ranked, text_cell
 
 STREAM_HEADER = [
     "Server", "Connections", "Held", "Held (model)", "TTFB p50 ms", "TTFB p99 ms", "TTFB mean ms",
@@ -19,10 +19,6 @@ def kb_text(kb: float | None, basis: str | None) -> str:
     if kb is None:
         return "n/a"
     return number(kb, 1) + (" (share)" if basis == "share" else "")
-
-
-def _flags(run: RunResult) -> Cell:
-    return text_cell(", ".join(sorted({flag.kind.replace("_", " ") for flag in run.flags})) or "")
 
 
 def stream_table(runs: list[RunResult]) -> Table:
@@ -55,7 +51,7 @@ def stream_table(runs: list[RunResult]) -> Table:
                 Cell(number(s.chunks_per_s, 1)),
                 Cell("n/a" if model is None else number(model.expected_chunks_per_s, 1)),
                 Cell(kb_text(s.kb_per_connection, s.kb_basis)),
-                _flags(run),
+                flags_cell(run.flags),
             ]
         )
     return Table(STREAM_HEADER, rows)
@@ -110,7 +106,7 @@ def websocket_table(runs: list[RunResult]) -> Table:
                 Cell(f"{w.failed:,}"),
                 Cell(f"{w.closed:,}"),
                 Cell(kb_text(w.kb_per_connection, w.kb_basis)),
-                _flags(run),
+                flags_cell(run.flags),
             ]
         )
     return Table(WEBSOCKET_HEADER, rows)

@@ -25,21 +25,10 @@ from perfsuite.record.results import (
     SuiteResults,
 )
 from perfsuite.report.answer import headline, sizing_line, sizing_table
-from perfsuite.report.cells import NOT_RANKED, Cell, Table, ms_text, number, ranked, rps_text
+from perfsuite.report.cells import NOT_RANKED, Cell, Table, flags_cell, ms_text, number, ranked, rps_text
 from perfsuite.report.cells import text_cell as _text
 from perfsuite.report.queue import queue_table
 from perfsuite.report.streams import connections_table, stream_table, websocket_table
-
-FLAG_LABELS = {
-    "errors": "errors",
-    "loadgen_saturated": "load generator saturated",
-    "upstream_slow": "upstream slow",
-    "model_mismatch": "model mismatch",
-    "loadgen_behind": "load generator behind",
-    "overloaded": "overloaded",
-    "streams_cut": "streams cut",
-    "messages_lost": "messages lost",
-}
 
 
 def _ratio(value: float, best: float) -> str:
@@ -48,11 +37,6 @@ def _ratio(value: float, best: float) -> str:
 
 def value_text(value: float | None) -> str:
     return "none" if value is None else f"{value:,.4g}"
-
-
-def _flags_cell(flags: list[Flag]) -> Cell:
-    labels = tuple(FLAG_LABELS.get(f.kind, f.kind) for f in flags)
-    return Cell(", ".join(f"⚠ {label}" for label in labels), "flags", labels=labels)
 
 
 def best_rps(runs: list[RunResult]) -> dict[int, float]:
@@ -130,7 +114,7 @@ def steady_table(runs: list[RunResult]) -> Table:
                 Cell(ms_text(lat.p95)),
                 Cell(ms_text(lat.p99)),
                 Cell(_ratio(run.rps, best[run.users])) if ranked(run) else _text(NOT_RANKED),
-                _flags_cell(run.flags),
+                flags_cell(run.flags),
             ]
         )
     return Table(STEADY_HEADER, rows)
@@ -170,7 +154,7 @@ def open_table(runs: list[RunResult]) -> Table:
                 Cell(ms_text(o.send_latency_ms.p50)),
                 Cell(ms_text(o.schedule_lag_ms.p99)),
                 Cell(f"{o.late_starts:,}"),
-                _flags_cell(run.flags),
+                flags_cell(run.flags),
             ]
         )
     return Table(OPEN_HEADER, rows)

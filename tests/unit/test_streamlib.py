@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import locustfile_module
 
 lib = locustfile_module("_streamlib")
+tally = locustfile_module("_tally")
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ntransfer-encoding: chunked\r\n\r\n"
 
 
@@ -81,7 +82,10 @@ def test_an_event_without_end_is_bounded() -> None:
 
 def test_the_window_counts_streams_and_reports_held_per_process() -> None:
     window = lib.StreamWindow(interval_ms=100.0)
-    window.in_window = True
+    window.held = 2
+    window.note_held(99)  # warm-up: not counted, but the held timeline goes on past the window's start
+    window.first_event(1.0)
+    window.begin()
     window.first_event(4.0)
     window.gap(130.0)
     window.gap(90.0)
@@ -93,10 +97,10 @@ def test_the_window_counts_streams_and_reports_held_per_process() -> None:
     window.held = 5
     window.note_held(100)
     total: dict[str, Any] = {}
-    lib.merge(total, window.take(), "a")
-    lib.merge(total, {"completed": 1, "held_by_tick": {"100": 2, "101": 7}}, "b")
-    lib.merge(total, {"held_by_tick": {"100": 1}}, "b")  # a second reported again: its most, not a sum
-    assert total["completed"] == 2 and total["late_ms"] == {30.0: 1, 0.0: 1}
+    tally.merge(total, window.take(), "a", lib.StreamWindow)
+    tally.merge(total, {"completed": 1, "held_by_tick": {"100": 2, "101": 7}}, "b", lib.StreamWindow)
+    tally.merge(total, {"held_by_tick": {"100": 1}}, "b", lib.StreamWindow)  # a tick again: its most, not a sum
+    assert total["completed"] == 2 and total["late_ms"] == {30.0: 1, 0.0: 1} and total["ttfb_ms"] == {4.0: 1}
     assert total["length_ms"] == {296.0: 1} and total["ttlb_ms"] == {300.0: 1}
-    assert lib.held_by_tick(total) == {"100": 7, "101": 7}
+    assert tally.held_by_tick(total) == {"99": 2, "100": 7, "101": 7}
     assert window.take()["completed"] == 0  # taken: the next report holds only what came since
