@@ -134,7 +134,9 @@ class Reading:
 class StreamWindow(Window):
     """What one process measured of its streams (as _tally.Window counts), told as each is read."""
 
-    COUNTS = ("started", "completed", "failed", "cut", "unfinished", "events", "bytes")
+    COUNTS = (
+        "started", "completed", "failed", "cut", "unfinished", "events", "bytes", "beside_sent", "beside_unanswered",
+    )  # fmt: skip
     HISTOGRAMS = ("ttfb_ms", "gap_ms", "ttlb_ms", "length_ms", "late_ms")
 
     def __init__(self, interval_ms: float | None = None) -> None:

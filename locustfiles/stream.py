@@ -1,12 +1,13 @@
 """Streams held open: each StreamUser opens a stream, reads it event by event
 to its end, then opens the next (one connection per stream, as a browser's
-EventSource reconnects). Short requests may run beside them (MixUser, the
+EventSource reconnects). Short requests may run beside them (BesideUser, the
 `mix:` of a stream scenario): name the classes to run on the command line.
 
 Alone:  locust -f locustfiles/stream.py -H http://127.0.0.1:8000 -u 200 -r 50 \\
           --stream '{"name": "tokens", "path": "/stream?chunks=30&interval_ms=100"}' StreamUser
-Beside short requests: -u 202 --connections 200 --mix '[{"name": "fast", "path": "/fast"}]' StreamUser MixUser
-(each MixUser sends one request every 50 ms: short requests probe the latency beside held streams).
+Beside short requests: -u 202 --connections 200 --mix '[{"name": "fast", "path": "/fast"}]' StreamUser BesideUser
+(each BesideUser sends one request of the mix every 50 ms: a probe of the latency beside held streams,
+counting those still unanswered when the window ends).
 Also takes --warmup and --duration (see _window.py).
 
 Each stream is one request in Locust's statistics (its time: to the last
@@ -28,7 +29,7 @@ from _held import Held
 from _streamlib import Reading, StreamCut, StreamFailed, StreamWindow, read_stream, request_bytes
 from gevent import GreenletExit, socket
 from locust import User, constant_pacing, events, task
-from mix import MixUser  # run beside the streams when named on the command line
+from mix import MixUser
 
 DEFAULT_STREAM = '{"name": "stream", "path": "/stream"}'
 CONNECT_TIMEOUT_S = 30.0
@@ -54,7 +55,6 @@ def _on_init(environment: Any, **_: Any) -> None:
     connections = int(getattr(environment.parsed_options, "connections", 0) or 0)
     if connections > 0:
         StreamUser.fixed_count = connections
-    MixUser.wait_time = constant_pacing(MIX_PACE_S)  # beside streams, latency is the point, not a rate
 
 
 class Listener:
@@ -134,3 +134,27 @@ class StreamUser(User):
             exception=error,
             context={},
         )
+
+
+class BesideUser(MixUser):
+    """The mix beside the streams, paced: requests sent in the window are counted, and those still
+    unanswered when it ends (a server whose workers all hold streams may answer none)."""
+
+    wait_time = constant_pacing(MIX_PACE_S)  # beside streams, latency is the point, not a rate
+    in_flight = 0  # of every BesideUser of this process
+
+    def beside(self) -> None:
+        WINDOW.count("beside_sent")
+        BesideUser.in_flight += 1
+        try:
+            MixUser.request(self)
+        finally:
+            BesideUser.in_flight -= 1
+
+    tasks = [beside]  # noqa: RUF012 - Locust reads its tasks from this class attribute
+
+
+@events.test_stopping.add_listener
+def _unanswered(**_: Any) -> None:
+    """The window ends (before the users are stopped): what the mix still waits for."""
+    WINDOW.count("beside_unanswered", BesideUser.in_flight)

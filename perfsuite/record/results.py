@@ -313,6 +313,10 @@ class StreamResult(HeldMemory):
     failed: int = Field(0, description="refused, reset before an answer, not 200 or not text/event-stream")
     cut: int = Field(0, description="ended by the server before the stream's end")
     unfinished: int = Field(0, description="still open when the window ended")
+    beside_sent: int = Field(0, description="requests of the mix beside the streams sent in the window")
+    beside_unanswered: int = Field(
+        0, description="of them, still unanswered when the window ended (its latency figures hold only the answered)"
+    )
     events: int = Field(0, description="events received in the window")
     chunks_per_s: float = Field(0.0, description="events per second of the window, over every stream")
     ttfb_histogram: Histogram = Field(default_factory=dict, description="ms to the first event -> count")

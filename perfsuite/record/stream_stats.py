@@ -128,6 +128,8 @@ def stream_result(
         failed=_count(data, "failed"),
         cut=_count(data, "cut"),
         unfinished=_count(data, "unfinished"),
+        beside_sent=_count(data, "beside_sent"),
+        beside_unanswered=_count(data, "beside_unanswered"),
         events=events,
         chunks_per_s=round(events / elapsed_s, 3) if elapsed_s > 0 else 0.0,
         **_memory(points),

@@ -10,7 +10,7 @@ from perfsuite.report.cells import Cell, Table, flags_cell, ms_text, number, ran
 STREAM_HEADER = [
     "Server", "Connections", "Held", "Held (model)", "TTFB p50 ms", "TTFB p99 ms", "TTFB mean ms",
     "TTFB mean (model)", "Gap p50 ms", "Gap p99 ms", "Gap max ms", "Late p99 ms", "Completed", "Failed", "Cut",
-    "Unfinished", "Events/s", "Events/s (model)", "KB per connection", "Flags",
+    "Unfinished", "Events/s", "Events/s (model)", "KB per connection", "Beside: unanswered", "Flags",
 ]  # fmt: skip
 
 
@@ -51,6 +51,7 @@ def stream_table(runs: list[RunResult]) -> Table:
                 Cell(number(s.chunks_per_s, 1)),
                 Cell("n/a" if model is None else number(model.expected_chunks_per_s, 1)),
                 Cell(kb_text(s.kb_per_connection, s.kb_basis)),
+                Cell(f"{s.beside_unanswered:,} of {s.beside_sent:,}" if s.beside_sent else "–"),
                 flags_cell(run.flags),
             ]
         )

@@ -177,7 +177,7 @@ def stream_arguments(plan: RunPlan, stats_file: Path | None) -> list[str]:
         return []
     argv = ["--stream", stream, "--connections", str(plan.connections)]
     argv += ["--stream-stats-file", str(stats_file)] if stats_file is not None else []
-    return argv + ["StreamUser"] + (["MixUser"] if plan.scenario.mix else [])
+    return argv + ["StreamUser"] + (["BesideUser"] if plan.scenario.mix else [])
 
 
 def open_arguments(plan: RunPlan, stats_file: Path | None) -> list[str]:

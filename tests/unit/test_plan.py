@@ -129,7 +129,7 @@ def test_stream_runs_hold_a_user_per_connection_and_the_mix_beside(tmp_path: Pat
         '"headers":{"X-A":"b"},"interval_ms":100.0}', "--connections", "20", "StreamUser",
     ]  # fmt: skip
     assert stream_arguments(plans[2], tmp_path / "s.json")[-4:] == [
-        "--stream-stats-file", str(tmp_path / "s.json"), "StreamUser", "MixUser"
+        "--stream-stats-file", str(tmp_path / "s.json"), "StreamUser", "BesideUser"
     ]  # fmt: skip
     assert plans[0].to_probe() == []  # a stream's model takes its length from the run
 
