@@ -118,9 +118,10 @@ def test_streams_held_by_an_event_loop_and_by_two_sync_workers(tmp_path: Path) -
     # The short requests beside: a sync worker held by streams answers them a stream's length late.
     fast_loop, fast_sync = loop["endpoints"]["ping"], sync["endpoints"]["ping"]
     assert fast_sync["latency_ms"]["p50"] > 10 * fast_loop["latency_ms"]["p50"], (fast_sync, fast_loop)
-    # One user sends a ping every 50 ms: about 80 in the window beside an event loop, none left unanswered;
-    # beside two held sync workers each waits for a stream to end, so few are sent at all.
-    assert s["beside_sent"] >= 40 and s["beside_unanswered"] == 0, s
+    # One user sends a ping every 50 ms: up to 80 in the window beside an event loop, at most the one in
+    # flight as the window ends left unanswered; beside two held sync workers each waits for a stream
+    # to end, so few are sent at all.
+    assert s["beside_sent"] >= 30 and s["beside_unanswered"] <= 1, s
     assert t["beside_sent"] < s["beside_sent"] / 4, (t, s)
 
     # A stream the app ends early is cut; one that is not an event stream failed; both are named.
