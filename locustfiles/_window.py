@@ -8,6 +8,10 @@ the suite (`-f locustfiles/_window.py,own.py`). It adds:
                    request sent, last response received, the measured window
   --errors-file F  write the window's failed requests at exit, per (method,
                    name, error), as JSON (Locust's failures CSV lags)
+  --request-log F  with events under load: every request's start, time,
+                   status and error, written at the end (F.worker-PID on
+                   workers), and F.start once the window begins (the suite
+                   times its events from it)
   --start-gate-fd N  hold the start until the suite writes the server's URL
                    to pipe N (it starts Locust before the server answers,
                    even before the server's port is known); waiting costs no CPU
@@ -23,6 +27,7 @@ writes its own marks (TIMING_FILE.worker-PID) with the requests it sent.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import time
@@ -83,6 +88,8 @@ def _arguments(parser: Any) -> None:
                         include_in_web_ui=False)  # fmt: skip
     parser.add_argument("--errors-file", default="", help="failed requests output (set by the suite)",
                         include_in_web_ui=False)  # fmt: skip
+    parser.add_argument("--request-log", default="", help="every request's timing (set by the suite)",
+                        include_in_web_ui=False)  # fmt: skip
     parser.add_argument("--start-gate-fd", type=int, default=-1, include_in_web_ui=False,
                         help="start once the host's URL arrives on this pipe (set by the suite)")  # fmt: skip
     parser.add_argument("--start-gate-timeout", type=float, default=600.0, include_in_web_ui=False,
@@ -112,6 +119,47 @@ def _wait_for_gate(environment: Environment) -> None:
     options.host = host
 
 
+class RequestLog:
+    """Every request's (start, milliseconds, status, error): what the suite reads across events."""
+
+    MAX_ERROR = 160
+
+    def __init__(self) -> None:
+        self.path = ""
+        self.rows: list[tuple[float, float, int, str]] = []
+
+    def add(self, start: float, ms: float, response: Any, exception: Any) -> None:
+        status = getattr(response, "status_code", 0) or 0 if response is not None else 0
+        error = "" if exception is None else " ".join(repr(exception).split())[: self.MAX_ERROR]
+        self.rows.append((start, ms, int(status) if isinstance(status, int) else 0, error))
+
+    def mark_start(self, when: float) -> None:
+        """The window's start, for the suite's events (written whole: a rename)."""
+        if self.path:
+            _write_whole(f"{self.path}.start", json.dumps({"measure_start": when}))
+
+    def write(self, path: str) -> None:
+        if not path:
+            return
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as file:
+                out = csv.writer(file)
+                out.writerow(("start", "ms", "status", "error"))
+                out.writerows((f"{s:.6f}", f"{ms:.3f}", status, error) for s, ms, status, error in self.rows)
+        except OSError:
+            pass
+
+
+def _write_whole(path: str, text: str) -> None:
+    try:
+        with open(f"{path}.tmp", "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(f"{path}.tmp", path)
+    except OSError:
+        pass
+
+
+REQUEST_LOG = RequestLog()
 ON_RESET: list[Callable[[], None]] = []  # called where the window begins, on every process (open.py's counts)
 
 
@@ -125,6 +173,7 @@ def _window(environment: Environment, warmup: float, duration: float) -> None:
     for hook in ON_RESET:
         hook()
     TIMING.measure_start = time.time()
+    REQUEST_LOG.mark_start(TIMING.measure_start)
     if duration > 0:
         gevent.sleep(duration)
         if environment.runner is not None:
@@ -146,6 +195,11 @@ ENVIRONMENT: list[Environment] = []  # the one Locust made; the quit event does 
 @events.init.add_listener
 def _on_init(environment: Environment, **_: Any) -> None:
     ENVIRONMENT[:] = [environment]
+    log = getattr(environment.parsed_options, "request_log", "") or ""
+    if log:
+        REQUEST_LOG.path = log
+        events.request.add_listener(_log_request)
+        _no_silent_retries()
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.register_message(RESET_MESSAGE, _worker_reset)
     else:
@@ -168,13 +222,39 @@ def _on_request(start_time: float | None = None, response_time: float | None = N
         TIMING.on_request(start_time, response_time)
 
 
+def _no_silent_retries() -> None:
+    """While the server changes under load, a request it dropped is a failure, as it is to any client that
+    does not retry: geventhttpclient (FastHttpUser's client) would otherwise send a GET again, unseen, on a
+    fresh connection when its connection closes before the response (its RFC 9110 idempotent-method retry)."""
+    try:
+        import geventhttpclient.client as client
+    except ImportError:
+        return
+    if hasattr(client, "_may_retry_after_send_error"):
+        client._may_retry_after_send_error = lambda method: False
+
+
+def _log_request(
+    start_time: float | None = None,
+    response_time: float | None = None,
+    response: Any = None,
+    exception: Any = None,
+    **_: Any,
+) -> None:
+    if start_time is not None and response_time is not None:
+        REQUEST_LOG.add(start_time, response_time, response, exception)
+
+
 @events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     TIMING.measure_end = time.time()
     path = getattr(environment.parsed_options, "timing_file", "") or ""
+    log = REQUEST_LOG.path
     if isinstance(environment.runner, WorkerRunner):
         path = f"{path}.worker-{os.getpid()}" if path else ""
+        log = f"{log}.worker-{os.getpid()}" if log else ""
     TIMING.write(path)
+    REQUEST_LOG.write(log)
 
 
 MAX_ERROR_KINDS = 200

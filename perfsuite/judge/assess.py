@@ -4,18 +4,21 @@ its numbers cannot be taken at face value."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from typing import Any
 
-from perfsuite.judge.expectation import TOLERANCE, Load, expect, service_of
+from perfsuite.judge.events import attributed_failures, event_flags, judged
+from perfsuite.judge.expectation import TOLERANCE, Expectation, Load, expect, service_of
 from perfsuite.judge.flags import open_flags, run_flags, stream_flags, websocket_flags
 from perfsuite.judge.sizing import sizing_arrival, target_seconds
 from perfsuite.judge.streammodel import StreamExpectation, expect_streams
 from perfsuite.plan.concurrency import NoModel
+from perfsuite.plan.format import ServerConfig
 from perfsuite.plan.runs import RunPlan, senders_of
 from perfsuite.plan.servers import Slots, kind_of, slots
-from perfsuite.record.results import ModelResult, ProbeResult, RunResult
+from perfsuite.record.results import EventResult, ModelResult, ProbeResult, RunResult
 
 
 def server_cores(plan: RunPlan) -> int:
@@ -121,47 +124,109 @@ def model_of(plan: RunPlan, run: RunResult) -> ModelResult:
         return ModelResult(applies=False, why_not="burst runs are compared in the classic table instead")
     if plan.scenario.mix is None:
         return ModelResult(applies=False, why_not="custom locustfile: its requests are not known")
-    entries = {entry.name: entry for entry in plan.scenario.mix}
-    sent = {name: ep.requests for name, ep in run.endpoints.items() if name in entries}
-    server, loadgen = run.server_resources, run.loadgen_resources
-    delay = plan.upstream.delay_ms if plan.upstream else None
-    cores = server_cores(plan)
-    cpu = server.per_request_s(run.requests) if server else None
     try:
-        config_slots = slots(plan.server, plan.app, [entries[name].path for name in sent], cores)
-        services = {name: (service_of(entries[name], plan.app, run.probe, delay), n) for name, n in sent.items()}
-        load = Load(rate=plan.rate, arrival=plan.scenario.arrival or "constant") if plan.mode == "open" else None
-        target = plan.scenario.target
-        objective = (target_seconds(target), sizing_arrival(plan.mode, plan.scenario.arrival)) if target else None
-        expectation = expect(
-            plan.server,
-            config_slots,
-            services,
-            load or Load(users=plan.users, held=held_connections(plan, run)),
-            cpu,
-            cores,
-            client_s_per_request=loadgen.per_request_s(run.requests) if loadgen else None,
-            client_cores=client_cores(plan),
-            objective=objective,
-        )
+        expectation = _expectation(plan, run, plan.server)
+        expected_rps: float | None = expectation.expected_rps
+        if run.events and any(event.do == "scale" for event in run.events):
+            expected_rps = _over_segments(plan, run, expectation.expected_rps)
     except NoModel as why:
         return ModelResult(applies=False, why_not=str(why))
     measured = run.open.achieved_rps if run.open is not None else run.rps
-    ratio = measured / expectation.expected_rps if expectation.expected_rps else None
+    ratio = measured / expected_rps if expected_rps else None
     # A count of requests in a window resolves throughput no finer than one
     # wave: closed-loop users that start together with deterministic waits
     # complete in waves of min(users, slots), so a short window can hold one
     # wave more or less than the steady rate gives.
     wave = 1.0 if plan.mode == "open" else min(plan.users, expectation.slots)  # open: one request
-    tolerance = max(TOLERANCE, wave / max(expectation.expected_rps * run.elapsed_s, 1e-9))
+    tolerance = max(TOLERANCE, wave / max((expected_rps or 0) * run.elapsed_s, 1e-9))
     return ModelResult(
         applies=True,
-        **expectation.as_dict(),
+        **{**expectation.as_dict(), "expected_rps": expected_rps},
         measured_rps=measured,
         measured_latency_ms=run.latency_ms.avg,
         ratio=None if ratio is None else round(ratio, 4),
         tolerance=round(tolerance, 4),
     )
+
+
+def _expectation(plan: RunPlan, run: RunResult, server: ServerConfig) -> Expectation:
+    """The model's expectation of `run` on the config `server` (NoModel where there is none)."""
+    assert plan.scenario.mix is not None
+    entries = {entry.name: entry for entry in plan.scenario.mix}
+    sent = {name: ep.requests for name, ep in run.endpoints.items() if name in entries}
+    resources, loadgen = run.server_resources, run.loadgen_resources
+    delay = plan.upstream.delay_ms if plan.upstream else None
+    cores = server_cores(plan)
+    cpu = resources.per_request_s(run.requests) if resources else None
+    config_slots = slots(server, plan.app, [entries[name].path for name in sent], cores)
+    services = {name: (service_of(entries[name], plan.app, run.probe, delay), n) for name, n in sent.items()}
+    load = Load(rate=plan.rate, arrival=plan.scenario.arrival or "constant") if plan.mode == "open" else None
+    target = plan.scenario.target
+    objective = (target_seconds(target), sizing_arrival(plan.mode, plan.scenario.arrival)) if target else None
+    return expect(
+        server,
+        config_slots,
+        services,
+        load or Load(users=plan.users, held=held_connections(plan, run)),
+        cpu,
+        cores,
+        client_s_per_request=loadgen.per_request_s(run.requests) if loadgen else None,
+        client_cores=client_cores(plan),
+        objective=objective,
+    )
+
+
+def workers_after_each(plan: RunPlan, events: list[EventResult]) -> list[int]:
+    """The declared workers, as each event (in order) leaves them: scale adds or removes, others keep."""
+    count, found = plan.server.workers, []
+    for event in events:
+        count = max(1, count + (event.workers or 0)) if event.do == "scale" else count
+        found.append(count)
+    return found
+
+
+def _rate_with(plan: RunPlan, run: RunResult, workers: int, known: dict[int, float | None]) -> float | None:
+    if workers not in known:
+        try:
+            known[workers] = _expectation(plan, run, plan.server.model_copy(update={"workers": workers})).expected_rps
+        except NoModel:
+            known[workers] = None
+    return known[workers]
+
+
+def _over_segments(plan: RunPlan, run: RunResult, base: float) -> float | None:
+    """The window's expected rate as its workers change: each segment between events at its own count."""
+    events = run.events or []
+    known: dict[int, float | None] = {plan.server.workers: base}
+    bounds = [0.0, *(event.at_s for event in events), run.elapsed_s]
+    counts = [plan.server.workers, *workers_after_each(plan, events)]
+    total = 0.0
+    for (start, end), workers in zip(itertools.pairwise(bounds), counts, strict=True):
+        rate = _rate_with(plan, run, workers, known)
+        if rate is None:
+            return None
+        total += rate * max(0.0, end - start)
+    return total / run.elapsed_s if run.elapsed_s else None
+
+
+def judge_events(plan: RunPlan, run: RunResult) -> list[EventResult] | None:
+    """Each event with the model's rate before and after it (steady and open) and held to its objectives."""
+    if run.events is None:
+        return None
+    known: dict[int, float | None] = {}
+    counts = [plan.server.workers, *workers_after_each(plan, run.events)]
+    found = []
+    for index, event in enumerate(run.events):
+        model: dict[str, float | None] = {}
+        if plan.scenario.mix is not None:
+            before, after = (_rate_with(plan, run, counts[i], known) for i in (index, index + 1))
+            model = {
+                "model_rps_before": None if before is None else round(before, 3),
+                "model_rps_after": None if after is None else round(after, 3),
+            }
+        event = event.model_copy(update=model)
+        found.append(judged(event, plan.scenario.max_failed_per_event, plan.scenario.recover_within))
+    return found
 
 
 def held_connections(plan: RunPlan, run: RunResult) -> tuple[float, ...]:
@@ -194,9 +259,10 @@ def assess(plan: RunPlan, run: RunResult) -> RunResult:
     if not run.ok:
         return run
     model = model_of(plan, run)
+    events = judge_events(plan, run)
     flags = run_flags(
         requests=run.requests,
-        failures=run.failures,
+        failures=max(0, run.failures - attributed_failures(events)),  # an event's are judged as its own
         loadgen=run.loadgen_resources,
         upstream=run.upstream.stats if run.upstream else None,
         server=run.server_resources,
@@ -207,4 +273,7 @@ def assess(plan: RunPlan, run: RunResult) -> RunResult:
     )
     senders = senders_of(plan.loadgen, plan.cpu)
     more = open_flags(run.open, senders) + stream_flags(run.stream, model) + websocket_flags(run.websocket, model)
-    return run.model_copy(update={"model": model, "flags": flags + more})
+    if events:  # the window's throughput holds each event's dip: the events are judged on their own
+        flags = [flag for flag in flags if flag.kind != "model_mismatch"]
+    more += event_flags(events or [])
+    return run.model_copy(update={"model": model, "flags": flags + more, "events": events})

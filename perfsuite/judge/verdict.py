@@ -31,7 +31,7 @@ EXIT_MEANINGS = {
     EXIT_INCONCLUSIVE: "inconclusive",
 }
 CHECKS_FILE = "checks.json"
-FAILURE_FLAGS = ("errors", "messages_lost")  # what failed, as the run's flags name it: exit 1
+FAILURE_FLAGS = ("errors", "messages_lost", "event_failed")  # what failed, as the run's flags name it: exit 1
 UNTRUSTED_FLAGS = {
     "loadgen_saturated": "load generator saturated",
     "loadgen_behind": "load generator behind its schedule",

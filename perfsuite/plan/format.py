@@ -344,6 +344,14 @@ class ServerConfig(_Model):
         description="requests the config serves at once, for the model, where it knows better than the suite"
         " (e.g. a thread pool of the app's own)",
     )
+    max_requests: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = Field(
+        None,
+        description="each worker restarts after this many requests (gunicorn --max-requests, uvicorn"
+        " --limit-max-requests, hypercorn --max-requests): recycling against leaks, measured as it happens",
+    )
+    max_requests_jitter: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = Field(
+        None, description="plus a random 0..N per worker, so workers do not restart together (with max_requests)"
+    )
 
     @property
     def factory(self) -> bool:
@@ -480,6 +488,32 @@ class WebSocketSpec(_Model):
         return self.subscribers is not None
 
 
+def _scale_delta(value: Any) -> Any:
+    """`workers: +2` (YAML reads it as 2) or the string "+2" / "-1" -> a signed count."""
+    if isinstance(value, str) and value.strip()[:1] in ("+", "-") and value.strip()[1:].isdigit():
+        return int(value.strip())
+    return value
+
+
+EVENTS = ("reload", "kill_worker", "scale")
+ScaleDelta = Annotated[int, BeforeValidator(_scale_delta), Field(ge=-MAX_WORKERS, le=MAX_WORKERS)]
+MAX_EVENTS = 100
+
+
+class Event(_Model):
+    """Something done to the server while the load runs: a deploy's reload, a worker's death, scaling."""
+
+    at: Annotated[Duration, Field(le=DAY_S)] = Field(description="when, from the start of the measured window")
+    do: Literal["reload", "kill_worker", "scale"] = Field(
+        description="reload: the kind's graceful reload (gunicorn, uvicorn: SIGHUP); kill_worker: SIGKILL to one"
+        " worker, chosen at random; scale: workers added or removed by the server's own means (SIGTTIN/SIGTTOU)"
+    )
+    workers: ScaleDelta | None = Field(None, description="scale only: workers to add (+N) or remove (-N)")
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = Field(
+        None, description="kill_worker: the seed of the random choice (default: drawn, and recorded in results)"
+    )
+
+
 class Scenario(LoadSettings):
     """One scenario: a request mix (or own locustfile) run against server configs."""
 
@@ -534,6 +568,18 @@ class Scenario(LoadSettings):
     locustfile: Text | None = Field(None, description="instead of mix: your own locustfile (steady mode)")
     timeout: Annotated[Duration, Field(gt=0, le=DAY_S)] = Field(
         300.0, description="burst only: give up on the burst after this long"
+    )
+    events: Annotated[list[Event], Field(max_length=MAX_EVENTS)] | None = Field(
+        None,
+        description="steady and open modes: what is done to the server under load, each measured across it"
+        " (failed requests, p99 before and after, time to recover, workers before and after)",
+    )
+    max_failed_per_event: Annotated[int, Field(ge=0, le=1_000_000_000)] = Field(
+        0, description="with events: the failed requests an event may cause; more fails it (exit 1)"
+    )
+    recover_within: Annotated[Duration, Field(gt=0, le=DAY_S)] | None = Field(
+        None,
+        description="with events: throughput must be back within 5% of before the event this soon (exit 1 if not)",
     )
 
 

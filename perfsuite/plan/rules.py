@@ -19,7 +19,16 @@ from perfsuite.plan.objectives import objective_problems
 from perfsuite.plan.preflight import app_problems, cpu_problems, interpreter_problems, locustfile_problem, missing
 from perfsuite.plan.problems import PathKey
 from perfsuite.plan.runs import beyond_generator, loadgen_processes, objective_of, senders_of
-from perfsuite.plan.servers import KIND_OPTIONS, LOOPS, SERVER_KINDS, WORKER_CLASS_OPTIONS, ask_all, overridden, serves
+from perfsuite.plan.servers import (
+    KIND_OPTIONS,
+    LOOPS,
+    SERVER_KINDS,
+    WORKER_CLASS_OPTIONS,
+    ask_all,
+    cannot,
+    overridden,
+    serves,
+)
 
 Found = list[tuple[PathKey, str]]
 BURST_LIMIT = 10_000  # requests one burst may send
@@ -56,6 +65,7 @@ def problems(
         found += _loadgen_problems(declared, scenario, at)
         found += _endpoint_problems(declared, scenario, at)
         found += _objective_problems(declared, scenario, at)
+        found += _event_problems(declared, scenario, at)
     return found
 
 
@@ -99,6 +109,11 @@ def _server_settings_problems(server: ServerConfig, at: PathKey) -> Found:
         found.append(((*at, "loop"), f"{server.server} takes one of {', '.join(LOOPS[server.server])}"))
     if server.host is not None and (error := bind_problem(server.host)) is not None:
         found.append(((*at, "host"), f"cannot listen on {server.host} here ({error.strerror or error})"))
+    if server.max_requests_jitter is not None and server.max_requests is None:
+        found.append(((*at, "max_requests_jitter"), "needs max_requests: (the jitter is added to it)"))
+    for setting in ("max_requests", "max_requests_jitter"):
+        if getattr(server, setting) is not None and (why := cannot(server, setting)) is not None:
+            found.append(((*at, setting), why))
     for where, text, flag, field_instead in overridden(server):
         found.append(((*at, *where), f"{text!r} would override what the suite sets ({flag}); declare {field_instead}"))
     return found
@@ -264,6 +279,46 @@ def _open_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Foun
         found.append(((*at, "capacity"), "applies to rate: auto only (a capacity search)"))
     elif scenario.capacity is not None and not scenario.capacity.model_dump(exclude_none=True):
         found.append(((*at, "capacity"), "needs at least one objective (p99_ms, error_rate, ...)"))
+    return found
+
+
+def _event_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Found:
+    """Events under load: modes that hold them, times inside the window, and what each server can do."""
+    found: Found = []
+    if not scenario.events:
+        for field in ("max_failed_per_event", "recover_within"):
+            if field in scenario.model_fields_set:
+                found.append(((*at, field), "applies with events: only"))
+        return found
+    if scenario.mode not in ("steady", "open"):
+        return [((*at, "events"), f"apply to steady and open modes only, not {scenario.mode} mode")]
+    if scenario.rate == AUTO:
+        return [((*at, "events"), "apply to runs at a declared rate, not to a capacity search (rate: auto)")]
+    duration = float(declared.setting(scenario, "duration"))
+    names = scenario.servers or list(declared.servers)
+    configs = {name: declared.servers[name] for name in names if name in declared.servers}
+    workers = {name: config.workers for name, config in configs.items()}
+    for index, event in sorted(enumerate(scenario.events), key=lambda item: item[1].at):
+        where: PathKey = (*at, "events", index)
+        if event.at >= duration:
+            found.append(((*where, "at"), f"{event.at:g}s is not inside the measured window (duration {duration:g}s)"))
+        if event.do == "scale" and not event.workers:
+            found.append(((*where, "workers"), "scale needs workers: +N or -N (not 0)"))
+        elif event.do != "scale" and event.workers is not None:
+            found.append(((*where, "workers"), "applies to do: scale only"))
+        if event.seed is not None and event.do != "kill_worker":
+            found.append(((*where, "seed"), "applies to do: kill_worker only"))
+        for name, config in configs.items():
+            if SERVER_KINDS.get(config.server) is None:
+                continue
+            if SERVER_KINDS[config.server].build_argv is None:
+                found.append(((*where, "do"), f"server {name!r} is external: the suite cannot {event.do} it"))
+            elif (why := cannot(config, event.do)) is not None:
+                found.append(((*where, "do"), f"server {name!r}: {why}"))
+            elif event.do == "scale" and event.workers:
+                workers[name] += event.workers
+                if workers[name] < 1:
+                    found.append(((*where, "workers"), f"would leave server {name!r} with {workers[name]} workers"))
     return found
 
 

@@ -307,7 +307,9 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
             warmup = float(declared.setting(scenario, "warmup"))
             duration = float(declared.setting(scenario, "duration"))
             if quick:
-                warmup, duration = min(warmup, QUICK_WARMUP_S), min(duration, QUICK_DURATION_S)
+                warmup = min(warmup, QUICK_WARMUP_S)
+                # Events keep their window: each must fall inside it with time to recover after.
+                duration = duration if scenario.events else min(duration, QUICK_DURATION_S)
         for level, users in levels:
             rate = declared.setting(scenario, "spawn_rate") if level.rate is None and level.order is None else None
             spawn_rate = float(rate if rate is not None else users)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import shlex
 import signal
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as installed_version
 
@@ -120,11 +121,23 @@ def slots(config: ServerConfig, app: AppFacts | None = None, paths: list[str] | 
 def recycles_workers(config: ServerConfig) -> bool:
     """Whether the config restarts its workers on purpose (then a worker exiting is not a fault).
     Seen in args: and env: (GUNICORN_CMD_ARGS too); a gunicorn -c config file is not read."""
+    if config.max_requests is not None:
+        return True
     words = [*config.args, *shlex.split(config.env.get("GUNICORN_CMD_ARGS", ""))]
     recycling = kind_of(config).recycling
     return any(w == flag or w.startswith(flag + "=") for w in words for flag in recycling) or any(
         name in config.env for name in recycling
     )
+
+
+def cannot(config: ServerConfig, do: str) -> str | None:
+    """Why this config cannot do `do` (an event, or max_requests / max_requests_jitter), or None."""
+    return kind_of(config).deploys(config, do, lambda package: package_version(config, package))
+
+
+def replaces_workers(config: ServerConfig, events: Sequence[str]) -> bool:
+    """Whether a worker may exit on purpose in a run: recycling, or an event that stops or kills one."""
+    return recycles_workers(config) or any(do in ("reload", "kill_worker", "scale") for do in events)
 
 
 def _owned(arg: str, kind: ServerKind) -> str | None:

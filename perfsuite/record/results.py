@@ -45,8 +45,8 @@ from pydantic import (
 from perfsuite.io.files import read_text, write_file
 from perfsuite.plan.key import Level, RunKey
 
-SCHEMA_VERSION = 7
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
+SCHEMA_VERSION = 8
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 RESULTS_FILE = "results.json"
 RUNS_FOLDER = "runs"  # each run's files, in DIR/runs/<its folder>/
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
@@ -483,6 +483,80 @@ class Flag(_Record):
     message: str = Field(description="what happened and the likely reason")
 
 
+class EventFailed(_Record):
+    """Failed requests attributed to an event: those that ended from it to the next event (or the window's end)."""
+
+    count: int = Field(0, description="failed requests")
+    statuses: dict[str, int] = Field(default_factory=dict, description="HTTP status -> count (5xx, 4xx)")
+    errors: dict[str, int] = Field(
+        default_factory=dict,
+        description="no response, by what the client saw: connection reset, connection refused, timeout,"
+        " disconnected, other -> count",
+    )
+
+
+class InFlight(_Record):
+    """Requests in flight when the event was done, and what became of them."""
+
+    count: int = Field(0, description="sent before the event, answered (or failed) after it")
+    answered: int = Field(0, description="of them, answered as expected")
+    failed: int = Field(0, description="of them, failed")
+
+
+class EventResult(_Record):
+    """One event done to the server under load, measured across it (schema 8)."""
+
+    do: Literal["reload", "kill_worker", "scale"] = Field(description="what was done")
+    at_s: float = Field(description="when it was done, seconds into the measured window")
+    workers: int | None = Field(None, description="scale: workers added (+) or removed (-)")
+    seed: int | None = Field(None, description="kill_worker: the seed of the random choice (give it to replay)")
+    killed: int | None = Field(None, description="kill_worker: the worker's pid")
+    note: str | None = Field(None, description="what could not be done as declared")
+    failed: EventFailed = Field(default_factory=EventFailed, description="failed requests attributed to it")
+    in_flight: InFlight = Field(default_factory=InFlight, description="requests in flight at the event")
+    requests_before: int = Field(0, description="answered in the span before (up to SPAN_S, from the last event)")
+    requests_after: int = Field(0, description="answered in the span after (up to SPAN_S, to the next event)")
+    rps_before: float | None = Field(None, description="answered per second in the span before")
+    rps_after: float | None = Field(None, description="answered per second in the span after")
+    p50_before_ms: float | None = Field(None, description="latency of the requests answered in the span before")
+    p50_after_ms: float | None = Field(None, description="latency of the requests answered in the span after")
+    p99_before_ms: float | None = Field(None, description="latency of the requests answered in the span before")
+    p99_after_ms: float | None = Field(None, description="latency of the requests answered in the span after")
+    recovered_s: float | None = Field(
+        None,
+        description="seconds from the event until throughput was back within 5% of before (0: it never fell;"
+        " null: not within the window)",
+    )
+    workers_before: list[int] = Field(default_factory=list, description="worker pids just before the event")
+    workers_after: list[int] = Field(
+        default_factory=list, description="worker pids once it settled (before the next event, or at the window's end)"
+    )
+    model_rps_before: float | None = Field(None, description="the model's throughput with the workers before")
+    model_rps_after: float | None = Field(None, description="the model's throughput with the workers after")
+    ok: bool | None = Field(None, description="within max_failed_per_event and recover_within (null: not judged)")
+    why: str | None = Field(None, description="what broke the objective")
+
+
+class TimelinePoint(_Record):
+    """One second of a run with events or recycling (schema 8)."""
+
+    t_s: float = Field(description="the second's start, from the window's start")
+    rps: float = Field(description="requests answered as expected")
+    failed: int = Field(description="requests failed")
+    p99_ms: float | None = Field(None, description="latency of the requests that ended in it")
+    workers: int | None = Field(None, description="the server's workers, at most, in that second")
+
+
+class Recycling(_Record):
+    """Workers restarted on purpose (max_requests) in the window, and what it cost (schema 8)."""
+
+    count: int = Field(description="workers replaced in the window")
+    at_s: list[float] = Field(default_factory=list, description="when each new worker was first seen")
+    p99_near_ms: float | None = Field(None, description="requests answered within a second after a new worker")
+    p99_else_ms: float | None = Field(None, description="all other requests")
+    requests_near: int = Field(0, description="requests answered within a second after a new worker")
+
+
 class ChildEnv(_Record):
     """A child's environment: what the suite set, and the names passed on from the caller's (an allow-list)."""
 
@@ -555,6 +629,11 @@ class RunResult(_Record):
     probe: ProbeResult | None = Field(None, description="service times measured before the load (schema 4)")
     queue: QueueResult | None = Field(None, description="schema 6: the server's queue as the kernel shows it")
     search: bool = Field(False, description="a step of a capacity search (schema 4): held to its objective only")
+    events: list[EventResult] | None = Field(None, description="schema 8: each event done under load, measured")
+    timeline: list[TimelinePoint] | None = Field(
+        None, description="schema 8: per second, with events or recycling: throughput, failures, p99, workers"
+    )
+    recycling: Recycling | None = Field(None, description="schema 8: workers restarted on purpose, and the cost")
 
     @field_validator("run_dir")
     @classmethod

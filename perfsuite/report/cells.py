@@ -16,6 +16,7 @@ FLAG_LABELS = {
     "overloaded": "overloaded",
     "streams_cut": "streams cut",
     "messages_lost": "messages lost",
+    "event_failed": "event failed",
 }
 
 

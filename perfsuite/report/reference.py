@@ -136,6 +136,7 @@ SCENARIO_SECTIONS = [
     ("Target", "`target:` of a steady or open scenario"),
     ("StreamSpec", "`stream:` of a scenario with `mode: stream`"),
     ("WebSocketSpec", "`websocket:` of a scenario with `mode: websocket`"),
+    ("Event", "each entry of a steady or open scenario's `events:`"),
     ("LoadgenSettings", "`loadgen:`, under `defaults:` or a scenario"),
 ]
 
@@ -191,6 +192,11 @@ RESULTS_SECTIONS = [
     ("StreamResult", "`runs[].stream` (schema 7)"),
     ("WebSocketResult", "`runs[].websocket` (schema 7)"),
     ("Lag", "`runs[].open.schedule_lag_ms`, and the percentiles of `runs[].stream`"),
+    ("EventResult", "each entry of `runs[].events` (schema 8)"),
+    ("EventFailed", "`runs[].events[].failed`"),
+    ("InFlight", "`runs[].events[].in_flight`"),
+    ("TimelinePoint", "each entry of `runs[].timeline` (schema 8)"),
+    ("Recycling", "`runs[].recycling` (schema 8)"),
     ("ProbeResult", "`runs[].probe`"),
     ("QueueResult", "`runs[].queue`"),
     ("ProbeEntry", "each entry of `runs[].probe.entries`"),

@@ -17,7 +17,9 @@ from typing import Any
 from perfsuite import ROOT
 from perfsuite.io.files import read_text, write_file
 from perfsuite.plan.runs import RunPlan, loadgen_processes
+from perfsuite.plan.servers import recycles_workers
 from perfsuite.record import request_errors
+from perfsuite.record.deploy import Request, parse_log
 from perfsuite.record.histogram import EndpointStats, endpoints_from_locust_json
 from perfsuite.record.results import RequestError
 
@@ -29,6 +31,7 @@ STREAM_FILE = "stream.json"  # stream mode: counts, TTFB, gaps, TTLB, held every
 WEBSOCKET_FILE = "websocket.json"  # websocket mode: sent, received, lost, round trips or deliveries, held
 ERRORS_FILE = "locust_errors.json"  # the window's failed requests, final (Locust's failures CSV lags)
 MIX_FILE = "mix.json"
+REQUEST_LOG = "requests.csv"  # with events or recycling: every request's timing (REQUEST_LOG.start: the window's start)
 MIX_ARGUMENT_LIMIT = 64 * 1024  # a mix up to this size may travel as an argument (the web UI can edit it)
 DEFAULT_MAX_IN_FLIGHT = 1000
 GRACE_S = 30.0  # Locust start-up and shutdown beyond the planned time
@@ -97,6 +100,24 @@ def loadgen_arguments(plan: RunPlan, master_port: int | None = None) -> list[str
     return []
 
 
+def logs_requests(plan: RunPlan) -> bool:
+    """Every request is logged where the server changes under load: events, or workers recycled."""
+    return bool(plan.scenario.events) or (plan.mode in ("steady", "open") and recycles_workers(plan.server))
+
+
+def read_request_log(run_dir: Path) -> list[Request]:
+    """Every request Locust logged (its workers' logs too); OutcomeError if a log cannot be read."""
+    found: list[Request] = []
+    for path in [run_dir / REQUEST_LOG, *sorted(run_dir.glob(f"{REQUEST_LOG}.worker-*"))]:
+        if not path.exists():
+            continue
+        try:
+            found += parse_log(read_text(path))
+        except (OSError, ValueError) as error:
+            raise OutcomeError(f"cannot read Locust's {path.name}: {error}") from None
+    return found
+
+
 def time_limit_s(plan: RunPlan) -> float:
     """How long the suite lets Locust run before calling it hung."""
     waiting = WORKERS_WAIT_S if master_bind(plan) is not None else 0.0
@@ -153,6 +174,8 @@ def locust_argv(
         argv += ["--order", plan.order or "sequential"]
     else:
         argv += ["--warmup", f"{plan.warmup_s:g}", "--duration", f"{plan.duration_s:g}"]
+    if logs_requests(plan):
+        argv += ["--request-log", str(run_dir / REQUEST_LOG)]
     argv += open_arguments(plan, run_dir / OPEN_FILE)
     argv += stream_arguments(plan, run_dir / STREAM_FILE)
     argv += websocket_arguments(plan, run_dir / WEBSOCKET_FILE)

@@ -33,7 +33,8 @@ import httpx
 from perfsuite.io.files import write_file
 from perfsuite.plan.format import Suite
 from perfsuite.plan.runs import RunPlan, beyond_generator, senders_of
-from perfsuite.plan.servers import is_external, kind_of, recycles_workers
+from perfsuite.plan.servers import is_external, kind_of, replaces_workers
+from perfsuite.record.deploy import DoneEvent, event_results, recycling, timeline
 from perfsuite.record.histogram import merge
 from perfsuite.record.open_stats import open_result, window_latency
 from perfsuite.record.results import (
@@ -59,9 +60,11 @@ from perfsuite.run.children import (
     server_process,
     upstream_process,
 )
+from perfsuite.run.events import EventDriver
 from perfsuite.run.lifecycle import Interrupted
 from perfsuite.run.loadgen import (
     OPEN_FILE,
+    REQUEST_LOG,
     STREAM_FILE,
     TIMING_FILE,
     WEBSOCKET_FILE,
@@ -70,8 +73,10 @@ from perfsuite.run.loadgen import (
     OutcomeError,
     local_processes,
     locust_argv,
+    logs_requests,
     master_bind,
     read_outcome,
+    read_request_log,
     time_limit_s,
     worker_command,
 )
@@ -177,6 +182,34 @@ def held_fields(plan: RunPlan, outcome: LoadOutcome, samples: list[Sample]) -> d
     return {plan.mode: found}
 
 
+def deploy_fields(
+    plan: RunPlan, driver: EventDriver, requests: list[Any], window_span: tuple[float, float]
+) -> dict[str, Any]:
+    """Across each event, per second, and recycling: from every request's timing and the workers watched."""
+    snapshots = [(snap.t, tuple(snap.workers)) for snap in driver.snapshots]
+    done = [
+        DoneEvent(
+            do=d.event.do,
+            fired_at=d.fired_at,
+            workers_before=tuple(d.workers_before),
+            workers=d.event.workers,
+            seed=d.seed,
+            killed=d.killed,
+            note=d.note,
+        )
+        for d in driver.done
+    ]
+    fields: dict[str, Any] = {"timeline": timeline(requests, window_span, snapshots)}
+    if plan.scenario.events:
+        missed = len(plan.scenario.events) - len(done)
+        if missed:
+            raise RunFailed(f"{missed} of {len(plan.scenario.events)} events were not done within the window")
+        fields["events"] = event_results(requests, window_span, done, snapshots)
+    if replaces_workers(plan.server, []):
+        fields["recycling"] = recycling(requests, window_span, snapshots)
+    return fields
+
+
 def _open_fields(plan: RunPlan, outcome: LoadOutcome, elapsed: float, answered: int) -> dict[str, Any]:
     if plan.mode != "open":
         return {}
@@ -228,6 +261,7 @@ class Run:
         self.started_all = False  # start() done: every child is up
         self.probes = {} if probes is None else probes  # the sequence's: a config is probed once
         self.probe: ProbeResult | None = None
+        self.driver: EventDriver | None = None  # events done to the server, and its workers watched
 
     # -- phases ---------------------------------------------------------------
 
@@ -345,6 +379,9 @@ class Run:
                 self.sampler.watch(role, process.pid)
         if self.server is not None and (port := urlsplit(self.url).port) is not None:
             self.sampler.watch_port(port)
+        if self.server is not None and logs_requests(plan):
+            start_file = self.run_dir / f"{REQUEST_LOG}.start"
+            self.driver = EventDriver(plan.scenario.events or [], kind_of(plan.server), self.server.pid, start_file)
         self.sampler.start()
         if self.on_load_started is not None:
             self.on_load_started()
@@ -381,6 +418,8 @@ class Run:
         for role in ("server", "loadgen", "upstream"):
             cores = loadgen_cores if role == "loadgen" else 1
             fields[f"{role}_resources"] = summarize(self.samples, role, start, end, fields["requests"], cores)
+        if self.driver is not None:
+            fields.update(deploy_fields(plan, self.driver, read_request_log(self.run_dir), (start, end)))
         if self.server is not None and (queue := summarize_queue(self.sampler.queue, start, end)) is not None:
             fields["queue"] = queue.model_copy(update={"unseen": kind_of(plan.server).queue_unseen(plan.server)})
         if plan.loadgen is not None:
@@ -417,6 +456,8 @@ class Run:
         server is stopped at once, while Locust still writes its reports."""
         if self.window_over:
             return
+        if self.driver is not None:
+            self.driver.tick()
         self._faults()
         if self._all_users_stopped():
             self.sampler.sample_once()
@@ -450,7 +491,8 @@ class Run:
             if process is not None and (code := process.poll()) is not None:
                 raise process.failure(f"{process.name} {describe_exit(code)} during the run")
         lost = self.sampler.lost("server")
-        if self.server is not None and lost and not recycles_workers(self.plan.server):
+        events = [event.do for event in self.plan.scenario.events or []]
+        if self.server is not None and lost and not replaces_workers(self.plan.server, events):
             pids = ", ".join(map(str, lost))
             raise self.server.failure(
                 f"a server worker (pid {pids}) exited during the run: what was measured is not the configured server"

@@ -20,6 +20,15 @@ ArgvBuilder = Callable[[ServerConfig, str, int, Version], list[str]]
 SlotsModel = Callable[[ServerConfig, AppFacts | None, list[str], int], Slots | None]
 
 
+# What a config of a kind can do under load: None where it can, else why not (naming the kind or version).
+# `do` is an event (reload, kill_worker, scale) or a setting (max_requests, max_requests_jitter).
+Deploys = Callable[[ServerConfig, str, Version], str | None]
+
+
+def _no_deploys(config: ServerConfig, do: str, _: Version) -> str | None:
+    return f"the suite does not {do.replace('_', ' ')} on server {config.server!r}"
+
+
 def _sigterm(_: ServerConfig) -> signal.Signals:
     return signal.SIGTERM
 
@@ -60,9 +69,28 @@ class ServerKind:
     # Whether a client's keep-alive connection stays with the worker that accepted it (its requests
     # then wait for that worker's slots only): HTTP/1.1 servers keep connections open unless they close.
     pins_connections: Callable[[ServerConfig], bool] = lambda _: True
+    # Deploy day: what a config can do (events and recycling), the signal to its main process for each
+    # ("reload", "scale+", "scale-"), and its recycling flags (max requests, their jitter).
+    deploys: Deploys = _no_deploys
+    signals: dict[str, signal.Signals] = field(default_factory=dict)
+    recycle_flags: tuple[str, str] | None = None
 
     def modules_for(self, config: ServerConfig) -> tuple[str, ...]:
         return self.needs(config) if self.needs is not None else self.modules
+
+
+def at_least(version: Version, package: str, least: tuple[int, ...]) -> bool:
+    """Whether the config's `package` is `least` or later (unknown: assumed so; the start then shows)."""
+    found = version(package)
+    return found is None or found >= least
+
+
+def recycling_argv(config: ServerConfig, flags: tuple[str, str] | None) -> list[str]:
+    """The declared max_requests and max_requests_jitter as the kind's flags."""
+    if flags is None or config.max_requests is None:
+        return []
+    argv = [flags[0], str(config.max_requests)]
+    return argv + ([flags[1], str(config.max_requests_jitter)] if config.max_requests_jitter is not None else [])
 
 
 def chosen(*choices: str | None) -> tuple[str, ...]:

@@ -3,11 +3,32 @@ with its runtime's knobs."""
 
 from __future__ import annotations
 
+import shlex
+import signal
+
 from perfsuite.plan.appcheck import ASGI
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import Slots, app_pool, setting
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.kinds.base import LISTEN, ServerKind, Version, listen, python_module
+from perfsuite.plan.kinds.base import LISTEN, ServerKind, Version, at_least, listen, python_module
+
+# granian 1.1 (PR #182) respawns its workers on SIGHUP; a worker that dies is replaced only with
+# --respawn-failed-workers (without it granian exits); it has no signal to add or remove workers.
+RELOAD_FROM = (1, 1)
+RESPAWN = "--respawn-failed-workers"
+
+
+def deploys(config: ServerConfig, do: str, version: Version) -> str | None:
+    if do == "reload":
+        return None if at_least(version, "granian", RELOAD_FROM) else "granian reloads on SIGHUP from 1.1; upgrade it"
+    if do == "kill_worker":
+        words = [*config.args, *shlex.split(config.env.get("GRANIAN_ARGS", ""))]
+        told = RESPAWN in words or config.env.get("GRANIAN_RESPAWN_FAILED_WORKERS", "").lower() in ("1", "true")
+        return None if told else f"granian exits when a worker dies unless told to replace it: add {RESPAWN} to args:"
+    if do == "scale":
+        return "granian has no signal to add or remove workers"
+    return "granian recycles workers by age or memory (--workers-lifetime, --workers-max-rss in args:), not requests"
+
 
 BACKLOG = 1024  # granian's default; backpressure = backlog / workers; WSGI threads = backpressure / 2
 
@@ -83,5 +104,7 @@ KIND = ServerKind(
         "--factory": "app: module:function() (a factory)",
     },
     option_prefix="GRANIAN_",
+    deploys=deploys,
+    signals={"reload": signal.SIGHUP},
     loops=("auto", "asyncio", "uvloop", "rloop"),
 )

@@ -10,7 +10,15 @@ from perfsuite.plan.appcheck import ASGI, WSGI
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import Slots
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.kinds.base import LISTEN, READS_AHEAD, ServerKind, Version, chosen, python_module
+from perfsuite.plan.kinds.base import (
+    LISTEN,
+    READS_AHEAD,
+    ServerKind,
+    Version,
+    chosen,
+    python_module,
+    recycling_argv,
+)
 
 WORKER_CLASSES = {
     "sync": "sync",
@@ -32,6 +40,10 @@ WORKER_MODULES = {
 NO_GUNICORN_CONF = Path(__file__).with_name("no_gunicorn_conf.py")
 CONTROL_SOCKET_FROM = (25, 1)  # gunicorn's control socket (and --no-control-socket) arrived in 25.1
 DEFAULT_WORKER_CONNECTIONS = 1000
+RECYCLE_FLAGS = ("--max-requests", "--max-requests-jitter")
+# gunicorn's arbiter: SIGHUP starts new workers and stops the old gracefully; TTIN/TTOU add or remove
+# one worker; a worker that dies is replaced. Each of these has been in every gunicorn the suite runs.
+SIGNALS = {"reload": signal.SIGHUP, "scale+": signal.SIGTTIN, "scale-": signal.SIGTTOU}
 
 
 def build_argv(config: ServerConfig, host: str, port: int, version: Version) -> list[str]:
@@ -58,7 +70,7 @@ def build_argv(config: ServerConfig, host: str, port: int, version: Version) -> 
         argv += ["--asgi-loop", config.asgi_loop]
     if config.http_parser is not None:
         argv += ["--http-parser", config.http_parser]
-    return [*argv, *config.args, str(config.app)]
+    return [*argv, *recycling_argv(config, RECYCLE_FLAGS), *config.args, str(config.app)]
 
 
 def serves(config: ServerConfig) -> frozenset[str]:
@@ -94,6 +106,9 @@ KIND = ServerKind(
     ),
     slots=slots,
     recycling=("--max-requests",),
+    deploys=lambda config, do, version: None,  # every event and recycling setting, every worker class
+    signals=SIGNALS,
+    recycle_flags=RECYCLE_FLAGS,
     # gunicorn's graceful stop (SIGTERM) of a gevent worker waits for idle
     # keep-alive connections, checking once a second (2.6 s here with
     # Locust's connections open); its quick stop (SIGINT) takes 0.3 s. The

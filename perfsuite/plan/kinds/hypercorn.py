@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import signal
+
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import NoModel, Slots, executor_threads
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.kinds.base import BOTH, LISTEN, ServerKind, Version, chosen, python_module
+from perfsuite.plan.kinds.base import BOTH, LISTEN, ServerKind, Version, chosen, python_module, recycling_argv
+
+RECYCLE_FLAGS = ("--max-requests", "--max-requests-jitter")
+
+
+def deploys(config: ServerConfig, do: str, version: Version) -> str | None:
+    """hypercorn's SIGHUP stops every worker, then starts new ones (not one at a time); when a worker
+    dies hypercorn stops whole; it has no signal to add or remove workers."""
+    if do == "kill_worker":
+        return "hypercorn stops the whole server when a worker dies (it does not replace it)"
+    if do == "scale":
+        return "hypercorn has no signal to add or remove workers"
+    return None
 
 
 def build_argv(config: ServerConfig, host: str, port: int, version: Version) -> list[str]:
     argv = [*python_module(config, "hypercorn"), "--bind", f"{host}:{port}", "--workers", str(config.workers)]
     if config.loop is not None:
         argv += ["--worker-class", config.loop]
-    return [*argv, *config.args, str(config.app)]
+    return [*argv, *recycling_argv(config, RECYCLE_FLAGS), *config.args, str(config.app)]
 
 
 def slots(config: ServerConfig, app: AppFacts | None, paths: list[str], cores: int) -> Slots | None:
@@ -40,6 +54,9 @@ KIND = ServerKind(
     needs=lambda config: ("hypercorn", "hypercorn.asyncio", *chosen(config.loop)),
     slots=slots,
     recycling=("--max-requests",),
+    deploys=deploys,
+    signals={"reload": signal.SIGHUP},
+    recycle_flags=RECYCLE_FLAGS,
     owned={
         **dict.fromkeys(("-b", "--bind", "--insecure-bind", "--quic-bind"), "host: and port:"),
         **dict.fromkeys(("-w", "--workers"), "workers:"),

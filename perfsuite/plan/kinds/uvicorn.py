@@ -3,13 +3,45 @@ or a manager and its workers."""
 
 from __future__ import annotations
 
+import signal
+
 from perfsuite.plan.appcheck import ASGI, WSGI
 from perfsuite.plan.appfacts import AppFacts
 from perfsuite.plan.concurrency import Slots
 from perfsuite.plan.format import ServerConfig
-from perfsuite.plan.kinds.base import LISTEN, ServerKind, Version, called, chosen, listen, python_module
+from perfsuite.plan.kinds.base import (
+    LISTEN,
+    ServerKind,
+    Version,
+    at_least,
+    called,
+    chosen,
+    listen,
+    python_module,
+    recycling_argv,
+)
 
 WSGI_THREADS = 10  # uvicorn's WSGIMiddleware: a ThreadPoolExecutor of 10 per worker
+RECYCLE_FLAGS = ("--limit-max-requests", "--limit-max-requests-jitter")
+# uvicorn's multiprocess manager (0.30, with --workers 2 or more): SIGHUP restarts the workers (one at a
+# time, each replacement up before the old one stops, from 0.51), SIGTTIN/SIGTTOU add or remove one, and a
+# dead worker is replaced (checked every half second). One process (--workers 1) has no manager.
+SIGNALS = {"reload": signal.SIGHUP, "scale+": signal.SIGTTIN, "scale-": signal.SIGTTOU}
+MANAGER_FROM = (0, 30)
+JITTER_FROM = (0, 41)
+
+
+def deploys(config: ServerConfig, do: str, version: Version) -> str | None:
+    if do == "max_requests":
+        return None
+    if do == "max_requests_jitter":
+        ok = at_least(version, "uvicorn", JITTER_FROM)
+        return None if ok else "uvicorn has --limit-max-requests-jitter from 0.41; upgrade uvicorn"
+    if config.workers < 2:
+        return f"uvicorn with one worker has no manager to {do.replace('_', ' ')}: declare workers: 2 or more"
+    if not at_least(version, "uvicorn", MANAGER_FROM):
+        return f"uvicorn's manager handles signals and replaces workers from 0.30; upgrade uvicorn to {do}"
+    return None
 
 
 def build_argv(config: ServerConfig, host: str, port: int, version: Version) -> list[str]:
@@ -18,7 +50,7 @@ def build_argv(config: ServerConfig, host: str, port: int, version: Version) -> 
         argv += ["--loop", config.loop]
     if config.http is not None:
         argv += ["--http", config.http]
-    return [*argv, *config.args]
+    return [*argv, *recycling_argv(config, RECYCLE_FLAGS), *config.args]
 
 
 def serves(config: ServerConfig) -> frozenset[str]:
@@ -48,6 +80,9 @@ KIND = ServerKind(
     needs=lambda config: ("uvicorn", *chosen(config.loop, config.http)),
     slots=slots,
     recycling=("--limit-max-requests",),
+    deploys=deploys,
+    signals=SIGNALS,
+    recycle_flags=RECYCLE_FLAGS,
     owned={
         **dict.fromkeys(("--host", "--port", "--uds", "--fd"), "host: and port:"),
         "--workers": "workers:",
