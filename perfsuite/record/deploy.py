@@ -227,7 +227,8 @@ def timeline(
     requests: Sequence[Request], window: tuple[float, float], snapshots: Sequence[tuple[float, tuple[int, ...]]]
 ) -> list[TimelinePoint]:
     start, end = window
-    seconds = max(1, math.ceil(end - start - 1e-9))
+    length = end - start
+    seconds = max(1, math.floor(length) + (length - math.floor(length) >= 0.5))  # a last half second or more
     ok: list[list[float]] = [[] for _ in range(seconds)]
     failed = [0] * seconds
     for r in requests:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from perfsuite.record.results import CapacityResult, RunResult, SizingResult
 from perfsuite.report.cells import Cell, Table, number, ranked, rps_text
 from perfsuite.report.cells import text_cell as _text
+from perfsuite.report.deploy import deploy_headline
 from perfsuite.report.streams import connections_headline, stream_headline, websocket_headline
 
 TIE = 0.05  # configs within this share of the winner tie with it
@@ -79,10 +80,11 @@ def headline(mode: str, runs: list[RunResult], found: list[CapacityResult]) -> l
         return connections_headline(found)
     if found:
         return _capacity(found)
+    deploy = deploy_headline(runs)
     if mode == "steady":
-        return _steady(runs)
+        return deploy + _steady(runs)
     if mode == "open":
-        return _open(runs)
+        return deploy + _open(runs)
     if mode == "stream":
         return stream_headline(runs)
     if mode == "websocket":

@@ -280,6 +280,41 @@ def streams_held(
     return _svg(fig)
 
 
+TimelineSeries = tuple[Sequence[float], Sequence[float], Sequence[float | None], Sequence[int], Sequence[int | None]]
+
+
+def timeline(
+    labels: Sequence[str],
+    colors: Sequence[str],
+    series: Sequence[TimelineSeries],
+    events: Sequence[tuple[float, str]],
+) -> str:
+    """Deploy day: per second of the window, requests answered, p99, failures and workers, a line per
+    config (t, rps, p99, failed, workers), each event marked where it was done."""
+    fig, axes = _figure(4, 1, 10, 6.4, sharex=True)
+    fig.subplots_adjust(left=0.08, right=0.78, top=0.94, bottom=0.08, hspace=0.14)
+    for label, line_color, (t, rps, p99, failed, workers) in zip(labels, colors, series, strict=True):
+        axes[0].plot(t, rps, color=line_color, linewidth=1.2, label=label, drawstyle="steps-post")
+        axes[1].plot(t, [v if v is not None else float("nan") for v in p99], color=line_color, linewidth=1.2,
+                     drawstyle="steps-post")  # fmt: skip
+        axes[2].plot(t, failed, color=line_color, linewidth=1.2, drawstyle="steps-post")
+        axes[3].plot(t, [w if w is not None else float("nan") for w in workers], color=line_color, linewidth=1.2,
+                     drawstyle="steps-post")  # fmt: skip
+    for at, what in events:
+        for axis in axes:
+            axis.axvline(at, color="#aa3333", linewidth=0.8, linestyle="--")
+        axes[0].text(at, 1.0, f" {what}", transform=axes[0].get_xaxis_transform(), ha="left", va="bottom",
+                     fontsize=7, color="#aa3333")  # fmt: skip
+    for axis, name in zip(axes, ("answered / s", "p99, ms", "failed / s", "workers"), strict=True):
+        axis.grid(True, axis="y")
+        axis.set_ylabel(name, fontsize=8)
+    axes[3].set_xlabel("seconds into the measured window")
+    _title(axes[0], "Across the events (per second)")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    _few_ticks(axes[3])
+    return _svg(fig)
+
+
 Job = tuple[str, tuple[Any, ...]]  # chart function name, its arguments
 PARALLEL_FROM = 8  # below this many charts a process pool costs more than it saves
 
@@ -308,4 +343,5 @@ CHARTS: dict[str, Callable[..., str]] = {
     "trend": trend,
     "latency_vs_rate": latency_vs_rate,
     "streams_held": streams_held,
+    "timeline": timeline,
 }

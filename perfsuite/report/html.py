@@ -13,12 +13,14 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from perfsuite.judge.events import label
 from perfsuite.judge.verdict import Verdict
 from perfsuite.plan.key import Level
 from perfsuite.record.results import CapacityResult, RunResult, SuiteResults
 from perfsuite.record.timeseries import Series
 from perfsuite.report import charts
 from perfsuite.report.cells import FLAG_LABELS
+from perfsuite.report.deploy import DEPLOY_NOTE, RECYCLING_NOTE
 from perfsuite.report.view import ReportView, build_view, number
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -146,6 +148,28 @@ def _figures(
                     [(s.t, s.rps, s.p95_ms, s.window_start) for _, _, s in timed],
                 )
             )
+    lined = [(label, c, run) for label, c, run in zip(labels, run_colors, ok, strict=True) if run.timeline]
+    if lined:
+        marked = {(round(e.at_s, 1), label(e).rsplit(" at ", 1)[0]) for _, _, run in lined for e in run.events or []}
+        figures.append(
+            _job(
+                "across the events" if marked else "recycling",
+                "timeline",
+                [m[0] for m in lined],
+                [m[1] for m in lined],
+                [
+                    (
+                        [p.t_s for p in run.timeline or []],
+                        [p.rps for p in run.timeline or []],
+                        [p.p99_ms for p in run.timeline or []],
+                        [p.failed for p in run.timeline or []],
+                        [p.workers for p in run.timeline or []],
+                    )
+                    for *_, run in lined
+                ],
+                sorted(marked)[:20],
+            )
+        )
     measured = [(label, c, run.server_resources) for label, c, run in zip(labels, run_colors, ok, strict=True)]
     sampled = [(label, c, r) for label, c, r in measured if r is not None]
     if sampled:
@@ -200,6 +224,8 @@ def render(
         results=results,
         verdict=verdict,
         flag_labels=FLAG_LABELS,
+        deploy_note=DEPLOY_NOTE,
+        recycling_note=RECYCLING_NOTE,
         raw_files=RAW_FILES,
         environment=results.environment.model_dump(mode="json"),
     )

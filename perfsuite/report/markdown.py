@@ -18,6 +18,7 @@ from perfsuite.io.text import markdown as md
 from perfsuite.judge.verdict import Verdict
 from perfsuite.record.results import SuiteResults
 from perfsuite.report.cells import FLAG_LABELS
+from perfsuite.report.deploy import DEPLOY_NOTE, RECYCLING_NOTE
 from perfsuite.report.trend import render_text as render_trend
 from perfsuite.report.view import Cell, ReportView, ScenarioView, Table, build_view
 
@@ -98,6 +99,10 @@ def _scenario(scenario: ScenarioView) -> list[str]:
     if scenario.capacity_table is not None:
         lines += [scenario.capacity_note, "", *table(scenario.capacity_table), "", "Every step of the searches:", ""]
     lines += table(scenario.table)
+    if scenario.deploy is not None:
+        lines += ["", DEPLOY_NOTE, "", *table(scenario.deploy)]
+    if scenario.recycling is not None:
+        lines += ["", RECYCLING_NOTE, "", *table(scenario.recycling)]
     if scenario.model_notes:
         lines += ["", "Model from: " + "; ".join(map(md, scenario.model_notes)) + "."]
     if scenario.failed_requests is not None:

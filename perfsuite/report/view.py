@@ -27,6 +27,7 @@ from perfsuite.record.results import (
 from perfsuite.report.answer import headline, sizing_line, sizing_table
 from perfsuite.report.cells import NOT_RANKED, Cell, Table, flags_cell, ms_text, number, ranked, rps_text
 from perfsuite.report.cells import text_cell as _text
+from perfsuite.report.deploy import deploy_table, recycling_table
 from perfsuite.report.queue import queue_table
 from perfsuite.report.streams import connections_table, stream_table, websocket_table
 
@@ -459,6 +460,8 @@ class ScenarioView:
     sizing: Table | None = None  # the target's answer, per config
     sizing_line: str | None = None
     queue: Table | None = None  # waiting for a slot: the model's and the kernel's
+    deploy: Table | None = None  # each event under load: what it cost, how fast each config recovered
+    recycling: Table | None = None  # workers restarted on purpose, and the cost
     figures: list[dict[str, Any]] = field(default_factory=list)  # filled by the HTML renderer
 
 
@@ -520,6 +523,8 @@ def build_view(
                 sizing=sizing_table([s for s in results.sizing if s.scenario == name]),
                 sizing_line=sizing_line([s for s in results.sizing if s.scenario == name]),
                 queue=queue_table(runs),
+                deploy=deploy_table(runs),
+                recycling=recycling_table(runs),
             )
         )
     ok = sum(run.ok for run in results.runs)

@@ -526,3 +526,66 @@ def test_a_locustfile_with_a_bom_or_a_coding_line_is_python(tmp_path: Path, sour
         "servers:\n  u: {server: uvicorn, app: apps.asgi_app:app}\nscenarios:\n  - {name: a, locustfile: own.py}\n"
     )
     assert load_suite(scenario).declared.scenarios[0].locustfile == "own.py"
+
+
+EVENTS = """\
+servers:
+  sync-2: {server: gunicorn, app: apps.wsgi_app:app, workers: 2}
+  uvicorn-1: {server: uvicorn, app: apps.asgi_app:app}
+  granian: {server: granian, app: apps.asgi_app:app, max_requests: 10}
+  hypercorn: {server: hypercorn, app: apps.asgi_app:app, max_requests_jitter: 5}
+scenarios:
+  - name: deploy
+    duration: 10s
+    servers: [sync-2, uvicorn-1]
+    mix: [{path: /fast}]
+    events:
+      - {at: 3s, do: scale, workers: -2}
+      - {at: 12s, do: reload, workers: +1}
+      - {at: 1s, do: reload, seed: 3}
+  - name: burst
+    mode: burst
+    mix: [{path: /fast}]
+    events: [{at: 1s, do: reload}]
+    servers: [sync-2]
+  - name: quiet
+    mix: [{path: /fast}]
+    servers: [sync-2]
+    recover_within: 1s
+"""
+
+
+def test_events_a_window_or_a_server_cannot_hold_are_named(tmp_path: Path) -> None:
+    found = problems(tmp_path, EVENTS)
+    for expected in (
+        "4: servers.granian.max_requests: granian recycles workers by age or memory",
+        "5: servers.hypercorn.max_requests_jitter: needs max_requests:",
+        "12: scenarios.0.events.0.workers: would leave server 'sync-2' with 0 workers",
+        "12: scenarios.0.events.0.do: server 'uvicorn-1': uvicorn with one worker has no manager to scale",
+        "13: scenarios.0.events.1.at: 12s is not inside the measured window (duration 10s)",
+        "13: scenarios.0.events.1.workers: applies to do: scale only",
+        "14: scenarios.0.events.2.seed: applies to do: kill_worker only",
+        "18: scenarios.1.events: apply to steady and open modes only, not burst mode",
+        "23: scenarios.2.recover_within: applies with events: only",
+    ):
+        assert any(line.startswith(expected) for line in found), (expected, found)
+
+
+def test_a_quick_suite_keeps_the_window_its_events_need(tmp_path: Path) -> None:
+    path = write_scenario(
+        tmp_path,
+        """\
+        servers:
+          sync-2: {server: gunicorn, app: apps.wsgi_app:app, workers: 2}
+        scenarios:
+          - name: deploy
+            duration: 8s
+            mix: [{path: /fast}]
+            events: [{at: 5s, do: kill_worker}]
+          - name: plain
+            duration: 8s
+            mix: [{path: /fast}]
+        """,
+    )
+    plans = {plan.key.scenario: plan for plan in build_plan(load_suite(path), quick=True)}
+    assert plans["deploy"].duration_s == 8.0 and plans["plain"].duration_s < 8.0
