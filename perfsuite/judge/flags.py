@@ -29,6 +29,9 @@ model_mismatch     throughput > 10% from the model (or more than one wave of
 streams_cut        stream mode: the server ended streams before their end
 messages_lost      websocket fan-out: subscribers missed messages (exit 1, as
                    failed requests do)
+event_failed       an event under load failed more requests than
+                   max_failed_per_event, or throughput was not back within
+                   recover_within (perfsuite.judge.events; exit 1)
 """
 
 from __future__ import annotations

@@ -478,7 +478,7 @@ class SizingResult(_Record):
 class Flag(_Record):
     kind: str = Field(
         description="errors, loadgen_saturated, loadgen_behind, overloaded, upstream_slow, model_mismatch,"
-        " streams_cut or messages_lost"
+        " streams_cut, messages_lost or event_failed"
     )
     message: str = Field(description="what happened and the likely reason")
 

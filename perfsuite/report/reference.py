@@ -162,7 +162,46 @@ def scenario_reference() -> str:
         json_schema(),
         SCENARIO_SECTIONS,
         {"ServerConfig": ("Kinds", {name: takes.get(name, "all") for name in _fields(json_schema(), "ServerConfig")})},
-    )
+    ) + deploy_table()
+
+
+DEPLOYS = ("reload", "kill_worker", "scale", "max_requests", "max_requests_jitter")
+
+
+def _how(signals: dict[str, Any], do: str) -> str:
+    if do == "kill_worker":
+        return "SIGKILL to one worker"
+    if do == "scale":
+        return f"{signals['scale+'].name} / {signals['scale-'].name} per worker"
+    return f"{signals[do].name} to the main process"
+
+
+def deploy_table() -> str:
+    """What each kind does of `events:` and recycling, with 2 workers and no args (its version
+    assumed recent: an older one is refused by name when a file names it)."""
+    from perfsuite.plan.format import EVENTS, ServerConfig
+    from perfsuite.plan.servers import SERVER_KINDS
+
+    lines = [
+        "## Events and recycling per server kind",
+        "",
+        "Where: `events:` of a steady or open scenario, and `max_requests:` of a server config. For a config of"
+        " 2 workers with no `args:`, from each kind's registry entry (perfsuite/plan/kinds/); a version too old"
+        " is refused by name. What each does under load is measured, not assumed: see [deploy](deploy.md).",
+        "",
+        "| Kind | " + " | ".join(f"`{do}`" for do in DEPLOYS) + " |",
+        "|---|" + "---|" * len(DEPLOYS),
+    ]
+    for name, kind in SERVER_KINDS.items():
+        if kind.build_argv is None:
+            continue
+        config = ServerConfig(server=name, app="a:b", workers=2)
+        cells = []
+        for do in DEPLOYS:
+            why = kind.deploys(config, do, lambda _: None)
+            cells.append(f"no: {why}" if why else f"yes ({_how(kind.signals, do)})" if do in EVENTS else "yes")
+        lines.append(f"| {name} | " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return "\n".join(["", *lines]) + "\n"
 
 
 def _fields(schema: dict[str, Any], model: str) -> list[str]:
