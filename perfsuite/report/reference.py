@@ -155,14 +155,22 @@ def scenario_reference() -> str:
         " example, and what the fields do together, is in [scenarios](scenarios.md); the same model gives"
         " `scenarios/schema.json`, for editors."
     )
-    return page(
-        "Scenario-file reference",
-        intro,
-        "perfsuite/plan/format.py (and the server kinds of perfsuite/plan/servers.py)",
-        json_schema(),
-        SCENARIO_SECTIONS,
-        {"ServerConfig": ("Kinds", {name: takes.get(name, "all") for name in _fields(json_schema(), "ServerConfig")})},
-    ) + deploy_table()
+    return (
+        page(
+            "Scenario-file reference",
+            intro,
+            "perfsuite/plan/format.py (and the server kinds of perfsuite/plan/servers.py)",
+            json_schema(),
+            SCENARIO_SECTIONS,
+            {
+                "ServerConfig": (
+                    "Kinds",
+                    {name: takes.get(name, "all") for name in _fields(json_schema(), "ServerConfig")},
+                )
+            },
+        )
+        + deploy_table()
+    )
 
 
 DEPLOYS = ("reload", "kill_worker", "scale", "max_requests", "max_requests_jitter")
