@@ -280,7 +280,9 @@ def streams_held(
     return _svg(fig)
 
 
-TimelineSeries = tuple[Sequence[float], Sequence[float], Sequence[float | None], Sequence[int], Sequence[int | None]]
+TimelineSeries = tuple[
+    Sequence[float], Sequence[float], Sequence[float | None], Sequence[int], Sequence[int | None], Sequence[float]
+]
 
 
 def timeline(
@@ -290,10 +292,14 @@ def timeline(
     events: Sequence[tuple[float, str]],
 ) -> str:
     """Deploy day: per second of the window, requests answered, p99, failures and workers, a line per
-    config (t, rps, p99, failed, workers), each event marked where it was done."""
+    config (t, rps, p99, failed, workers, recycled: when each new worker of a recycling config was seen),
+    each event marked where it was done, each recycle as a dotted line of its config's colour."""
     fig, axes = _figure(4, 1, 10, 6.4, sharex=True)
     fig.subplots_adjust(left=0.08, right=0.78, top=0.94, bottom=0.08, hspace=0.14)
-    for label, line_color, (t, rps, p99, failed, workers) in zip(labels, colors, series, strict=True):
+    for label, line_color, (t, rps, p99, failed, workers, recycled) in zip(labels, colors, series, strict=True):
+        for at in recycled:
+            for axis in axes:
+                axis.axvline(at, color=line_color, linewidth=0.7, linestyle=":")
         axes[0].plot(t, rps, color=line_color, linewidth=1.2, label=label, drawstyle="steps-post")
         axes[1].plot(t, [v if v is not None else float("nan") for v in p99], color=line_color, linewidth=1.2,
                      drawstyle="steps-post")  # fmt: skip

@@ -164,6 +164,7 @@ def _figures(
                         [p.p99_ms for p in run.timeline or []],
                         [p.failed for p in run.timeline or []],
                         [p.workers for p in run.timeline or []],
+                        run.recycling.at_s if run.recycling else [],
                     )
                     for *_, run in lined
                 ],
