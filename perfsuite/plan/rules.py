@@ -32,6 +32,7 @@ from perfsuite.plan.servers import (
 
 Found = list[tuple[PathKey, str]]
 BURST_LIMIT = 10_000  # requests one burst may send
+MIN_EVENT_AT_S = 0.5  # an event's before: the measured time it is compared with
 
 
 def problems(
@@ -302,6 +303,10 @@ def _event_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Fou
         where: PathKey = (*at, "events", index)
         if event.at >= duration:
             found.append(((*where, "at"), f"{event.at:g}s is not inside the measured window (duration {duration:g}s)"))
+        elif event.at < MIN_EVENT_AT_S:
+            found.append(
+                ((*where, "at"), f"{event.at:g}s leaves no measured time before it to compare with (at least 0.5s)")
+            )
         if event.do == "scale" and not event.workers:
             found.append(((*where, "workers"), "scale needs workers: +N or -N (not 0)"))
         elif event.do != "scale" and event.workers is not None:

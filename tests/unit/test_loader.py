@@ -543,6 +543,7 @@ scenarios:
       - {at: 3s, do: scale, workers: -2}
       - {at: 12s, do: reload, workers: +1}
       - {at: 1s, do: reload, seed: 3}
+      - {at: 0s, do: reload}
   - name: burst
     mode: burst
     mix: [{path: /fast}]
@@ -565,8 +566,9 @@ def test_events_a_window_or_a_server_cannot_hold_are_named(tmp_path: Path) -> No
         "13: scenarios.0.events.1.at: 12s is not inside the measured window (duration 10s)",
         "13: scenarios.0.events.1.workers: applies to do: scale only",
         "14: scenarios.0.events.2.seed: applies to do: kill_worker only",
-        "18: scenarios.1.events: apply to steady and open modes only, not burst mode",
-        "23: scenarios.2.recover_within: applies with events: only",
+        "15: scenarios.0.events.3.at: 0s leaves no measured time before it to compare with",
+        "19: scenarios.1.events: apply to steady and open modes only, not burst mode",
+        "24: scenarios.2.recover_within: applies with events: only",
     ):
         assert any(line.startswith(expected) for line in found), (expected, found)
 
