@@ -128,10 +128,12 @@ class RequestLog:
         self.path = ""
         self.rows: list[tuple[float, float, int, str]] = []
 
-    def add(self, start: float, ms: float, response: Any, exception: Any) -> None:
+    def add(self, ms: float, response: Any, exception: Any) -> None:
+        """A request just ended (Locust fires its event at the end): its start is `ms` before now. In open
+        mode `ms` counts from the intended start, so the start logged is the intended one."""
         status = getattr(response, "status_code", 0) or 0 if response is not None else 0
         error = "" if exception is None else " ".join(repr(exception).split())[: self.MAX_ERROR]
-        self.rows.append((start, ms, int(status) if isinstance(status, int) else 0, error))
+        self.rows.append((time.time() - ms / 1000, ms, int(status) if isinstance(status, int) else 0, error))
 
     def mark_start(self, when: float) -> None:
         """The window's start, for the suite's events (written whole: a rename)."""
@@ -139,13 +141,15 @@ class RequestLog:
             _write_whole(f"{self.path}.start", json.dumps({"measure_start": when}))
 
     def write(self, path: str) -> None:
+        """Written whole: the suite reads the file once it is there."""
         if not path:
             return
         try:
-            with open(path, "w", encoding="utf-8", newline="") as file:
+            with open(f"{path}.tmp", "w", encoding="utf-8", newline="") as file:
                 out = csv.writer(file)
                 out.writerow(("start", "ms", "status", "error"))
                 out.writerows((f"{s:.6f}", f"{ms:.3f}", status, error) for s, ms, status, error in self.rows)
+            os.replace(f"{path}.tmp", path)
         except OSError:
             pass
 
@@ -226,12 +230,14 @@ def _no_silent_retries() -> None:
     """While the server changes under load, a request it dropped is a failure, as it is to any client that
     does not retry: geventhttpclient (FastHttpUser's client) would otherwise send a GET again, unseen, on a
     fresh connection when its connection closes before the response (its RFC 9110 idempotent-method retry)."""
-    try:
-        import geventhttpclient.client as client
-    except ImportError:
-        return
-    if hasattr(client, "_may_retry_after_send_error"):
-        client._may_retry_after_send_error = lambda method: False
+    import geventhttpclient.client as client
+
+    if not hasattr(client, "_may_retry_after_send_error"):  # a geventhttpclient this was not written for
+        raise RuntimeError(
+            "cannot turn off geventhttpclient's retry of a GET whose connection closed (no"
+            " geventhttpclient.client._may_retry_after_send_error): events would hide dropped requests"
+        )
+    client._may_retry_after_send_error = lambda method: False
 
 
 def _log_request(
@@ -242,7 +248,7 @@ def _log_request(
     **_: Any,
 ) -> None:
     if start_time is not None and response_time is not None:
-        REQUEST_LOG.add(start_time, response_time, response, exception)
+        REQUEST_LOG.add(response_time, response, exception)
 
 
 @events.test_stop.add_listener

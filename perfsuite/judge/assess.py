@@ -179,8 +179,12 @@ def _expectation(plan: RunPlan, run: RunResult, server: ServerConfig) -> Expecta
 def workers_after_each(plan: RunPlan, events: list[EventResult]) -> list[int]:
     """The declared workers, as each event (in order) leaves them: scale adds or removes, others keep."""
     count, found = plan.server.workers, []
+    resets = kind_of(plan.server).reload_resets_scale
     for event in events:
-        count = max(1, count + (event.workers or 0)) if event.do == "scale" else count
+        if event.do == "scale":
+            count = max(1, count + (event.workers or 0))
+        elif event.do == "reload" and resets:
+            count = plan.server.workers
         found.append(count)
     return found
 

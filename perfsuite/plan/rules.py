@@ -11,7 +11,16 @@ from pathlib import Path
 
 from perfsuite.io.limits import open_file_limit
 from perfsuite.plan.affinity import resolve_layout
-from perfsuite.plan.format import AUTO, LoadgenSettings, Scenario, ServerConfig, Slo, SuiteFile
+from perfsuite.plan.format import (
+    AUTO,
+    MAX_WORKERS,
+    Event,
+    LoadgenSettings,
+    Scenario,
+    ServerConfig,
+    Slo,
+    SuiteFile,
+)
 from perfsuite.plan.hosts import bind_problem
 from perfsuite.plan.interpreters import located
 from perfsuite.plan.messages import did_you_mean
@@ -33,6 +42,7 @@ from perfsuite.plan.servers import (
 Found = list[tuple[PathKey, str]]
 BURST_LIMIT = 10_000  # requests one burst may send
 MIN_EVENT_AT_S = 0.5  # an event's before: the measured time it is compared with
+EVENT_SPACING_S = 1.0  # after an event, before the next or the window's end: what it did is measured there
 
 
 def problems(
@@ -295,18 +305,19 @@ def _event_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Fou
         return [((*at, "events"), f"apply to steady and open modes only, not {scenario.mode} mode")]
     if scenario.rate == AUTO:
         return [((*at, "events"), "apply to runs at a declared rate, not to a capacity search (rate: auto)")]
+    loadgen = declared.setting(scenario, "loadgen")
+    if loadgen is not None and loadgen.workers is not None:
+        return [((*at, "events"), "need every request's timing, which Locust workers on other machines do not send")]
     duration = float(declared.setting(scenario, "duration"))
     names = scenario.servers or list(declared.servers)
     configs = {name: declared.servers[name] for name in names if name in declared.servers}
     workers = {name: config.workers for name, config in configs.items()}
+    last = None
     for index, event in sorted(enumerate(scenario.events), key=lambda item: item[1].at):
         where: PathKey = (*at, "events", index)
-        if event.at >= duration:
-            found.append(((*where, "at"), f"{event.at:g}s is not inside the measured window (duration {duration:g}s)"))
-        elif event.at < MIN_EVENT_AT_S:
-            found.append(
-                ((*where, "at"), f"{event.at:g}s leaves no measured time before it to compare with (at least 0.5s)")
-            )
+        if (why := _event_time_problem(event.at, last, duration)) is not None:
+            found.append(((*where, "at"), why))
+        last = event.at
         if event.do == "scale" and not event.workers:
             found.append(((*where, "workers"), "scale needs workers: +N or -N (not 0)"))
         elif event.do != "scale" and event.workers is not None:
@@ -314,17 +325,42 @@ def _event_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Fou
         if event.seed is not None and event.do != "kill_worker":
             found.append(((*where, "seed"), "applies to do: kill_worker only"))
         for name, config in configs.items():
-            if SERVER_KINDS.get(config.server) is None:
-                continue
-            if SERVER_KINDS[config.server].build_argv is None:
-                found.append(((*where, "do"), f"server {name!r} is external: the suite cannot {event.do} it"))
-            elif (why := cannot(config, event.do)) is not None:
-                found.append(((*where, "do"), f"server {name!r}: {why}"))
-            elif event.do == "scale" and event.workers:
-                workers[name] += event.workers
-                if workers[name] < 1:
-                    found.append(((*where, "workers"), f"would leave server {name!r} with {workers[name]} workers"))
+            found += [((*where, field), why) for field, why in _event_server_problem(name, config, event, workers)]
     return found
+
+
+def _event_time_problem(at: float, last: float | None, duration: float) -> str | None:
+    """An event's time: inside the window with time before it, after it, and from the event before."""
+    if at > duration - EVENT_SPACING_S:
+        return (
+            f"{at:g}s leaves under {EVENT_SPACING_S:g}s of the window after it (duration {duration:g}s):"
+            " what it did cannot be measured"
+        )
+    if at < MIN_EVENT_AT_S:
+        return f"{at:g}s leaves no measured time before it to compare with (at least 0.5s)"
+    if last is not None and at - last < EVENT_SPACING_S:
+        return f"{at:g}s is within {EVENT_SPACING_S:g}s of the event before it ({last:g}s): each needs time after it"
+    return None
+
+
+def _event_server_problem(
+    name: str, config: ServerConfig, event: Event, workers: dict[str, int]
+) -> list[tuple[str, str]]:
+    """What `config` cannot do of `event`; `workers` counts each config's workers as the events leave them."""
+    kind = SERVER_KINDS.get(config.server)
+    if kind is None:
+        return []
+    if kind.build_argv is None:
+        return [("do", f"server {name!r} is external: the suite cannot {event.do} it")]
+    if (why := cannot(config, event.do)) is not None:
+        return [("do", f"server {name!r}: {why}")]
+    if event.do == "scale" and event.workers:
+        workers[name] += event.workers
+        if not 1 <= workers[name] <= MAX_WORKERS:
+            return [("workers", f"would leave server {name!r} with {workers[name]} workers")]
+    elif event.do == "reload" and kind.reload_resets_scale:
+        workers[name] = config.workers
+    return []
 
 
 def _mix_problems(scenario: Scenario, at: PathKey) -> Found:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import shlex
 import signal
-from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as installed_version
 
@@ -133,11 +132,6 @@ def recycles_workers(config: ServerConfig) -> bool:
 def cannot(config: ServerConfig, do: str) -> str | None:
     """Why this config cannot do `do` (an event, or max_requests / max_requests_jitter), or None."""
     return kind_of(config).deploys(config, do, lambda package: package_version(config, package))
-
-
-def replaces_workers(config: ServerConfig, events: Sequence[str]) -> bool:
-    """Whether a worker may exit on purpose in a run: recycling, or an event that stops or kills one."""
-    return recycles_workers(config) or any(do in ("reload", "kill_worker", "scale") for do in events)
 
 
 def _owned(arg: str, kind: ServerKind) -> str | None:

@@ -75,6 +75,13 @@ class DoneEvent:
 
 def parse_log(text: str, limit: int = MAX_ROWS) -> list[Request]:
     """A request log (CSV: start, ms, status, error) -> requests; ValueError if it is not one."""
+    try:
+        return _parse(text, limit)
+    except csv.Error as error:  # a field beyond csv's limit, a NUL
+        raise ValueError(f"not a request log ({error})") from None
+
+
+def _parse(text: str, limit: int) -> list[Request]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header != ["start", "ms", "status", "error"]:
@@ -144,17 +151,18 @@ def recovered_after(
 ) -> float | None:
     """Seconds from `at` until throughput is back within 5% of before (module docstring). Windows of
     `before_from`..`at` show how much a window's count varies at a steady rate (closed loops answer in
-    waves): a window after counts as fallen when it is below 95% of their median by more than that."""
+    waves): a window after counts as fallen when it is below 95% of their median by more than their
+    median is above their 10th percentile."""
     if not rate_before:
         return None
-    window = min(MAX_RECOVERY_WINDOW_S, max(RECOVERY_WINDOW_S, RECOVERY_REQUESTS / rate_before))
-    if until - at < window:
-        return None
+    if until - at < RECOVERY_WINDOW_S:
+        return None  # too short to tell (the rules keep events a second apart, and from the window's end)
+    window = min(MAX_RECOVERY_WINDOW_S, max(RECOVERY_WINDOW_S, RECOVERY_REQUESTS / rate_before), until - at)
     ends = np.sort(np.asarray([r.end for r in requests if r.ok]))
     steady = _window_counts(ends, before_from, at, window)
     if len(steady):
         base = float(np.median(steady))
-        least = RECOVERED_SHARE * base - (base - float(steady.min()))
+        least = RECOVERED_SHARE * base - (base - float(np.percentile(steady, 10)))
     else:
         least = RECOVERED_SHARE * rate_before * window
     counts = _window_counts(ends, at, until, window)
@@ -184,16 +192,18 @@ def event_results(
 ) -> list[EventResult]:
     start, end = window
     times = [d.fired_at for d in done]
-    results = []
+    results: list[EventResult] = []
     for index, event in enumerate(done):
         at = event.fired_at
         previous = times[index - 1] if index else start
         following = times[index + 1] if index + 1 < len(times) else end
-        before = _answered(requests, max(previous, at - SPAN_S, start), at)
+        # Before: from the previous event's recovery (its fall is not this event's baseline), up to SPAN_S.
+        settled = previous + (results[-1].recovered_s or 0.0) if results else start
+        since = max(settled if at - settled >= RECOVERY_WINDOW_S else previous, at - SPAN_S, start)
+        before = _answered(requests, since, at)
         after = _answered(requests, at, min(following, at + SPAN_S))
-        span_before = at - max(previous, at - SPAN_S, start)
         span_after = min(following, at + SPAN_S) - at
-        rate_before = len(before) / span_before if span_before > 0 else None
+        rate_before = len(before) / (at - since) if at > since else None
         flight = [r for r in requests if r.start < at <= r.end]
         results.append(
             EventResult(
@@ -215,7 +225,7 @@ def event_results(
                 p50_after_ms=percentile([r.ms for r in after], 50),
                 p99_before_ms=percentile([r.ms for r in before], 99),
                 p99_after_ms=percentile([r.ms for r in after], 99),
-                recovered_s=recovered_after(requests, at, following, max(previous, start), rate_before),
+                recovered_s=recovered_after(requests, at, following, since, rate_before),
                 workers_before=list(event.workers_before),
                 workers_after=_workers_at(snapshots, following),
             )
@@ -256,9 +266,13 @@ def timeline(
 
 
 def recycling(
-    requests: Sequence[Request], window: tuple[float, float], snapshots: Sequence[tuple[float, tuple[int, ...]]]
+    requests: Sequence[Request],
+    window: tuple[float, float],
+    snapshots: Sequence[tuple[float, tuple[int, ...]]],
+    events: Sequence[float] = (),
 ) -> Recycling:
-    """New workers first seen in the window (the first snapshot's are the config's own)."""
+    """New workers first seen in the window (the first snapshot's are the config's own), but for those
+    an event started (seen within SPAN_S after one, at `events`)."""
     start, end = window
     seen: set[int] = set(snapshots[0][1]) if snapshots else set()
     born = []
@@ -266,7 +280,7 @@ def recycling(
         for pid in pids:
             if pid not in seen:
                 seen.add(pid)
-                if start <= t < end:
+                if start <= t < end and not any(0 <= t - at < SPAN_S for at in events):
                     born.append(t)
     answered = _answered(requests, start, end)
     near = [r for r in answered if any(0 <= r.end - t < NEAR_S for t in born)]

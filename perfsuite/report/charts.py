@@ -311,7 +311,7 @@ def timeline(
             axis.axvline(at, color="#aa3333", linewidth=0.8, linestyle="--")
         axes[0].text(at, 1.0, f" {what}", transform=axes[0].get_xaxis_transform(), ha="left", va="bottom",
                      fontsize=7, color="#aa3333")  # fmt: skip
-    for axis, name in zip(axes, ("answered / s", "p99, ms", "failed / s", "workers"), strict=True):
+    for axis, name in zip(axes, ("answered / s", "p99, ms", "failed", "workers"), strict=True):
         axis.grid(True, axis="y")
         axis.set_ylabel(name, fontsize=8)
     axes[3].set_xlabel("seconds into the measured window")

@@ -94,11 +94,14 @@ def recycling_table(runs: list[RunResult]) -> Table | None:
 def deploy_headline(runs: list[RunResult]) -> list[str]:
     """Per event: what each config lost to it, fewest failed first, then fastest recovered."""
     by_event: dict[str, list[tuple[str, EventResult]]] = {}
+    levels = len({run.key.level for run in runs}) > 1
+    repeated = any(run.repeat > 1 for run in runs)
     for run in runs:
         if run.ok:
+            name = run.server + (f" ({run.key.level})" if levels else "") + (f" #{run.repeat}" if repeated else "")
             for event in run.events or []:
                 by_event.setdefault(f"{label(event).rsplit(' at ', 1)[0]} at {event.at_s:.0f} s", []).append(
-                    (run.server, event)
+                    (name, event)
                 )
     lines = []
     for what, seen in by_event.items():

@@ -13,7 +13,10 @@ did is known: which workers were there before, which after.
   scale        one SIGTTIN (or SIGTTOU) per worker added (removed); a
                process takes many pending signals of one kind as one,
                so the next is sent once the last one shows in the worker
-               count (or after SIGNAL_WAIT_S)
+               count (or after SIGNAL_WAIT_S); other events go on meanwhile
+
+The workers an event may stop (the one killed; those before a reload or a
+scale-down) are `may_exit`: any other worker lost is still a fault.
 
 Nothing here judges: perfsuite.judge.events reads what was done beside
 every request's timing.
@@ -28,6 +31,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -83,8 +87,10 @@ class EventDriver:
     done: list[Done] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
     window_start: float | None = None
+    may_exit: set[int] = field(default_factory=set)  # workers an event stops: their exit is no fault
     _pending: list[Event] = field(default_factory=list)
-    _scaling: tuple[Done, int, int, float] | None = None  # (event, signals still to send, count expected, sent at)
+    # Scale signals still to send, in order: [event, signals left, the count the last one makes, sent at].
+    _scaling: list[list[Any]] = field(default_factory=list)
     _watched: float = 0.0
 
     def __post_init__(self) -> None:
@@ -100,7 +106,7 @@ class EventDriver:
             if self.window_start is None:
                 return
         self._scale_on()
-        while self._pending and self._scaling is None and now >= self.window_start + self._pending[0].at:
+        while self._pending and now >= self.window_start + self._pending[0].at:
             self._fire(self._pending.pop(0))
 
     def _read_start(self) -> float | None:
@@ -121,36 +127,45 @@ class EventDriver:
         done = Done(event, time.time(), before)
         self.done.append(done)
         if event.do == "reload":
+            self.may_exit.update(before)
             done.signals = int(self._signal("reload"))
+            done.note = None if done.signals else "the server's main process took no signal"
         elif event.do == "kill_worker":
             done.seed = event.seed if event.seed is not None else random.SystemRandom().randrange(2**32)
             if not before:
                 done.note = "no worker to kill"
                 return
             done.killed = random.Random(done.seed).choice(before)
+            self.may_exit.add(done.killed)
             try:
                 os.kill(done.killed, signal.SIGKILL)
             except OSError as error:
                 done.note = f"could not kill worker {done.killed}: {error.strerror or error}"
         elif event.do == "scale" and event.workers:
-            what = "scale+" if event.workers > 0 else "scale-"
-            sent = self._signal(what)
-            done.signals = int(sent)
-            if not sent:
-                done.note = "the server's main process took no signal"
-            elif abs(event.workers) > 1:
-                step = 1 if event.workers > 0 else -1
-                self._scaling = (done, abs(event.workers) - 1, len(before) + step, time.time())
+            if event.workers < 0:
+                self.may_exit.update(before)
+            self._scaling.append([done, abs(event.workers), len(before), 0.0])
+            self._scale_on()
 
     def _scale_on(self) -> None:
-        """The next scale signal, once the last one shows (or was given SIGNAL_WAIT_S)."""
-        if self._scaling is None:
+        """The next scale signal, once the last one shows in the worker count (or was given SIGNAL_WAIT_S)."""
+        if not self._scaling:
             return
-        done, left, expected, sent_at = self._scaling
-        count = len(self.snapshots[-1].workers) if self.snapshots else 0
+        task = self._scaling[0]
+        done, left, expected, sent_at = task
         step = 1 if (done.event.workers or 0) > 0 else -1
-        if (count - expected) * step < 0 and time.time() - sent_at < SIGNAL_WAIT_S:
+        if sent_at:  # a signal is out: wait for it to show
+            count = len(self.snapshots[-1].workers) if self.snapshots else 0
+            if (count - expected) * step < 0 and time.time() - sent_at < SIGNAL_WAIT_S:
+                return
+            if left <= 0:
+                self._scaling.pop(0)
+                self._scale_on()
+                return
+        sent = self._signal("scale+" if step > 0 else "scale-")
+        done.signals += int(sent)
+        if not sent:
+            done.note = "the server's main process took no signal"
+            self._scaling.pop(0)
             return
-        done.signals += int(self._signal("scale+" if step > 0 else "scale-"))
-        left -= 1
-        self._scaling = None if left <= 0 else (done, left, expected + step, time.time())
+        task[1:] = [left - 1, expected + step, time.time()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ from typing import Any
 from perfsuite import ROOT
 from perfsuite.io.files import read_text, write_file
 from perfsuite.plan.runs import RunPlan, loadgen_processes
-from perfsuite.plan.servers import recycles_workers
 from perfsuite.record import request_errors
 from perfsuite.record.deploy import Request, parse_log
 from perfsuite.record.histogram import EndpointStats, endpoints_from_locust_json
@@ -101,16 +101,29 @@ def loadgen_arguments(plan: RunPlan, master_port: int | None = None) -> list[str
 
 
 def logs_requests(plan: RunPlan) -> bool:
-    """Every request is logged where the server changes under load: events, or workers recycled."""
-    return bool(plan.scenario.events) or (plan.mode in ("steady", "open") and recycles_workers(plan.server))
+    """Every request is logged where the server changes under load as declared: events, or max_requests
+    (not on Locust workers elsewhere: their logs stay on their machines)."""
+    if plan.mode not in ("steady", "open") or (plan.loadgen is not None and plan.loadgen.workers is not None):
+        return False
+    return bool(plan.scenario.events) or plan.server.max_requests is not None
 
 
-def read_request_log(run_dir: Path) -> list[Request]:
-    """Every request Locust logged (its workers' logs too); OutcomeError if a log cannot be read."""
+REQUEST_LOG_WAIT_S = 10.0  # Locust's local workers write theirs as they quit
+
+
+def read_request_log(run_dir: Path, workers: int = 0) -> list[Request]:
+    """Every request Locust logged, its `workers` local processes' logs too (each written whole: waited
+    for up to REQUEST_LOG_WAIT_S); OutcomeError if one is missing or cannot be read."""
+    deadline = time.monotonic() + REQUEST_LOG_WAIT_S
+    while workers and len(list(run_dir.glob(f"{REQUEST_LOG}.worker-*[0-9]"))) < workers:
+        if time.monotonic() > deadline:
+            raise OutcomeError(f"{workers} Locust workers were to write {REQUEST_LOG}.worker-PID; some did not")
+        time.sleep(0.05)
     found: list[Request] = []
-    for path in [run_dir / REQUEST_LOG, *sorted(run_dir.glob(f"{REQUEST_LOG}.worker-*"))]:
+    paths = [*sorted(run_dir.glob(f"{REQUEST_LOG}.worker-*[0-9]"))] if workers else [run_dir / REQUEST_LOG]
+    for path in paths:
         if not path.exists():
-            continue
+            raise OutcomeError(f"Locust wrote no {path.name}")
         try:
             found += parse_log(read_text(path))
         except (OSError, ValueError) as error:

@@ -33,7 +33,7 @@ import httpx
 from perfsuite.io.files import write_file
 from perfsuite.plan.format import Suite
 from perfsuite.plan.runs import RunPlan, beyond_generator, senders_of
-from perfsuite.plan.servers import is_external, kind_of, replaces_workers
+from perfsuite.plan.servers import is_external, kind_of, recycles_workers
 from perfsuite.record.deploy import DoneEvent, event_results, recycling, timeline
 from perfsuite.record.histogram import merge
 from perfsuite.record.open_stats import open_result, window_latency
@@ -95,6 +95,7 @@ from perfsuite.run.socketqueue import summarize_queue
 
 GATE_MARGIN_S = 60.0  # Locust waits at its gate this much beyond the readiness timeouts
 UNKNOWN_HOST = "http://127.0.0.1:9"  # Locust's -H until its gate tells it the server's URL
+LOG_COMPLETE, LOG_SLACK = 0.97, 5  # the request log holds at least this share of Locust's count, less a few
 EARLY_LOADGEN_MIN_WARMUP_S = 1.5  # a warm-up this long hides the next run's Locust import (~0.5 s of CPU)
 
 
@@ -205,8 +206,8 @@ def deploy_fields(
         if missed:
             raise RunFailed(f"{missed} of {len(plan.scenario.events)} events were not done within the window")
         fields["events"] = event_results(requests, window_span, done, snapshots)
-    if replaces_workers(plan.server, []):
-        fields["recycling"] = recycling(requests, window_span, snapshots)
+    if recycles_workers(plan.server):
+        fields["recycling"] = recycling(requests, window_span, snapshots, [d.fired_at for d in done])
     return fields
 
 
@@ -419,7 +420,14 @@ class Run:
             cores = loadgen_cores if role == "loadgen" else 1
             fields[f"{role}_resources"] = summarize(self.samples, role, start, end, fields["requests"], cores)
         if self.driver is not None:
-            fields.update(deploy_fields(plan, self.driver, read_request_log(self.run_dir), (start, end)))
+            requests = read_request_log(self.run_dir, workers)
+            logged = sum(1 for r in requests if start <= r.end < end)
+            if logged < LOG_COMPLETE * fields["requests"] - LOG_SLACK:  # Locust's own count of the window
+                raise RunFailed(
+                    f"Locust's request log holds {logged:,} of the {fields['requests']:,} requests it counted in the"
+                    " window: what was measured across the events would be incomplete"
+                )
+            fields.update(deploy_fields(plan, self.driver, requests, (start, end)))
         if self.server is not None and (queue := summarize_queue(self.sampler.queue, start, end)) is not None:
             fields["queue"] = queue.model_copy(update={"unseen": kind_of(plan.server).queue_unseen(plan.server)})
         if plan.loadgen is not None:
@@ -491,8 +499,9 @@ class Run:
             if process is not None and (code := process.poll()) is not None:
                 raise process.failure(f"{process.name} {describe_exit(code)} during the run")
         lost = self.sampler.lost("server")
-        events = [event.do for event in self.plan.scenario.events or []]
-        if self.server is not None and lost and not replaces_workers(self.plan.server, events):
+        if self.driver is not None:  # an event's own: the worker killed, those a reload or scale-down stops
+            lost = [pid for pid in lost if pid not in self.driver.may_exit]
+        if self.server is not None and lost and not recycles_workers(self.plan.server):
             pids = ", ".join(map(str, lost))
             raise self.server.failure(
                 f"a server worker (pid {pids}) exited during the run: what was measured is not the configured server"

@@ -544,6 +544,7 @@ scenarios:
       - {at: 12s, do: reload, workers: +1}
       - {at: 1s, do: reload, seed: 3}
       - {at: 0s, do: reload}
+      - {at: 3.5s, do: kill_worker}
   - name: burst
     mode: burst
     mix: [{path: /fast}]
@@ -563,12 +564,13 @@ def test_events_a_window_or_a_server_cannot_hold_are_named(tmp_path: Path) -> No
         "5: servers.hypercorn.max_requests_jitter: needs max_requests:",
         "12: scenarios.0.events.0.workers: would leave server 'sync-2' with 0 workers",
         "12: scenarios.0.events.0.do: server 'uvicorn-1': uvicorn with one worker has no manager to scale",
-        "13: scenarios.0.events.1.at: 12s is not inside the measured window (duration 10s)",
+        "13: scenarios.0.events.1.at: 12s leaves under 1s of the window after it (duration 10s)",
         "13: scenarios.0.events.1.workers: applies to do: scale only",
         "14: scenarios.0.events.2.seed: applies to do: kill_worker only",
         "15: scenarios.0.events.3.at: 0s leaves no measured time before it to compare with",
-        "19: scenarios.1.events: apply to steady and open modes only, not burst mode",
-        "24: scenarios.2.recover_within: applies with events: only",
+        "16: scenarios.0.events.4.at: 3.5s is within 1s of the event before it (3s)",
+        "20: scenarios.1.events: apply to steady and open modes only, not burst mode",
+        "25: scenarios.2.recover_within: applies with events: only",
     ):
         assert any(line.startswith(expected) for line in found), (expected, found)
 
@@ -591,3 +593,24 @@ def test_a_quick_suite_keeps_the_window_its_events_need(tmp_path: Path) -> None:
     )
     plans = {plan.key.scenario: plan for plan in build_plan(load_suite(path), quick=True)}
     assert plans["deploy"].duration_s == 8.0 and plans["plain"].duration_s < 8.0
+
+
+def test_a_reload_of_gunicorn_starts_its_declared_workers_again(tmp_path: Path) -> None:
+    """gunicorn's reload re-reads its config: a scale-down after it counts from the declared workers."""
+    found = problems(
+        tmp_path,
+        """\
+servers:
+  sync-2: {server: gunicorn, app: apps.wsgi_app:app, workers: 2}
+scenarios:
+  - name: deploy
+    mix: [{path: /fast}]
+    events:
+      - {at: 2s, do: scale, workers: +3}
+      - {at: 4s, do: reload}
+      - {at: 6s, do: scale, workers: -3}
+""",
+    )
+    assert any(
+        line.startswith("9: scenarios.0.events.2.workers: would leave server 'sync-2' with -1") for line in found
+    )

@@ -74,6 +74,7 @@ class ServerKind:
     deploys: Deploys = _no_deploys
     signals: dict[str, signal.Signals] = field(default_factory=dict)
     recycle_flags: tuple[str, str] | None = None
+    reload_resets_scale: bool = False  # a reload starts the declared workers again (gunicorn re-reads its config)
 
     def modules_for(self, config: ServerConfig) -> tuple[str, ...]:
         return self.needs(config) if self.needs is not None else self.modules

@@ -109,6 +109,7 @@ KIND = ServerKind(
     deploys=lambda config, do, version: None,  # every event and recycling setting, every worker class
     signals=SIGNALS,
     recycle_flags=RECYCLE_FLAGS,
+    reload_resets_scale=True,  # its reload re-reads the config: the declared workers, whatever TTIN added
     # gunicorn's graceful stop (SIGTERM) of a gevent worker waits for idle
     # keep-alive connections, checking once a second (2.6 s here with
     # Locust's connections open); its quick stop (SIGINT) takes 0.3 s. The

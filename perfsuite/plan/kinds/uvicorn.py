@@ -32,15 +32,13 @@ JITTER_FROM = (0, 41)
 
 
 def deploys(config: ServerConfig, do: str, version: Version) -> str | None:
-    if do == "max_requests":
-        return None
-    if do == "max_requests_jitter":
-        ok = at_least(version, "uvicorn", JITTER_FROM)
-        return None if ok else "uvicorn has --limit-max-requests-jitter from 0.41; upgrade uvicorn"
+    what = "restart a worker at max_requests" if do.startswith("max_requests") else do.replace("_", " ")
     if config.workers < 2:
-        return f"uvicorn with one worker has no manager to {do.replace('_', ' ')}: declare workers: 2 or more"
+        return f"uvicorn with one worker has no manager to {what} (it exits instead): declare workers: 2 or more"
     if not at_least(version, "uvicorn", MANAGER_FROM):
-        return f"uvicorn's manager handles signals and replaces workers from 0.30; upgrade uvicorn to {do}"
+        return f"uvicorn's manager handles signals and replaces workers from 0.30; upgrade uvicorn to {what}"
+    if do == "max_requests_jitter" and not at_least(version, "uvicorn", JITTER_FROM):
+        return "uvicorn has --limit-max-requests-jitter from 0.41; upgrade uvicorn"
     return None
 
 
