@@ -10,11 +10,11 @@ driver records what it did and the server's workers over time. From these:
   before/after  requests answered in up to SPAN_S on each side (never
               across another event): their rate, p50 and p99
   recovered_s the time until throughput is back within 5% of before: the
-              start (plus a step) of the last window of RECOVERY_WINDOW_S (longer at low
-              rates, so a window holds RECOVERY_REQUESTS) whose count is
-              below 95% of before's, less how much before's windows varied
-              (closed loops answer in waves); 0 when none is; None when
-              the last window still is (not recovered in the window)
+              deficit against 95% of the rate before (requests that
+              should have been answered by then, less those that were)
+              stops growing there (by more than a burst of requests
+              answered together); 0 when it never grew that far; None
+              when it still grew at the segment's end (not recovered)
   timeline    per second: answered, failed, p99, workers at most
   recycling   workers that appeared in the window where the config
               restarts them on purpose, and p99 within a second of each
@@ -35,10 +35,9 @@ from perfsuite.record.results import EventFailed, EventResult, InFlight, Recycli
 
 SPAN_S = 3.0  # before and after an event, at most
 RECOVERED_SHARE = 0.95  # throughput back within 5% of before
-RECOVERY_WINDOW_S = 0.5
-RECOVERY_REQUESTS = 20  # a window holds at least this many at the rate before (up to MAX_RECOVERY_WINDOW_S)
-MAX_RECOVERY_WINDOW_S = 2.0
-STEP_S = 0.05
+RECOVERY_TAIL_S = 0.5  # a deficit still rising this close to the segment's end: not recovered
+BURST_S = 0.02  # requests ending within this are one burst
+STEP_S = 0.01
 NEAR_S = 1.0  # recycling: requests ending within this after a new worker was seen
 MAX_ROWS = 5_000_000  # requests read from one run's logs
 MAX_ERROR = 160
@@ -140,38 +139,39 @@ def _answered(requests: Sequence[Request], start: float, end: float) -> list[Req
     return [r for r in requests if r.ok and start <= r.end < end]
 
 
-def _window_counts(ends: np.ndarray, start: float, until: float, window: float) -> np.ndarray:
-    """Requests answered in each window of `window` seconds starting every STEP_S from `start`."""
-    starts = np.arange(start, until - window + 1e-9, STEP_S)
-    return np.searchsorted(ends, starts + window) - np.searchsorted(ends, starts)
+def burst(ends: np.ndarray, start: float, until: float) -> float:
+    """How many requests end together at a steady rate: the 90th percentile of the count in BURST_S,
+    sliding over `start`..`until` (a closed loop's users answered at once come in waves)."""
+    starts = np.arange(start, until - BURST_S + 1e-9, BURST_S / 4)
+    if not len(starts):
+        return 0.0
+    counts = np.searchsorted(ends, starts + BURST_S) - np.searchsorted(ends, starts)
+    return float(np.percentile(counts, 90))
 
 
 def recovered_after(
     requests: Sequence[Request], at: float, until: float, before_from: float, rate_before: float | None
 ) -> float | None:
-    """Seconds from `at` until throughput is back within 5% of before (module docstring). Windows of
-    `before_from`..`at` show how much a window's count varies at a steady rate (closed loops answer in
-    waves): a window after counts as fallen when it is below 95% of their median by more than their
-    median is above their 10th percentile."""
-    if not rate_before:
-        return None
-    if until - at < RECOVERY_WINDOW_S:
-        return None  # too short to tell (the rules keep events a second apart, and from the window's end)
-    window = min(MAX_RECOVERY_WINDOW_S, max(RECOVERY_WINDOW_S, RECOVERY_REQUESTS / rate_before), until - at)
+    """Seconds from `at` until throughput is back within 5% of `rate_before` (module docstring).
+
+    The deficit D(t) = 0.95 x rate_before x (t - at) - (requests answered since `at`) grows while
+    throughput is below 95% of before and shrinks once it is back. Recovery is the first moment after
+    which D never rises more than a burst (and one request) above its value then; 0 when D never rose
+    that far; None when it was still rising in the segment's last RECOVERY_TAIL_S."""
+    if not rate_before or until - at < RECOVERY_TAIL_S:
+        return None  # nothing to compare with, or too short to tell (the rules keep events a second apart)
     ends = np.sort(np.asarray([r.end for r in requests if r.ok]))
-    steady = _window_counts(ends, before_from, at, window)
-    if len(steady):
-        base = float(np.median(steady))
-        least = RECOVERED_SHARE * base - (base - float(np.percentile(steady, 10)))
-    else:
-        least = RECOVERED_SHARE * rate_before * window
-    counts = _window_counts(ends, at, until, window)
-    below = np.nonzero(counts < least)[0]
-    if not len(below):
+    tolerance = burst(ends, before_from, at) + 1
+    grid = np.arange(at, until + 1e-9, STEP_S)
+    answered = np.searchsorted(ends, grid, side="right") - np.searchsorted(ends, at)
+    deficit = RECOVERED_SHARE * rate_before * (grid - at) - answered
+    if deficit.max() <= tolerance:
         return 0.0
-    if below[-1] == len(counts) - 1:
-        return None  # still below at the window's end
-    return round(float((below[-1] + 1) * STEP_S), 2)  # the windows from here on leave the fall behind
+    ahead = np.maximum.accumulate(deficit[::-1])[::-1]  # the most D reaches from each moment on
+    settled = np.nonzero(ahead <= deficit + tolerance)[0][0]
+    if grid[settled] > until - RECOVERY_TAIL_S:
+        return None  # still falling behind at the segment's end
+    return round(float(grid[settled] - at), 2)
 
 
 def _workers_at(snapshots: Sequence[tuple[float, tuple[int, ...]]], before: float) -> list[int]:
@@ -199,7 +199,7 @@ def event_results(
         following = times[index + 1] if index + 1 < len(times) else end
         # Before: from the previous event's recovery (its fall is not this event's baseline), up to SPAN_S.
         settled = previous + (results[-1].recovered_s or 0.0) if results else start
-        since = max(settled if at - settled >= RECOVERY_WINDOW_S else previous, at - SPAN_S, start)
+        since = max(settled if at - settled >= RECOVERY_TAIL_S else previous, at - SPAN_S, start)
         before = _answered(requests, since, at)
         after = _answered(requests, at, min(following, at + SPAN_S))
         span_after = min(following, at + SPAN_S) - at
