@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")  # ASCII digits only, as the schema's pattern
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_MAX_TEXT = 64  # a duration longer than this is no duration
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -16,7 +18,9 @@ def parse_duration(value: object) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().replace(" ", "")
-        if text and all(ch.isdigit() or ch == "." for ch in text):
+        if len(text) > _MAX_TEXT:
+            raise ValueError(f"must be a duration such as 20s, 500ms or 2m, got {len(text):,} characters")
+        if _NUMBER.fullmatch(text):
             seconds = float(text)
         else:
             position = 0

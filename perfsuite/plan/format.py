@@ -7,6 +7,7 @@ Resolved runtime state (ports, argv, effective load) lives in perfsuite.plan.run
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -490,7 +491,7 @@ class WebSocketSpec(_Model):
 
 def _scale_delta(value: Any) -> Any:
     """`workers: +2` (YAML reads it as 2) or the string "+2" / "-1" -> a signed count."""
-    if isinstance(value, str) and value.strip()[:1] in ("+", "-") and value.strip()[1:].isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[+-][0-9]{1,7}", value.strip()):
         return int(value.strip())
     return value
 

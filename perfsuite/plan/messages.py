@@ -91,8 +91,27 @@ _PATTERN_HELP = {
 }
 
 
+SHOWN_CHARS = 80  # of a value quoted back: a hostile one is cut short
+
+
+class _Shown:
+    """A value quoted back in a message: its repr, cut short past SHOWN_CHARS."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        text = repr(self.value)
+        return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+    def __str__(self) -> str:
+        text = str(self.value)
+        return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
 def _describe(error: dict[str, Any], path: PathKey) -> str:
-    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    kind, ctx, raw = error["type"], error.get("ctx", {}), error.get("input")
+    value = raw if isinstance(raw, int | float | bool) or raw is None else _Shown(raw)
     leaf = next((p for p in reversed(path) if isinstance(p, str)), "")
     if leaf == "[key]" and len(path) >= 3:  # a mapping's key: named by the mapping's field
         leaf = f"{path[-3]}[key]"
@@ -125,10 +144,14 @@ def _describe(error: dict[str, Any], path: PathKey) -> str:
         return f"must be one of {expected}, got {value!r}" + did_you_mean(str(value), options)
     if kind == "string_pattern_mismatch":
         return f"{_PATTERN_HELP.get(leaf, 'has the wrong form')}, got {value!r}"
-    if kind in ("too_short", "too_long"):
-        return "must not be empty" if kind == "too_short" and ctx.get("min_length") == 1 else error["msg"].lower()
+    if kind == "too_short":
+        return "must not be empty" if ctx.get("min_length") == 1 else error["msg"].lower()
+    if kind == "too_long" and isinstance(raw, list | tuple | dict):
+        return f"holds at most {ctx.get('max_length')} entries, got {len(raw):,}"
+    if kind == "too_long":
+        return error["msg"].lower()
     if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
+        return str(_Shown(str(error["msg"]).removeprefix("Value error, ")))
     return str(error["msg"])
 
 

@@ -42,6 +42,7 @@ from perfsuite.plan.servers import (
 Found = list[tuple[PathKey, str]]
 BURST_LIMIT = 10_000  # requests one burst may send
 MIN_EVENT_AT_S = 0.5  # an event's before: the measured time it is compared with
+EPSILON_S = 1e-6  # 4.1 - 3.1 is 0.9999999999999996 in floating point: a second all the same
 EVENT_SPACING_S = 1.0  # after an event, before the next or the window's end: what it did is measured there
 
 
@@ -123,6 +124,10 @@ def _server_settings_problems(server: ServerConfig, at: PathKey) -> Found:
     if server.max_requests_jitter is not None and server.max_requests is None:
         found.append(((*at, "max_requests_jitter"), "needs max_requests: (the jitter is added to it)"))
     for setting in ("max_requests", "max_requests_jitter"):
+        if SERVER_KINDS[server.server].build_argv is None:
+            if getattr(server, setting) is not None:
+                found.append(((*at, setting), "does not apply to server: external (the suite does not start it)"))
+            continue
         if getattr(server, setting) is not None and (why := cannot(server, setting)) is not None:
             found.append(((*at, setting), why))
     for where, text, flag, field_instead in overridden(server):
@@ -331,14 +336,16 @@ def _event_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Fou
 
 def _event_time_problem(at: float, last: float | None, duration: float) -> str | None:
     """An event's time: inside the window with time before it, after it, and from the event before."""
-    if at > duration - EVENT_SPACING_S:
+    if at >= duration:
+        return f"{at:g}s is not inside the measured window (duration {duration:g}s)"
+    if at > duration - EVENT_SPACING_S + EPSILON_S:
         return (
             f"{at:g}s leaves under {EVENT_SPACING_S:g}s of the window after it (duration {duration:g}s):"
             " what it did cannot be measured"
         )
     if at < MIN_EVENT_AT_S:
         return f"{at:g}s leaves no measured time before it to compare with (at least 0.5s)"
-    if last is not None and at - last < EVENT_SPACING_S:
+    if last is not None and at - last < EVENT_SPACING_S - EPSILON_S:
         return f"{at:g}s is within {EVENT_SPACING_S:g}s of the event before it ({last:g}s): each needs time after it"
     return None
 

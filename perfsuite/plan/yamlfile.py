@@ -3,8 +3,10 @@
 ruamel.yaml's round-trip parser keeps each key's line, refuses duplicate
 keys, constructs no Python objects, and accepts `{path: /slow?delay_ms=5000}`
 in a flow mapping, which PyYAML (YAML 1.1) rejects. Reading is bounded: a
-file over 4 MiB, past 200,000 values once aliases are expanded (a 668-byte
-alias bomb reaches billions) or nested past 64 levels is refused at once,
+file over 4 MiB or of more than 50,000 lines and commas (before parsing:
+the parser's time and memory grow with them), past 200,000 values once
+aliases are expanded (a 668-byte alias bomb reaches billions) or nested
+past 64 levels is refused at once,
 and so is a file that is a FIFO or a device (perfsuite.io.files).
 """
 
@@ -27,6 +29,9 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000  # after aliases are expanded
 MAX_DEPTH = 64
 MAX_DIGITS = 4_301  # Python refuses to turn a longer run of digits into an int
+# Lines and commas, counted before parsing: the pure-Python parser takes about 60 us and 10 KB per value, so
+# a 4 MiB flow list of numbers took 100 s and 2.4 GB; a scenario file holds hundreds.
+MAX_SEPARATORS = 50_000
 
 
 class TooLarge(Exception):
@@ -40,6 +45,9 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[PathKey, int]]:
     ScenarioError (one problem) if it cannot be read as one."""
     shown = str(path)
     text = _text(path)
+    if (separators := text.count("\n") + text.count(",")) > MAX_SEPARATORS:
+        message = f"holds {separators:,} lines and commas (at most {MAX_SEPARATORS:,}): no scenario file is that long"
+        raise ScenarioError([Problem(shown, None, "", message)])
     try:
         tree = YAML(typ="rt", pure=True).load(text)
     except RecursionError:

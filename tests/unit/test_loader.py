@@ -564,7 +564,7 @@ def test_events_a_window_or_a_server_cannot_hold_are_named(tmp_path: Path) -> No
         "5: servers.hypercorn.max_requests_jitter: needs max_requests:",
         "12: scenarios.0.events.0.workers: would leave server 'sync-2' with 0 workers",
         "12: scenarios.0.events.0.do: server 'uvicorn-1': uvicorn with one worker has no manager to scale",
-        "13: scenarios.0.events.1.at: 12s leaves under 1s of the window after it (duration 10s)",
+        "13: scenarios.0.events.1.at: 12s is not inside the measured window (duration 10s)",
         "13: scenarios.0.events.1.workers: applies to do: scale only",
         "14: scenarios.0.events.2.seed: applies to do: kill_worker only",
         "15: scenarios.0.events.3.at: 0s leaves no measured time before it to compare with",
@@ -614,3 +614,39 @@ scenarios:
     assert any(
         line.startswith("9: scenarios.0.events.2.workers: would leave server 'sync-2' with -1") for line in found
     )
+
+
+def test_hostile_event_fields_are_named_briefly_and_quickly(tmp_path: Path) -> None:
+    """Unicode digits are no digits; a float's rounding is no spacing; a long value is cut short; a flow list
+    of millions is refused before the parser spends minutes on it."""
+    long_do = "x" * 5000
+    found = problems(
+        tmp_path,
+        f"""\
+servers:
+  sync-2: {{server: gunicorn, app: apps.wsgi_app:app, workers: 2}}
+  ext: {{server: external, url: "http://127.0.0.1:9", max_requests: 10}}
+scenarios:
+  - name: deploy
+    servers: [sync-2]
+    duration: 8.2s
+    mix: [{{path: /fast}}]
+    events:
+      - {{at: 3.1s, do: reload}}
+      - {{at: 4.1s, do: kill_worker}}
+      - {{at: 5.1s, do: scale, workers: "+\u0663"}}
+      - {{at: "\u0663s", do: reload}}
+      - {{at: "1.2.3", do: reload}}
+      - {{at: 7.2s, do: {long_do}}}
+""",
+    )
+    assert "3: servers.ext.max_requests: does not apply to server: external (the suite does not start it)" in found
+    assert any(line.startswith("12: scenarios.0.events.2.workers: must be an integer") for line in found), found
+    assert any(line.startswith("13: scenarios.0.events.3.at: must be a duration such as") for line in found), found
+    assert any(line.startswith("14: scenarios.0.events.4.at: must be a duration such as") for line in found), found
+    assert not any("events.1.at" in line for line in found), found  # 4.1 - 3.1 is a second
+    assert all(len(line) < 300 for line in found), found
+    path = tmp_path / "huge.yaml"
+    path.write_text("servers: {}\nscenarios: [" + "1," * 1_000_000 + "1]\n")
+    with pytest.raises(ScenarioError, match="lines and commas"):
+        load_suite(path)
