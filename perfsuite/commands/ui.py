@@ -118,6 +118,8 @@ def explore(
         print(f"Locust web UI: {shown}   (scenario {first.scenario.name}{reach}; Ctrl-C stops everything)")
         for name, url in urls:
             print(f"  {name}: {url}")
+        if first.scenario.events:
+            print("  (the scenario's events: are not done here: the web UI explores; run the suite for them)")
         print(f"logs: {log_dir}/", flush=True)
         if ready is not None:
             ready.append(ui_url)
