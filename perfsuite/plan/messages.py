@@ -92,6 +92,7 @@ _PATTERN_HELP = {
 
 
 SHOWN_CHARS = 80  # of a value quoted back: a hostile one is cut short
+MAX_MESSAGE = 500  # of a validator's own message
 
 
 class _Shown:
@@ -150,8 +151,9 @@ def _describe(error: dict[str, Any], path: PathKey) -> str:
         return f"holds at most {ctx.get('max_length')} entries, got {len(raw):,}"
     if kind == "too_long":
         return error["msg"].lower()
-    if kind == "value_error":
-        return str(_Shown(str(error["msg"]).removeprefix("Value error, ")))
+    if kind == "value_error":  # the format's own message: whole, but bounded
+        text = str(error["msg"]).removeprefix("Value error, ")
+        return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
     return str(error["msg"])
 
 
