@@ -151,7 +151,10 @@ class BesideUser(MixUser):
         finally:
             BesideUser.in_flight -= 1
 
-    tasks = [beside]  # noqa: RUF012 - Locust reads its tasks from this class attribute
+
+# Locust's metaclass adds the tasks of the base classes to a class's own (MixUser's @task request): half
+# the requests then went uncounted (48 of 81 counted as sent). Set after the class is made, the list is whole.
+BesideUser.tasks = [BesideUser.beside]
 
 
 @events.test_stopping.add_listener
