@@ -17,7 +17,7 @@ from perfsuite.judge.streammodel import StreamExpectation, expect_streams
 from perfsuite.plan.concurrency import NoModel
 from perfsuite.plan.format import ServerConfig
 from perfsuite.plan.runs import RunPlan, senders_of
-from perfsuite.plan.servers import Slots, kind_of, slots
+from perfsuite.plan.servers import Slots, kind_of, slots, workers_as_events_leave
 from perfsuite.record.results import EventResult, ModelResult, ProbeResult, RunResult
 
 
@@ -177,16 +177,8 @@ def _expectation(plan: RunPlan, run: RunResult, server: ServerConfig) -> Expecta
 
 
 def workers_after_each(plan: RunPlan, events: list[EventResult]) -> list[int]:
-    """The declared workers, as each event (in order) leaves them: scale adds or removes, others keep."""
-    count, found = plan.server.workers, []
-    resets = kind_of(plan.server).reload_resets_scale
-    for event in events:
-        if event.do == "scale":
-            count = max(1, count + (event.workers or 0))
-        elif event.do == "reload" and resets:
-            count = plan.server.workers
-        found.append(count)
-    return found
+    """The declared workers, as each event (in order) leaves them (perfsuite.plan.servers)."""
+    return [max(1, count) for count in workers_as_events_leave(plan.server, [(e.do, e.workers) for e in events])]
 
 
 def _rate_with(plan: RunPlan, run: RunResult, workers: int, known: dict[int, float | None]) -> float | None:

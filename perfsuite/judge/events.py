@@ -8,10 +8,14 @@ from __future__ import annotations
 from perfsuite.record.results import EventResult, Flag
 
 
+def action(event: EventResult) -> str:
+    """'kill_worker', 'scale +2'."""
+    return f"scale {event.workers:+d}" if event.do == "scale" and event.workers else event.do
+
+
 def label(event: EventResult) -> str:
     """'kill_worker at 3.0 s', 'scale +2 at 4.0 s'."""
-    what = f"scale {event.workers:+d}" if event.do == "scale" and event.workers else event.do
-    return f"{what} at {event.at_s:.1f} s"
+    return f"{action(event)} at {event.at_s:.1f} s"
 
 
 def judged(event: EventResult, max_failed: int, recover_within: float | None) -> EventResult:

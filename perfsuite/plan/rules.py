@@ -37,6 +37,7 @@ from perfsuite.plan.servers import (
     cannot,
     overridden,
     serves,
+    workers_as_events_leave,
 )
 
 Found = list[tuple[PathKey, str]]
@@ -316,9 +317,9 @@ def _event_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Fou
     duration = float(declared.setting(scenario, "duration"))
     names = scenario.servers or list(declared.servers)
     configs = {name: declared.servers[name] for name in names if name in declared.servers}
-    workers = {name: config.workers for name, config in configs.items()}
+    ordered = sorted(enumerate(scenario.events), key=lambda item: item[1].at)
     last = None
-    for index, event in sorted(enumerate(scenario.events), key=lambda item: item[1].at):
+    for index, event in ordered:
         where: PathKey = (*at, "events", index)
         if (why := _event_time_problem(event.at, last, duration)) is not None:
             found.append(((*where, "at"), why))
@@ -330,7 +331,16 @@ def _event_problems(declared: SuiteFile, scenario: Scenario, at: PathKey) -> Fou
         if event.seed is not None and event.do != "kill_worker":
             found.append(((*where, "seed"), "applies to do: kill_worker only"))
         for name, config in configs.items():
-            found += [((*where, field), why) for field, why in _event_server_problem(name, config, event, workers)]
+            if (why := _event_server_problem(name, config, event)) is not None:
+                found.append(((*where, "do"), why))
+    for name, config in configs.items():  # the workers each event leaves, where the kind can do them all
+        if all(_event_server_problem(name, config, event) is None for _, event in ordered):
+            counts = workers_as_events_leave(config, [(event.do, event.workers) for _, event in ordered])
+            found += [
+                ((*at, "events", index, "workers"), f"would leave server {name!r} with {count} workers")
+                for (index, _), count in zip(ordered, counts, strict=True)
+                if not 1 <= count <= MAX_WORKERS
+            ][:1]
     return found
 
 
@@ -350,24 +360,16 @@ def _event_time_problem(at: float, last: float | None, duration: float) -> str |
     return None
 
 
-def _event_server_problem(
-    name: str, config: ServerConfig, event: Event, workers: dict[str, int]
-) -> list[tuple[str, str]]:
-    """What `config` cannot do of `event`; `workers` counts each config's workers as the events leave them."""
+def _event_server_problem(name: str, config: ServerConfig, event: Event) -> str | None:
+    """Why `config` cannot do `event`, or None."""
     kind = SERVER_KINDS.get(config.server)
     if kind is None:
-        return []
+        return None
     if kind.build_argv is None:
-        return [("do", f"server {name!r} is external: the suite cannot {event.do} it")]
+        return f"server {name!r} is external: the suite cannot {event.do} it"
     if (why := cannot(config, event.do)) is not None:
-        return [("do", f"server {name!r}: {why}")]
-    if event.do == "scale" and event.workers:
-        workers[name] += event.workers
-        if not 1 <= workers[name] <= MAX_WORKERS:
-            return [("workers", f"would leave server {name!r} with {workers[name]} workers")]
-    elif event.do == "reload" and kind.reload_resets_scale:
-        workers[name] = config.workers
-    return []
+        return f"server {name!r}: {why}"
+    return None
 
 
 def _mix_problems(scenario: Scenario, at: PathKey) -> Found:

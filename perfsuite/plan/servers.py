@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import shlex
 import signal
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as installed_version
 
@@ -132,6 +133,19 @@ def recycles_workers(config: ServerConfig) -> bool:
 def cannot(config: ServerConfig, do: str) -> str | None:
     """Why this config cannot do `do` (an event, or max_requests / max_requests_jitter), or None."""
     return kind_of(config).deploys(config, do, lambda package: package_version(config, package))
+
+
+def workers_as_events_leave(config: ServerConfig, events: Iterable[tuple[str, int | None]]) -> list[int]:
+    """The config's workers after each of `events` ((do, workers), in order): a scale adds or removes, a
+    reload of a kind that re-reads its config starts the declared count again, the rest keep it."""
+    count, found = config.workers, []
+    for do, workers in events:
+        if do == "scale":
+            count += workers or 0
+        elif do == "reload" and kind_of(config).reload_resets_scale:
+            count = config.workers
+        found.append(count)
+    return found
 
 
 def _owned(arg: str, kind: ServerKind) -> str | None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perfsuite.record.histogram import percentile as histogram_percentile
 from perfsuite.record.results import EventFailed, EventResult, InFlight, Recycling, TimelinePoint
 
 SPAN_S = 3.0  # before and after an event, at most
@@ -59,9 +60,9 @@ class Request:
         return (self.end - self.start) * 1000
 
 
-@dataclass(frozen=True)
+@dataclass
 class DoneEvent:
-    """An event as the driver did it."""
+    """An event as the driver (perfsuite.run.events) did it; `note` says what could not be done."""
 
     do: str
     fired_at: float
@@ -70,6 +71,9 @@ class DoneEvent:
     seed: int | None = None
     killed: int | None = None
     note: str | None = None
+
+
+Snapshot = tuple[float, tuple[int, ...]]  # (when, the server's workers then)
 
 
 def parse_log(text: str, limit: int = MAX_ROWS) -> list[Request]:
@@ -128,11 +132,9 @@ def failed_of(requests: Iterable[Request]) -> EventFailed:
     )
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The nearest-rank percentile (None: no values)."""
-    if not values:
-        return None
-    return round(float(np.percentile(np.asarray(values), q, method="higher")), 3)
+def percentile(values: Iterable[float], fraction: float) -> float | None:
+    """Of raw times, by the rule of every other percentile here (Locust's: perfsuite.record.histogram)."""
+    return histogram_percentile(Counter(round(value, 3) for value in values), fraction)
 
 
 def _answered(requests: Sequence[Request], start: float, end: float) -> list[Request]:
@@ -174,7 +176,7 @@ def recovered_after(
     return round(float(grid[settled] - at), 2)
 
 
-def _workers_at(snapshots: Sequence[tuple[float, tuple[int, ...]]], before: float) -> list[int]:
+def _workers_at(snapshots: Sequence[Snapshot], before: float) -> list[int]:
     """The workers of the last snapshot before `before`."""
     last: tuple[int, ...] = ()
     for t, workers in snapshots:
@@ -188,7 +190,7 @@ def event_results(
     requests: Sequence[Request],
     window: tuple[float, float],
     done: Sequence[DoneEvent],
-    snapshots: Sequence[tuple[float, tuple[int, ...]]],
+    snapshots: Sequence[Snapshot],
 ) -> list[EventResult]:
     start, end = window
     times = [d.fired_at for d in done]
@@ -221,10 +223,10 @@ def event_results(
                 requests_after=len(after),
                 rps_before=None if rate_before is None else round(rate_before, 3),
                 rps_after=round(len(after) / span_after, 3) if span_after > 0 else None,
-                p50_before_ms=percentile([r.ms for r in before], 50),
-                p50_after_ms=percentile([r.ms for r in after], 50),
-                p99_before_ms=percentile([r.ms for r in before], 99),
-                p99_after_ms=percentile([r.ms for r in after], 99),
+                p50_before_ms=percentile((r.ms for r in before), 0.50),
+                p50_after_ms=percentile((r.ms for r in after), 0.50),
+                p99_before_ms=percentile((r.ms for r in before), 0.99),
+                p99_after_ms=percentile((r.ms for r in after), 0.99),
                 recovered_s=recovered_after(requests, at, following, since, rate_before),
                 workers_before=list(event.workers_before),
                 workers_after=_workers_at(snapshots, following),
@@ -234,7 +236,7 @@ def event_results(
 
 
 def timeline(
-    requests: Sequence[Request], window: tuple[float, float], snapshots: Sequence[tuple[float, tuple[int, ...]]]
+    requests: Sequence[Request], window: tuple[float, float], snapshots: Sequence[Snapshot]
 ) -> list[TimelinePoint]:
     start, end = window
     length = end - start
@@ -258,7 +260,7 @@ def timeline(
             t_s=float(second),
             rps=round(len(ok[second]) / min(1.0, end - start - second), 3),
             failed=failed[second],
-            p99_ms=percentile(ok[second], 99),
+            p99_ms=percentile(ok[second], 0.99),
             workers=workers[second],
         )
         for second in range(seconds)
@@ -268,7 +270,7 @@ def timeline(
 def recycling(
     requests: Sequence[Request],
     window: tuple[float, float],
-    snapshots: Sequence[tuple[float, tuple[int, ...]]],
+    snapshots: Sequence[Snapshot],
     events: Sequence[float] = (),
 ) -> Recycling:
     """New workers first seen in the window (the first snapshot's are the config's own), but for those
@@ -282,13 +284,14 @@ def recycling(
                 seen.add(pid)
                 if start <= t < end and not any(0 <= t - at < SPAN_S for at in events):
                     born.append(t)
-    answered = _answered(requests, start, end)
-    near = [r for r in answered if any(0 <= r.end - t < NEAR_S for t in born)]
-    near_ids = {id(r) for r in near}
+    near: list[float] = []
+    other: list[float] = []
+    for r in _answered(requests, start, end):
+        (near if any(0 <= r.end - t < NEAR_S for t in born) else other).append(r.ms)
     return Recycling(
         count=len(born),
         at_s=[round(t - start, 2) for t in born],
-        p99_near_ms=percentile([r.ms for r in near], 99),
-        p99_else_ms=percentile([r.ms for r in answered if id(r) not in near_ids], 99),
+        p99_near_ms=percentile(near, 0.99),
+        p99_else_ms=percentile(other, 0.99),
         requests_near=len(near),
     )

@@ -3,7 +3,7 @@ config recovered; workers recycled on purpose; and the scenario's answer."""
 
 from __future__ import annotations
 
-from perfsuite.judge.events import label
+from perfsuite.judge.events import action, label
 from perfsuite.record.results import EventFailed, EventResult, RunResult
 from perfsuite.report.cells import Cell, Table, ms_text, number, text_cell
 
@@ -100,9 +100,7 @@ def deploy_headline(runs: list[RunResult]) -> list[str]:
         if run.ok:
             name = run.server + (f" ({run.key.level})" if levels else "") + (f" #{run.repeat}" if repeated else "")
             for event in run.events or []:
-                by_event.setdefault(f"{label(event).rsplit(' at ', 1)[0]} at {event.at_s:.0f} s", []).append(
-                    (name, event)
-                )
+                by_event.setdefault(f"{action(event)} at {event.at_s:.0f} s", []).append((name, event))
     lines = []
     for what, seen in by_event.items():
         seen.sort(key=lambda item: (item[1].failed.count, item[1].recovered_s is None, item[1].recovered_s or 0))

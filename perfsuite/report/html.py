@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from perfsuite.judge.events import label
+from perfsuite.judge.events import action
 from perfsuite.judge.verdict import Verdict
 from perfsuite.plan.key import Level
 from perfsuite.record.results import CapacityResult, RunResult, SuiteResults
@@ -150,7 +150,7 @@ def _figures(
             )
     lined = [(label, c, run) for label, c, run in zip(labels, run_colors, ok, strict=True) if run.timeline]
     if lined:
-        marked = {(round(e.at_s, 1), label(e).rsplit(" at ", 1)[0]) for _, _, run in lined for e in run.events or []}
+        marked = {(round(e.at_s, 1), action(e)) for _, _, run in lined for e in run.events or []}
         figures.append(
             _job(
                 "across the events" if marked else "recycling",

@@ -31,35 +31,17 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import psutil
 
 from perfsuite.plan.format import Event
 from perfsuite.plan.kinds.base import ServerKind
+from perfsuite.record.deploy import DoneEvent, Snapshot
 from perfsuite.run.resources import kind_of as process_kind
 
 WATCH_S = 0.1  # how often the workers are listed
 SIGNAL_WAIT_S = 3.0  # a scale signal not seen in the worker count by then: the next is sent anyway
-
-
-@dataclass
-class Done:
-    """An event as it was done: when, to whom, with which seed."""
-
-    event: Event
-    fired_at: float  # wall clock
-    workers_before: list[int]
-    seed: int | None = None
-    killed: int | None = None
-    signals: int = 0  # signals sent (scale: one per worker)
-    note: str | None = None  # what could not be done (no worker to kill, the main process gone)
-
-
-@dataclass
-class Snapshot:
-    t: float
-    workers: list[int]
+NO_SIGNAL = "the server's main process took no signal"
 
 
 def workers_of(pid: int) -> list[int]:
@@ -84,13 +66,12 @@ class EventDriver:
     kind: ServerKind
     main_pid: int
     start_file: Path  # written by Locust as its window begins: {"measure_start": epoch}
-    done: list[Done] = field(default_factory=list)
+    done: list[DoneEvent] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
     window_start: float | None = None
     may_exit: set[int] = field(default_factory=set)  # workers an event stops: their exit is no fault
     _pending: list[Event] = field(default_factory=list)
-    # Scale signals still to send, in order: [event, signals left, the count the last one makes, sent at].
-    _scaling: list[list[Any]] = field(default_factory=list)
+    _scaling: list[_Scaling] = field(default_factory=list)  # scale events still signalling, in order
     _watched: float = 0.0
 
     def __post_init__(self) -> None:
@@ -100,7 +81,7 @@ class EventDriver:
         now = time.time()
         if now - self._watched >= WATCH_S:
             self._watched = now
-            self.snapshots.append(Snapshot(now, workers_of(self.main_pid)))
+            self.snapshots.append((now, tuple(workers_of(self.main_pid))))
         if self.window_start is None:
             self.window_start = self._read_start()
             if self.window_start is None:
@@ -123,13 +104,13 @@ class EventDriver:
             return False
 
     def _fire(self, event: Event) -> None:
-        before = workers_of(self.main_pid)
-        done = Done(event, time.time(), before)
+        before = tuple(workers_of(self.main_pid))
+        done = DoneEvent(event.do, time.time(), before, workers=event.workers)
         self.done.append(done)
         if event.do == "reload":
             self.may_exit.update(before)
-            done.signals = int(self._signal("reload"))
-            done.note = None if done.signals else "the server's main process took no signal"
+            if not self._signal("reload"):
+                done.note = NO_SIGNAL
         elif event.do == "kill_worker":
             done.seed = event.seed if event.seed is not None else random.SystemRandom().randrange(2**32)
             if not before:
@@ -144,7 +125,7 @@ class EventDriver:
         elif event.do == "scale" and event.workers:
             if event.workers < 0:
                 self.may_exit.update(before)
-            self._scaling.append([done, abs(event.workers), len(before), 0.0])
+            self._scaling.append(_Scaling(done, abs(event.workers), len(before)))
             self._scale_on()
 
     def _scale_on(self) -> None:
@@ -152,20 +133,27 @@ class EventDriver:
         if not self._scaling:
             return
         task = self._scaling[0]
-        done, left, expected, sent_at = task
-        step = 1 if (done.event.workers or 0) > 0 else -1
-        if sent_at:  # a signal is out: wait for it to show
-            count = len(self.snapshots[-1].workers) if self.snapshots else 0
-            if (count - expected) * step < 0 and time.time() - sent_at < SIGNAL_WAIT_S:
+        step = 1 if (task.done.workers or 0) > 0 else -1
+        if task.sent_at:  # a signal is out: wait for it to show
+            count = len(self.snapshots[-1][1]) if self.snapshots else 0
+            if (count - task.expected) * step < 0 and time.time() - task.sent_at < SIGNAL_WAIT_S:
                 return
-            if left <= 0:
+            if task.left <= 0:
                 self._scaling.pop(0)
                 self._scale_on()
                 return
-        sent = self._signal("scale+" if step > 0 else "scale-")
-        done.signals += int(sent)
-        if not sent:
-            done.note = "the server's main process took no signal"
+        if not self._signal("scale+" if step > 0 else "scale-"):
+            task.done.note = NO_SIGNAL
             self._scaling.pop(0)
             return
-        task[1:] = [left - 1, expected + step, time.time()]
+        task.left, task.expected, task.sent_at = task.left - 1, task.expected + step, time.time()
+
+
+@dataclass
+class _Scaling:
+    """A scale event still signalling: signals left to send, the count the last one sent makes, when."""
+
+    done: DoneEvent
+    left: int
+    expected: int
+    sent_at: float = 0.0

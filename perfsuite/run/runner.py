@@ -34,7 +34,7 @@ from perfsuite.io.files import write_file
 from perfsuite.plan.format import Suite
 from perfsuite.plan.runs import RunPlan, beyond_generator, senders_of
 from perfsuite.plan.servers import is_external, kind_of, recycles_workers
-from perfsuite.record.deploy import DoneEvent, event_results, recycling, timeline
+from perfsuite.record.deploy import Request, event_results, recycling, timeline
 from perfsuite.record.histogram import merge
 from perfsuite.record.open_stats import open_result, window_latency
 from perfsuite.record.results import (
@@ -184,22 +184,10 @@ def held_fields(plan: RunPlan, outcome: LoadOutcome, samples: list[Sample]) -> d
 
 
 def deploy_fields(
-    plan: RunPlan, driver: EventDriver, requests: list[Any], window_span: tuple[float, float]
+    plan: RunPlan, driver: EventDriver, requests: list[Request], window_span: tuple[float, float]
 ) -> dict[str, Any]:
     """Across each event, per second, and recycling: from every request's timing and the workers watched."""
-    snapshots = [(snap.t, tuple(snap.workers)) for snap in driver.snapshots]
-    done = [
-        DoneEvent(
-            do=d.event.do,
-            fired_at=d.fired_at,
-            workers_before=tuple(d.workers_before),
-            workers=d.event.workers,
-            seed=d.seed,
-            killed=d.killed,
-            note=d.note,
-        )
-        for d in driver.done
-    ]
+    done, snapshots = driver.done, driver.snapshots
     fields: dict[str, Any] = {"timeline": timeline(requests, window_span, snapshots)}
     if plan.scenario.events:
         missed = len(plan.scenario.events) - len(done)
