@@ -7,10 +7,11 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from dataclasses import replace
 from typing import Any
 
 from perfsuite.judge.events import attributed_failures, event_flags, judged
-from perfsuite.judge.expectation import TOLERANCE, Expectation, Load, expect, service_of
+from perfsuite.judge.expectation import TOLERANCE, Expectation, Load, expect, measured_station, service_of
 from perfsuite.judge.flags import open_flags, run_flags, stream_flags, websocket_flags
 from perfsuite.judge.sizing import sizing_arrival, target_seconds
 from perfsuite.judge.streammodel import StreamExpectation, expect_streams
@@ -163,6 +164,18 @@ def _expectation(plan: RunPlan, run: RunResult, server: ServerConfig) -> Expecta
     load = Load(rate=plan.rate, arrival=plan.scenario.arrival or "constant") if plan.mode == "open" else None
     target = plan.scenario.target
     objective = (target_seconds(target), sizing_arrival(plan.mode, plan.scenario.arrival)) if target else None
+    inner = None
+    if config_slots.measured:
+        if server.workers != plan.server.workers:  # a scale event's segment
+            raise NoModel(f"its rate was measured with {plan.server.workers} workers, not {server.workers}")
+        points = (run.probe.inner if run.probe is not None else None) or []
+        inner = measured_station([(point.inside, point.rps) for point in points])
+        if inner is None:
+            raise NoModel(f"{config_slots.source}: not measured (results before schema 9, or no answer inside)")
+        top = max(points, key=lambda point: point.inside).inside
+        config_slots = replace(
+            config_slots, source=f"{config_slots.source}: up to {top} inside, {max(inner):.0f} req/s at most"
+        )
     return expect(
         server,
         config_slots,
@@ -173,6 +186,7 @@ def _expectation(plan: RunPlan, run: RunResult, server: ServerConfig) -> Expecta
         client_s_per_request=loadgen.per_request_s(run.requests) if loadgen else None,
         client_cores=client_cores(plan),
         objective=objective,
+        inner=inner,
     )
 
 

@@ -35,8 +35,8 @@ Open load at rate L (perfsuite.judge.openmodel), on the same station:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -130,7 +130,7 @@ class Expectation:
     service_s: float
     expected_rps: float
     expected_latency_ms: float | None  # None: overloaded, the latency grows without bound
-    bound: str  # what limits it: "users", "rate", "slots", "cpu" or "loadgen"
+    bound: str  # what limits it: "users", "rate", "slots", "cpu", "server" (a measured station) or "loadgen"
     capacity_rps: float
     utilisation: float | None = None
     loads: dict[str, float] | None = None  # closed loops: each resource's share in use
@@ -186,9 +186,12 @@ def expect(
     client_s_per_request: float | None = None,
     client_cores: int = 1,
     objective: tuple[Mapping[str, float], str] | None = None,
+    inner: tuple[float, ...] | None = None,
 ) -> Expectation:
     """What the config should do under `load`; with an `objective` (latency metric -> seconds it
-    must stay under, and the arrivals assumed), also the highest rate that meets it."""
+    must stay under, and the arrivals assumed), also the highest rate that meets it. `inner`: the
+    server's rate with 1, 2, ... inside as the probe measured it (measured_station), in place of
+    the one its CPU and waits give."""
     cpu = cpu_s_per_request or 0.0
     client = client_s_per_request or 0.0
     if not (math.isfinite(cpu) and math.isfinite(client)) or cpu < 0 or client < 0:
@@ -202,7 +205,7 @@ def expect(
         raise NoModel(OWN_CPU_ONLY)
     server_cores = worker_cores(server, cores)
     turns = sharing(server, config_slots.count, cores, services, cpu)
-    rates = server_rates(config_slots.count, cpu, wait, server_cores, turns)
+    rates = inner or server_rates(config_slots.count, cpu, wait, server_cores, turns)
     capacity = rates[-1] if rates else math.inf
     seconds = _seconds(services, cpu)
     meets = None if objective is None else objective_rate(rates, config_slots.count, seconds, *objective)
@@ -229,7 +232,8 @@ def expect(
         return Expectation(**{**fields, **more})
 
     if load.rate is not None:
-        return open_load(load, rates, config_slots.count, seconds, cpu, server_cores, client, client_cores, made)
+        found = open_load(load, rates, config_slots.count, seconds, cpu, server_cores, client, client_cores, made)
+        return replace(found, bound="server") if inner and found.bound == "slots" else found
     assert load.users is not None
     held = pinned(load.users, load.held, server.workers) if not math.isinf(config_slots.count) else None
     more: dict[str, Any] = {}
@@ -248,12 +252,14 @@ def expect(
             shown = ", ".join(map(str, held))
             more["slots_source"] = f"{config_slots.source}; users held per worker (keep-alive): {shown}"
         else:
-            inner = rates or inner_throughput(cpu, wait, server_cores, load.users)  # waits only: n / wait
+            station_rates = rates or inner_throughput(cpu, wait, server_cores, load.users)  # waits only: n / wait
             rps, loads, waiting = closed_loop(
-                load.users, inner, config_slots.count, cpu, server_cores, client, client_cores
+                load.users, station_rates, config_slots.count, cpu, server_cores, client, client_cores
             )
     except ValueError as why:  # a network with no finite rate: say so, never a traceback
         raise NoModel(f"the model cannot be solved: {why}") from None
+    if inner and station_full(inner):  # the measured station: how near its highest rate
+        loads["server"] = round(rps / max(inner), 4)
     busiest = max(loads, key=lambda name: loads[name], default=None)
     limit = busiest if busiest is not None and loads[busiest] >= BOUND_FROM else "users"
     latency = round(1000 * (load.users / rps - client), 3)
@@ -350,6 +356,36 @@ def sharing(
     if mean <= 0:
         return 1.0
     return min(1.0, sum(n * (s - mean) ** 2 for s, n in seconds) / total / mean**2)
+
+
+def measured_station(points: Sequence[tuple[int, float]]) -> tuple[float, ...] | None:
+    """The rates at 1, 2, ... inside from the probe's (inside, rate) points. Between two counts the
+    time a request spends inside (j / X_j, Little's law) is taken as straight, as it nearly is in
+    a closed network, so the rates follow the curve where straight rates would cut under it;
+    below the first count, that count's time; the last rate holds beyond (perfsuite.judge.mva.Queue).
+    None without a rate above zero."""
+    known = sorted(
+        (inside, inside / rate) for inside, rate in points if inside >= 1 and rate > 0 and math.isfinite(rate)
+    )
+    if not known:
+        return None
+    rates = []
+    for j in range(1, known[-1][0] + 1):
+        upper = next(index for index, (inside, _) in enumerate(known) if inside >= j)
+        high_j, high_r = known[upper]
+        low_j, low_r = known[upper - 1] if upper else (0, high_r)
+        inside_s = high_r if high_j == j else low_r + (high_r - low_r) * (j - low_j) / (high_j - low_j)
+        rates.append(j / inside_s)
+    return tuple(rates)
+
+
+FULL_WITHIN = 1.05
+
+
+def station_full(rates: tuple[float, ...]) -> bool:
+    """Whether a measured station reached its highest rate: twice the requests inside, at the
+    top count, added under 5% (else it was measured only as far as the runs need, still rising)."""
+    return len(rates) >= 2 and rates[-1] < FULL_WITHIN * rates[len(rates) // 2 - 1]
 
 
 MAX_INSIDE = 250_000  # an unbounded pool's rates are listed this far at most (the last then holds)

@@ -26,9 +26,15 @@ ANYIO_THREADS = 40  # anyio.to_thread's default limiter: Starlette's run_in_thre
 # Django's ASGIHandler enters asgiref's ThreadSensitiveContext per request (Django 3.2+, asgiref 3.3+), so
 # each request's sync middleware and view run in a thread of their own: measured with Django 5.2 and
 # uvicorn, a 35 ms view at 12 users ran 12 at once. Not read from the app: stated as an assumption.
+# That thread is started per request and the loop blocks in each start (asgiref 3.13 starts a second to
+# join it) until the new thread holds the GIL; every step hands the request between the loop and its
+# thread. With 12 inside, that 35 ms view took 46-50 ms at 41-46% of the core (wrk, uvicorn 0.55): time
+# neither its CPU nor its waits show, so its rate with j inside is measured, not solved.
 DJANGO_ASGI = (
     "Django under ASGI runs each request's sync code in a thread of its own (assumed: asgiref's"
-    " ThreadSensitiveContext per request, Django 3.2+): unbounded, one GIL per worker"
+    " ThreadSensitiveContext per request, Django 3.2+): unbounded, one GIL per worker; its rate with"
+    " 1, 2, 4, 8, ... requests inside measured by the probe (the hand-offs between the loop and each"
+    " request's thread cost time its CPU does not show)"
 )
 
 
@@ -40,6 +46,7 @@ class NoModel(Exception):
 class Slots:
     count: float  # math.inf: an event loop, unbounded
     source: str
+    measured: bool = False  # its rate is not CPU and waits alone: the probe measures it (perfsuite.run.probe)
 
 
 def executor_threads(server_cores: int) -> int:
@@ -70,7 +77,7 @@ def app_pool(app: AppFacts | None, paths: list[str], workers: int) -> Slots | No
     if app is None or app.framework is None:
         return None
     if app.framework == "django":
-        return Slots(math.inf, DJANGO_ASGI)
+        return Slots(math.inf, DJANGO_ASGI, measured=True)
     routes = [app.route_for(path) for path in paths]
     unknown = [path for path, route in zip(paths, routes, strict=True) if route is None]
     sync = [route for route in routes if route is not None and not route.is_async]

@@ -16,6 +16,7 @@ from typing import Any
 
 from perfsuite.plan.affinity import Layout, resolve_layout
 from perfsuite.plan.appfacts import AppFacts, describe
+from perfsuite.plan.concurrency import NoModel
 from perfsuite.plan.format import (
     AUTO,
     CapacityObjective,
@@ -28,6 +29,7 @@ from perfsuite.plan.format import (
     UpstreamSettings,
 )
 from perfsuite.plan.key import Level, RunKey
+from perfsuite.plan.servers import slots
 
 QUICK_WARMUP_S = 0.25
 QUICK_DURATION_S = 1.0
@@ -181,6 +183,24 @@ class RunPlan:
         if self.server.server == "external":
             return []
         return [entry for entry in self.scenario.mix or [] if entry.service_ms is None]
+
+    def to_measure_inside(self) -> list[MixEntry]:
+        """The mix, where the model measures the config's rate with 1, 2, 4, ... requests inside
+        (perfsuite.plan.concurrency.Slots.measured: Django under ASGI); else none."""
+        mix = self.scenario.mix or []
+        if self.mode not in ("steady", "open") or self.server.server == "external" or not mix:
+            return []
+        cores = len(self.cpu["server"] or []) or (os.cpu_count() or 1)
+        try:
+            measured = slots(self.server, self.app, [entry.path for entry in mix], cores).measured
+        except NoModel:
+            return []
+        return list(mix) if measured else []
+
+    def inside_counts(self) -> list[int]:
+        """The counts inside the probe measures the config's rate at beside its ladder: a closed
+        loop's users in this scenario; none for open runs (the ladder, until the rate stops growing)."""
+        return sorted({*(self.scenario.users or []), self.users}) if self.mode == "steady" else []
 
     def burst_size(self) -> int:
         return sum(entry.count or 1 for entry in self.scenario.mix or [])

@@ -45,8 +45,8 @@ from pydantic import (
 from perfsuite.io.files import read_text, write_file
 from perfsuite.plan.key import Level, RunKey
 
-SCHEMA_VERSION = 8
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
+SCHEMA_VERSION = 9
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 RESULTS_FILE = "results.json"
 RUNS_FOLDER = "runs"  # each run's files, in DIR/runs/<its folder>/
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
@@ -214,13 +214,15 @@ class ModelResult(_Record):
     service_s: float | None = Field(None, description="mean service time per request: wait plus CPU")
     expected_rps: float | None = Field(None, description="what the config should achieve")
     expected_latency_ms: float | None = Field(None, description="mean latency it should show")
-    bound: Literal["users", "slots", "cpu", "rate", "loadgen"] | None = Field(
-        None, description="what limits it: users, slots, cpu, the load generator (schema 5) or the offered rate"
+    bound: Literal["users", "slots", "cpu", "rate", "loadgen", "server"] | None = Field(
+        None,
+        description="what limits it: users, slots, cpu, the load generator (schema 5), the offered rate, or"
+        " server: the station the probe measured, near its highest rate (schema 9)",
     )
     loads: dict[str, float] | None = Field(
         None,
         description="closed loops (schema 5): each resource's share in use by the model, loadgen (Locust's"
-        " cores), cpu (the server's cores) and slots",
+        " cores), cpu (the server's cores), slots, and server (a measured station's highest rate, schema 9)",
     )
     service_source: str | None = Field(
         None, description="where the service time came from: path (the suite's apps), declared, probe, or a mix"
@@ -405,12 +407,25 @@ class ProbeEntry(_Record):
     failures: int = Field(0, description="requests that failed")
 
 
+class InnerRate(_Record):
+    """The server's rate with a number of requests inside it, measured by the probe (schema 9)."""
+
+    inside: int = Field(description="requests inside the server: that many clients sending back to back")
+    rps: float = Field(description="answered per second")
+    answered: int = Field(0, description="answered in the counted window")
+    failed: int = Field(0, description="failed in the counted window")
+
+
 class ProbeResult(_Record):
-    """Each mix entry's service time, measured before the load, one request at a time."""
+    """Each mix entry's service time, measured before the load, one request at a time; where the
+    model needs it, the server's rate with 1, 2, 4, ... requests inside (`inner`)."""
 
     entries: dict[str, ProbeEntry] = Field(default_factory=dict, description="per mix entry")
     cpu_ms_per_request: float | None = Field(None, description="the server's CPU time per probe request")
     run_index: int | None = Field(None, description="the run the probe was taken in (a config is probed once)")
+    inner: list[InnerRate] | None = Field(
+        None, description="schema 9: the rate at each count inside, where the model measures it (Django under ASGI)"
+    )
 
 
 class CapacityStep(_Record):

@@ -247,6 +247,7 @@ RESULTS_SECTIONS = [
     ("ProbeResult", "`runs[].probe`"),
     ("QueueResult", "`runs[].queue`"),
     ("ProbeEntry", "each entry of `runs[].probe.entries`"),
+    ("InnerRate", "each count of `runs[].probe.inner` (schema 9)"),
     ("CapacityResult", "each entry of `capacity`"),
     ("CapacityStep", "each entry of `capacity[].steps`"),
     ("SizingResult", "each entry of `sizing`"),

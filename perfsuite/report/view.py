@@ -74,6 +74,7 @@ STEADY_HEADER = [
 ]  # fmt: skip
 BOUND_NAMES = {
     "loadgen": "load generator", "cpu": "server CPU", "slots": "slots", "users": "users", "rate": "offered rate",
+    "server": "server (measured)",
 }  # fmt: skip
 
 

@@ -11,20 +11,35 @@ as Locust follows them. Every request ends by its deadline (a streaming or
 trickling answer too), the whole probe by PROBE_BUDGET_S, and a stop asked
 for (Ctrl-C) is honoured between requests; an entry not reached is left out
 (the model then says it has no service time for it).
+
+Where the model cannot derive a config's rate from its CPU and waits (a
+kind or framework that hands each request between threads: Django under
+ASGI), `inner_rates` then measures it: the mix sent by 1, 2, 4, 8, ... clients
+at once, none pausing, so that exactly that many requests are inside the
+server; the answers per second at each count are its flow-equivalent
+station (Lazowska et al., ch. 8: measured rather than solved). Each count
+runs INNER_SETTLE_S, then is counted for its window; the counts double, with
+a closed loop's users among them, up to its most users (open: until the rate
+stops growing), until a count fails or INNER_BUDGET_S is spent. Its
+clients run on the load generator's cores, where the plan pins one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import statistics
+import threading
 import time
+from collections.abc import Sequence
 from urllib.parse import quote, urljoin, urlsplit
 
 import psutil
 
 from perfsuite.plan.format import MixEntry
-from perfsuite.record.results import ProbeEntry, ProbeResult
+from perfsuite.record.results import InnerRate, ProbeEntry, ProbeResult
 from perfsuite.run.lifecycle import STOP
 
 PROBE_SAMPLES = 15
@@ -36,6 +51,16 @@ MAX_REDIRECTS = 5
 CHUNK = 65_536
 REDIRECTS = (301, 302, 303, 307, 308)
 SAFE = "/?&=%:@!$'()*+,;~-._#[]"  # kept as written; anything else (a space, non-ASCII) percent-encoded
+INNER_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128)  # requests inside
+INNER_SETTLE_S = 0.25  # each count's connections opened and its queue formed before counting
+# Counted per count: this server's rate moves by about 5% from one second to the next (Django under ASGI,
+# 12 inside: 306-349/s over 0.75 s windows, 316-340 over 3 s), so 2 s at least, 5 service times at least.
+INNER_WINDOW_S = 2.0
+INNER_WINDOW_SERVICES = 5
+INNER_WINDOW_MAX_S = 4.0
+INNER_BUDGET_S = 30.0
+INNER_FLAT = 1.03  # a count that adds less than 3% of rate to the best before, twice: saturated
+INNER_FAILED = 0.02  # a count with more failed than this share ends the measurement
 
 
 def _cpu_s(pid: int | None) -> float | None:
@@ -154,3 +179,85 @@ def probe(url: str, entries: list[MixEntry], server_pid: int | None, budget_s: f
     finally:
         client.close()
     return ProbeResult(entries=found, cpu_ms_per_request=round(1000 * cpu / timed, 4) if timed else None)
+
+
+def _sequence(entries: Sequence[MixEntry]) -> list[MixEntry]:
+    """The mix as a cycle of requests, each entry as often as its weight (steady mode's default 1)."""
+    cycle = [entry for entry in entries for _ in range(entry.weight if entry.weight is not None else 1)]
+    return cycle or list(entries)
+
+
+def _level(url: str, cycle: list[MixEntry], inside: int, window_s: float, cpus: list[int] | None) -> InnerRate:
+    """`inside` clients sending back to back; its rate by Little's law, `inside` over the mean time
+    a request took, of those that ended in the window: the station's rate with that many inside
+    (the clients' own time between requests left out, as Locust's is its own station), and
+    exact where a count of answers in a window is whole numbers (30 a second at 33 ms: 3% a step)."""
+    stop = threading.Event()
+    ends: list[list[tuple[float, float, bool]]] = [[] for _ in range(inside)]  # (end, seconds, ok)
+
+    def client(index: int) -> None:
+        if cpus:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, cpus)  # this thread only
+        sender = _Client(url)
+        step = index
+        try:
+            while not stop.is_set():
+                seconds, ok = sender.send(cycle[step % len(cycle)], time.monotonic() + window_s)
+                ends[index].append((time.monotonic(), seconds, ok))
+                step += inside
+        finally:
+            sender.close()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(inside)]
+    for thread in threads:
+        thread.start()
+    start = time.monotonic() + INNER_SETTLE_S
+    end = start + window_s
+    try:
+        while (now := time.monotonic()) < end:
+            STOP.check()
+            stop.wait(min(0.1, end - now))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(REQUEST_TIMEOUT_S)
+    counted = [(seconds, ok) for each in ends for t, seconds, ok in each if start <= t < end]
+    answered = sum(1 for _, ok in counted if ok)
+    mean = statistics.fmean(c for c, _ in counted) if counted else 0.0
+    rps = inside / mean if answered and mean > 0 else 0.0
+    return InnerRate(inside=inside, rps=round(rps, 3), answered=answered, failed=len(counted) - answered)
+
+
+def inner_rates(
+    url: str,
+    entries: Sequence[MixEntry],
+    service_s: float,
+    cpus: list[int] | None = None,
+    users: Sequence[int] = (),
+    levels: Sequence[int] = INNER_LEVELS,
+    budget_s: float = INNER_BUDGET_S,
+) -> list[InnerRate]:
+    """The server's answers per second with 1, 2, 4, 8, ... requests inside (its flow-equivalent
+    station), on the mix `entries`. With `users` (closed loops), at each of those counts too and no
+    count above the most: where the runs need it, not read off a line between two counts; without
+    (open runs), until the rate stops growing. `service_s` (one request on the idle server) sets
+    each count's window."""
+    cycle = _sequence(entries)
+    window = min(max(INNER_WINDOW_S, INNER_WINDOW_SERVICES * service_s), INNER_WINDOW_MAX_S)
+    counts = sorted({n for n in levels if n < max(users)} | set(users)) if users else list(levels)
+    budget_end = time.monotonic() + budget_s
+    found: list[InnerRate] = []
+    flat = 0
+    for inside in counts:
+        if time.monotonic() + INNER_SETTLE_S + window > budget_end:
+            break
+        point = _level(url, cycle, inside, window, cpus)
+        found.append(point)
+        if not point.answered or point.failed > INNER_FAILED * (point.answered + point.failed):
+            break
+        best = max(before.rps for before in found[:-1]) if len(found) > 1 else 0.0
+        flat = flat + 1 if point.rps < INNER_FLAT * best else 0
+        if flat >= 2 and not users:
+            break
+    return found

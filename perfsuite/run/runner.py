@@ -80,7 +80,7 @@ from perfsuite.run.loadgen import (
     time_limit_s,
     worker_command,
 )
-from perfsuite.run.probe import probe
+from perfsuite.run.probe import inner_rates, probe
 from perfsuite.run.process import (
     ManagedProcess,
     Overran,
@@ -342,14 +342,22 @@ class Run:
         self._close_gate(self.url)
 
     def _probe(self) -> None:
-        """Each entry's service time on the idle server, once per config (perfsuite.run.probe)."""
-        entries = self.plan.to_probe()
-        if not entries:
+        """Each entry's service time on the idle server, and where the model needs it the server's rate
+        with 1, 2, 4, ... requests inside; once per config (perfsuite.run.probe)."""
+        entries, inside = self.plan.to_probe(), self.plan.to_measure_inside()
+        if not entries and not inside:
             return
         key = (self.plan.key.scenario, self.plan.key.server)
         if key not in self.probes:
             found = probe(self.url, entries, self.server.pid if self.server is not None else None)
-            self.probes[key] = found.model_copy(update={"run_index": self.plan.index})
+            update: dict[str, object] = {"run_index": self.plan.index}
+            if inside:
+                measured = [e.service_ms for e in found.entries.values() if e.samples]
+                declared = [e.service_ms for e in inside if e.service_ms is not None]
+                service_s = max(measured + declared, default=0.0) / 1000
+                cpus, users = self.plan.cpu.get("loadgen"), self.plan.inside_counts()
+                update["inner"] = inner_rates(self.url, inside, service_s, cpus, users)
+            self.probes[key] = found.model_copy(update=update)
         self.probe = self.probes[key]
 
     def measure(self) -> None:

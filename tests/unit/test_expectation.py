@@ -6,7 +6,16 @@ import math
 
 import pytest
 
-from perfsuite.judge.expectation import Expectation, Load, Service, expect, service_of, wait_s
+from perfsuite.judge.expectation import (
+    Expectation,
+    Load,
+    Service,
+    expect,
+    measured_station,
+    service_of,
+    station_full,
+    wait_s,
+)
 from perfsuite.plan.appfacts import AppFacts, Route
 from perfsuite.plan.concurrency import NoModel, executor_threads
 from perfsuite.plan.format import MixEntry, ServerConfig
@@ -286,3 +295,37 @@ def test_a_pool_past_the_exact_limit_keeps_rising_to_its_cores() -> None:
         uvicorn_4, slots(uvicorn_4), path_services({"s": ("/slow?delay_ms=5000", 10)}), Load(rate=1000), 0.0005, 4
     )
     assert e.capacity_rps == pytest.approx(8000, rel=0.01) and e.bound == "rate"  # not 4000 / 5 s = 800
+
+
+def test_a_measured_station_follows_the_time_inside_between_counts() -> None:
+    rates = measured_station([(4, 100.0), (1, 30.0), (2, 58.0), (8, 0.0)])  # unsorted; a count that failed
+    assert rates is not None and len(rates) == 4
+    assert rates[0] == 30 and rates[1] == 58 and rates[3] == 100
+    assert rates[2] == pytest.approx(3 / ((2 / 58 + 4 / 100) / 2))  # the time inside halfway: 37.2 ms
+    assert measured_station([(2, 50.0)]) == (25.0, 50.0)  # below the first count: that count's time
+    assert measured_station([]) is None and measured_station([(1, 0.0), (2, math.nan)]) is None
+
+
+def test_a_measured_station_replaces_the_cpu_and_waits() -> None:
+    """Django under ASGI: a 33 ms view on 1 ms of CPU would run 12 at once near 12 / 33 ms, but its
+    hand-offs measured 200/s at 8 inside and 300/s at 16: the model takes the measured rates."""
+    config = server(server="uvicorn")
+    django = slots(config, facts("django", []), ["/shelf"])
+    assert django.measured
+    services = {"/shelf": (Service(0.033, "probe"), 100)}
+    inner = measured_station([(1, 30.0), (4, 110.0), (8, 200.0), (16, 300.0), (32, 400.0), (64, 410.0)])
+    solved = expect(config, django, services, Load(users=12), 0.001, 1)
+    assert solved.expected_rps == pytest.approx(12 / 0.033, rel=0.02) and solved.bound == "users"
+    measured = expect(config, django, services, Load(users=12), 0.001, 1, inner=inner)
+    assert measured.expected_rps == pytest.approx(12 / ((8 / 200 + 16 / 300) / 2), rel=1e-6)  # 257/s
+    assert measured.loads is not None and measured.loads["server"] == pytest.approx(257.14 / 410, rel=1e-3)
+    full = expect(config, django, services, Load(users=100), 0.001, 1, inner=inner)
+    assert full.expected_rps == pytest.approx(410) and full.bound == "server"  # the last count holds beyond
+    over = expect(config, django, services, Load(rate=500), 0.001, 1, inner=inner)
+    assert over.capacity_rps == pytest.approx(410) and over.expected_latency_ms is None and over.bound == "server"
+    # Measured only as far as the runs need, still rising: how near its top is no bound.
+    rising = measured_station([(1, 30.0), (4, 110.0), (8, 200.0), (12, 260.0)])
+    assert rising is not None and not station_full(rising) and station_full(inner)
+    at_top = expect(config, django, services, Load(users=12), 0.001, 1, inner=rising)
+    assert at_top.loads is not None and "server" not in at_top.loads and at_top.bound == "users"
+    assert not slots(server(server="gunicorn", workers=2), facts("django", []), ["/shelf"]).measured

@@ -1,5 +1,7 @@
 """The service-time probe against a real HTTP server (the standard library's,
-in a thread): timing, failures, redirects, encodings and answers that never end."""
+in a thread): timing, failures, redirects, encodings and answers that never end;
+and the rate with 1, 2, 4, ... requests inside, on waits that overlap and on a
+section that serializes them."""
 
 from __future__ import annotations
 
@@ -14,12 +16,13 @@ import pytest
 
 from perfsuite.plan.format import MixEntry
 from perfsuite.run import probe as probe_module
-from perfsuite.run.probe import probe
+from perfsuite.run.probe import _sequence, inner_rates, probe
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: ClassVar[list[str]] = []
+    gate: ClassVar[threading.Lock] = threading.Lock()
 
     def setup(self) -> None:
         super().setup()
@@ -40,6 +43,10 @@ class Handler(BaseHTTPRequestHandler):
         Handler.seen.append(self.path)
         if self.path.startswith("/wait"):
             time.sleep(0.03)
+            self._answer(200)
+        elif self.path == "/gate":  # 10 ms that one request at a time may hold: 100 a second at most
+            with Handler.gate:
+                time.sleep(0.01)
             self._answer(200)
         elif self.path == "/old":
             self._answer(307, b"", {"Location": "/wait?from=old"})
@@ -97,3 +104,44 @@ def test_an_answer_that_never_ends_is_bounded(url: str, monkeypatch: pytest.Monk
     result = probe(url, [MixEntry(name="stream", path="/stream"), MixEntry(name="wait", path="/wait")], None, 2.0)
     assert time.monotonic() - started < 6.0
     assert result.entries["stream"].samples == 0 and result.entries["stream"].failures >= 1
+
+
+@pytest.fixture()
+def short_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each count settled for 0.1 s and counted for 0.4 s (2.25 s a count in a run)."""
+    monkeypatch.setattr(probe_module, "INNER_SETTLE_S", 0.1)
+    monkeypatch.setattr(probe_module, "INNER_WINDOW_S", 0.4)
+
+
+@pytest.mark.usefixtures("short_counts")
+def test_the_rate_inside_grows_with_overlapping_waits(url: str) -> None:
+    """30 ms waits that overlap: j inside answer j / 30 ms a second (Little's law)."""
+    points = inner_rates(url, [MixEntry(path="/wait")], 0.03, users=(3, 5), levels=(1, 2, 4, 8))
+    assert [p.inside for p in points] == [1, 2, 3, 4, 5]  # a closed loop's users among them, none above the most
+    for point in points:
+        assert point.failed == 0 and point.answered >= 8 * point.inside
+        assert point.rps == pytest.approx(point.inside / 0.03, rel=0.15), point
+
+
+@pytest.mark.usefixtures("short_counts")
+def test_a_section_one_request_holds_at_a_time_bounds_the_rate_and_ends_the_ladder(url: str) -> None:
+    """What a one-at-a-time probe cannot see: 10 ms that requests must take in turn. The rate
+    stays near 100/s however many are inside, and two counts that add nothing end the ladder."""
+    points = inner_rates(url, [MixEntry(path="/gate")], 0.01, levels=(1, 2, 4, 8, 16, 32))
+    assert points[-1].inside <= 16  # two counts that add under 3% end it: never 32
+    assert all(60 <= p.rps <= 105 for p in points), points
+    assert points[-1].rps < 1.03 * max(p.rps for p in points[:-1])
+
+
+@pytest.mark.usefixtures("short_counts")
+def test_the_ladder_keeps_to_its_budget_and_a_failing_count_ends_it(url: str) -> None:
+    started = time.monotonic()
+    points = inner_rates(url, [MixEntry(path="/wait")], 0.03, levels=(1, 2, 4, 8), budget_s=1.2)
+    assert time.monotonic() - started < 1.5 and [p.inside for p in points] == [1, 2]
+    broken = inner_rates(url, [MixEntry(path="/broken", expect_status=200)], 0.01, levels=(1, 2))
+    assert len(broken) == 1 and broken[0].answered == 0 and broken[0].failed > 0 and broken[0].rps == 0
+
+
+def test_the_mix_is_sent_as_its_weights_say() -> None:
+    a, b, never = MixEntry(path="/a", weight=3), MixEntry(path="/b"), MixEntry(path="/c", weight=0)
+    assert [e.path for e in _sequence([a, b, never])] == ["/a", "/a", "/a", "/b"]

@@ -18,7 +18,7 @@ from perfsuite.record.results import (
 )
 from perfsuite.report.html import knees
 from perfsuite.report.markdown import table
-from perfsuite.report.view import build_view
+from perfsuite.report.view import bound_text, build_view
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixture_run"
 
@@ -106,3 +106,12 @@ def test_capacity_table_and_knees() -> None:
     assert knees(swept, []) == (None, 10)  # the highest rate below the first overloaded one
     report = table(scenario.capacity_table)
     assert report[2].startswith("| sync-1 | 9.50 | 10.00 | 0.95 | server |")
+
+
+def test_what_bounds_a_run_is_named_with_its_share_in_use() -> None:
+    def model(bound: str, **loads: float) -> ModelResult:
+        return ModelResult(applies=True, bound=bound, loads=loads)  # type: ignore[arg-type]
+
+    assert bound_text(model("server", cpu=0.65, server=0.997)) == "server (measured) 100%"
+    assert bound_text(model("users", cpu=0.39, server=0.42)) == "users (server (measured) 42%)"
+    assert bound_text(model("slots", slots=1.0)) == "slots 100%" and bound_text(None) == "n/a"
