@@ -6,6 +6,8 @@ section that serializes them."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ import pytest
 
 from perfsuite.plan.format import MixEntry
 from perfsuite.run import probe as probe_module
-from perfsuite.run.probe import _sequence, inner_rates, probe
+from perfsuite.run.probe import _sequence, inner_rates, probe, wait_until_idle
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -145,3 +147,28 @@ def test_the_ladder_keeps_to_its_budget_and_a_failing_count_ends_it(url: str) ->
 def test_the_mix_is_sent_as_its_weights_say() -> None:
     a, b, never = MixEntry(path="/a", weight=3), MixEntry(path="/b"), MixEntry(path="/c", weight=0)
     assert [e.path for e in _sequence([a, b, never])] == ["/a", "/a", "/a", "/b"]
+
+
+def test_the_probe_waits_for_a_server_still_starting_to_go_idle() -> None:
+    """A server answers once one worker is up; another may still be importing the app. The probe
+    starts once the process tree is idle, and waits no longer than its deadline for that."""
+    starting = subprocess.Popen(  # burns a core for 0.6 s, then idles
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass\ntime.sleep(30)",
+        ]
+    )
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        started = time.monotonic()
+        assert wait_until_idle(starting.pid, 10.0)
+        assert 0.4 <= time.monotonic() - started < 5.0
+        started = time.monotonic()
+        assert not wait_until_idle(busy.pid, 0.5)
+        assert time.monotonic() - started < 1.0
+        assert not wait_until_idle(2**22 + 12345, 0.5)  # no such process: nothing to wait for
+    finally:
+        for process in (starting, busy):
+            process.kill()
+            process.wait()
