@@ -91,6 +91,13 @@ def runs_by_server(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {run["server"]: run for run in results["runs"]}
 
 
+def passed_runs(tmp_path: Path, scenario: Path) -> dict[str, dict[str, Any]]:
+    """The suite run on `scenario` (exit 0), its runs by server."""
+    done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history")
+    assert done.returncode == 0, done.stderr
+    return runs_by_server(read_json(tmp_path / "out" / "results.json"))
+
+
 def test_a_probed_service_time_predicts_a_sync_worker_and_an_event_loop(tmp_path: Path) -> None:
     (tmp_path / "ledger.py").write_text(LEDGER.format(wait=0.025))
     scenario = write_scenario(
@@ -107,9 +114,7 @@ def test_a_probed_service_time_predicts_a_sync_worker_and_an_event_loop(tmp_path
             mix: [{name: lookup, path: /ledger/lookup?id=7}]
         """,
     )
-    done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history")
-    assert done.returncode == 0, done.stderr
-    runs = runs_by_server(read_json(tmp_path / "out" / "results.json"))
+    runs = passed_runs(tmp_path, scenario)
     # gunicorn's own asgi worker is an event loop per worker; granian's WSGI interface, 2 blocking threads.
     wanted_rps = (("sync-1", 40.0), ("uvicorn-1", 320.0), ("gunicorn-asgi", 320.0), ("granian-wsgi-2", 80.0))
     assert "--worker-class" in runs["gunicorn-asgi"]["server_argv"] and "asgi" in runs["gunicorn-asgi"]["server_argv"]
@@ -195,9 +200,7 @@ def test_thread_pools_are_the_slots_of_hypercorn_wsgi_and_a_fastapi_def_route(tm
             mix: [{path: /totals/monday}]
         """,
     )
-    done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history")
-    assert done.returncode == 0, done.stderr
-    runs = runs_by_server(read_json(tmp_path / "out" / "results.json"))
+    runs = passed_runs(tmp_path, scenario)
     wsgi, fastapi = runs["hypercorn-wsgi"], runs["fastapi-def"]
     # Python 3.11-3.12: asyncio's executor has min(32, os.cpu_count() + 4) threads.
     threads = wsgi["model"]["slots"]
@@ -227,9 +230,7 @@ def test_django_under_asgi_is_modelled_on_the_rate_the_probe_measured_inside(tmp
             mix: [{path: /bins/b3}]
         """,
     )
-    done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history")
-    assert done.returncode == 0, done.stderr
-    runs = runs_by_server(read_json(tmp_path / "out" / "results.json"))
+    runs = passed_runs(tmp_path, scenario)
     asgi, wsgi = runs["django-asgi"], runs["django-wsgi"]
     inner = asgi["probe"]["inner"]
     assert [point["inside"] for point in inner] == [1, 2, 4, 8, 12]  # the ladder below the users, and the users
