@@ -168,11 +168,13 @@ def _expectation(plan: RunPlan, run: RunResult, server: ServerConfig) -> Expecta
     if config_slots.measured:
         if server.workers != plan.server.workers:  # a scale event's segment
             raise NoModel(f"its rate was measured with {plan.server.workers} workers, not {server.workers}")
-        points = (run.probe.inner if run.probe is not None else None) or []
+        points = [point for point in (run.probe.inner if run.probe is not None else None) or [] if point.usable()]
         inner = measured_station([(point.inside, point.rps) for point in points])
         if inner is None:
             raise NoModel(f"{config_slots.source}: not measured (results before schema 9, or no answer inside)")
-        top = max(points, key=lambda point: point.inside).inside
+        top = max(point.inside for point in points)
+        if not math.isinf(config_slots.count):  # no more inside than its slots: the rate there holds beyond
+            inner = inner[: max(1, int(config_slots.count))]
         config_slots = replace(
             config_slots, source=f"{config_slots.source}: up to {top} inside, {max(inner):.0f} req/s at most"
         )

@@ -235,7 +235,8 @@ def expect(
         found = open_load(load, rates, config_slots.count, seconds, cpu, server_cores, client, client_cores, made)
         return replace(found, bound="server") if inner and found.bound == "slots" else found
     assert load.users is not None
-    held = pinned(load.users, load.held, server.workers) if not math.isinf(config_slots.count) else None
+    finite = not math.isinf(config_slots.count)
+    held = pinned(load.users, load.held, server.workers) if finite and not inner else None  # measured: as a whole
     more: dict[str, Any] = {}
     waiting: float | None
     try:

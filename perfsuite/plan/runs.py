@@ -107,6 +107,7 @@ class RunPlan:
     allowed_errors: str = NO_ERRORS  # failed / sent must meet this comparison
     app: AppFacts | None = None  # what the model may know of the app (its source, read once)
     search: bool = False  # a step of a capacity search
+    user_levels: tuple[int, ...] = ()  # steady: every user count this scenario runs (as defaults resolve it)
 
     @property
     def server_name(self) -> str:
@@ -197,10 +198,13 @@ class RunPlan:
             return []
         return list(mix) if measured else []
 
-    def inside_counts(self) -> list[int]:
-        """The counts inside the probe measures the config's rate at beside its ladder: a closed
-        loop's users in this scenario; none for open runs (the ladder, until the rate stops growing)."""
-        return sorted({*(self.scenario.users or []), self.users}) if self.mode == "steady" else []
+    def inside_counts(self) -> tuple[list[int], bool]:
+        """The counts inside the probe measures the config's rate at beside its ladder (a closed
+        loop's users in this scenario, none for open runs), and whether it goes on until the rate
+        stops growing: open runs and a `target:` need the station's highest rate, closed loops no
+        more than their most users."""
+        counts = sorted(self.user_levels) if self.mode == "steady" else []
+        return counts, not counts or self.scenario.target is not None
 
     def burst_size(self) -> int:
         return sum(entry.count or 1 for entry in self.scenario.mix or [])
@@ -323,7 +327,9 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                     levels = [(Level(connections=c), c) for c in ([max(held)] if quick else held)]
             else:
                 user_levels: list[int] = list(declared.setting(scenario, "users"))
-                levels = [(Level(users=u), u) for u in ([max(user_levels)] if quick else user_levels)]
+                if quick:
+                    user_levels = [max(user_levels)]
+                levels = [(Level(users=u), u) for u in user_levels]
             warmup = float(declared.setting(scenario, "warmup"))
             duration = float(declared.setting(scenario, "duration"))
             if quick:
@@ -354,6 +360,7 @@ def _plans(suite: Suite, only: list[str] | None, quick: bool) -> list[RunPlan | 
                         loadgen=None if scenario.mode == "burst" else loadgen,
                         allowed_errors=errors,
                         app=facts[server_name],
+                        user_levels=tuple(user for level, user in levels if level.users is not None),
                     )
                     if search:
                         objective = objective_of(declared, scenario)

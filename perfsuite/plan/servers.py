@@ -15,12 +15,13 @@ import math
 import shlex
 import signal
 from collections.abc import Iterable
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as installed_version
 
 from perfsuite.plan import interpreters
 from perfsuite.plan.appfacts import AppFacts
-from perfsuite.plan.concurrency import Slots, app_pool
+from perfsuite.plan.concurrency import DJANGO_ASGI, Slots, app_pool
 from perfsuite.plan.format import ServerConfig
 from perfsuite.plan.kinds import external, granian, gunicorn, hypercorn, uvicorn
 from perfsuite.plan.kinds.base import ServerKind
@@ -110,12 +111,12 @@ def package_version(config: ServerConfig, package: str) -> tuple[int, ...] | Non
 def slots(config: ServerConfig, app: AppFacts | None = None, paths: list[str] | None = None, cores: int = 1) -> Slots:
     """Requests the config can serve at once, and why (NoModel where that cannot be known):
     its declared `slots:`, else its kind's model, else the app's own pool, else an event loop's."""
-    if config.slots is not None:
-        return Slots(float(config.slots), "declared (slots:)")
-    held = kind_of(config).slots(config, app, paths or [], cores)
-    if held is not None:
-        return held
-    return app_pool(app, paths or [], config.workers) or Slots(math.inf, "event loop: unbounded")
+    found = Slots(float(config.slots), "declared (slots:)") if config.slots is not None else None
+    found = found or kind_of(config).slots(config, app, paths or [], cores)
+    found = found or app_pool(app, paths or [], config.workers) or Slots(math.inf, "event loop: unbounded")
+    if app is not None and app.framework == "django" and not found.measured:  # a bound on Django under ASGI
+        return replace(found, source=f"{found.source}; {DJANGO_ASGI}", measured=True)
+    return found
 
 
 def recycles_workers(config: ServerConfig) -> bool:

@@ -50,6 +50,7 @@ READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 RESULTS_FILE = "results.json"
 RUNS_FOLDER = "runs"  # each run's files, in DIR/runs/<its folder>/
 SATURATED_SHARE = 0.5  # of the window's samples, above 90% of the role's cores
+INNER_FAILED_SHARE = 0.02  # a probe count with more of its requests failed ends the ladder, unused
 
 
 READING = {"reading": True}  # the validation context of a file read back: its figures are checked
@@ -414,6 +415,11 @@ class InnerRate(_Record):
     rps: float = Field(description="answered per second")
     answered: int = Field(0, description="answered in the counted window")
     failed: int = Field(0, description="failed in the counted window")
+
+    def usable(self) -> bool:
+        """Answered, and no more than INNER_FAILED_SHARE of the window failed (else it ended the ladder
+        and the model leaves it out)."""
+        return self.answered > 0 and self.failed <= INNER_FAILED_SHARE * (self.answered + self.failed)
 
 
 class ProbeResult(_Record):

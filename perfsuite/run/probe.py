@@ -22,9 +22,10 @@ at once, none pausing, so that exactly that many requests are inside the
 server; the answers per second at each count are its flow-equivalent
 station (Lazowska et al., ch. 8: measured rather than solved). Each count
 runs INNER_SETTLE_S, then is counted for its window; the counts double, with
-a closed loop's users among them, up to its most users (open: until the rate
-stops growing), until a count fails or INNER_BUDGET_S is spent. Its
-clients run on the load generator's cores, where the plan pins one.
+a closed loop's users among them, up to its most users (open runs and a
+target: until the rate stops growing), until a count fails or INNER_BUDGET_S
+is spent (the users' counts first). Its clients run on the load generator's
+cores, where the plan pins one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import statistics
 import threading
 import time
@@ -57,7 +59,8 @@ SAFE = "/?&=%:@!$'()*+,;~-._#[]"  # kept as written; anything else (a space, non
 IDLE_WAIT_S = 10.0  # for the server's workers to finish starting before the probe
 IDLE_STEP_S = 0.1
 IDLE_SHARE = 0.05  # of a core: idle
-INNER_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128)  # requests inside
+INNER_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # requests inside
+INNER_MOST = 256  # a thread and a connection each in the suite's process: counts above measure as this
 INNER_SETTLE_S = 0.25  # each count's connections opened and its queue formed before counting
 # Counted per count: this server's rate moves by about 5% from one second to the next (Django under ASGI,
 # 12 inside: 306-349/s over 0.75 s windows, 316-340 over 3 s), so 2 s at least, 5 service times at least.
@@ -66,7 +69,6 @@ INNER_WINDOW_SERVICES = 5
 INNER_WINDOW_MAX_S = 4.0
 INNER_BUDGET_S = 30.0
 INNER_FLAT = 1.03  # a count that adds less than 3% of rate to the best before, twice: saturated
-INNER_FAILED = 0.02  # a count with more failed than this share ends the measurement
 
 
 def _cpu_s(pid: int | None) -> float | None:
@@ -158,7 +160,7 @@ def wait_until_idle(server_pid: int | None, deadline_s: float = IDLE_WAIT_S) -> 
         now = _cpu_s(server_pid)
         if now is None:
             return False
-        if now - before < IDLE_SHARE * IDLE_STEP_S:
+        if 0 <= now - before < IDLE_SHARE * IDLE_STEP_S:  # a child that exited makes it fall: not idle
             return True
         before = now
     return False
@@ -208,17 +210,23 @@ def probe(url: str, entries: list[MixEntry], server_pid: int | None, budget_s: f
     return ProbeResult(entries=found, cpu_ms_per_request=round(1000 * cpu / timed, 4) if timed else None)
 
 
-def _sequence(entries: Sequence[MixEntry]) -> list[MixEntry]:
-    """The mix as a cycle of requests, each entry as often as its weight (steady mode's default 1)."""
-    cycle = [entry for entry in entries for _ in range(entry.weight if entry.weight is not None else 1)]
-    return cycle or list(entries)
+def _weighted(entries: Sequence[MixEntry]) -> tuple[list[MixEntry], list[int]]:
+    """The mix and its weights (steady mode's default 1; weight 0: never sent), as Locust draws them."""
+    kept = [(entry, entry.weight if entry.weight is not None else 1) for entry in entries]
+    kept = [(entry, weight) for entry, weight in kept if weight > 0] or [(entry, 1) for entry in entries]
+    return [entry for entry, _ in kept], [weight for _, weight in kept]
 
 
-def _level(url: str, cycle: list[MixEntry], inside: int, window_s: float, cpus: list[int] | None) -> InnerRate:
-    """`inside` clients sending back to back; its rate by Little's law, `inside` over the mean time
-    a request took, of those that ended in the window: the station's rate with that many inside
-    (the clients' own time between requests left out, as Locust's is its own station), and
-    exact where a count of answers in a window is whole numbers (30 a second at 33 ms: 3% a step)."""
+def _level(
+    url: str, mix: tuple[list[MixEntry], list[int]], inside: int, window_s: float, cpus: list[int] | None
+) -> InnerRate:
+    """`inside` clients sending back to back, each drawing its requests from the whole mix by weight
+    (seeded: the same sequence every time); its rate by Little's law, `inside` over the mean time a
+    request took, of those that ended in the window, times the share answered: the station's
+    answers per second with that many inside (the clients' own time between requests left out, as
+    Locust's is its own station), and exact where a count of answers in a window is whole numbers
+    (30 a second at 33 ms: 3% a step)."""
+    entries, weights = mix
     stop = threading.Event()
     ends: list[list[tuple[float, float, bool]]] = [[] for _ in range(inside)]  # (end, seconds, ok)
 
@@ -226,22 +234,22 @@ def _level(url: str, cycle: list[MixEntry], inside: int, window_s: float, cpus: 
         if cpus:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(0, cpus)  # this thread only
-        sender = _Client(url)
-        step = index
+        sender, draw = _Client(url), random.Random(index)
         try:
             while not stop.is_set():
-                seconds, ok = sender.send(cycle[step % len(cycle)], time.monotonic() + window_s)
+                entry = draw.choices(entries, weights)[0]
+                seconds, ok = sender.send(entry, time.monotonic() + window_s)
                 ends[index].append((time.monotonic(), seconds, ok))
-                step += inside
         finally:
             sender.close()
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(inside)]
-    for thread in threads:
-        thread.start()
-    start = time.monotonic() + INNER_SETTLE_S
-    end = start + window_s
+    threads: list[threading.Thread] = []
     try:
+        for index in range(inside):
+            threads.append(threading.Thread(target=client, args=(index,), daemon=True))
+            threads[-1].start()
+        start = time.monotonic() + INNER_SETTLE_S
+        end = start + window_s
         while (now := time.monotonic()) < end:
             STOP.check()
             stop.wait(min(0.1, end - now))
@@ -252,8 +260,18 @@ def _level(url: str, cycle: list[MixEntry], inside: int, window_s: float, cpus: 
     counted = [(seconds, ok) for each in ends for t, seconds, ok in each if start <= t < end]
     answered = sum(1 for _, ok in counted if ok)
     mean = statistics.fmean(c for c, _ in counted) if counted else 0.0
-    rps = inside / mean if answered and mean > 0 else 0.0
+    rps = inside / mean * answered / len(counted) if answered and mean > 0 else 0.0
     return InnerRate(inside=inside, rps=round(rps, 3), answered=answered, failed=len(counted) - answered)
+
+
+def _counts(levels: Sequence[int], users: Sequence[int], to_flat: bool, fit: int) -> list[int]:
+    """The counts to measure, ascending: the ladder (below the most users, unless `to_flat`) and the
+    users, each at most INNER_MOST; where not all `fit` the budget, the users first, then the
+    ladder from the bottom."""
+    needed = {min(n, INNER_MOST) for n in users}
+    top = max(needed, default=0)
+    ladder = [n for n in levels if n <= INNER_MOST and (to_flat or n < top) and n not in needed]
+    return sorted(needed | set(ladder[: max(0, fit - len(needed))]))
 
 
 def inner_rates(
@@ -262,29 +280,35 @@ def inner_rates(
     service_s: float,
     cpus: list[int] | None = None,
     users: Sequence[int] = (),
+    to_flat: bool = True,
     levels: Sequence[int] = INNER_LEVELS,
     budget_s: float = INNER_BUDGET_S,
 ) -> list[InnerRate]:
     """The server's answers per second with 1, 2, 4, 8, ... requests inside (its flow-equivalent
-    station), on the mix `entries`. With `users` (closed loops), at each of those counts too and no
-    count above the most: where the runs need it, not read off a line between two counts; without
-    (open runs), until the rate stops growing. `service_s` (one request on the idle server) sets
-    each count's window."""
-    cycle = _sequence(entries)
+    station), on the mix `entries`: at each of `users` (closed loops: where the runs need it, not
+    read off a line between two counts), and up the ladder until the rate stops growing
+    (`to_flat`: open runs, a target's sizing) or else below the most users. `service_s` (one
+    request on the idle server) sets each count's window. A count whose requests fail ends it."""
+    mix = _weighted(entries)
     window = min(max(INNER_WINDOW_S, INNER_WINDOW_SERVICES * service_s), INNER_WINDOW_MAX_S)
-    counts = sorted({n for n in levels if n < max(users)} | set(users)) if users else list(levels)
     budget_end = time.monotonic() + budget_s
     found: list[InnerRate] = []
     flat = 0
-    for inside in counts:
+    top = max(users, default=0)
+    for inside in _counts(levels, users, to_flat, int(budget_s // (INNER_SETTLE_S + window))):
         if time.monotonic() + INNER_SETTLE_S + window > budget_end:
             break
-        point = _level(url, cycle, inside, window, cpus)
+        point = _level(url, mix, inside, window, cpus)
         found.append(point)
-        if not point.answered or point.failed > INNER_FAILED * (point.answered + point.failed):
+        if not point.usable():
             break
         best = max(before.rps for before in found[:-1]) if len(found) > 1 else 0.0
         flat = flat + 1 if point.rps < INNER_FLAT * best else 0
-        if flat >= 2 and not users:
+        if to_flat and flat >= 2 and inside >= top:
             break
     return found
+
+
+# The longest a probe can take, idle wait to last count (a count's threads may each take a request's
+# timeout to end): Locust waits at its gate at least this long.
+LONGEST_S = IDLE_WAIT_S + PROBE_BUDGET_S + REQUEST_TIMEOUT_S + INNER_BUDGET_S + INNER_WINDOW_MAX_S + REQUEST_TIMEOUT_S

@@ -80,6 +80,7 @@ from perfsuite.run.loadgen import (
     time_limit_s,
     worker_command,
 )
+from perfsuite.run.probe import LONGEST_S as PROBE_LONGEST_S
 from perfsuite.run.probe import inner_rates, probe
 from perfsuite.run.process import (
     ManagedProcess,
@@ -93,7 +94,7 @@ from perfsuite.run.process import (
 from perfsuite.run.resources import ResourceSampler, Sample, summarize
 from perfsuite.run.socketqueue import summarize_queue
 
-GATE_MARGIN_S = 60.0  # Locust waits at its gate this much beyond the readiness timeouts
+GATE_MARGIN_S = 30.0 + PROBE_LONGEST_S  # Locust waits at its gate this much beyond the readiness timeouts
 UNKNOWN_HOST = "http://127.0.0.1:9"  # Locust's -H until its gate tells it the server's URL
 LOG_COMPLETE, LOG_SLACK = 0.97, 5  # the request log holds at least this share of Locust's count, less a few
 EARLY_LOADGEN_MIN_WARMUP_S = 1.5  # a warm-up this long hides the next run's Locust import (~0.5 s of CPU)
@@ -355,8 +356,8 @@ class Run:
                 measured = [e.service_ms for e in found.entries.values() if e.samples]
                 declared = [e.service_ms for e in inside if e.service_ms is not None]
                 service_s = max(measured + declared, default=0.0) / 1000
-                cpus, users = self.plan.cpu.get("loadgen"), self.plan.inside_counts()
-                update["inner"] = inner_rates(self.url, inside, service_s, cpus, users)
+                users, to_flat = self.plan.inside_counts()
+                update["inner"] = inner_rates(self.url, inside, service_s, self.plan.cpu.get("loadgen"), users, to_flat)
             self.probes[key] = found.model_copy(update=update)
         self.probe = self.probes[key]
 

@@ -214,7 +214,7 @@ def test_thread_pools_are_the_slots_of_hypercorn_wsgi_and_a_fastapi_def_route(tm
 
 def test_django_under_asgi_is_modelled_on_the_rate_the_probe_measured_inside(tmp_path: Path) -> None:
     """Django under ASGI hands each request between the loop and a thread of its own, which costs
-    time its CPU does not show: the probe measures the rate with 1, 2, 3, ... inside, up to the
+    time its CPU does not show: the probe measures the rate with 1, 2, 4, ... inside and at the
     scenario's users, and the model takes it. The same view under gthread is solved as before."""
     (tmp_path / "pantry.py").write_text(PANTRY)
     scenario = write_scenario(

@@ -177,21 +177,24 @@ wsgi = get_wsgi_application()
 
 def test_the_probe_measures_the_rate_inside_where_the_model_cannot_solve_it(tmp_path: Path) -> None:
     """Django under ASGI hands each request between the loop and a thread of its own: the plan asks
-    the probe for its rate at 1, 2, 4, ... inside and at the scenario's users (open: no bound);
+    the probe for its rate at 1, 2, 4, ... inside and at the scenario's users, defaults' too (open
+    runs and a target: on until the rate stops growing);
     the same app under gunicorn's sync workers is modelled from its CPU and waits."""
     (tmp_path / "site_app.py").write_text(DJANGO_SITE)
     text = """\
-    defaults: {warmup: 1s, duration: 2s}
+    defaults: {warmup: 1s, duration: 2s, users: [6, 3]}
     servers:
       asgi: {server: uvicorn, app: site_app:application, app_dir: .}
       wsgi: {server: gunicorn, app: site_app:wsgi, app_dir: ., workers: 2}
     scenarios:
       - {name: closed, users: [12, 4], mix: [{path: /a, weight: 3}, {path: /b, service_ms: 20}]}
       - {name: open, mode: open, rate: 50, mix: [{path: /a}]}
+      - {name: sized, target: {rate: 100, p99_ms: "< 200"}, mix: [{path: /a}]}
     """
     plans = build_plan(load_suite(write_scenario(tmp_path, text)))
     asgi = [p for p in plans if p.server_name == "asgi"]
     assert [(p.scenario.name, [e.path for e in p.to_measure_inside()], p.inside_counts()) for p in asgi] == [
-        ("closed", ["/a", "/b"], [4, 12]), ("closed", ["/a", "/b"], [4, 12]), ("open", ["/a"], []),
+        ("closed", ["/a", "/b"], ([4, 12], False)), ("closed", ["/a", "/b"], ([4, 12], False)),
+        ("open", ["/a"], ([], True)), ("sized", ["/a"], ([3, 6], True)), ("sized", ["/a"], ([3, 6], True)),
     ]  # fmt: skip
     assert all(p.to_measure_inside() == [] for p in plans if p.server_name == "wsgi")

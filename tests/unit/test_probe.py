@@ -18,7 +18,7 @@ import pytest
 
 from perfsuite.plan.format import MixEntry
 from perfsuite.run import probe as probe_module
-from perfsuite.run.probe import _sequence, inner_rates, probe, wait_until_idle
+from perfsuite.run.probe import _counts, _weighted, inner_rates, probe, wait_until_idle
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -118,7 +118,7 @@ def short_counts(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("short_counts")
 def test_the_rate_inside_grows_with_overlapping_waits(url: str) -> None:
     """30 ms waits that overlap: j inside answer j / 30 ms a second (Little's law)."""
-    points = inner_rates(url, [MixEntry(path="/wait")], 0.03, users=(3, 5), levels=(1, 2, 4, 8))
+    points = inner_rates(url, [MixEntry(path="/wait")], 0.03, users=(3, 5), to_flat=False, levels=(1, 2, 4, 8))
     assert [p.inside for p in points] == [1, 2, 3, 4, 5]  # a closed loop's users among them, none above the most
     for point in points:
         assert point.failed == 0 and point.answered >= 8 * point.inside
@@ -146,7 +146,30 @@ def test_the_ladder_keeps_to_its_budget_and_a_failing_count_ends_it(url: str) ->
 
 def test_the_mix_is_sent_as_its_weights_say() -> None:
     a, b, never = MixEntry(path="/a", weight=3), MixEntry(path="/b"), MixEntry(path="/c", weight=0)
-    assert [e.path for e in _sequence([a, b, never])] == ["/a", "/a", "/a", "/b"]
+    assert _weighted([a, b, never]) == ([a, b], [3, 1])
+
+
+@pytest.mark.usefixtures("short_counts")
+def test_every_client_sends_the_whole_mix_and_failures_are_not_answers(url: str) -> None:
+    """Two entries of 1:1 at 2 inside: each client draws from both (a client per entry would
+    answer the fast one many times over); and a count whose requests fail ends the ladder,
+    its failures counted and never taken as answers."""
+    mix = [MixEntry(path="/wait/a"), MixEntry(path="/gate", weight=1)]  # 30 ms overlapping, 10 ms in turn
+    point = inner_rates(url, mix, 0.02, users=(2,), to_flat=False, levels=(1, 2))[-1]
+    assert point.inside == 2 and point.rps == pytest.approx(2 / 0.02, rel=0.25), point  # a mean of 20 ms each
+    half = [MixEntry(path="/wait/b"), MixEntry(path="/broken")]
+    points = inner_rates(url, half, 0.02, levels=(1, 2, 4))
+    assert len(points) == 1 and not points[0].usable() and points[0].failed > 0
+    assert points[0].rps == pytest.approx(points[0].answered / 0.4, rel=0.25)  # answers per second, not requests
+
+
+def test_the_counts_put_the_users_first_where_the_budget_is_short() -> None:
+    ladder = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+    assert _counts(ladder, [4, 12, 32], False, 20) == [1, 2, 4, 8, 12, 16, 32]
+    assert _counts(ladder, [4, 12, 32], True, 20) == [1, 2, 4, 8, 12, 16, 32, 64, 128, 256]
+    assert _counts(ladder, [4, 12, 32], False, 5) == [1, 2, 4, 12, 32]  # the users, then the ladder from the bottom
+    assert _counts(ladder, [], True, 4) == [1, 2, 4, 8]
+    assert _counts(ladder, [5000], False, 30) == [1, 2, 4, 8, 16, 32, 64, 128, 256]  # at most 256 threads
 
 
 def test_the_probe_waits_for_a_server_still_starting_to_go_idle() -> None:
