@@ -137,9 +137,11 @@ class Expectation:
     waiting: float | None = None  # requests waiting for a slot, on average (None: unbounded slots)
     cores: int = 1  # the cores its workers can use (a GIL per process)
     objective_rps: float | None = None  # with a target: the highest rate its latencies allow (inf: no bound)
+    service_cv: float = 0.0  # the mix's coefficient of variation of service time, over the requests sent
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["service_cv"]  # for the judge's tolerance (perfsuite.judge.assess), not a result
         if self.objective_rps is not None:
             data["objective_rps"] = None if math.isinf(self.objective_rps) else round(self.objective_rps, 3)
         data["slots"] = None if math.isinf(self.slots) else int(self.slots)
@@ -165,6 +167,16 @@ def worker_cores(server: ServerConfig, cores: int) -> int:
 def _seconds(services: Mapping[str, tuple[Service, int]], cpu: float) -> dict[str, tuple[float, int]]:
     """Each entry's service time (with the CPU, where its source names the wait only) and requests."""
     return {name: (svc.seconds + (cpu if svc.plus_cpu else 0.0), n) for name, (svc, n) in services.items()}
+
+
+def service_cv(seconds: Mapping[str, tuple[float, int]]) -> float:
+    """The coefficient of variation of service time over the requests sent (entry -> (seconds,
+    requests)): how far the mean of n of them strays, CV / sqrt(n), so how far a window's rate can."""
+    total = sum(n for _, n in seconds.values())
+    mean = sum(s * n for s, n in seconds.values()) / total if total else 0.0
+    if mean <= 0:
+        return 0.0
+    return math.sqrt(sum(n * (s - mean) ** 2 for s, n in seconds.values()) / total) / mean
 
 
 def _mean_service(services: Mapping[str, tuple[Service, int]], cpu: float) -> tuple[float, str]:
@@ -228,6 +240,7 @@ def expect(
             "utilisation": utilisation,
             "cores": server_cores,
             "objective_rps": meets,
+            "service_cv": service_cv(seconds),
         }
         return Expectation(**{**fields, **more})
 
