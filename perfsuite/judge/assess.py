@@ -21,6 +21,7 @@ from perfsuite.plan.runs import RunPlan, senders_of
 from perfsuite.plan.servers import Slots, kind_of, slots, workers_as_events_leave
 from perfsuite.record.results import EventResult, ModelResult, ProbeResult, RunResult
 
+WAVE_SLACK = 0.05  # beside one wave: how far the model itself may be off
 SAMPLING_SIGMAS = 3.0  # a rate this many standard errors of the mix's draw from the model is a mismatch
 
 
@@ -28,11 +29,13 @@ def model_tolerance(mode: str, wave: float, requests: float, service_cv: float) 
     """How far a run's rate may stray from the model before it is a mismatch: TOLERANCE, or what its
     window cannot resolve. A count of requests resolves throughput no finer than one wave: closed-loop
     users that start together with deterministic waits complete in waves of min(users, slots), so a
-    short window can hold one wave more or less than the steady rate gives (open: one request). And a
+    short window can hold one wave more or less than the steady rate gives (open: one request), and the
+    model may be WAVE_SLACK off beside it (gevent's three gathered 200 ms calls took 205 ms: 4 waves of 6
+    in a quick run's 1.02 s where 5 were due, 0.79 of the model against one wave's 0.80). And a
     closed loop's rate is its users or slots over the mean service time of the requests its window
     happened to draw from the mix: n of them stray from the mix's mean by CV / sqrt(n), one sigma
     (all.yaml's mixed, 100 ms : 0.3 ms at 1 : 5, CV 2.2: 13% over a quick run's 1 s on 4 sync workers)."""
-    tolerance = max(TOLERANCE, wave / requests)
+    tolerance = max(TOLERANCE, wave / requests + WAVE_SLACK)
     if mode == "steady":
         tolerance = max(tolerance, SAMPLING_SIGMAS * service_cv / math.sqrt(requests))
     return tolerance
