@@ -53,7 +53,7 @@ def test_a_target_is_sized_per_config_and_the_search_agrees_with_the_model(tmp_p
     done = run_cli(str(scenario), "--out", str(tmp_path / "out"), "--no-history", timeout=400)
     assert done.returncode in (0, 3), done.stderr
     results = read_json(tmp_path / "out" / "results.json")
-    assert results["schema_version"] == 8
+    assert results["schema_version"] == 9
     sizing = {s["server"]: s for s in results["sizing"]}
     assert set(sizing) == {"sync-2", "gthread-4"}
     for name, answer in sizing.items():

@@ -90,7 +90,7 @@ def test_streams_held_by_an_event_loop_and_by_two_sync_workers(tmp_path: Path) -
     out = tmp_path / "out"
     done = run_cli(str(scenario(tmp_path)), "--out", str(out), "--no-history", timeout=300)
     results = read_json(out / "results.json")
-    assert results["schema_version"] == 8
+    assert results["schema_version"] == 9
     runs = {(run["scenario"], run["server"]): run for run in results["runs"]}
     loop, sync = runs[("feed", "loop")], runs[("feed", "sync-2")]
     assert loop["status"] == sync["status"] == "ok", done.stderr

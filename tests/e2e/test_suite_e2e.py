@@ -90,7 +90,7 @@ def test_steady_run_measures_only_the_window(tmp_path: Path) -> None:
     done = run_cli(str(scenario), "--out", str(out))
     assert done.returncode == 0, done.stderr
     results = read_json(out / "results.json")
-    assert results["schema_version"] == 8 and results["suite"] == "suite"
+    assert results["schema_version"] == 9 and results["suite"] == "suite"
     paced, failing = results["runs"]
     # One user, 200 ms per request: about 10 requests in the 2 s window; the
     # 1 s warm-up (5 more) is left out.
