@@ -28,7 +28,7 @@ ANYIO_THREADS = 40  # anyio.to_thread's default limiter: Starlette's run_in_thre
 # uvicorn, a 35 ms view at 12 users ran 12 at once. Not read from the app: stated as an assumption.
 # That thread is started per request and the loop blocks in each start (asgiref 3.13 starts a second to
 # join it) until the new thread holds the GIL; every step hands the request between the loop and its
-# thread. With 12 inside, that 35 ms view took 46-50 ms at 41-46% of the core (wrk, uvicorn 0.55): time
+# thread. With 12 inside, that 35 ms view took 46-51 ms at 39-46% of the core (wrk, uvicorn 0.55): time
 # neither its CPU nor its waits show, so its rate with j inside is measured, not solved.
 DJANGO_ASGI = (
     "Django under ASGI runs each request's sync code in a thread of its own (assumed: asgiref's"
