@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from dataclasses import replace
 from typing import Any
 
@@ -41,10 +40,6 @@ def model_tolerance(mode: str, wave: float, requests: float, service_cv: float) 
     return tolerance
 
 
-def server_cores(plan: RunPlan) -> int:
-    return len(plan.cpu["server"] or []) or (os.cpu_count() or 1)
-
-
 def client_cores(plan: RunPlan) -> int:
     """Cores Locust's processes can use here: one per process (gevent: one thread),
     no more than its pinned cores."""
@@ -58,7 +53,7 @@ def client_cores(plan: RunPlan) -> int:
 def route_slots(plan: RunPlan) -> Slots:
     """The slots a held stream or WebSocket takes on this config (NoModel where unknown)."""
     spec = plan.scenario.stream or plan.scenario.websocket
-    return slots(plan.server, plan.app, [spec.path] if spec else [], server_cores(plan))
+    return slots(plan.server, plan.app, [spec.path] if spec else [], plan.server_cores)
 
 
 def held_slots(plan: RunPlan) -> float:
@@ -173,7 +168,7 @@ def _expectation(plan: RunPlan, run: RunResult, server: ServerConfig) -> Expecta
     sent = {name: ep.requests for name, ep in run.endpoints.items() if name in entries}
     resources, loadgen = run.server_resources, run.loadgen_resources
     delay = plan.upstream.delay_ms if plan.upstream else None
-    cores = server_cores(plan)
+    cores = plan.server_cores
     cpu = resources.per_request_s(run.requests) if resources else None
     config_slots = slots(server, plan.app, [entries[name].path for name in sent], cores)
     services = {name: (service_of(entries[name], plan.app, run.probe, delay), n) for name, n in sent.items()}
@@ -272,7 +267,7 @@ def predicted_capacity(plan: RunPlan, probe: ProbeResult | None = None) -> float
     try:
         weights = {e.name: e.weight if e.weight is not None else 1 for e in entries}
         services = [(service_of(e, plan.app, probe, delay), weights[e.name]) for e in entries if weights[e.name]]
-        config_slots = slots(plan.server, plan.app, [e.path for e in entries], server_cores(plan))
+        config_slots = slots(plan.server, plan.app, [e.path for e in entries], plan.server_cores)
     except NoModel:
         return None
     total = sum(weight for _, weight in services)
@@ -294,7 +289,7 @@ def assess(plan: RunPlan, run: RunResult) -> RunResult:
         loadgen=run.loadgen_resources,
         upstream=run.upstream.stats if run.upstream else None,
         server=run.server_resources,
-        server_cores=server_cores(plan),
+        server_cores=plan.server_cores,
         model=model if plan.mode in ("steady", "open") else None,  # held connections: judged by held_flags
         allowed_errors=plan.allowed_errors,
         request_errors=run.request_errors,

@@ -114,6 +114,11 @@ class RunPlan:
         return self.key.server
 
     @property
+    def server_cores(self) -> int:
+        """The cores the server may run on: those it is pinned to, else the machine's."""
+        return len(self.cpu["server"] or []) or (os.cpu_count() or 1)
+
+    @property
     def repeat(self) -> int:
         return self.key.repeat
 
@@ -191,9 +196,8 @@ class RunPlan:
         mix = self.scenario.mix or []
         if self.mode not in ("steady", "open") or self.server.server == "external" or not mix:
             return []
-        cores = len(self.cpu["server"] or []) or (os.cpu_count() or 1)
         try:
-            measured = slots(self.server, self.app, [entry.path for entry in mix], cores).measured
+            measured = slots(self.server, self.app, [entry.path for entry in mix], self.server_cores).measured
         except NoModel:
             return []
         return list(mix) if measured else []

@@ -60,7 +60,7 @@ IDLE_WAIT_S = 10.0  # for the server's workers to finish starting before the pro
 IDLE_STEP_S = 0.1
 IDLE_SHARE = 0.05  # of a core: idle
 INNER_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # requests inside
-INNER_MOST = 256  # a thread and a connection each in the suite's process: counts above measure as this
+INNER_MOST = INNER_LEVELS[-1]  # a thread and a connection each in the suite's process: counts above measure as this
 INNER_SETTLE_S = 0.25  # each count's connections opened and its queue formed before counting
 # Counted per count: this server's rate moves by about 5% from one second to the next (Django under ASGI,
 # 12 inside: 306-349/s over 0.75 s windows, 316-340 over 3 s), so 2 s at least, 5 service times at least.
@@ -213,7 +213,7 @@ def probe(url: str, entries: list[MixEntry], server_pid: int | None, budget_s: f
 def _weighted(entries: Sequence[MixEntry]) -> tuple[list[MixEntry], list[int]]:
     """The mix and its weights (steady mode's default 1; weight 0: never sent), as Locust draws them."""
     kept = [(entry, entry.weight if entry.weight is not None else 1) for entry in entries]
-    kept = [(entry, weight) for entry, weight in kept if weight > 0] or [(entry, 1) for entry in entries]
+    kept = [(entry, weight) for entry, weight in kept if weight > 0]  # validation refuses a mix of 0 weights only
     return [entry for entry, _ in kept], [weight for _, weight in kept]
 
 
